@@ -1,0 +1,2 @@
+/* cli/nlp.c - placeholder, being written. */
+int main(void) { return 0; }

@@ -1,0 +1,1 @@
+/* core/encoder.c - placeholder, being written. */

@@ -1,0 +1,1 @@
+/* core/layers.c - placeholder, being written. */

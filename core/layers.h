@@ -1,0 +1,1 @@
+/* core/layers.h - placeholder, being written. */

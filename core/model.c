@@ -1,0 +1,1 @@
+/* core/model.c - placeholder, being written. */

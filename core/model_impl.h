@@ -1,0 +1,44 @@
+/*
+ * model_impl.h - the bound weights of a loaded model (private to libnlp).
+ *
+ * model.c fills these from the checkpoint; encoder.c and layers.c read
+ * them.  Both BERT and DistilBERT are post-LayerNorm encoders and map onto
+ * the same per-layer description; optional parts are NULL when the
+ * checkpoint lacks them.  All pointers are row-major F32, owned by the
+ * model (in the mapping, or converted once at load).
+ * Shapes: V vocab, P positions, TV token types, H hidden, I intermediate.
+ */
+#ifndef NLP_MODEL_IMPL_H
+#define NLP_MODEL_IMPL_H
+
+#include "nlp/model.h"
+
+typedef struct nlp_layer_weights {
+    const float *q_w, *q_b;       /* [H][H], [H]  query */
+    const float *k_w, *k_b;       /* [H][H], [H]  key */
+    const float *v_w, *v_b;       /* [H][H], [H]  value */
+    const float *o_w, *o_b;       /* [H][H], [H]  attention output dense */
+    const float *ln1_g, *ln1_b;   /* [H] after attention (BERT attention.output.LayerNorm, DistilBERT sa_layer_norm) */
+    const float *ff1_w, *ff1_b;   /* [I][H], [I] intermediate dense (DistilBERT ffn.lin1) */
+    const float *ff2_w, *ff2_b;   /* [H][I], [H] output dense (DistilBERT ffn.lin2) */
+    const float *ln2_g, *ln2_b;   /* [H] after the feed-forward (BERT output.LayerNorm, DistilBERT output_layer_norm) */
+} nlp_layer_weights;
+
+typedef struct nlp_weights {
+    const float *word_emb;        /* [V][H] */
+    const float *pos_emb;         /* [P][H] */
+    const float *type_emb;        /* [TV][H], NULL for DistilBERT */
+    const float *emb_ln_g, *emb_ln_b; /* [H] */
+    nlp_layer_weights *layers;    /* [num_layers] */
+    /* optional heads */
+    const float *pool_w, *pool_b;             /* [H][H], [H] BERT pooler */
+    const float *mlm_dense_w, *mlm_dense_b;   /* [H][H], [H] transform (DistilBERT vocab_transform) */
+    const float *mlm_ln_g, *mlm_ln_b;         /* [H] (DistilBERT vocab_layer_norm) */
+    const float *mlm_decoder_w;               /* [V][H], word_emb when tied */
+    const float *mlm_bias;                    /* [V] */
+} nlp_weights;
+
+/* The bound weights of model (owned by the model). */
+const nlp_weights *nlp_model_weights(const nlp_model *model);
+
+#endif /* NLP_MODEL_IMPL_H */

@@ -1,0 +1,1 @@
+/* core/safetensors.c - placeholder, being written. */

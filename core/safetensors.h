@@ -1,0 +1,1 @@
+/* core/safetensors.h - placeholder, being written. */

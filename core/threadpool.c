@@ -1,0 +1,142 @@
+/*
+ * threadpool.c - persistent pthread workers for parallel-for loops.
+ *
+ * Work items are claimed with an atomic counter, so uneven items balance
+ * themselves.  Workers sleep on a condition variable between runs.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "threadpool.h"
+
+struct nlp_pool {
+    int n_threads;              /* including the caller */
+    pthread_t *workers;         /* [n_threads - 1] */
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    unsigned long generation;   /* bumped per run */
+    int stopping;
+    int active;                 /* workers still inside the current run */
+    nlp_pool_fn fn;
+    void *arg;
+    size_t n;
+    atomic_size_t next;
+};
+
+int nlp_pool_default_threads(void)
+{
+    const char *env = getenv("NLP_NUM_THREADS");
+    if (env && *env) {
+        long v = strtol(env, NULL, 10);
+        if (v > 0 && v <= 1024)
+            return (int)v;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void drain(nlp_pool *p)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n)
+            break;
+        p->fn(p->arg, i);
+    }
+}
+
+static void *worker(void *vp)
+{
+    nlp_pool *p = vp;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stopping && p->generation == seen)
+            pthread_cond_wait(&p->wake, &p->mu);
+        if (p->stopping)
+            break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->mu);
+        drain(p);
+        pthread_mutex_lock(&p->mu);
+        if (--p->active == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+nlp_pool *nlp_pool_create(int n_threads)
+{
+    if (n_threads <= 0)
+        n_threads = nlp_pool_default_threads();
+    nlp_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->n_threads = n_threads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (n_threads > 1) {
+        p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers);
+        if (!p->workers) {
+            nlp_pool_free(p);
+            return NULL;
+        }
+        for (int i = 0; i < n_threads - 1; i++) {
+            if (pthread_create(&p->workers[i], NULL, worker, p) != 0) {
+                p->n_threads = i + 1; /* only i workers started */
+                nlp_pool_free(p);
+                return NULL;
+            }
+        }
+    }
+    return p;
+}
+
+void nlp_pool_free(nlp_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; p->workers && i < p->n_threads - 1; i++)
+        pthread_join(p->workers[i], NULL);
+    free(p->workers);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    free(p);
+}
+
+int nlp_pool_threads(const nlp_pool *p)
+{
+    return p ? p->n_threads : 1;
+}
+
+void nlp_pool_run(nlp_pool *p, nlp_pool_fn fn, void *arg, size_t n)
+{
+    if (!p || p->n_threads <= 1 || n <= 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(arg, i);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    atomic_store(&p->next, 0);
+    p->active = p->n_threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    drain(p);
+    pthread_mutex_lock(&p->mu);
+    while (p->active > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,28 @@
+/*
+ * threadpool.h - a fixed set of worker threads running parallel-for loops.
+ *
+ * nlp_pool_run(pool, fn, arg, n) calls fn(arg, i) once for every i in
+ * [0, n), spread over the pool's threads (the calling thread works too),
+ * and returns when all calls are done.  One run at a time per pool.
+ */
+#ifndef NLP_THREADPOOL_H
+#define NLP_THREADPOOL_H
+
+#include <stddef.h>
+
+typedef struct nlp_pool nlp_pool;
+typedef void (*nlp_pool_fn)(void *arg, size_t i);
+
+/* n_threads <= 0: NLP_NUM_THREADS if set, else the online cores.
+ * Returns NULL when out of memory or threads cannot be started. */
+nlp_pool *nlp_pool_create(int n_threads);
+void nlp_pool_free(nlp_pool *pool);
+int nlp_pool_threads(const nlp_pool *pool);
+
+/* Run fn(arg, i) for i in [0, n).  pool may be NULL (runs inline). */
+void nlp_pool_run(nlp_pool *pool, nlp_pool_fn fn, void *arg, size_t n);
+
+/* The thread count n_threads <= 0 resolves to. */
+int nlp_pool_default_threads(void);
+
+#endif /* NLP_THREADPOOL_H */

@@ -1,0 +1,1 @@
+/* core/tokenizer.c - placeholder, being written. */

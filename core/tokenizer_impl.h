@@ -1,0 +1,1 @@
+/* core/tokenizer_impl.h - placeholder, being written. */

@@ -1,0 +1,1 @@
+/* core/wordpiece.c - placeholder, being written. */

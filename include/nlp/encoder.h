@@ -1,0 +1,78 @@
+/*
+ * nlp/encoder.h - the encoder forward pass and the building blocks of heads.
+ *
+ * An nlp_ctx holds everything one forward pass writes: the activations of
+ * every layer, carved from one arena sized for the largest batch seen so far
+ * (it grows on demand and is then reused, so steady-state calls allocate
+ * nothing), and a thread pool.  A context is used by one thread at a time;
+ * several contexts may share one model.
+ *
+ * Shapes in comments: B batch, T sequence length, H hidden size, V vocab.
+ */
+#ifndef NLP_ENCODER_H
+#define NLP_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nlp/status.h"
+#include "nlp/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nlp_ctx nlp_ctx;
+
+/* A padded batch of token ids.  Row b holds lengths[b] real tokens followed
+ * by padding; padded positions are masked out of attention and their
+ * outputs are unspecified. */
+typedef struct nlp_batch {
+    size_t batch;              /* B */
+    size_t seq;                /* T, the padded length */
+    const int32_t *ids;        /* [B][T] */
+    const int32_t *type_ids;   /* [B][T], or NULL for all zeros */
+    const int32_t *lengths;    /* [B] real tokens per row (<= T) */
+} nlp_batch;
+
+/* Create a context for model with n_threads worker threads (0 = the
+ * number of online cores, or NLP_NUM_THREADS when set).  The model must
+ * outlive the context.  Free with nlp_ctx_free(). */
+nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
+                          nlp_ctx **out, nlp_error *err);
+void nlp_ctx_free(nlp_ctx *ctx);
+
+/* Threads the context actually uses. */
+int nlp_ctx_threads(const nlp_ctx *ctx);
+
+/* Run embeddings and every encoder layer.  On success *hidden points at
+ * the final hidden states [B][T][H], owned by ctx and valid until the next
+ * call on ctx.  T must not exceed max_position_embeddings. */
+nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
+                               const float **hidden, nlp_error *err);
+
+/* BERT pooler: out[b] = tanh(W h[b][0] + bias) for each of the B rows of
+ * hidden [B][T][H]; out is [B][H], caller-allocated.  NLP_ERR_NOT_FOUND
+ * when the checkpoint has no pooler. */
+nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t B,
+                              size_t T, float *out, nlp_error *err);
+
+/* Masked-LM head over n selected rows of hidden states: rows [n][H] in,
+ * logits [n][V] out (caller-allocated).  Uses the decoder weight when the
+ * checkpoint has one, else the tied word embeddings. */
+nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
+                                float *logits, nlp_error *err);
+
+/* y[n][out] = x[n][in] . W[out][in]^T + bias[out] (bias may be NULL), on
+ * the context's threads.  The layout is PyTorch's nn.Linear. */
+void nlp_linear(nlp_ctx *ctx, const float *x, size_t n, size_t in,
+                const float *W, const float *bias, size_t out, float *y);
+
+/* In place: softmax over each of n rows of length d (max subtracted, so
+ * it is numerically stable); logistic sigmoid over count values. */
+void nlp_softmax(float *x, size_t n, size_t d);
+void nlp_sigmoid(float *x, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLP_ENCODER_H */

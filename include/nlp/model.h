@@ -1,0 +1,106 @@
+/*
+ * nlp/model.h - a Hugging Face checkpoint folder: config.json and weights.
+ *
+ * nlp_model_load() reads config.json (model_type "bert" or "distilbert")
+ * into an nlp_config, maps model.safetensors (or the shards listed in
+ * model.safetensors.index.json) read-only, and binds the encoder's tensors.
+ * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
+ * converted to F32 once, at load.  Tensor names are accepted with and
+ * without the "bert." / "distilbert." prefix.
+ *
+ * The architecture is described by the config (family, sizes, activation),
+ * so further families add a description, not a new code path.
+ */
+#ifndef NLP_MODEL_H
+#define NLP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nlp/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nlp_family {
+    NLP_FAMILY_BERT = 0,
+    NLP_FAMILY_DISTILBERT = 1
+} nlp_family;
+
+typedef enum nlp_activation {
+    NLP_ACT_GELU = 0,      /* exact, erf-based ("gelu") */
+    NLP_ACT_GELU_TANH = 1, /* tanh approximation ("gelu_new", "gelu_pytorch_tanh") */
+    NLP_ACT_RELU = 2
+} nlp_activation;
+
+/*
+ * Everything the forward pass and the task heads need from config.json.
+ * Read-only for callers; owned by the model.  Fields are only ever added at
+ * the end.
+ */
+typedef struct nlp_config {
+    nlp_family family;
+    char model_type[32];          /* as written in config.json */
+    int vocab_size;
+    int hidden_size;              /* DistilBERT: dim */
+    int num_layers;               /* DistilBERT: n_layers */
+    int num_heads;                /* DistilBERT: n_heads */
+    int intermediate_size;        /* DistilBERT: hidden_dim */
+    int max_position_embeddings;
+    int type_vocab_size;          /* 0 for DistilBERT (no token types) */
+    int pad_token_id;
+    float layer_norm_eps;         /* DistilBERT: 1e-12 */
+    nlp_activation hidden_act;    /* DistilBERT: activation */
+    int num_labels;               /* entries in id2label (0 when absent) */
+    char **id2label;              /* [num_labels] label names, by id */
+    char problem_type[48];        /* "" when absent */
+    int n_architectures;
+    char **architectures;         /* e.g. "BertForMaskedLM" */
+} nlp_config;
+
+typedef struct nlp_model nlp_model;
+
+/* Load the checkpoint in directory dir.  On success *out is a new model the
+ * caller frees with nlp_model_free().  Every malformed input is an error
+ * naming the file and what is wrong (missing file, bad JSON, unsupported
+ * model_type, truncated or corrupt safetensors header, data offsets outside
+ * the file, a missing tensor with its expected shape, a wrong shape). */
+nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err);
+
+void nlp_model_free(nlp_model *model);
+
+/* The model's configuration (owned by the model). */
+const nlp_config *nlp_model_config(const nlp_model *model);
+
+/* The directory the model was loaded from (owned by the model). */
+const char *nlp_model_dir(const nlp_model *model);
+
+/* Read config.json alone.  *out is filled; release with nlp_config_clear(). */
+nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err);
+void nlp_config_clear(nlp_config *cfg);
+
+/* A named weight, as F32.  Looks the name up as given, then with the
+ * family prefix added or removed ("bert.pooler.dense.weight" and
+ * "pooler.dense.weight" both work).  ndim / shape give the expected shape
+ * (shape may be NULL to accept any); a mismatch is NLP_ERR_SHAPE naming the
+ * tensor, the expected and the actual shape.  An absent tensor is
+ * NLP_ERR_NOT_FOUND naming it and the expected shape.  On success *data
+ * points at row-major F32 values owned by the model (valid until
+ * nlp_model_free) and, if actual_shape is not NULL, it receives up to 4
+ * dimensions. */
+nlp_status nlp_model_tensor(const nlp_model *model, const char *name,
+                            int ndim, const int64_t *shape,
+                            const float **data, int64_t *actual_shape,
+                            nlp_error *err);
+
+/* 1 if the checkpoint holds a tensor of that name (with the same prefix
+ * rules as nlp_model_tensor), else 0. */
+int nlp_model_has_tensor(const nlp_model *model, const char *name);
+
+/* Total bytes of the mapped weight files. */
+size_t nlp_model_weight_bytes(const nlp_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLP_MODEL_H */

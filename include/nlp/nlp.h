@@ -1,0 +1,27 @@
+/*
+ * nlp/nlp.h - umbrella header for libnlp.
+ *
+ * Layers, bottom up: status (errors), tokenizer (text to ids), model
+ * (config.json and weights), encoder (forward pass and head building
+ * blocks), plugin (the task plugin ABI).
+ */
+#ifndef NLP_NLP_H
+#define NLP_NLP_H
+
+#include "nlp/status.h"
+#include "nlp/tokenizer.h"
+#include "nlp/model.h"
+#include "nlp/encoder.h"
+#include "nlp/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version, e.g. "0.1.0". */
+const char *nlp_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLP_NLP_H */
