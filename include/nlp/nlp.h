@@ -13,6 +13,7 @@
 #include "nlp/model.h"
 #include "nlp/encoder.h"
 #include "nlp/plugin.h"
+#include "nlp/hub.h"
 
 #ifdef __cplusplus
 extern "C" {
