@@ -1,0 +1,534 @@
+#!/usr/bin/python3
+"""
+torch_ref.py - the PyTorch reference for nlp's test fixtures.
+
+An importable module (run generators with /usr/bin/python3, the Debian
+interpreter that has torch; there is no `transformers` package here):
+
+  make_vocab(shared_vocab_path, size)        small WordPiece vocab (list of str)
+  bert_config(...), distilbert_config(...)   config.json dicts in HF's form
+  random_state(config, arch, seed, heads)    dict name -> torch tensor, HF names
+  encoder_forward(state, config, ids, type_ids, mask) -> [B][T][H]
+  pooler, mlm_logits, seq_cls_logits, token_cls_logits, qa_logits
+  write_safetensors(path, tensors, metadata)  the safetensors file format
+  write_checkpoint(dir, config, state, vocab, dtype, tokenizer_config)
+
+The forward math is written out with torch.nn.functional, following the
+published structure of Hugging Face's BertModel / DistilBertModel (post-LN
+encoder, additive finfo.min padding mask, exact or tanh GELU), so it is an
+implementation independent of the C code it checks.  Computation runs in
+float32 like HF; weights stored as F16/BF16 are rounded to that dtype first.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+# ---------------------------------------------------------------- vocab
+
+
+def make_vocab(shared_vocab_path, size):
+    """[PAD] [UNK] [CLS] [SEP] [MASK] then bert-base-uncased's tokens from
+    id 999 on (punctuation, single characters, "##x" pieces, then words in
+    frequency order) until `size` entries.  Returns the list of tokens."""
+    with open(shared_vocab_path, encoding="utf-8") as f:
+        full = [line.rstrip("\n") for line in f]
+    if size < len(SPECIALS) + 1:
+        raise ValueError("vocab size too small")
+    rest = [t for t in full[999:] if t not in SPECIALS]
+    return SPECIALS + rest[: size - len(SPECIALS)]
+
+
+# ---------------------------------------------------------------- configs
+
+
+def _labels(cfg, labels):
+    if labels:
+        cfg["id2label"] = {str(i): l for i, l in enumerate(labels)}
+        cfg["label2id"] = {l: i for i, l in enumerate(labels)}
+
+
+def bert_config(vocab_size, hidden=48, layers=2, heads=3, intermediate=96,
+                max_pos=512, type_vocab=2, act="gelu", eps=1e-12,
+                architectures=("BertForMaskedLM",), labels=None,
+                problem_type=None):
+    """A BERT config.json dict with the keys and defaults HF writes."""
+    cfg = {
+        "architectures": list(architectures),
+        "attention_probs_dropout_prob": 0.1,
+        "classifier_dropout": None,
+        "hidden_act": act,
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": hidden,
+        "initializer_range": 0.02,
+        "intermediate_size": intermediate,
+        "layer_norm_eps": eps,
+        "max_position_embeddings": max_pos,
+        "model_type": "bert",
+        "num_attention_heads": heads,
+        "num_hidden_layers": layers,
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+        "transformers_version": "4.46.0",
+        "type_vocab_size": type_vocab,
+        "use_cache": True,
+        "vocab_size": vocab_size,
+    }
+    _labels(cfg, labels)
+    if problem_type:
+        cfg["problem_type"] = problem_type
+    return cfg
+
+
+def distilbert_config(vocab_size, dim=48, layers=2, heads=3, hidden_dim=96,
+                      max_pos=512, act="gelu", sinusoidal=False,
+                      architectures=("DistilBertForMaskedLM",), labels=None,
+                      problem_type=None):
+    """A DistilBERT config.json dict with the keys and defaults HF writes."""
+    cfg = {
+        "activation": act,
+        "architectures": list(architectures),
+        "attention_dropout": 0.1,
+        "dim": dim,
+        "dropout": 0.1,
+        "hidden_dim": hidden_dim,
+        "initializer_range": 0.02,
+        "max_position_embeddings": max_pos,
+        "model_type": "distilbert",
+        "n_heads": heads,
+        "n_layers": layers,
+        "pad_token_id": 0,
+        "qa_dropout": 0.1,
+        "seq_classif_dropout": 0.2,
+        "sinusoidal_pos_embds": sinusoidal,
+        "tie_weights_": True,
+        "torch_dtype": "float32",
+        "transformers_version": "4.46.0",
+        "vocab_size": vocab_size,
+    }
+    _labels(cfg, labels)
+    if problem_type:
+        cfg["problem_type"] = problem_type
+    return cfg
+
+
+def _is_distil(config):
+    return config["model_type"] == "distilbert"
+
+
+def _dims(config):
+    """(V, H, L, heads, I, P, TV, eps, act) whatever the family."""
+    if _is_distil(config):
+        return (config["vocab_size"], config["dim"], config["n_layers"],
+                config["n_heads"], config["hidden_dim"],
+                config["max_position_embeddings"], 0, 1e-12,
+                config["activation"])
+    return (config["vocab_size"], config["hidden_size"],
+            config["num_hidden_layers"], config["num_attention_heads"],
+            config["intermediate_size"], config["max_position_embeddings"],
+            config["type_vocab_size"], config["layer_norm_eps"],
+            config["hidden_act"])
+
+
+def _num_labels(config):
+    return len(config.get("id2label", {})) or 2
+
+
+# ---------------------------------------------------------------- weights
+
+# HF class name -> (family, heads)
+ARCHS = {
+    "BertModel": ("bert", ("pooler",)),
+    "BertForMaskedLM": ("bert", ("mlm",)),
+    "BertForPreTraining": ("bert", ("pooler", "mlm")),
+    "BertForSequenceClassification": ("bert", ("pooler", "seq_cls")),
+    "BertForTokenClassification": ("bert", ("token_cls",)),
+    "BertForQuestionAnswering": ("bert", ("qa",)),
+    "DistilBertModel": ("distilbert", ()),
+    "DistilBertForMaskedLM": ("distilbert", ("mlm",)),
+    "DistilBertForSequenceClassification": ("distilbert", ("seq_cls",)),
+    "DistilBertForTokenClassification": ("distilbert", ("token_cls",)),
+    "DistilBertForQuestionAnswering": ("distilbert", ("qa",)),
+}
+
+
+def _sinusoidal(P, H):
+    pos = torch.arange(P, dtype=torch.float64)[:, None]
+    j = torch.arange(H, dtype=torch.float64)[None, :]
+    angle = pos / torch.pow(10000.0, 2 * torch.div(j, 2, rounding_mode="floor") / H)
+    out = torch.zeros(P, H, dtype=torch.float64)
+    out[:, 0::2] = torch.sin(angle[:, 0::2])
+    out[:, 1::2] = torch.cos(angle[:, 1::2])
+    return out.float()
+
+
+def random_state(config, arch, seed, heads=None, prefixed=None):
+    """Random weights with Hugging Face's exact tensor names and shapes.
+
+    arch: an HF class name from ARCHS ("BertForMaskedLM", ...), which also
+    fixes the heads, or a family "bert" / "distilbert" with heads a tuple
+    from {"pooler", "mlm", "seq_cls", "token_cls", "qa"}.  Names carry the
+    "bert." / "distilbert." prefix when the model has a head (as HF's
+    *For* classes save them), unless prefixed says otherwise.  Tied
+    weights (MLM decoder = word embeddings) are stored once, like
+    save_pretrained does.  Matrices ~ N(0, 0.02)-ish, LayerNorm gains near
+    1, biases small but nonzero so wiring mistakes show up.
+    Returns an insertion-ordered dict name -> float32 tensor."""
+    if arch in ARCHS:
+        family, arch_heads = ARCHS[arch]
+        heads = arch_heads if heads is None else tuple(heads)
+    else:
+        family = arch
+        heads = tuple(heads or ())
+    distil = family == "distilbert"
+    if distil != _is_distil(config):
+        raise ValueError("arch and config disagree on the family")
+    V, H, L, nh, I, P, TV, eps, act = _dims(config)
+    g = torch.Generator().manual_seed(seed)
+
+    def w(*shape, std=0.05):
+        return torch.randn(*shape, generator=g) * std
+
+    def bias(n):
+        return torch.randn(n, generator=g) * 0.02
+
+    def gain(n):
+        return 1.0 + torch.randn(n, generator=g) * 0.1
+
+    head_only = set(heads) - {"pooler"}
+    if prefixed is None:
+        prefixed = bool(head_only)
+    pre = ("distilbert." if distil else "bert.") if prefixed else ""
+    s = {}
+    if distil:
+        s[pre + "embeddings.word_embeddings.weight"] = w(V, H, std=0.5)
+        if config.get("sinusoidal_pos_embds"):
+            s[pre + "embeddings.position_embeddings.weight"] = _sinusoidal(P, H)
+        else:
+            s[pre + "embeddings.position_embeddings.weight"] = w(P, H, std=0.2)
+        s[pre + "embeddings.LayerNorm.weight"] = gain(H)
+        s[pre + "embeddings.LayerNorm.bias"] = bias(H)
+        for i in range(L):
+            p = pre + "transformer.layer.%d." % i
+            for n in ("q_lin", "k_lin", "v_lin", "out_lin"):
+                s[p + "attention.%s.weight" % n] = w(H, H, std=0.15)
+                s[p + "attention.%s.bias" % n] = bias(H)
+            s[p + "sa_layer_norm.weight"] = gain(H)
+            s[p + "sa_layer_norm.bias"] = bias(H)
+            s[p + "ffn.lin1.weight"] = w(I, H, std=0.15)
+            s[p + "ffn.lin1.bias"] = bias(I)
+            s[p + "ffn.lin2.weight"] = w(H, I, std=0.1)
+            s[p + "ffn.lin2.bias"] = bias(H)
+            s[p + "output_layer_norm.weight"] = gain(H)
+            s[p + "output_layer_norm.bias"] = bias(H)
+        if "mlm" in heads:
+            s["vocab_transform.weight"] = w(H, H, std=0.15)
+            s["vocab_transform.bias"] = bias(H)
+            s["vocab_layer_norm.weight"] = gain(H)
+            s["vocab_layer_norm.bias"] = bias(H)
+            s["vocab_projector.bias"] = bias(V)
+        if "seq_cls" in heads:
+            s["pre_classifier.weight"] = w(H, H, std=0.15)
+            s["pre_classifier.bias"] = bias(H)
+            s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
+            s["classifier.bias"] = bias(_num_labels(config))
+    else:
+        s[pre + "embeddings.word_embeddings.weight"] = w(V, H, std=0.5)
+        s[pre + "embeddings.position_embeddings.weight"] = w(P, H, std=0.2)
+        s[pre + "embeddings.token_type_embeddings.weight"] = w(TV, H, std=0.2)
+        s[pre + "embeddings.LayerNorm.weight"] = gain(H)
+        s[pre + "embeddings.LayerNorm.bias"] = bias(H)
+        for i in range(L):
+            p = pre + "encoder.layer.%d." % i
+            for n in ("query", "key", "value"):
+                s[p + "attention.self.%s.weight" % n] = w(H, H, std=0.15)
+                s[p + "attention.self.%s.bias" % n] = bias(H)
+            s[p + "attention.output.dense.weight"] = w(H, H, std=0.15)
+            s[p + "attention.output.dense.bias"] = bias(H)
+            s[p + "attention.output.LayerNorm.weight"] = gain(H)
+            s[p + "attention.output.LayerNorm.bias"] = bias(H)
+            s[p + "intermediate.dense.weight"] = w(I, H, std=0.15)
+            s[p + "intermediate.dense.bias"] = bias(I)
+            s[p + "output.dense.weight"] = w(H, I, std=0.1)
+            s[p + "output.dense.bias"] = bias(H)
+            s[p + "output.LayerNorm.weight"] = gain(H)
+            s[p + "output.LayerNorm.bias"] = bias(H)
+        if "pooler" in heads:
+            s[pre + "pooler.dense.weight"] = w(H, H, std=0.15)
+            s[pre + "pooler.dense.bias"] = bias(H)
+        if "mlm" in heads:
+            s["cls.predictions.transform.dense.weight"] = w(H, H, std=0.15)
+            s["cls.predictions.transform.dense.bias"] = bias(H)
+            s["cls.predictions.transform.LayerNorm.weight"] = gain(H)
+            s["cls.predictions.transform.LayerNorm.bias"] = bias(H)
+            s["cls.predictions.bias"] = bias(V)
+        if "seq_cls" in heads:
+            s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
+            s["classifier.bias"] = bias(_num_labels(config))
+    if "token_cls" in heads:
+        s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
+        s["classifier.bias"] = bias(_num_labels(config))
+    if "qa" in heads:
+        s["qa_outputs.weight"] = w(2, H, std=0.15)
+        s["qa_outputs.bias"] = bias(2)
+    return {k: v.float().contiguous() for k, v in s.items()}
+
+
+def round_state(state, dtype):
+    """The state as the C side sees it after storing it as dtype
+    ("F32", "F16", "BF16") and converting back to float32."""
+    td = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
+    return {k: v.to(td).float() for k, v in state.items()}
+
+
+# ---------------------------------------------------------------- forward
+
+
+def _get(state, config, name):
+    """A weight by its unprefixed name, stored with or without prefix."""
+    pre = "distilbert." if _is_distil(config) else "bert."
+    if pre + name in state:
+        return state[pre + name]
+    return state[name]
+
+
+def _act(x, act):
+    if act == "gelu":
+        return F.gelu(x)
+    if act in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
+        if act == "gelu_new":  # HF's NewGELUActivation formula
+            return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) *
+                                               (x + 0.044715 * torch.pow(x, 3.0))))
+        return F.gelu(x, approximate="tanh")
+    if act == "relu":
+        return F.relu(x)
+    raise ValueError("activation %r" % act)
+
+
+def _as_tensor(x, dtype=torch.long):
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype)
+    return torch.tensor(x, dtype=dtype)
+
+
+def encoder_forward(state, config, input_ids, token_type_ids=None,
+                    attention_mask=None):
+    """last_hidden_state [B][T][H] (float32) for ids [B][T]; token_type_ids
+    and attention_mask default to zeros / ones like HF."""
+    ids = _as_tensor(input_ids)
+    B, T = ids.shape
+    V, H, L, nh, I, P, TV, eps, act = _dims(config)
+    dh = H // nh
+    mask = (torch.ones(B, T, dtype=torch.long) if attention_mask is None
+            else _as_tensor(attention_mask))
+    G = lambda n: _get(state, config, n)
+    pos = torch.arange(T)
+    x = F.embedding(ids, G("embeddings.word_embeddings.weight"))
+    x = x + F.embedding(pos, G("embeddings.position_embeddings.weight"))[None]
+    if not _is_distil(config):
+        tt = (torch.zeros(B, T, dtype=torch.long) if token_type_ids is None
+              else _as_tensor(token_type_ids))
+        x = x + F.embedding(tt, G("embeddings.token_type_embeddings.weight"))
+    x = F.layer_norm(x, (H,), G("embeddings.LayerNorm.weight"),
+                     G("embeddings.LayerNorm.bias"), eps)
+    minv = torch.finfo(torch.float32).min
+    add_mask = (1.0 - mask[:, None, None, :].float()) * minv   # [B][1][1][T]
+
+    def heads_of(t):  # [B][T][H] -> [B][nh][T][dh]
+        return t.view(B, T, nh, dh).transpose(1, 2)
+
+    for i in range(L):
+        if _is_distil(config):
+            p = "transformer.layer.%d." % i
+            names = ("attention.q_lin", "attention.k_lin", "attention.v_lin",
+                     "attention.out_lin", "sa_layer_norm", "ffn.lin1",
+                     "ffn.lin2", "output_layer_norm")
+        else:
+            p = "encoder.layer.%d." % i
+            names = ("attention.self.query", "attention.self.key",
+                     "attention.self.value", "attention.output.dense",
+                     "attention.output.LayerNorm", "intermediate.dense",
+                     "output.dense", "output.LayerNorm")
+        lin = lambda t, n: F.linear(t, G(p + n + ".weight"), G(p + n + ".bias"))
+        q = heads_of(lin(x, names[0]))
+        k = heads_of(lin(x, names[1]))
+        v = heads_of(lin(x, names[2]))
+        if _is_distil(config):
+            q = q / math.sqrt(dh)
+            scores = q @ k.transpose(-1, -2)
+            scores = scores.masked_fill(mask[:, None, None, :] == 0, minv)
+        else:
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh) + add_mask
+        probs = torch.softmax(scores, dim=-1)
+        ctx = (probs @ v).transpose(1, 2).reshape(B, T, H)
+        a = F.layer_norm(lin(ctx, names[3]) + x, (H,),
+                         G(p + names[4] + ".weight"), G(p + names[4] + ".bias"), eps)
+        f = _act(lin(a, names[5]), act)
+        x = F.layer_norm(lin(f, names[6]) + a, (H,),
+                         G(p + names[7] + ".weight"), G(p + names[7] + ".bias"), eps)
+    return x
+
+
+def pooler(state, config, hidden):
+    """BERT pooler: tanh(dense(hidden[:, 0])) -> [B][H]."""
+    return torch.tanh(F.linear(hidden[:, 0], _get(state, config, "pooler.dense.weight"),
+                               _get(state, config, "pooler.dense.bias")))
+
+
+def mlm_logits(state, config, hidden):
+    """MLM logits [..][V] for hidden states [..][H] (tied decoder)."""
+    V, H, L, nh, I, P, TV, eps, act = _dims(config)
+    word = _get(state, config, "embeddings.word_embeddings.weight")
+    if _is_distil(config):
+        t = F.linear(hidden, state["vocab_transform.weight"], state["vocab_transform.bias"])
+        t = _act(t, act)
+        t = F.layer_norm(t, (H,), state["vocab_layer_norm.weight"],
+                         state["vocab_layer_norm.bias"], 1e-12)
+        dec = state.get("vocab_projector.weight", word)
+        return F.linear(t, dec, state["vocab_projector.bias"])
+    t = F.linear(hidden, state["cls.predictions.transform.dense.weight"],
+                 state["cls.predictions.transform.dense.bias"])
+    t = _act(t, act)
+    t = F.layer_norm(t, (H,), state["cls.predictions.transform.LayerNorm.weight"],
+                     state["cls.predictions.transform.LayerNorm.bias"], eps)
+    dec = state.get("cls.predictions.decoder.weight", word)
+    b = state.get("cls.predictions.bias", state.get("cls.predictions.decoder.bias"))
+    return F.linear(t, dec, b)
+
+
+def seq_cls_logits(state, config, hidden):
+    """Sequence classification logits [B][num_labels]: BERT's classifier
+    over the pooler output; DistilBERT's pre_classifier + ReLU +
+    classifier over hidden[:, 0]."""
+    if _is_distil(config):
+        h = F.relu(F.linear(hidden[:, 0], state["pre_classifier.weight"],
+                            state["pre_classifier.bias"]))
+        return F.linear(h, state["classifier.weight"], state["classifier.bias"])
+    return F.linear(pooler(state, config, hidden), state["classifier.weight"],
+                    state["classifier.bias"])
+
+
+def token_cls_logits(state, config, hidden):
+    """Token classification logits [B][T][num_labels]."""
+    return F.linear(hidden, state["classifier.weight"], state["classifier.bias"])
+
+
+def qa_logits(state, config, hidden):
+    """(start_logits [B][T], end_logits [B][T])."""
+    out = F.linear(hidden, state["qa_outputs.weight"], state["qa_outputs.bias"])
+    return out[..., 0].contiguous(), out[..., 1].contiguous()
+
+
+# ---------------------------------------------------------------- files
+
+# The safetensors dtype order (the library sorts tensors by dtype,
+# largest alignment first, then by name).
+_DT_RANK = {"BOOL": 0, "U8": 1, "I8": 2, "I16": 3, "U16": 4, "F16": 5,
+            "BF16": 6, "I32": 7, "U32": 8, "F32": 9, "F64": 10, "I64": 11,
+            "U64": 12}
+_TORCH_DT = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.float64: "F64", torch.int64: "I64", torch.int32: "I32",
+             torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+             torch.bool: "BOOL"}
+
+
+def _tensor_bytes(t):
+    t = t.detach().contiguous().cpu()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().astype("<i2").tobytes()
+    a = t.numpy()
+    return a.astype(a.dtype.newbyteorder("<")).tobytes()
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Write tensors (name -> torch tensor) in the safetensors format: an
+    8-byte little-endian header length, a compact JSON header
+    ("__metadata__" first, then each tensor's dtype / shape / data_offsets
+    in storage order), padded with spaces to a multiple of 8, then the raw
+    little-endian data.  Tensors are stored sorted by dtype (descending)
+    then name, as the reference library does."""
+    if metadata is None:
+        metadata = {"format": "pt"}
+    items = sorted(tensors.items(),
+                   key=lambda kv: (-_DT_RANK[_TORCH_DT[kv[1].dtype]], kv[0]))
+    header = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    blobs = []
+    off = 0
+    for name, t in items:
+        b = _tensor_bytes(t)
+        header[name] = {"dtype": _TORCH_DT[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hj += b" " * ((8 - len(hj) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hj)))
+        f.write(hj)
+        for b in blobs:
+            f.write(b)
+
+
+def write_checkpoint(directory, config, state, vocab, dtype="F32",
+                     tokenizer_config=None):
+    """Write the files a user downloads from the Hub: config.json,
+    vocab.txt, tokenizer_config.json, special_tokens_map.json and
+    model.safetensors (tensors cast to dtype "F32" / "F16" / "BF16")."""
+    os.makedirs(directory, exist_ok=True)
+    td = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
+    cfg = dict(config)
+    cfg["torch_dtype"] = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[dtype]
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
+        for t in vocab:
+            f.write(t + "\n")
+    distil = _is_distil(config)
+    tc = {
+        "clean_up_tokenization_spaces": True,
+        "cls_token": "[CLS]",
+        "do_basic_tokenize": True,
+        "do_lower_case": True,
+        "mask_token": "[MASK]",
+        "model_max_length": config["max_position_embeddings"],
+        "never_split": None,
+        "pad_token": "[PAD]",
+        "sep_token": "[SEP]",
+        "strip_accents": None,
+        "tokenize_chinese_chars": True,
+        "tokenizer_class": "DistilBertTokenizer" if distil else "BertTokenizer",
+        "unk_token": "[UNK]",
+    }
+    if tokenizer_config:
+        tc.update(tokenizer_config)
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump(tc, f, indent=2, sort_keys=True)
+        f.write("\n")
+    stm = {"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]",
+           "sep_token": "[SEP]", "unk_token": "[UNK]"}
+    with open(os.path.join(directory, "special_tokens_map.json"), "w") as f:
+        json.dump(stm, f, indent=2, sort_keys=True)
+        f.write("\n")
+    write_safetensors(os.path.join(directory, "model.safetensors"),
+                      {k: v.to(td) for k, v in state.items()})
+
+
+def write_f32(path, t):
+    """Raw little-endian float32 values of t (any shape)."""
+    with open(path, "wb") as f:
+        f.write(_tensor_bytes(t.detach().float()))
+
+
+def write_i32(path, t):
+    """Raw little-endian int32 values of t (any shape)."""
+    with open(path, "wb") as f:
+        f.write(_tensor_bytes(_as_tensor(t).to(torch.int32)))
