@@ -1,0 +1,155 @@
+/*
+ * task_common.h - helpers shared by the task plugins (linked into each
+ * plugin as the convenience library tasks/common/libtaskcommon.la).
+ *
+ * Everything here goes through the nlp_host_api table: a plugin links
+ * nothing of libnlp.  Groups:
+ *   - growable scratch buffers (allocated once, reused by every run());
+ *   - nlp_tc_batch: pad a set of encodings into one nlp_batch;
+ *   - nlp_tc_topk: the k best scores of a vector, best first;
+ *   - value helpers: build result objects with C strings, checking for
+ *     allocation failures;
+ *   - nlp_tc_seqcls: the sequence-classification head of BERT (pooler +
+ *     classifier) and DistilBERT (pre_classifier + ReLU + classifier);
+ *   - small text helpers (comma lists, option parsing).
+ *
+ * Helpers that can fail return nlp_status and fill err through
+ * host->error_set.  New helpers are appended; existing ones keep their
+ * meaning.
+ */
+#ifndef NLP_TASK_COMMON_H
+#define NLP_TASK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nlp/plugin.h"
+
+/* ------------------------------------------------------------ buffers */
+
+/* Make *buf hold at least bytes bytes (grows, never shrinks; contents are
+ * kept).  *cap is the current size in bytes.  Free with free(). */
+nlp_status nlp_tc_reserve(const nlp_host_api *host, void **buf, size_t *cap,
+                          size_t bytes, nlp_error *err);
+
+/* ------------------------------------------------------------ batching */
+
+/* The padded ids of a set of encodings, reused across calls. */
+typedef struct nlp_tc_batch {
+    nlp_batch batch;        /* the view handed to encoder_forward */
+    int32_t *ids;           /* [B][T] */
+    int32_t *type_ids;      /* [B][T] */
+    int32_t *lengths;       /* [B] */
+    size_t cap_ids, cap_types, cap_lengths; /* bytes */
+} nlp_tc_batch;
+
+/* Pad encs[0..n) (n >= 1) into b: T is the longest encoding, padding uses
+ * pad_id and type id 0.  Fails with NLP_ERR_INPUT when an encoding is
+ * empty.  b->batch is valid until the next call or nlp_tc_batch_free. */
+nlp_status nlp_tc_batch_pack(const nlp_host_api *host, nlp_tc_batch *b,
+                             const nlp_encoding *const *encs, size_t n,
+                             int32_t pad_id, nlp_error *err);
+
+/* Release b's arrays and zero it. */
+void nlp_tc_batch_free(nlp_tc_batch *b);
+
+/* ------------------------------------------------------------ top-k */
+
+/* Write to out the indices of the min(k, n) largest values of x[0..n),
+ * largest first (equal values: lower index first).  Returns how many were
+ * written.  Needs no memory beyond out[k]. */
+size_t nlp_tc_topk(const float *x, size_t n, size_t k, int32_t *out);
+
+/* ------------------------------------------------------------ values */
+
+/* A string value from a NUL-terminated C string (NULL when out of memory). */
+nlp_value *nlp_tc_str(const nlp_host_api *host, const char *s);
+
+/* obj[key] = v.  When v is NULL (a failed allocation) nothing is set and
+ * NLP_ERR_NOMEM is returned, else NLP_OK. */
+nlp_status nlp_tc_set(const nlp_host_api *host, nlp_value *obj,
+                      const char *key, nlp_value *v, nlp_error *err);
+
+/* arr += v, with the same NULL handling as nlp_tc_set. */
+nlp_status nlp_tc_push(const nlp_host_api *host, nlp_value *arr,
+                       nlp_value *v, nlp_error *err);
+
+/* ------------------------------------------------------------ text */
+
+/* Split a comma-separated list the way Hugging Face parses candidate
+ * labels: split on ',', strip surrounding whitespace, drop empty items.
+ * On success *items is a new array of *n new strings (nlp_tc_list_free).
+ * *n may be 0. */
+nlp_status nlp_tc_list_split(const nlp_host_api *host, const char *s,
+                             char ***items, size_t *n, nlp_error *err);
+void nlp_tc_list_free(char **items, size_t n);
+
+/* Parse a --top-k value: a positive integer, or "all" when allow_all (then
+ * *k = SIZE_MAX).  name is the option name, for the message. */
+nlp_status nlp_tc_parse_top_k(const nlp_host_api *host, const char *s,
+                              int allow_all, const char *name, size_t *k,
+                              nlp_error *err);
+
+/* ------------------------------------------------------------ sequence classification */
+
+/* What the scores of a classification go through (Hugging Face's
+ * function_to_apply). */
+typedef enum nlp_tc_function {
+    NLP_TC_FN_AUTO = 0,     /* sigmoid for 1 label or multi-label problems, else softmax */
+    NLP_TC_FN_SOFTMAX = 1,
+    NLP_TC_FN_SIGMOID = 2,
+    NLP_TC_FN_NONE = 3
+} nlp_tc_function;
+
+/* The bound classification head of a checkpoint. */
+typedef struct nlp_tc_seqcls {
+    const nlp_host_api *host;
+    nlp_family family;
+    size_t H;                      /* hidden size */
+    size_t L;                      /* number of labels */
+    const float *pre_w, *pre_b;    /* DistilBERT pre_classifier [H][H], [H] */
+    const float *cls_w, *cls_b;    /* classifier [L][H], [L] */
+    char **labels;                 /* [L] names (id2label, else LABEL_i) */
+    int multi_label;               /* problem_type is multi_label_classification */
+    float *rows;                   /* scratch [B][H] */
+    float *rows2;                  /* scratch [B][H] */
+    size_t cap_rows, cap_rows2;    /* bytes */
+} nlp_tc_seqcls;
+
+/* Bind the head of model (classifier.weight / .bias, and pre_classifier
+ * for DistilBERT; BERT uses the host's pooler).  The label count comes
+ * from classifier.weight; names from config id2label when it has that many
+ * entries, else "LABEL_<i>".  Errors name the missing tensor. */
+nlp_status nlp_tc_seqcls_init(nlp_tc_seqcls *sc, const nlp_host_api *host,
+                              const nlp_model *model, nlp_error *err);
+
+/* logits [B][L] of the B rows of hidden [B][T][H] (the [CLS] row of
+ * each).  Allocation happens only when B grows. */
+nlp_status nlp_tc_seqcls_logits(nlp_tc_seqcls *sc, nlp_ctx *ctx,
+                                const float *hidden, size_t B, size_t T,
+                                float *logits, nlp_error *err);
+
+/* Resolve NLP_TC_FN_AUTO for this head and apply fn in place to one row
+ * of L scores. */
+nlp_tc_function nlp_tc_seqcls_function(const nlp_tc_seqcls *sc, nlp_tc_function fn);
+void nlp_tc_apply_function(const nlp_host_api *host, nlp_tc_function fn,
+                           float *scores, size_t L);
+
+/* Parse "softmax" | "sigmoid" | "none"; NULL or "" gives NLP_TC_FN_AUTO. */
+nlp_status nlp_tc_parse_function(const nlp_host_api *host, const char *s,
+                                 nlp_tc_function *fn, nlp_error *err);
+
+void nlp_tc_seqcls_free(nlp_tc_seqcls *sc);
+
+/* ------------------------------------------------------------ encoding */
+
+/* Encode one input (text, optional pair) with special tokens, truncating
+ * to max_length with the given strategy when max_length > 0.  Then checks
+ * that the result fits the model's positions (limit): a longer encoding is
+ * NLP_ERR_INPUT "input is N tokens long; the model accepts at most M". */
+nlp_status nlp_tc_encode(const nlp_host_api *host, const nlp_tokenizer *tok,
+                         const char *text, size_t len,
+                         const char *pair, size_t pair_len,
+                         size_t max_length, nlp_truncation trunc,
+                         size_t limit, nlp_encoding *out, nlp_error *err);
+
+#endif /* NLP_TASK_COMMON_H */
