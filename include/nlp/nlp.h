@@ -3,7 +3,8 @@
  *
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
- * blocks), plugin (the task plugin ABI).
+ * blocks), plugin (the task plugin ABI), registry (loading plugins, the
+ * host side of the ABI).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -14,6 +15,7 @@
 #include "nlp/encoder.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
+#include "nlp/registry.h"
 
 #ifdef __cplusplus
 extern "C" {
