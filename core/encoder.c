@@ -1,1 +1,387 @@
-/* core/encoder.c - placeholder, being written. */
+/*
+ * encoder.c - the encoder forward pass of nlp/encoder.h.
+ *
+ * An nlp_ctx owns a thread pool and ONE arena carved into named activation
+ * buffers sized for the largest batch seen so far; a bigger batch regrows
+ * it once, after which calls allocate nothing.  The forward pass works on
+ * packed rows (only the real tokens of each batch row, back to back) and
+ * scatters the final hidden states into the padded [B][T][H] output, with
+ * zeros at padded positions.
+ *
+ * Per layer (both families are post-LayerNorm encoders):
+ *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
+ *   att     = MultiHeadAttention(q, k, v, padding)          [N][H]
+ *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]
+ *   ff      = act(ln1 W1^T + b1)                            [N][I]
+ *   x       = LayerNorm(ff W2^T + b2 + ln1)                 [N][H]
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlp/encoder.h"
+#include "gemm.h"
+#include "layers.h"
+#include "model_impl.h"
+#include "threadpool.h"
+
+/* Activation buffers, all carved from one arena. */
+typedef struct nlp_acts {
+    float *x;        /* [N][H] layer input / output */
+    float *q, *k, *v;/* [N][H] projections */
+    float *att;      /* [N][H] attention context */
+    float *proj;     /* [N][H] dense output + residual */
+    float *ln1;      /* [N][H] after the attention LayerNorm */
+    float *ff;       /* [N][I] intermediate (activated in place) */
+    float *mean;     /* [N] LayerNorm statistics of the last LayerNorm */
+    float *rstd;     /* [N] */
+    float *out;      /* [B][T][H] padded final hidden states */
+    float *scratch;  /* attention scores, per worker [T][T] */
+    size_t *offs;    /* [B] packed row of each batch row's first token */
+} nlp_acts;
+
+struct nlp_ctx {
+    const nlp_model *model;
+    const nlp_config *cfg;
+    const nlp_weights *w;
+    nlp_pool *pool;
+    void *arena;
+    size_t cap_tokens, cap_batch, cap_seq;  /* B*T, B and T the arena fits */
+    nlp_acts a;
+    float *head;     /* [head_cap][H] MLM transform scratch */
+    size_t head_cap;
+};
+
+enum { ALIGN = 64 };
+
+static size_t round_up(size_t n)
+{
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Lay the buffers out for the given capacities.  With base NULL only the
+ * total size is computed. */
+static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
+                           size_t T)
+{
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    const size_t I = (size_t)ctx->cfg->intermediate_size;
+    const int threads = nlp_pool_threads(ctx->pool);
+    size_t off = 0;
+#define CARVE(field, type, count)                                     \
+    do {                                                              \
+        if (base)                                                     \
+            ctx->a.field = (type *)(void *)(base + off);              \
+        off += round_up((count) * sizeof(type));                      \
+    } while (0)
+    CARVE(x, float, NT * H);
+    CARVE(q, float, NT * H);
+    CARVE(k, float, NT * H);
+    CARVE(v, float, NT * H);
+    CARVE(att, float, NT * H);
+    CARVE(proj, float, NT * H);
+    CARVE(ln1, float, NT * H);
+    CARVE(ff, float, NT * I);
+    CARVE(mean, float, NT);
+    CARVE(rstd, float, NT);
+    CARVE(out, float, NT * H);
+    CARVE(scratch, float, nlp_attention_scratch_floats(T, threads));
+    CARVE(offs, size_t, B);
+#undef CARVE
+    return off;
+}
+
+/* Make the arena fit a batch of B rows of T tokens. */
+static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
+                                nlp_error *err)
+{
+    if (B * T <= ctx->cap_tokens && B <= ctx->cap_batch && T <= ctx->cap_seq)
+        return NLP_OK;
+    size_t nb = B > ctx->cap_batch ? B : ctx->cap_batch;
+    size_t nt = T > ctx->cap_seq ? T : ctx->cap_seq;
+    size_t ntok = B * T > ctx->cap_tokens ? B * T : ctx->cap_tokens;
+    size_t bytes = arena_layout(ctx, NULL, ntok, nb, nt);
+    void *mem = NULL;
+    if (posix_memalign(&mem, ALIGN, bytes) != 0 || !mem)
+        return nlp_error_set(err, NLP_ERR_NOMEM,
+                             "encoder: cannot allocate %zu bytes of activations "
+                             "for batch %zu x %zu", bytes, B, T);
+    free(ctx->arena);
+    ctx->arena = mem;
+    ctx->cap_batch = nb;
+    ctx->cap_seq = nt;
+    ctx->cap_tokens = ntok;
+    arena_layout(ctx, mem, ntok, nb, nt);
+    return NLP_OK;
+}
+
+nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
+                          nlp_ctx **out, nlp_error *err)
+{
+    if (!out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: out is NULL");
+    *out = NULL;
+    if (!model)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: model is NULL");
+    const nlp_config *cfg = nlp_model_config(model);
+    const nlp_weights *w = nlp_model_weights(model);
+    if (!cfg || !w || !w->word_emb || !w->pos_emb || !w->emb_ln_g ||
+        !w->emb_ln_b || (cfg->num_layers > 0 && !w->layers))
+        return nlp_error_set(err, NLP_ERR_INTERNAL,
+                             "nlp_ctx_create: model %s has no bound encoder weights",
+                             nlp_model_dir(model) ? nlp_model_dir(model) : "?");
+    if (cfg->hidden_size <= 0 || cfg->num_heads <= 0 ||
+        cfg->hidden_size % cfg->num_heads != 0)
+        return nlp_error_set(err, NLP_ERR_FORMAT,
+                             "nlp_ctx_create: hidden size %d is not a multiple of "
+                             "the %d attention heads", cfg->hidden_size, cfg->num_heads);
+    nlp_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
+    ctx->model = model;
+    ctx->cfg = cfg;
+    ctx->w = w;
+    ctx->pool = nlp_pool_create(n_threads);
+    if (!ctx->pool) {
+        free(ctx);
+        return nlp_error_set(err, NLP_ERR_NOMEM,
+                             "nlp_ctx_create: cannot start %d threads", n_threads);
+    }
+    *out = ctx;
+    return NLP_OK;
+}
+
+void nlp_ctx_free(nlp_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    nlp_pool_free(ctx->pool);
+    free(ctx->arena);
+    free(ctx->head);
+    free(ctx);
+}
+
+int nlp_ctx_threads(const nlp_ctx *ctx)
+{
+    return ctx ? nlp_pool_threads(ctx->pool) : 0;
+}
+
+void nlp_linear(nlp_ctx *ctx, const float *x, size_t n, size_t in,
+                const float *W, const float *bias, size_t out, float *y)
+{
+    nlp_sgemm(ctx ? ctx->pool : NULL, 1, n, out, in, x, in, W, in, bias, y, out);
+}
+
+/* Check the batch against the model; fills nothing. */
+static nlp_status batch_check(const nlp_ctx *ctx, const nlp_batch *bt,
+                              nlp_error *err)
+{
+    const nlp_config *cfg = ctx->cfg;
+    if (!bt || !bt->ids || !bt->lengths)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "encoder: batch, ids or lengths is NULL");
+    if (bt->batch == 0 || bt->seq == 0)
+        return nlp_error_set(err, NLP_ERR_INPUT,
+                             "encoder: empty batch (%zu rows of %zu tokens)",
+                             bt->batch, bt->seq);
+    if (bt->seq > (size_t)cfg->max_position_embeddings)
+        return nlp_error_set(err, NLP_ERR_INPUT,
+                             "encoder: sequence length %zu exceeds "
+                             "max_position_embeddings %d",
+                             bt->seq, cfg->max_position_embeddings);
+    if (bt->batch > SIZE_MAX / bt->seq / ((size_t)cfg->intermediate_size + 8 *
+                                          (size_t)cfg->hidden_size) / sizeof(float))
+        return nlp_error_set(err, NLP_ERR_INPUT,
+                             "encoder: batch %zu x %zu is too large",
+                             bt->batch, bt->seq);
+    const int check_types = ctx->w->type_emb && bt->type_ids;
+    for (size_t b = 0; b < bt->batch; b++) {
+        int32_t L = bt->lengths[b];
+        if (L < 0 || (size_t)L > bt->seq)
+            return nlp_error_set(err, NLP_ERR_INPUT,
+                                 "encoder: batch row %zu has length %d, outside "
+                                 "[0, %zu]", b, (int)L, bt->seq);
+        for (size_t t = 0; t < (size_t)L; t++) {
+            int32_t id = bt->ids[b * bt->seq + t];
+            if (id < 0 || id >= cfg->vocab_size)
+                return nlp_error_set(err, NLP_ERR_INPUT,
+                                     "encoder: token id %d at batch row %zu, "
+                                     "position %zu is outside the vocabulary "
+                                     "(size %d)", (int)id, b, t, cfg->vocab_size);
+            if (check_types) {
+                int32_t ty = bt->type_ids[b * bt->seq + t];
+                if (ty < 0 || ty >= cfg->type_vocab_size)
+                    return nlp_error_set(err, NLP_ERR_INPUT,
+                                         "encoder: token type id %d at batch row "
+                                         "%zu, position %zu is outside [0, %d)",
+                                         (int)ty, b, t, cfg->type_vocab_size);
+            }
+        }
+    }
+    return NLP_OK;
+}
+
+nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
+                               const float **hidden, nlp_error *err)
+{
+    if (!ctx || !hidden)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_encoder_forward: ctx or hidden is NULL");
+    *hidden = NULL;
+    nlp_status st = batch_check(ctx, batch, err);
+    if (st != NLP_OK)
+        return st;
+    const size_t B = batch->batch, T = batch->seq;
+    st = arena_reserve(ctx, B, T, err);
+    if (st != NLP_OK)
+        return st;
+
+    const nlp_config *cfg = ctx->cfg;
+    const nlp_weights *w = ctx->w;
+    const nlp_acts *a = &ctx->a;
+    nlp_pool *pool = ctx->pool;
+    const size_t H = (size_t)cfg->hidden_size;
+    const size_t I = (size_t)cfg->intermediate_size;
+    const size_t nh = (size_t)cfg->num_heads;
+    const float eps = cfg->layer_norm_eps;
+
+    size_t N = 0;                                   /* packed tokens */
+    for (size_t b = 0; b < B; b++) {
+        a->offs[b] = N;
+        N += (size_t)batch->lengths[b];
+    }
+
+    /* x[N][H] = LayerNorm(word + position (+ type)) */
+    nlp_embeddings_forward(a->x, batch->ids, batch->type_ids, batch->lengths,
+                           a->offs, B, T, w->word_emb, w->pos_emb,
+                           w->type_emb, H);
+    nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->x, w->emb_ln_g,
+                          w->emb_ln_b, N, H, eps);
+
+    for (int l = 0; l < cfg->num_layers && N > 0; l++) {
+        const nlp_layer_weights *lw = &w->layers[l];
+        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->q_w, H, lw->q_b, a->q, H);
+        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->k_w, H, lw->k_b, a->k, H);
+        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->v_w, H, lw->v_b, a->v, H);
+        nlp_attention_forward(pool, a->att, a->q, a->k, a->v, batch->lengths,
+                              a->offs, B, T, H, nh, a->scratch);
+        /* ln1 = LayerNorm(att Wo^T + bo + x) */
+        nlp_sgemm(pool, 1, N, H, H, a->att, H, lw->o_w, H, lw->o_b, a->proj, H);
+        nlp_residual_forward(a->proj, a->proj, a->x, N * H);
+        nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,
+                              lw->ln1_g, lw->ln1_b, N, H, eps);
+        /* ff = act(ln1 W1^T + b1) */
+        nlp_sgemm(pool, 1, N, I, H, a->ln1, H, lw->ff1_w, H, lw->ff1_b, a->ff, I);
+        nlp_activation_forward(pool, cfg->hidden_act, a->ff, a->ff, N * I);
+        /* x = LayerNorm(ff W2^T + b2 + ln1) */
+        nlp_sgemm(pool, 1, N, H, I, a->ff, I, lw->ff2_w, I, lw->ff2_b, a->proj, H);
+        nlp_residual_forward(a->proj, a->proj, a->ln1, N * H);
+        nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->proj,
+                              lw->ln2_g, lw->ln2_b, N, H, eps);
+    }
+
+    /* out[B][T][H]: the packed rows back in place, zeros at padding */
+    for (size_t b = 0; b < B; b++) {
+        size_t L = (size_t)batch->lengths[b];
+        float *o = a->out + b * T * H;
+        memcpy(o, a->x + a->offs[b] * H, L * H * sizeof *o);
+        memset(o + L * H, 0, (T - L) * H * sizeof *o);
+    }
+    *hidden = a->out;
+    return NLP_OK;
+}
+
+nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t B,
+                              size_t T, float *out, nlp_error *err)
+{
+    if (!ctx || !hidden || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_pooler_forward: ctx, hidden or out is NULL");
+    if (!ctx->w->pool_w)
+        return nlp_error_set(err, NLP_ERR_NOT_FOUND,
+                             "%s: checkpoint has no pooler (pooler.dense.weight)",
+                             nlp_model_dir(ctx->model));
+    if (B == 0 || T == 0)
+        return nlp_error_set(err, NLP_ERR_INPUT,
+                             "nlp_pooler_forward: empty batch (%zu x %zu)", B, T);
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    /* out[B][H] = hidden[b][0] . W^T + bias, rows T*H apart */
+    nlp_sgemm(ctx->pool, 1, B, H, H, hidden, T * H, ctx->w->pool_w, H,
+              ctx->w->pool_b, out, H);
+    for (size_t i = 0; i < B * H; i++)
+        out[i] = tanhf(out[i]);
+    return NLP_OK;
+}
+
+nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
+                                float *logits, nlp_error *err)
+{
+    if (!ctx || !rows || !logits)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_mlm_head_forward: ctx, rows or logits is NULL");
+    const nlp_weights *w = ctx->w;
+    if (!w->mlm_dense_w || !w->mlm_ln_g)
+        return nlp_error_set(err, NLP_ERR_NOT_FOUND,
+                             "%s: checkpoint has no masked-LM head (%s)",
+                             nlp_model_dir(ctx->model),
+                             ctx->cfg->family == NLP_FAMILY_DISTILBERT
+                                 ? "vocab_transform.weight"
+                                 : "cls.predictions.transform.dense.weight");
+    if (n == 0)
+        return NLP_OK;
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    const size_t V = (size_t)ctx->cfg->vocab_size;
+    if (n > ctx->head_cap) {
+        float *mem = NULL;
+        if (n > SIZE_MAX / H / sizeof(float) ||
+            posix_memalign((void **)&mem, ALIGN, n * H * sizeof(float)) != 0)
+            return nlp_error_set(err, NLP_ERR_NOMEM,
+                                 "nlp_mlm_head_forward: cannot allocate %zu rows", n);
+        free(ctx->head);
+        ctx->head = mem;
+        ctx->head_cap = n;
+    }
+    /* t[n][H] = LayerNorm(act(rows Wt^T + bt)) */
+    float *t = ctx->head;
+    nlp_sgemm(ctx->pool, 1, n, H, H, rows, H, w->mlm_dense_w, H,
+              w->mlm_dense_b, t, H);
+    nlp_activation_forward(ctx->pool, ctx->cfg->hidden_act, t, t, n * H);
+    nlp_layernorm_forward(ctx->pool, t, NULL, NULL, t, w->mlm_ln_g,
+                          w->mlm_ln_b, n, H, ctx->cfg->layer_norm_eps);
+    /* logits[n][V] = t . Wd^T + bias */
+    const float *dec = w->mlm_decoder_w ? w->mlm_decoder_w : w->word_emb;
+    nlp_sgemm(ctx->pool, 1, n, V, H, t, H, dec, H, w->mlm_bias, logits, V);
+    return NLP_OK;
+}
+
+void nlp_softmax(float *x, size_t n, size_t d)
+{
+    for (size_t r = 0; r < n; r++) {
+        float *row = x + r * d;
+        float mx = -INFINITY;
+        for (size_t i = 0; i < d; i++)
+            if (row[i] > mx)
+                mx = row[i];
+        double sum = 0.0;
+        for (size_t i = 0; i < d; i++) {
+            row[i] = expf(row[i] - mx);
+            sum += row[i];
+        }
+        const float inv = (float)(1.0 / sum);
+        for (size_t i = 0; i < d; i++)
+            row[i] *= inv;
+    }
+}
+
+void nlp_sigmoid(float *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        float v = x[i];
+        if (v >= 0.0f) {
+            x[i] = 1.0f / (1.0f + expf(-v));
+        } else {
+            float e = expf(v);
+            x[i] = e / (1.0f + e);
+        }
+    }
+}

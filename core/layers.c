@@ -1,1 +1,243 @@
-/* core/layers.c - placeholder, being written. */
+/*
+ * layers.c - forward building blocks of BERT-family encoders (see
+ * layers.h): embeddings, LayerNorm, residual add, activations and masked
+ * multi-head self-attention.  No allocation; element-wise work is split
+ * over the thread pool in fixed chunks.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "layers.h"
+
+/* ------------------------------------------------------------ embeddings */
+
+void nlp_embeddings_forward(float *out, const int32_t *ids,
+                            const int32_t *type_ids, const int32_t *lengths,
+                            const size_t *offs, size_t B, size_t T,
+                            const float *word_emb, const float *pos_emb,
+                            const float *type_emb, size_t H)
+{
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < (size_t)lengths[b]; t++) {
+            float *o = out + (offs[b] + t) * H;                 /* [H] */
+            const float *w = word_emb + (size_t)ids[b * T + t] * H;
+            const float *p = pos_emb + t * H;
+            for (size_t j = 0; j < H; j++)
+                o[j] = w[j] + p[j];
+            if (type_emb) {
+                size_t ty = type_ids ? (size_t)type_ids[b * T + t] : 0;
+                const float *e = type_emb + ty * H;
+                for (size_t j = 0; j < H; j++)
+                    o[j] += e[j];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ LayerNorm */
+
+typedef struct {
+    float *out, *mean, *rstd;
+    const float *in, *g, *b;
+    size_t N, H, rows_per_task;
+    float eps;
+} ln_job;
+
+static void ln_rows(void *vp, size_t task)
+{
+    const ln_job *j = vp;
+    size_t r0 = task * j->rows_per_task;
+    size_t r1 = r0 + j->rows_per_task < j->N ? r0 + j->rows_per_task : j->N;
+    const size_t H = j->H;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = j->in + r * H;
+        float *o = j->out + r * H;
+        double s = 0.0;
+        for (size_t i = 0; i < H; i++)
+            s += x[i];
+        const float m = (float)(s / (double)H);
+        double ss = 0.0;
+        for (size_t i = 0; i < H; i++) {
+            const double d = (double)x[i] - m;
+            ss += d * d;
+        }
+        const float rs = (float)(1.0 / sqrt(ss / (double)H + (double)j->eps));
+        for (size_t i = 0; i < H; i++)
+            o[i] = (x[i] - m) * rs * j->g[i] + j->b[i];
+        if (j->mean)
+            j->mean[r] = m;
+        if (j->rstd)
+            j->rstd[r] = rs;
+    }
+}
+
+void nlp_layernorm_forward(nlp_pool *pool, float *out, float *mean,
+                           float *rstd, const float *in, const float *g,
+                           const float *b, size_t N, size_t H, float eps)
+{
+    if (N == 0)
+        return;
+    ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps };
+    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
+    if (tasks > N)
+        tasks = N;
+    j.rows_per_task = (N + tasks - 1) / tasks;
+    tasks = (N + j.rows_per_task - 1) / j.rows_per_task;
+    nlp_pool_run(pool, ln_rows, &j, tasks);
+}
+
+/* ------------------------------------------------------------ element-wise */
+
+void nlp_residual_forward(float *out, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+void nlp_gelu_forward(float *out, const float *in, size_t n)
+{
+    const float r2 = 0.70710678118654752f; /* 1/sqrt(2) */
+    for (size_t i = 0; i < n; i++) {
+        const float x = in[i];
+        out[i] = 0.5f * x * (1.0f + erff(x * r2));
+    }
+}
+
+void nlp_gelu_tanh_forward(float *out, const float *in, size_t n)
+{
+    const float c = 0.79788456080286536f; /* sqrt(2/pi) */
+    for (size_t i = 0; i < n; i++) {
+        const float x = in[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+    }
+}
+
+void nlp_relu_forward(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+enum { ACT_CHUNK = 16384 };
+
+typedef struct {
+    nlp_activation act;
+    float *out;
+    const float *in;
+    size_t n;
+} act_job;
+
+static void act_chunk(void *vp, size_t task)
+{
+    const act_job *j = vp;
+    size_t i0 = task * ACT_CHUNK;
+    size_t len = j->n - i0 < ACT_CHUNK ? j->n - i0 : ACT_CHUNK;
+    switch (j->act) {
+    case NLP_ACT_GELU_TANH:
+        nlp_gelu_tanh_forward(j->out + i0, j->in + i0, len);
+        break;
+    case NLP_ACT_RELU:
+        nlp_relu_forward(j->out + i0, j->in + i0, len);
+        break;
+    case NLP_ACT_GELU:
+    default:
+        nlp_gelu_forward(j->out + i0, j->in + i0, len);
+        break;
+    }
+}
+
+void nlp_activation_forward(nlp_pool *pool, nlp_activation act, float *out,
+                            const float *in, size_t n)
+{
+    act_job j = { act, out, in, n };
+    nlp_pool_run(pool, act_chunk, &j, (n + ACT_CHUNK - 1) / ACT_CHUNK);
+}
+
+/* ------------------------------------------------------------ attention */
+
+size_t nlp_attention_scratch_floats(size_t T, int n_threads)
+{
+    return (size_t)(n_threads > 0 ? n_threads : 1) * T * T;
+}
+
+typedef struct {
+    float *out;
+    const float *q, *k, *v;
+    const int32_t *lengths;
+    const size_t *offs;
+    size_t B, T, H, nh;
+    float *scratch;              /* [tasks][T][T] */
+    atomic_size_t next;          /* next (b, h) pair to take */
+} att_job;
+
+/* One worker: takes (batch row, head) pairs until none are left, using
+ * its own T*T slice of scratch for the scores. */
+static void att_worker(void *vp, size_t task)
+{
+    att_job *j = vp;
+    const size_t H = j->H, dh = H / j->nh;
+    const float scale = 1.0f / sqrtf((float)dh);
+    float *S = j->scratch + task * j->T * j->T;      /* [L][L] */
+    for (;;) {
+        size_t item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->B * j->nh)
+            break;
+        size_t b = item / j->nh, h = item % j->nh;
+        size_t L = (size_t)j->lengths[b];
+        if (L == 0)
+            continue;
+        size_t row0 = j->offs[b];
+        const float *Q = j->q + row0 * H + h * dh;  /* [L][dh], stride H */
+        const float *K = j->k + row0 * H + h * dh;
+        const float *V = j->v + row0 * H + h * dh;
+        float *O = j->out + row0 * H + h * dh;
+        /* S[L][L] = Q K^T */
+        nlp_sgemm(NULL, 1, L, L, dh, Q, H, K, H, NULL, S, L);
+        for (size_t r = 0; r < L; r++) {
+            float *s = S + r * L;
+            float mx = -INFINITY;
+            for (size_t c = 0; c < L; c++) {
+                s[c] *= scale;
+                if (s[c] > mx)
+                    mx = s[c];
+            }
+            float sum = 0.0f;
+            for (size_t c = 0; c < L; c++) {
+                s[c] = expf(s[c] - mx);
+                sum += s[c];
+            }
+            const float inv = 1.0f / sum;
+            for (size_t c = 0; c < L; c++)
+                s[c] *= inv;
+        }
+        /* O[L][dh] = S V */
+        nlp_sgemm(NULL, 0, L, dh, L, S, L, V, H, NULL, O, H);
+    }
+}
+
+void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
+                           const float *k, const float *v,
+                           const int32_t *lengths, const size_t *offs,
+                           size_t B, size_t T, size_t H, size_t nh,
+                           float *scratch)
+{
+    att_job j;
+    j.out = out;
+    j.q = q;
+    j.k = k;
+    j.v = v;
+    j.lengths = lengths;
+    j.offs = offs;
+    j.B = B;
+    j.T = T;
+    j.H = H;
+    j.nh = nh;
+    j.scratch = scratch;
+    atomic_init(&j.next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, att_worker, &j, tasks);
+}
