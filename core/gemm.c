@@ -1,60 +1,197 @@
 /*
- * gemm.c - portable single-precision matrix multiply (see gemm.h).
+ * gemm.c - the GEMM driver (see gemm.h) and its portable C kernel.
  *
- * Rows of C are split into blocks handed to the thread pool; within a block
- * the K loop is tiled so the active part of B stays in cache.
+ * C is cut into tasks of one column panel (NR columns of the path) by a
+ * chunk of up to MC rows; the pool's threads claim tasks, so a batch of
+ * one token still spreads over every thread by columns and long batches
+ * also split by rows.  Inside a task K is walked in blocks of KC so the
+ * panel block (KC x NR floats, 32 KiB on AVX-512) stays in L1 while the
+ * row micro-kernel sweeps the chunk.  Each tile gets the epilogue right
+ * after its last K block, while it is still in cache.
  */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 
-typedef struct {
-    int trans_b;
-    size_t M, N, K, lda, ldb, ldc;
-    const float *A, *B, *bias;
-    float *C;
-    size_t rows_per_task;
-} gemm_job;
+enum { KC = 256, MC = 240 };
 
-enum { KC = 256 };
+struct nlp_packed_b {
+    const nlp_gemm_kernel *kern;
+    size_t N, K, panels;
+    float *data;                /* [panels][K][NR], zero padded */
+};
 
-static void gemm_rows(void *vp, size_t task)
+/* ---------------------------------------------------------------- portable kernel */
+
+void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
+                         size_t lda, const float *b, size_t ldb, float *c,
+                         size_t ldc, int load_c)
 {
-    const gemm_job *j = vp;
-    size_t i0 = task * j->rows_per_task;
-    size_t i1 = i0 + j->rows_per_task;
-    if (i1 > j->M)
-        i1 = j->M;
-    for (size_t i = i0; i < i1; i++) {
-        float *c = j->C + i * j->ldc;
-        if (j->bias)
-            memcpy(c, j->bias, j->N * sizeof *c);
-        else
-            memset(c, 0, j->N * sizeof *c);
-    }
-    for (size_t k0 = 0; k0 < j->K; k0 += KC) {
-        size_t k1 = k0 + KC < j->K ? k0 + KC : j->K;
-        for (size_t i = i0; i < i1; i++) {
-            const float *a = j->A + i * j->lda;
-            float *c = j->C + i * j->ldc;
-            if (j->trans_b) {
-                for (size_t n = 0; n < j->N; n++) {
-                    const float *b = j->B + n * j->ldb;
-                    float s = 0.0f;
-                    for (size_t k = k0; k < k1; k++)
-                        s += a[k] * b[k];
-                    c[n] += s;
-                }
-            } else {
-                for (size_t k = k0; k < k1; k++) {
-                    const float av = a[k];
-                    const float *b = j->B + k * j->ldb;
-                    for (size_t n = 0; n < j->N; n++)
-                        c[n] += av * b[n];
-                }
+    enum { R = NLP_GEMM_GENERIC_MR, W = NLP_GEMM_GENERIC_NR };
+    float acc[R][W];
+    memset(acc, 0, sizeof acc);
+    if (nr == W) {
+        for (size_t k = 0; k < kc; k++) {
+            const float *bk = b + k * ldb;
+            for (size_t i = 0; i < mr; i++) {
+                float av = a[i * lda + k];
+                for (size_t j = 0; j < W; j++)
+                    acc[i][j] += av * bk[j];
+            }
+        }
+    } else {
+        for (size_t k = 0; k < kc; k++) {
+            const float *bk = b + k * ldb;
+            for (size_t i = 0; i < mr; i++) {
+                float av = a[i * lda + k];
+                for (size_t j = 0; j < nr; j++)
+                    acc[i][j] += av * bk[j];
             }
         }
     }
+    for (size_t i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        for (size_t j = 0; j < nr; j++)
+            ci[j] = load_c ? ci[j] + acc[i][j] : acc[i][j];
+    }
+}
+
+static float act_scalar(float v, nlp_gemm_act act)
+{
+    switch (act) {
+    case NLP_GEMM_ACT_GELU:
+        return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    case NLP_GEMM_ACT_GELU_TANH:
+        return 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+    case NLP_GEMM_ACT_RELU:
+        return v > 0.0f ? v : 0.0f;
+    case NLP_GEMM_ACT_NONE:
+        break;
+    }
+    return v;
+}
+
+void nlp_epilogue_generic(float *x, size_t n, nlp_gemm_act act,
+                          const float *bias, const float *residual)
+{
+    for (size_t j = 0; j < n; j++) {
+        float v = x[j];
+        if (bias)
+            v += bias[j];
+        v = act_scalar(v, act);
+        if (residual)
+            v += residual[j];
+        x[j] = v;
+    }
+}
+
+/* ---------------------------------------------------------------- path table */
+
+static const nlp_gemm_kernel kernels[] = {
+    [NLP_PATH_GENERIC] = { NLP_GEMM_GENERIC_MR, NLP_GEMM_GENERIC_NR,
+                           nlp_ukernel_generic, nlp_epilogue_generic },
+#if defined(__x86_64__)
+    [NLP_PATH_AVX2] = { NLP_GEMM_AVX2_MR, NLP_GEMM_AVX2_NR,
+                        nlp_ukernel_avx2, nlp_epilogue_avx2 },
+    [NLP_PATH_AVX512] = { NLP_GEMM_AVX512_MR, NLP_GEMM_AVX512_NR,
+                          nlp_ukernel_avx512, nlp_epilogue_avx512 },
+#endif
+};
+
+static const nlp_gemm_kernel *current_kernel(void)
+{
+    nlp_kernel_path p = nlp_cpu_path();
+#if !defined(__x86_64__)
+    p = NLP_PATH_GENERIC;
+#endif
+    return &kernels[p];
+}
+
+/* ---------------------------------------------------------------- driver */
+
+typedef enum { B_PACKED, B_KN, B_NK } b_mode;
+
+typedef struct {
+    const nlp_gemm_kernel *kern;
+    b_mode mode;
+    size_t M, N, K;
+    const float *A;
+    size_t lda;
+    const float *B;             /* raw matrix, or packed panels */
+    size_t ldb;
+    const nlp_gemm_epilogue *ep;
+    float *C;
+    size_t ldc;
+    size_t panels, mc;
+} gemm_job;
+
+static void gemm_task(void *vp, size_t t)
+{
+    const gemm_job *j = vp;
+    const size_t NR = j->kern->nr, MR = j->kern->mr;
+    const size_t p = t % j->panels, mi = t / j->panels;
+    const size_t m0 = mi * j->mc;
+    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
+    const size_t n0 = p * NR;
+    const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
+    const size_t nk = j->K ? (j->K + KC - 1) / KC : 1;
+    _Alignas(64) float buf[KC * NLP_GEMM_MAX_NR];  /* [KC][NR] transposed block */
+
+    for (size_t kb = 0; kb < nk; kb++) {
+        const size_t k0 = kb * KC;
+        const size_t kc = j->K - k0 < KC ? j->K - k0 : KC;
+        const float *b;
+        size_t ldb;
+        switch (j->mode) {
+        case B_PACKED:
+            b = j->B + p * j->K * NR + k0 * NR;
+            ldb = NR;
+            break;
+        case B_KN:
+            b = j->B + k0 * j->ldb + n0;
+            ldb = j->ldb;
+            break;
+        default: /* B_NK: transpose the block of rows n0.. into buf */
+            for (size_t jj = 0; jj < nr; jj++) {
+                const float *src = j->B + (n0 + jj) * j->ldb + k0;
+                for (size_t k = 0; k < kc; k++)
+                    buf[k * NR + jj] = src[k];
+            }
+            b = buf;
+            ldb = NR;
+            break;
+        }
+        const int last = kb + 1 == nk;
+        for (size_t m = m0; m < m1; m += MR) {
+            const size_t mr = m1 - m < MR ? m1 - m : MR;
+            float *c = j->C + m * j->ldc + n0;
+            j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b, ldb,
+                          c, j->ldc, kb > 0);
+            if (last && j->ep) {
+                const nlp_gemm_epilogue *ep = j->ep;
+                for (size_t i = 0; i < mr; i++)
+                    j->kern->epilogue(c + i * j->ldc, nr, ep->act,
+                                      ep->bias ? ep->bias + n0 : NULL,
+                                      ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
+            }
+        }
+    }
+}
+
+static void gemm_run(nlp_pool *pool, gemm_job *j)
+{
+    const size_t MR = j->kern->mr, NR = j->kern->nr;
+    j->panels = (j->N + NR - 1) / NR;
+    size_t chunks = (j->M + MC - 1) / MC;
+    size_t mc = (j->M + chunks - 1) / chunks;
+    j->mc = (mc + MR - 1) / MR * MR;
+    chunks = (j->M + j->mc - 1) / j->mc;
+    nlp_pool_run(pool, gemm_task, j, j->panels * chunks);
 }
 
 void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
@@ -63,12 +200,73 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
 {
     if (M == 0 || N == 0)
         return;
-    gemm_job j = { trans_b, M, N, K, lda, ldb, ldc, A, B, bias, C, 0 };
-    size_t threads = (size_t)nlp_pool_threads(pool);
-    size_t tasks = threads * 4;
-    if (tasks > M)
-        tasks = M;
-    j.rows_per_task = (M + tasks - 1) / tasks;
-    tasks = (M + j.rows_per_task - 1) / j.rows_per_task;
-    nlp_pool_run(pool, gemm_rows, &j, tasks);
+    nlp_gemm_epilogue ep = { bias, NLP_GEMM_ACT_NONE, NULL, 0 };
+    gemm_job j = { current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
+                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0 };
+    gemm_run(pool, &j);
+}
+
+nlp_packed_b *nlp_pack_b(const float *B, size_t N, size_t K)
+{
+    if (N == 0 || K == 0)
+        return NULL;
+    nlp_packed_b *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kern = current_kernel();
+    const size_t NR = p->kern->nr;
+    p->N = N;
+    p->K = K;
+    p->panels = (N + NR - 1) / NR;
+    size_t bytes = p->panels * K * NR * sizeof(float);
+    if (K > SIZE_MAX / NR / sizeof(float) / p->panels
+        || !(p->data = aligned_alloc(64, (bytes + 63) / 64 * 64))) {
+        free(p);
+        return NULL;
+    }
+    for (size_t pn = 0; pn < p->panels; pn++) {
+        float *dst = p->data + pn * K * NR;
+        size_t n0 = pn * NR, nr = N - n0 < NR ? N - n0 : NR;
+        for (size_t k = 0; k < K; k++) {
+            for (size_t jj = 0; jj < nr; jj++)
+                dst[k * NR + jj] = B[(n0 + jj) * K + k];
+            for (size_t jj = nr; jj < NR; jj++)
+                dst[k * NR + jj] = 0.0f;
+        }
+    }
+    return p;
+}
+
+void nlp_packed_b_free(nlp_packed_b *p)
+{
+    if (!p)
+        return;
+    free(p->data);
+    free(p);
+}
+
+size_t nlp_packed_b_rows(const nlp_packed_b *p) { return p->N; }
+size_t nlp_packed_b_cols(const nlp_packed_b *p) { return p->K; }
+size_t nlp_packed_b_bytes(const nlp_packed_b *p)
+{
+    return sizeof *p + p->panels * p->K * p->kern->nr * sizeof(float);
+}
+
+void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
+                      const nlp_packed_b *B, const nlp_gemm_epilogue *ep,
+                      float *C, size_t ldc)
+{
+    if (M == 0)
+        return;
+    if (ep && !ep->bias && !ep->residual && ep->act == NLP_GEMM_ACT_NONE)
+        ep = NULL;
+    gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,
+                   ep, C, ldc, 0, 0 };
+    gemm_run(pool, &j);
+}
+
+void nlp_gemm_epilogue_row(float *x, size_t n, nlp_gemm_act act,
+                           const float *bias, const float *residual)
+{
+    current_kernel()->epilogue(x, n, act, bias, residual);
 }

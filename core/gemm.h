@@ -7,6 +7,12 @@
  *
  * lda, ldb, ldc are row strides in floats.  C is overwritten.  bias may be
  * NULL.  The work is spread over pool's threads (pool may be NULL).
+ *
+ * Weights used many times are packed once (nlp_pack_b) into column panels
+ * laid out for the micro-kernel of the CPU's best path (AVX-512, AVX2+FMA
+ * or portable C, chosen at run time: see cpu.h); nlp_sgemm_packed then
+ * multiplies by them and can fuse an epilogue (bias, activation,
+ * residual) while the output tile is still in cache.  No call allocates.
  */
 #ifndef NLP_GEMM_H
 #define NLP_GEMM_H
@@ -17,5 +23,49 @@
 void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
                const float *A, size_t lda, const float *B, size_t ldb,
                const float *bias, float *C, size_t ldc);
+
+/* A weight matrix packed for the micro-kernel of one kernel path. */
+typedef struct nlp_packed_b nlp_packed_b;
+
+/* Pack B, stored [N][K] row-major (nn.Linear layout, row stride K), for
+ * the current kernel path.  Returns a new object (free with
+ * nlp_packed_b_free), or NULL when out of memory or N or K is 0. */
+nlp_packed_b *nlp_pack_b(const float *B, size_t N, size_t K);
+void nlp_packed_b_free(nlp_packed_b *p);
+size_t nlp_packed_b_rows(const nlp_packed_b *p);   /* N */
+size_t nlp_packed_b_cols(const nlp_packed_b *p);   /* K */
+size_t nlp_packed_b_bytes(const nlp_packed_b *p);  /* memory held */
+
+/* Activation applied by the epilogue. */
+typedef enum nlp_gemm_act {
+    NLP_GEMM_ACT_NONE = 0,
+    NLP_GEMM_ACT_GELU = 1,       /* exact, erf-based */
+    NLP_GEMM_ACT_GELU_TANH = 2,  /* tanh approximation */
+    NLP_GEMM_ACT_RELU = 3
+} nlp_gemm_act;
+
+/* Epilogue of nlp_sgemm_packed; a NULL epilogue means none.
+ *   C = act(A . B^T + bias) + residual
+ * bias [N] or NULL; residual [M][N] with row stride ldr, or NULL; it must
+ * not overlap C (it may be A itself, when A is [M][N]). */
+typedef struct nlp_gemm_epilogue {
+    const float *bias;
+    nlp_gemm_act act;
+    const float *residual;
+    size_t ldr;
+} nlp_gemm_epilogue;
+
+/* C[M][N] = epilogue(A[M][K] . B^T) with B packed by nlp_pack_b
+ * (N = nlp_packed_b_rows, K = nlp_packed_b_cols).  A row stride lda, C row
+ * stride ldc.  Runs on pool's threads (pool may be NULL). */
+void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
+                      const nlp_packed_b *B, const nlp_gemm_epilogue *ep,
+                      float *C, size_t ldc);
+
+/* In place over n values: x = act(x + bias) + residual (bias, residual
+ * may be NULL), vectorised on the current path.  Exposed for tests and
+ * for callers that run the epilogue themselves. */
+void nlp_gemm_epilogue_row(float *x, size_t n, nlp_gemm_act act,
+                           const float *bias, const float *residual);
 
 #endif /* NLP_GEMM_H */

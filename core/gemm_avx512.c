@@ -1,0 +1,132 @@
+/*
+ * gemm_avx512.c - AVX-512F micro-kernel (12 rows x 32 columns) and the
+ * vectorised epilogue (bias, exact or tanh GELU, ReLU, residual).
+ *
+ * Compiled for any x86-64 with per-function target attributes; gemm.c
+ * only calls these when cpu.c found AVX-512 at run time.  The tile keeps
+ * 24 accumulators in zmm registers; A values are broadcast from memory,
+ * B rows are loaded with masks so a partial panel never reads past nr.
+ */
+#include "gemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+
+TARGET static inline __attribute__((always_inline)) void
+tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
+     size_t ldb, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, int load_c)
+{
+    __m512 c0[NLP_GEMM_AVX512_MR], c1[NLP_GEMM_AVX512_MR];
+#pragma GCC unroll 12
+    for (size_t i = 0; i < MR; i++) {
+        if (load_c) {
+            c0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+            c1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+        } else {
+            c0[i] = _mm512_setzero_ps();
+            c1[i] = _mm512_setzero_ps();
+        }
+    }
+    for (size_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + k * ldb);
+        const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
+#pragma GCC unroll 12
+        for (size_t i = 0; i < MR; i++) {
+            const __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+        }
+    }
+#pragma GCC unroll 12
+    for (size_t i = 0; i < MR; i++) {
+        _mm512_mask_storeu_ps(c + i * ldc, m0, c0[i]);
+        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c1[i]);
+    }
+}
+
+TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
+                               const float *a, size_t lda, const float *b,
+                               size_t ldb, float *c, size_t ldc, int load_c)
+{
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    switch (mr) {
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c); break;
+    CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
+    CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#undef CASE
+    default: break;
+    }
+}
+
+/* e^x for x in [-87, 88]: 2^n * p(r), r = x - n ln2, degree-6 polynomial
+ * (relative error about 2e-7). */
+TARGET static inline __m512 exp512(__m512 x)
+{
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* x * Phi(x), with Phi from erfc(|x|/sqrt2) = t*poly(t)*exp(-x^2/2),
+ * t = 1/(1 + p|z|) (absolute error of erfc below 1.5e-7); the negative
+ * side uses erfc directly, so small outputs keep their precision. */
+TARGET static inline __m512 gelu512(__m512 x)
+{
+    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                   _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.0f)));
+    __m512 p = _mm512_set1_ps(1.061405429f);
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+    p = _mm512_mul_ps(p, t);
+    const __m512 erfc = _mm512_mul_ps(p, exp512(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f))));
+    const __m512 half = _mm512_mul_ps(erfc, _mm512_set1_ps(0.5f));
+    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    __m512 phi = _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half);
+    return _mm512_mul_ps(x, phi);
+}
+
+/* 0.5 x (1 + tanh(y)) = x / (1 + e^(-2y)), y = sqrt(2/pi)(x + 0.044715 x^3). */
+TARGET static inline __m512 gelu_tanh512(__m512 x)
+{
+    __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+    __m512 y = _mm512_mul_ps(_mm512_fmadd_ps(x3, _mm512_set1_ps(0.044715f), x),
+                             _mm512_set1_ps(-2.0f * 0.79788456080286536f));
+    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(y)));
+}
+
+TARGET void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
+                                const float *bias, const float *residual)
+{
+    for (size_t j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + j);
+        if (bias)
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + j));
+        switch (act) {
+        case NLP_GEMM_ACT_GELU: v = gelu512(v); break;
+        case NLP_GEMM_ACT_GELU_TANH: v = gelu_tanh512(v); break;
+        case NLP_GEMM_ACT_RELU: v = _mm512_max_ps(v, _mm512_setzero_ps()); break;
+        case NLP_GEMM_ACT_NONE: break;
+        }
+        if (residual)
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + j));
+        _mm512_mask_storeu_ps(x + j, m, v);
+    }
+}
+#endif

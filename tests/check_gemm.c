@@ -1,0 +1,229 @@
+/*
+ * check_gemm.c - every GEMM kernel path this CPU runs (portable C, AVX2,
+ * AVX-512) against a double-precision reference loop: odd shapes, row
+ * strides wider than the rows, both B layouts, packed weights with each
+ * epilogue (bias, GELU exact and tanh, ReLU, residual), 1 and 3 threads.
+ * Padding around C must never be written.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "threadpool.h"
+
+static const float SENTINEL = -12345.0f;
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static float frand(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+static size_t irand(size_t lo, size_t hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (size_t)(rng_state % (hi - lo + 1));
+}
+
+static float *fill(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand();
+    return p;
+}
+
+static double act_ref(double v, nlp_gemm_act act)
+{
+    switch (act) {
+    case NLP_GEMM_ACT_GELU: return 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
+    case NLP_GEMM_ACT_GELU_TANH:
+        return 0.5 * v * (1.0 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    case NLP_GEMM_ACT_RELU: return v > 0 ? v : 0;
+    case NLP_GEMM_ACT_NONE: break;
+    }
+    return v;
+}
+
+/* One multiplication checked against the double reference; the C buffer
+ * has M + 1 rows of ldc (ldc > N where asked) filled with SENTINEL. */
+static void check_case(nlp_pool *pool, int packed, int trans_b, size_t M,
+                       size_t N, size_t K, size_t pad, int with_bias,
+                       nlp_gemm_act act, int with_res, int res_in_c)
+{
+    size_t lda = K + pad, ldc = N + pad;
+    size_t ldb = packed ? K : (trans_b ? K + pad : N + pad);
+    float *A = fill(M * lda);
+    float *B = fill((trans_b || packed ? N : K) * ldb);
+    float *bias = with_bias ? fill(N) : NULL;
+    float *C = malloc((M + 1) * ldc * sizeof *C);
+    float *R = with_res && !res_in_c ? fill(M * ldc) : NULL;
+    ck_assert_ptr_nonnull(C);
+    for (size_t i = 0; i < (M + 1) * ldc; i++)
+        C[i] = SENTINEL;
+    if (res_in_c)
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++)
+                C[i * ldc + j] = frand();
+    float *Rref = malloc((M * ldc + 1) * sizeof *Rref);
+    memcpy(Rref, res_in_c ? C : (R ? R : C), M * ldc * sizeof *Rref);
+
+    if (packed) {
+        nlp_packed_b *pb = nlp_pack_b(B, N, K);
+        ck_assert_ptr_nonnull(pb);
+        ck_assert_uint_eq(nlp_packed_b_rows(pb), N);
+        ck_assert_uint_eq(nlp_packed_b_cols(pb), K);
+        nlp_gemm_epilogue ep = { bias, act, res_in_c ? C : R, ldc };
+        nlp_sgemm_packed(pool, M, A, lda, pb, &ep, C, ldc);
+        nlp_packed_b_free(pb);
+    } else {
+        nlp_sgemm(pool, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc);
+    }
+
+    for (size_t i = 0; i < M; i++) {
+        for (size_t j = 0; j < N; j++) {
+            double s = 0, sabs = 0;
+            for (size_t k = 0; k < K; k++) {
+                double b = trans_b || packed ? B[j * ldb + k] : B[k * ldb + j];
+                s += (double)A[i * lda + k] * b;
+                sabs += fabs((double)A[i * lda + k] * b);
+            }
+            if (bias) {
+                s += bias[j];
+                sabs += fabs(bias[j]);
+            }
+            s = act_ref(s, packed ? act : NLP_GEMM_ACT_NONE);
+            if (packed && with_res)
+                s += Rref[i * ldc + j];
+            double tol = 1e-5 * sabs + 2e-6 * (1 + fabs(s));
+            double got = C[i * ldc + j];
+            ck_assert_msg(fabs(got - s) <= tol,
+                          "%s packed=%d trans_b=%d M=%zu N=%zu K=%zu pad=%zu act=%d: "
+                          "C[%zu][%zu] = %.7g, expected %.7g",
+                          nlp_cpu_path_name(nlp_cpu_path()), packed, trans_b,
+                          M, N, K, pad, (int)act, i, j, got, s);
+        }
+        for (size_t j = N; j < ldc; j++)
+            ck_assert_msg(C[i * ldc + j] == SENTINEL, "padding of row %zu written", i);
+    }
+    for (size_t j = 0; j < ldc; j++)
+        ck_assert_msg(C[M * ldc + j] == SENTINEL, "row past M written");
+    free(A); free(B); free(bias); free(C); free(R); free(Rref);
+}
+
+static const size_t edge[] = { 1, 2, 3, 5, 11, 12, 13, 15, 16, 17, 31, 32, 33, 47, 96, 129, 257, 300 };
+#define NEDGE (sizeof edge / sizeof edge[0])
+
+static void run_path(nlp_kernel_path path)
+{
+    if (!nlp_cpu_path_supported(path))
+        return;
+    ck_assert_int_eq(nlp_cpu_force_path(path), 0);
+    ck_assert_int_eq(nlp_cpu_path(), path);
+    nlp_pool *pool3 = nlp_pool_create(3);
+    ck_assert_ptr_nonnull(pool3);
+    rng_state = 0x9e3779b97f4a7c15ull + (uint64_t)path;
+    /* every edge size on each axis, the others random */
+    for (size_t e = 0; e < NEDGE; e++) {
+        for (int axis = 0; axis < 3; axis++) {
+            size_t M = axis == 0 ? edge[e] : irand(1, 40);
+            size_t N = axis == 1 ? edge[e] : irand(1, 70);
+            size_t K = axis == 2 ? edge[e] : irand(1, 300);
+            nlp_pool *pool = (e + (size_t)axis) % 2 ? pool3 : NULL;
+            size_t pad = irand(0, 1) ? irand(1, 9) : 0;
+            check_case(pool, 0, 1, M, N, K, pad, (int)irand(0, 1), 0, 0, 0);
+            check_case(pool, 0, 0, M, N, K, pad, (int)irand(0, 1), 0, 0, 0);
+            check_case(pool, 1, 1, M, N, K, pad, (int)irand(0, 1),
+                       (nlp_gemm_act)irand(0, 3), (int)irand(0, 1), 0);
+        }
+    }
+    /* large K crosses several K blocks; large M several row chunks */
+    check_case(pool3, 1, 1, 300, 77, 700, 3, 1, NLP_GEMM_ACT_GELU, 1, 0);
+    check_case(pool3, 0, 1, 500, 40, 520, 0, 1, 0, 0, 0);
+    check_case(pool3, 0, 0, 13, 300, 513, 5, 0, 0, 0, 0);
+    check_case(NULL, 1, 1, 1, 300, 300, 0, 1, NLP_GEMM_ACT_GELU_TANH, 1, 0);
+    nlp_pool_free(pool3);
+}
+
+START_TEST(test_generic) { run_path(NLP_PATH_GENERIC); }
+END_TEST
+START_TEST(test_avx2) { run_path(NLP_PATH_AVX2); }
+END_TEST
+START_TEST(test_avx512) { run_path(NLP_PATH_AVX512); }
+END_TEST
+
+/* K = 0: the product is empty, C is the epilogue of zero. */
+START_TEST(test_k_zero)
+{
+    float bias[5] = { 1, -2, 3, -4, 5 }, C[2 * 5];
+    for (int i = 0; i < 10; i++)
+        C[i] = SENTINEL;
+    nlp_sgemm(NULL, 1, 2, 5, 0, bias, 0, bias, 0, bias, C, 5);
+    for (int i = 0; i < 10; i++)
+        ck_assert_float_eq(C[i], bias[i % 5]);
+    ck_assert_ptr_null(nlp_pack_b(bias, 5, 0));
+}
+END_TEST
+
+/* The vectorised activations of every path against libm in double, over
+ * a range that covers saturation on both sides. */
+START_TEST(test_activations)
+{
+    enum { NV = 4001 };
+    static float x[NV];
+    for (int p = NLP_PATH_GENERIC; p <= NLP_PATH_AVX512; p++) {
+        if (nlp_cpu_force_path((nlp_kernel_path)p) != 0)
+            continue;
+        for (int a = NLP_GEMM_ACT_NONE; a <= NLP_GEMM_ACT_RELU; a++) {
+            for (int i = 0; i < NV; i++)
+                x[i] = -20.0f + 40.0f * (float)i / (NV - 1);
+            nlp_gemm_epilogue_row(x, NV, (nlp_gemm_act)a, NULL, NULL);
+            for (int i = 0; i < NV; i++) {
+                double v = -20.0 + 40.0 * (float)i / (NV - 1);
+                double want = act_ref((float)v, (nlp_gemm_act)a);
+                ck_assert_msg(fabs(x[i] - want) <= 1e-6 + 2e-6 * fabs(want),
+                              "%s act %d at %g: %.9g vs %.9g",
+                              nlp_cpu_path_name((nlp_kernel_path)p), a, v, x[i], want);
+            }
+        }
+    }
+}
+END_TEST
+
+/* A forced path the CPU lacks is refused. */
+START_TEST(test_force_unsupported)
+{
+    for (int p = NLP_PATH_GENERIC; p <= NLP_PATH_AVX512; p++)
+        ck_assert_int_eq(nlp_cpu_force_path((nlp_kernel_path)p) == 0,
+                         nlp_cpu_path_supported((nlp_kernel_path)p));
+    ck_assert_int_eq(nlp_cpu_path_supported(NLP_PATH_GENERIC), 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gemm");
+    TCase *tc = tcase_create("paths");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_generic);
+    tcase_add_test(tc, test_avx2);
+    tcase_add_test(tc, test_avx512);
+    tcase_add_test(tc, test_k_zero);
+    tcase_add_test(tc, test_activations);
+    tcase_add_test(tc, test_force_unsupported);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
