@@ -1,1 +1,377 @@
-/* core/model.c - placeholder, being written. */
+/*
+ * model.c - load a checkpoint folder (config.json + safetensors weights)
+ * and bind the encoder's tensors into an nlp_weights.
+ *
+ * Weights: model.safetensors, else the shards of
+ * model.safetensors.index.json.  All files are mapped read-only.  Every
+ * floating-point tensor gets an F32 view at load: aligned F32 tensors are
+ * used in place from the mapping; F16, BF16, F64 and misaligned F32 tensors
+ * are converted once into buffers the model owns.  After nlp_model_load()
+ * returns, the model is immutable, so every accessor (including
+ * nlp_model_tensor() for head weights) is safe to call from many threads.
+ *
+ * Names: a lookup tries the name as given, then with the family prefix
+ * ("bert." / "distilbert.") added or removed, and for ".weight" / ".bias"
+ * also the old LayerNorm spellings ".gamma" / ".beta".
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+#include "safetensors.h"
+#include "util.h"
+
+struct nlp_model {
+    char *dir;
+    nlp_config cfg;
+    nlp_st *st;             /* mapped weight files and their tensors */
+    const float **f32;      /* [st->n_tensors] F32 view, NULL if not a float tensor */
+    float **owned;          /* [st->n_tensors] converted buffers (or NULL) */
+    nlp_weights w;
+    const char *prefix;     /* "bert." or "distilbert." */
+};
+
+/* ------------------------------------------------------------ lookup */
+
+static const nlp_st_tensor *find_alias(const nlp_st *st, const char *name)
+{
+    const nlp_st_tensor *t = nlp_st_find(st, name);
+    if (t)
+        return t;
+    /* old checkpoints spell LayerNorm parameters gamma / beta */
+    size_t n = strlen(name);
+    char buf[512];
+    if (n >= sizeof buf)
+        return NULL;
+    if (n > 7 && strcmp(name + n - 7, ".weight") == 0) {
+        memcpy(buf, name, n - 7);
+        strcpy(buf + n - 7, ".gamma");
+        return nlp_st_find(st, buf);
+    }
+    if (n > 5 && strcmp(name + n - 5, ".bias") == 0) {
+        memcpy(buf, name, n - 5);
+        strcpy(buf + n - 5, ".beta");
+        return nlp_st_find(st, buf);
+    }
+    return NULL;
+}
+
+/* The checkpoint tensor called name, with the prefix rules above. */
+static const nlp_st_tensor *model_find(const nlp_model *m, const char *name)
+{
+    const nlp_st_tensor *t = find_alias(m->st, name);
+    if (t)
+        return t;
+    size_t pl = strlen(m->prefix), n = strlen(name);
+    if (n > pl && strncmp(name, m->prefix, pl) == 0)
+        return find_alias(m->st, name + pl);
+    char buf[512];
+    if (pl + n >= sizeof buf)
+        return NULL;
+    memcpy(buf, m->prefix, pl);
+    memcpy(buf + pl, name, n + 1);
+    return find_alias(m->st, buf);
+}
+
+/* "[768, 3072]" into buf. */
+static const char *shape_str(char *buf, size_t cap, int ndim, const int64_t *shape)
+{
+    size_t k = 0;
+    k += (size_t)snprintf(buf + k, cap - k, "[");
+    for (int i = 0; i < ndim && k < cap; i++) {
+        if (shape[i] < 0)
+            k += (size_t)snprintf(buf + k, cap - k, "%s*", i ? ", " : "");
+        else
+            k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    }
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+nlp_status nlp_model_tensor(const nlp_model *model, const char *name, int ndim, const int64_t *shape,
+                            const float **data, int64_t *actual_shape, nlp_error *err)
+{
+    *data = NULL;
+    char want[160], got[160];
+    const nlp_st_tensor *t = model_find(model, name);
+    if (!t) {
+        if (shape)
+            return nlp_error_set(err, NLP_ERR_NOT_FOUND, "%s: missing tensor %s %s", model->st->source,
+                                 name, shape_str(want, sizeof want, ndim, shape));
+        return nlp_error_set(err, NLP_ERR_NOT_FOUND, "%s: missing tensor %s", model->st->source, name);
+    }
+    const char *file = model->st->files[t->file].path;
+    if (shape) {
+        int ok = t->ndim == ndim;
+        for (int i = 0; ok && i < ndim; i++)
+            ok = shape[i] < 0 || shape[i] == t->shape[i];
+        if (!ok)
+            return nlp_error_set(err, NLP_ERR_SHAPE, "%s: tensor %s has shape %s, expected %s", file,
+                                 t->name, shape_str(got, sizeof got, t->ndim, t->shape),
+                                 shape_str(want, sizeof want, ndim, shape));
+    }
+    size_t idx = (size_t)(t - model->st->tensors);
+    if (!model->f32[idx])
+        return nlp_error_set(err, NLP_ERR_SHAPE, "%s: tensor %s has dtype %s, not a floating-point type",
+                             file, t->name, nlp_dtype_name(t->dtype));
+    *data = model->f32[idx];
+    if (actual_shape)
+        for (int i = 0; i < t->ndim && i < 4; i++)
+            actual_shape[i] = t->shape[i];
+    return NLP_OK;
+}
+
+int nlp_model_has_tensor(const nlp_model *model, const char *name)
+{
+    return model_find(model, name) != NULL;
+}
+
+/* ------------------------------------------------------------ binding */
+
+/* Bind a 1-D ([d0]) or 2-D ([d0][d1]) tensor whose name is printf'd from
+ * fmt and layer.  d1 == 0 means 1-D. */
+static nlp_status bind(nlp_model *m, const float **dst, int64_t d0, int64_t d1, nlp_error *err,
+                       const char *fmt, int layer)
+{
+    char name[256];
+    snprintf(name, sizeof name, fmt, layer);
+    int64_t shape[2] = {d0, d1};
+    return nlp_model_tensor(m, name, d1 ? 2 : 1, shape, dst, NULL, err);
+}
+
+/* A linear layer: weight [out][in] and bias [out] under base. */
+static nlp_status bind_linear(nlp_model *m, const float **w, const float **b, int64_t out, int64_t in,
+                              nlp_error *err, const char *base, int layer)
+{
+    char fmt[200];
+    snprintf(fmt, sizeof fmt, "%s.weight", base);
+    nlp_status s = bind(m, w, out, in, err, fmt, layer);
+    if (s != NLP_OK)
+        return s;
+    snprintf(fmt, sizeof fmt, "%s.bias", base);
+    return bind(m, b, out, 0, err, fmt, layer);
+}
+
+#define TRY(expr)                         \
+    do {                                  \
+        nlp_status s_ = (expr);           \
+        if (s_ != NLP_OK)                 \
+            return s_;                    \
+    } while (0)
+
+static nlp_status bind_bert(nlp_model *m, nlp_error *err)
+{
+    const nlp_config *c = &m->cfg;
+    nlp_weights *w = &m->w;
+    int64_t V = c->vocab_size, H = c->hidden_size, I = c->intermediate_size;
+    TRY(bind(m, &w->word_emb, V, H, err, "embeddings.word_embeddings.weight", 0));
+    TRY(bind(m, &w->pos_emb, c->max_position_embeddings, H, err, "embeddings.position_embeddings.weight", 0));
+    TRY(bind(m, &w->type_emb, c->type_vocab_size, H, err, "embeddings.token_type_embeddings.weight", 0));
+    TRY(bind_linear(m, &w->emb_ln_g, &w->emb_ln_b, H, 0, err, "embeddings.LayerNorm", 0));
+    for (int l = 0; l < c->num_layers; l++) {
+        nlp_layer_weights *L = &w->layers[l];
+        TRY(bind_linear(m, &L->q_w, &L->q_b, H, H, err, "encoder.layer.%d.attention.self.query", l));
+        TRY(bind_linear(m, &L->k_w, &L->k_b, H, H, err, "encoder.layer.%d.attention.self.key", l));
+        TRY(bind_linear(m, &L->v_w, &L->v_b, H, H, err, "encoder.layer.%d.attention.self.value", l));
+        TRY(bind_linear(m, &L->o_w, &L->o_b, H, H, err, "encoder.layer.%d.attention.output.dense", l));
+        TRY(bind_linear(m, &L->ln1_g, &L->ln1_b, H, 0, err, "encoder.layer.%d.attention.output.LayerNorm", l));
+        TRY(bind_linear(m, &L->ff1_w, &L->ff1_b, I, H, err, "encoder.layer.%d.intermediate.dense", l));
+        TRY(bind_linear(m, &L->ff2_w, &L->ff2_b, H, I, err, "encoder.layer.%d.output.dense", l));
+        TRY(bind_linear(m, &L->ln2_g, &L->ln2_b, H, 0, err, "encoder.layer.%d.output.LayerNorm", l));
+    }
+    if (nlp_model_has_tensor(m, "pooler.dense.weight"))
+        TRY(bind_linear(m, &w->pool_w, &w->pool_b, H, H, err, "pooler.dense", 0));
+    if (nlp_model_has_tensor(m, "cls.predictions.transform.dense.weight")) {
+        TRY(bind_linear(m, &w->mlm_dense_w, &w->mlm_dense_b, H, H, err, "cls.predictions.transform.dense", 0));
+        TRY(bind_linear(m, &w->mlm_ln_g, &w->mlm_ln_b, H, 0, err, "cls.predictions.transform.LayerNorm", 0));
+        if (nlp_model_has_tensor(m, "cls.predictions.decoder.weight"))
+            TRY(bind(m, &w->mlm_decoder_w, V, H, err, "cls.predictions.decoder.weight", 0));
+        else
+            w->mlm_decoder_w = w->word_emb;  /* tied to the input embeddings */
+        if (nlp_model_has_tensor(m, "cls.predictions.bias") || !nlp_model_has_tensor(m, "cls.predictions.decoder.bias"))
+            TRY(bind(m, &w->mlm_bias, V, 0, err, "cls.predictions.bias", 0));
+        else
+            TRY(bind(m, &w->mlm_bias, V, 0, err, "cls.predictions.decoder.bias", 0));
+    }
+    return NLP_OK;
+}
+
+static nlp_status bind_distilbert(nlp_model *m, nlp_error *err)
+{
+    const nlp_config *c = &m->cfg;
+    nlp_weights *w = &m->w;
+    int64_t V = c->vocab_size, H = c->hidden_size, I = c->intermediate_size;
+    TRY(bind(m, &w->word_emb, V, H, err, "embeddings.word_embeddings.weight", 0));
+    TRY(bind(m, &w->pos_emb, c->max_position_embeddings, H, err, "embeddings.position_embeddings.weight", 0));
+    w->type_emb = NULL;
+    TRY(bind_linear(m, &w->emb_ln_g, &w->emb_ln_b, H, 0, err, "embeddings.LayerNorm", 0));
+    for (int l = 0; l < c->num_layers; l++) {
+        nlp_layer_weights *L = &w->layers[l];
+        TRY(bind_linear(m, &L->q_w, &L->q_b, H, H, err, "transformer.layer.%d.attention.q_lin", l));
+        TRY(bind_linear(m, &L->k_w, &L->k_b, H, H, err, "transformer.layer.%d.attention.k_lin", l));
+        TRY(bind_linear(m, &L->v_w, &L->v_b, H, H, err, "transformer.layer.%d.attention.v_lin", l));
+        TRY(bind_linear(m, &L->o_w, &L->o_b, H, H, err, "transformer.layer.%d.attention.out_lin", l));
+        TRY(bind_linear(m, &L->ln1_g, &L->ln1_b, H, 0, err, "transformer.layer.%d.sa_layer_norm", l));
+        TRY(bind_linear(m, &L->ff1_w, &L->ff1_b, I, H, err, "transformer.layer.%d.ffn.lin1", l));
+        TRY(bind_linear(m, &L->ff2_w, &L->ff2_b, H, I, err, "transformer.layer.%d.ffn.lin2", l));
+        TRY(bind_linear(m, &L->ln2_g, &L->ln2_b, H, 0, err, "transformer.layer.%d.output_layer_norm", l));
+    }
+    if (nlp_model_has_tensor(m, "vocab_transform.weight")) {
+        TRY(bind_linear(m, &w->mlm_dense_w, &w->mlm_dense_b, H, H, err, "vocab_transform", 0));
+        TRY(bind_linear(m, &w->mlm_ln_g, &w->mlm_ln_b, H, 0, err, "vocab_layer_norm", 0));
+        if (nlp_model_has_tensor(m, "vocab_projector.weight"))
+            TRY(bind(m, &w->mlm_decoder_w, V, H, err, "vocab_projector.weight", 0));
+        else
+            w->mlm_decoder_w = w->word_emb;  /* tied to the input embeddings */
+        TRY(bind(m, &w->mlm_bias, V, 0, err, "vocab_projector.bias", 0));
+    }
+    return NLP_OK;
+}
+
+/* Give every floating-point tensor an F32 view (in place or converted). */
+static nlp_status make_views(nlp_model *m, nlp_error *err)
+{
+    nlp_st *st = m->st;
+    size_t n = st->n_tensors ? st->n_tensors : 1;
+    m->f32 = calloc(n, sizeof *m->f32);
+    m->owned = calloc(n, sizeof *m->owned);
+    if (!m->f32 || !m->owned)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", st->source);
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        const nlp_st_tensor *t = &st->tensors[i];
+        if (t->dtype != NLP_DT_F32 && t->dtype != NLP_DT_F16 && t->dtype != NLP_DT_BF16 &&
+            t->dtype != NLP_DT_F64)
+            continue;
+        if (t->dtype == NLP_DT_F32 && ((uintptr_t)t->data % _Alignof(float)) == 0) {
+            m->f32[i] = t->data;
+            continue;
+        }
+        float *buf = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+        if (!buf)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory converting tensor %s",
+                                 st->files[t->file].path, t->name);
+        m->owned[i] = buf;
+        TRY(nlp_st_to_f32(st, t, buf, err));
+        m->f32[i] = buf;
+    }
+    return NLP_OK;
+}
+
+/* Open the weights of dir: model.safetensors, else the sharded index. */
+static nlp_status open_weights(const char *dir, nlp_st **st, nlp_error *err)
+{
+    char *single = nlp_path_join(dir, "model.safetensors");
+    char *index = nlp_path_join(dir, "model.safetensors.index.json");
+    nlp_status s;
+    if (!single || !index) {
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    } else if (nlp_file_exists(single)) {
+        s = nlp_st_open(single, st, err);
+    } else if (nlp_file_exists(index)) {
+        s = nlp_st_open_index(index, st, err);
+    } else {
+        static const char *const other[] = {
+            "pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5",
+            "flax_model.msgpack", "model.ckpt.index",
+        };
+        const char *found = NULL;
+        for (size_t i = 0; i < sizeof other / sizeof other[0] && !found; i++) {
+            char *p = nlp_path_join(dir, other[i]);
+            if (p && nlp_file_exists(p))
+                found = other[i];
+            free(p);
+        }
+        if (found)
+            s = nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                              "%s: no model.safetensors, only %s; only safetensors weights are supported",
+                              dir, found);
+        else
+            s = nlp_error_set(err, NLP_ERR_IO,
+                              "%s: missing weights: neither model.safetensors nor model.safetensors.index.json",
+                              dir);
+    }
+    free(single);
+    free(index);
+    return s;
+}
+
+static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
+{
+    m->dir = strdup(dir);
+    if (!m->dir)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    if (!nlp_dir_exists(dir))
+        return nlp_error_set(err, NLP_ERR_IO, "%s: no such model directory", dir);
+    char *cfg_path = nlp_path_join(dir, "config.json");
+    if (!cfg_path)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    nlp_status s = nlp_config_load(cfg_path, &m->cfg, err);
+    free(cfg_path);
+    if (s != NLP_OK)
+        return s;
+    m->prefix = m->cfg.family == NLP_FAMILY_DISTILBERT ? "distilbert." : "bert.";
+    TRY(open_weights(dir, &m->st, err));
+    TRY(make_views(m, err));
+    m->w.layers = calloc((size_t)m->cfg.num_layers, sizeof *m->w.layers);
+    if (!m->w.layers)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    if (m->cfg.family == NLP_FAMILY_DISTILBERT)
+        return bind_distilbert(m, err);
+    return bind_bert(m, err);
+}
+
+nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err)
+{
+    *out = NULL;
+    if (!dir)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_model_load: no directory given");
+    nlp_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    nlp_status s = model_init(m, dir, err);
+    if (s != NLP_OK) {
+        nlp_model_free(m);
+        return s;
+    }
+    *out = m;
+    return NLP_OK;
+}
+
+void nlp_model_free(nlp_model *model)
+{
+    if (!model)
+        return;
+    if (model->owned)
+        for (size_t i = 0; i < model->st->n_tensors; i++)
+            free(model->owned[i]);
+    free(model->owned);
+    free(model->f32);
+    free(model->w.layers);
+    nlp_st_close(model->st);
+    nlp_config_clear(&model->cfg);
+    free(model->dir);
+    free(model);
+}
+
+const nlp_config *nlp_model_config(const nlp_model *model)
+{
+    return &model->cfg;
+}
+
+const char *nlp_model_dir(const nlp_model *model)
+{
+    return model->dir;
+}
+
+size_t nlp_model_weight_bytes(const nlp_model *model)
+{
+    return nlp_st_mapped_bytes(model->st);
+}
+
+const nlp_weights *nlp_model_weights(const nlp_model *model)
+{
+    return &model->w;
+}

@@ -1,1 +1,105 @@
-/* core/safetensors.h - placeholder, being written. */
+/*
+ * safetensors.h - read-only access to .safetensors weight files (private to
+ * libnlp).
+ *
+ * A safetensors file is an 8-byte little-endian header length N, N bytes of
+ * JSON ({"name": {"dtype", "shape", "data_offsets": [begin, end]}, ...,
+ * "__metadata__": {...}}) and the raw tensor bytes, offsets being relative
+ * to the end of the header.  nlp_st_open() maps one file read-only
+ * (PROT_READ, MAP_PRIVATE) and validates the whole header;
+ * nlp_st_open_index() does the same for every shard listed in a
+ * model.safetensors.index.json "weight_map".  Tensor data is never read at
+ * open time, so opening costs the header parse only.
+ */
+#ifndef NLP_SAFETENSORS_H
+#define NLP_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nlp/status.h"
+
+/* Most dimensions a tensor may have. */
+#define NLP_ST_MAX_DIMS 8
+
+typedef enum nlp_dtype {
+    NLP_DT_F32 = 0,
+    NLP_DT_F16,
+    NLP_DT_BF16,
+    NLP_DT_F64,
+    NLP_DT_F8_E4M3,
+    NLP_DT_F8_E5M2,
+    NLP_DT_I8,
+    NLP_DT_U8,
+    NLP_DT_BOOL,
+    NLP_DT_I16,
+    NLP_DT_U16,
+    NLP_DT_I32,
+    NLP_DT_U32,
+    NLP_DT_I64,
+    NLP_DT_U64,
+    NLP_DT_COUNT
+} nlp_dtype;
+
+/* One tensor of a mapped file.  data points into the read-only mapping. */
+typedef struct nlp_st_tensor {
+    char *name;
+    nlp_dtype dtype;
+    int ndim;
+    int64_t shape[NLP_ST_MAX_DIMS];
+    int64_t numel;          /* product of shape (1 for a scalar) */
+    const void *data;       /* nbytes bytes inside the mapping */
+    size_t nbytes;
+    int file;               /* index of the file (shard) holding it */
+} nlp_st_tensor;
+
+/* One mapped file. */
+typedef struct nlp_st_file {
+    char *path;
+    void *map;              /* PROT_READ mapping of the whole file */
+    size_t size;            /* file size in bytes */
+} nlp_st_file;
+
+/* A set of mapped files and their tensors, sorted by name. */
+typedef struct nlp_st {
+    nlp_st_file *files;
+    int n_files;
+    nlp_st_tensor *tensors; /* [n_tensors], sorted by strcmp on name */
+    size_t n_tensors;
+    char *source;           /* the file named in messages (file or index) */
+} nlp_st;
+
+/* The safetensors spelling of a dtype ("F32") and its element size. */
+const char *nlp_dtype_name(nlp_dtype dt);
+size_t nlp_dtype_size(nlp_dtype dt);
+
+/* Map and validate one .safetensors file.  On success *out is a new set
+ * the caller releases with nlp_st_close().  Errors name the path and the
+ * problem (truncated header, invalid JSON, offsets outside the file, ...). */
+nlp_status nlp_st_open(const char *path, nlp_st **out, nlp_error *err);
+
+/* Map every shard named in the "weight_map" of a
+ * model.safetensors.index.json (shards are resolved in the index's
+ * directory) and check that each listed tensor is in its shard.  A tensor
+ * name found in two shards is an error. */
+nlp_status nlp_st_open_index(const char *index_path, nlp_st **out, nlp_error *err);
+
+/* The tensor called name, or NULL.  Binary search. */
+const nlp_st_tensor *nlp_st_find(const nlp_st *st, const char *name);
+
+/* Total bytes of the mapped files. */
+size_t nlp_st_mapped_bytes(const nlp_st *st);
+
+/* Unmap the files and free st.  NULL is a no-op. */
+void nlp_st_close(nlp_st *st);
+
+/* Exact conversions of one element to F32 (subnormals, infinities and NaN
+ * payloads included). */
+float nlp_f16_to_f32(uint16_t h);
+float nlp_bf16_to_f32(uint16_t b);
+
+/* Convert t (F32, F16, BF16 or F64) into dst[t->numel] as F32.  F64 is
+ * rounded to nearest.  Other dtypes give NLP_ERR_SHAPE naming the tensor. */
+nlp_status nlp_st_to_f32(const nlp_st *st, const nlp_st_tensor *t, float *dst,
+                         nlp_error *err);
+
+#endif /* NLP_SAFETENSORS_H */

@@ -48,14 +48,22 @@ typedef struct nlp_config {
     int intermediate_size;        /* DistilBERT: hidden_dim */
     int max_position_embeddings;
     int type_vocab_size;          /* 0 for DistilBERT (no token types) */
-    int pad_token_id;
+    int pad_token_id;             /* -1 when null */
     float layer_norm_eps;         /* DistilBERT: 1e-12 */
     nlp_activation hidden_act;    /* DistilBERT: activation */
-    int num_labels;               /* entries in id2label (0 when absent) */
+    int num_labels;               /* entries in id2label; when config.json has
+                                     no id2label: its "num_labels" (default 2),
+                                     named "LABEL_0", "LABEL_1", ... */
     char **id2label;              /* [num_labels] label names, by id */
     char problem_type[48];        /* "" when absent */
     int n_architectures;
     char **architectures;         /* e.g. "BertForMaskedLM" */
+    /* label2id as written in config.json (derived from id2label when
+     * absent): n_label2id names and their ids, in file order.  See
+     * nlp_config_label_id() for a case-insensitive lookup. */
+    int n_label2id;
+    char **label2id_names;        /* [n_label2id] */
+    int *label2id_ids;            /* [n_label2id] */
 } nlp_config;
 
 typedef struct nlp_model nlp_model;
@@ -78,6 +86,10 @@ const char *nlp_model_dir(const nlp_model *model);
 /* Read config.json alone.  *out is filled; release with nlp_config_clear(). */
 nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err);
 void nlp_config_clear(nlp_config *cfg);
+
+/* The id label2id gives to name, compared case-insensitively (ASCII), or
+ * -1 when no entry matches. */
+int nlp_config_label_id(const nlp_config *cfg, const char *name);
 
 /* A named weight, as F32.  Looks the name up as given, then with the
  * family prefix added or removed ("bert.pooler.dense.weight" and
