@@ -1,23 +1,1327 @@
 /*
  * hub.c - model references and the Hugging Face Hub downloader.
- * (Directory references only, for now.)
+ *
+ * A reference is a local directory, or a hub id "name" / "org/name" with an
+ * optional "@revision".  Files are fetched with libcurl into the cache
+ * layout huggingface_hub uses, so either tool finds what the other fetched:
+ *
+ *   {cache}/models--{org}--{name}/blobs/{etag}            file contents
+ *   {cache}/models--{org}--{name}/blobs/{etag}.incomplete  partial download
+ *   {cache}/models--{org}--{name}/snapshots/{commit}/{path} -> ../../blobs/{etag}
+ *   {cache}/models--{org}--{name}/refs/{revision}          commit hash
+ *   {cache}/.locks/models--{org}--{name}/{etag}.lock       writer lock
+ *
+ * A blob is written to .incomplete, resumed with a Range request after an
+ * interruption, checked (size, and SHA-256 for LFS files whose etag is
+ * that hash) and only then renamed into place.  The cache listing and
+ * removal used by `nlp models` live in hub_cache.c.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
 
 #include "nlp/hub.h"
+#include "hub_impl.h"
+#include "sha256.h"
 #include "util.h"
 
-nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
-                           char **dir, nlp_error *err)
+#define HUB_DEFAULT_ENDPOINT "https://huggingface.co"
+#define HUB_MAX_ATTEMPTS 5        /* tries per request on transient failures */
+#define HUB_BACKOFF_MS 250        /* first retry delay, doubled each time */
+#define HUB_MAX_JSON (64u << 20)  /* cap on an API or index answer */
+
+/* ------------------------------------------------------------ strings */
+
+char *nlp_hub_strf(const char *fmt, ...)
 {
-    (void)opts;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+static int is_hex(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* A 40-hex-digit commit hash. */
+static int is_commit_hash(const char *s) { return is_hex(s, 40); }
+
+int nlp_hub_valid_repo_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 96)
+        return 0;
+    int slashes = 0;
+    for (const char *p = id; *p; p++) {
+        if (*p == '/')
+            slashes++;
+        else if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+            return 0;
+    }
+    if (slashes > 1 || strstr(id, "..") || strstr(id, "--") || id[0] == '/' || id[n - 1] == '/')
+        return 0;
+    /* no part may start or end with '-' or '.' */
+    for (const char *p = id; *p; p++) {
+        int start = p == id || p[-1] == '/';
+        int end = p[1] == '\0' || p[1] == '/';
+        if ((start || end) && (*p == '-' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+int nlp_hub_valid_relpath(const char *path)
+{
+    if (!path[0] || path[0] == '/' || strlen(path) > 1024)
+        return 0;
+    const char *seg = path;
+    for (const char *p = path;; p++) {
+        if (*p == '\\' || (*p && (unsigned char)*p < 0x20) || *p == 0x7f)
+            return 0;
+        if (*p == '/' || *p == '\0') {
+            size_t len = (size_t)(p - seg);
+            if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+                return 0;
+            if (*p == '\0')
+                return 1;
+            seg = p + 1;
+        }
+    }
+}
+
+/* Blob names come from etags: letters, digits, '-', '_' only. */
+static int valid_etag(const char *e)
+{
+    if (!e[0] || strlen(e) > 128)
+        return 0;
+    for (const char *p = e; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return 0;
+    return 1;
+}
+
+/* Etag header value to blob name: drop a weak "W/" prefix and quotes. */
+static char *etag_normalize(const char *v)
+{
+    while (*v == ' ')
+        v++;
+    if (strncmp(v, "W/", 2) == 0)
+        v += 2;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
+    return strndup(v, n);
+}
+
+static int env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (!strcmp(v, "1") || !strcasecmp(v, "on") || !strcasecmp(v, "yes") ||
+                 !strcasecmp(v, "true"));
+}
+
+/* ------------------------------------------------------------ files */
+
+int nlp_hub_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                int e = errno;
+                free(p);
+                errno = e;
+                return -1;
+            }
+            if (c == '\0')
+                break;
+            *s = c;
+        }
+    }
+    free(p);
+    return nlp_dir_exists(path) ? 0 : (errno = ENOTDIR, -1);
+}
+
+/* Read a small text file (a ref) into a trimmed new string, NULL if absent. */
+static char *read_trimmed(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (nlp_read_file(path, &data, &len, NULL) != NLP_OK)
+        return NULL;
+    while (len && isspace((unsigned char)data[len - 1]))
+        data[--len] = '\0';
+    char *s = data;
+    while (isspace((unsigned char)*s))
+        s++;
+    memmove(data, s, strlen(s) + 1);
+    return data;
+}
+
+/* Write a small file atomically (temporary file then rename). */
+static nlp_status write_atomic(const char *path, const char *text, nlp_error *err)
+{
+    char *tmp = nlp_hub_strf("%s.tmp%ld", path, (long)getpid());
+    if (!tmp)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        nlp_status st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    int ok = fputs(text, f) >= 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        unlink(tmp);
+        free(tmp);
+        return nlp_error_set(err, saved == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO, "%s: %s",
+                             path, saved == ENOSPC ? "disk full" : strerror(saved));
+    }
+    free(tmp);
+    return NLP_OK;
+}
+
+/* ------------------------------------------------------------ settings */
+
+typedef struct hub_ctx {
+    char *endpoint;      /* no trailing slash */
+    char *cache;         /* hub cache root */
+    char *token;         /* bearer token or NULL; never printed */
+    int offline;
+    long timeout_s;      /* connect / stall timeout */
+    const nlp_hub_opts *opts;
+    char *id, *rev;      /* parsed reference */
+    char *repo_dir;      /* {cache}/models--org--name */
+    char *lock_dir;      /* {cache}/.locks/models--org--name */
+    CURL *curl;
+    struct curl_slist *headers;
+} hub_ctx;
+
+char *nlp_hub_default_cache(const char *cache_dir)
+{
+    if (cache_dir && cache_dir[0])
+        return strdup(cache_dir);
+    const char *v = getenv("HF_HUB_CACHE");
+    if (v && v[0])
+        return strdup(v);
+    v = getenv("HF_HOME");
+    if (v && v[0])
+        return nlp_path_join(v, "hub");
+    v = getenv("XDG_CACHE_HOME");
+    if (v && v[0])
+        return nlp_hub_strf("%s/huggingface/hub", v);
+    v = getenv("HOME");
+    return nlp_hub_strf("%s/.cache/huggingface/hub", v && v[0] ? v : ".");
+}
+
+/* The token: opts, $HF_TOKEN, else the file huggingface_hub writes. */
+static char *load_token(const nlp_hub_opts *o)
+{
+    if (o && o->token)
+        return o->token[0] ? strdup(o->token) : NULL;
+    const char *v = getenv("HF_TOKEN");
+    if (v && v[0])
+        return strdup(v);
+    char *path = NULL;
+    v = getenv("HF_TOKEN_PATH");
+    if (v && v[0])
+        path = strdup(v);
+    else if ((v = getenv("HF_HOME")) && v[0])
+        path = nlp_path_join(v, "token");
+    else if ((v = getenv("XDG_CACHE_HOME")) && v[0])
+        path = nlp_hub_strf("%s/huggingface/token", v);
+    else if ((v = getenv("HOME")) && v[0])
+        path = nlp_hub_strf("%s/.cache/huggingface/token", v);
+    char *t = path ? read_trimmed(path) : NULL;
+    free(path);
+    if (t && !t[0]) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+char *nlp_hub_repo_folder(const char *id)
+{
+    char *f = nlp_hub_strf("models--%s", id);
+    if (f)
+        for (char *p = f; *p; p++)
+            if (*p == '/') {
+                /* "org/name" -> "org--name": make room for one more '-' */
+                size_t off = (size_t)(p - f);
+                char *g = nlp_hub_strf("%.*s--%s", (int)off, f, p + 1);
+                free(f);
+                return g;
+            }
+    return f;
+}
+
+static void ctx_free(hub_ctx *c)
+{
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers);
+    if (c->token) {
+        memset(c->token, 0, strlen(c->token));
+        free(c->token);
+    }
+    free(c->endpoint);
+    free(c->cache);
+    free(c->id);
+    free(c->rev);
+    free(c->repo_dir);
+    free(c->lock_dir);
+}
+
+/* Parse ref into id and revision, and fill the settings. */
+static nlp_status ctx_init(hub_ctx *c, const char *ref, const nlp_hub_opts *o, nlp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->opts = o;
+    const char *at = strchr(ref, '@');
+    c->id = at ? strndup(ref, (size_t)(at - ref)) : strdup(ref);
+    c->rev = strdup(at ? at + 1 : "main");
+    if (!c->id || !c->rev)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    if (!nlp_hub_valid_repo_id(c->id))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "%s: no such directory, and not a valid hub id (\"name\" or \"org/name\", optionally @revision)",
+                             ref);
+    if (!nlp_hub_valid_relpath(c->rev) || strchr(c->rev, '@'))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "%s: invalid revision \"%s\"", ref, c->rev);
+
+    const char *ep = o && o->endpoint ? o->endpoint : getenv("HF_ENDPOINT");
+    c->endpoint = strdup(ep && ep[0] ? ep : HUB_DEFAULT_ENDPOINT);
+    if (c->endpoint) {
+        size_t n = strlen(c->endpoint);
+        while (n && c->endpoint[n - 1] == '/')
+            c->endpoint[--n] = '\0';
+    }
+    c->cache = nlp_hub_default_cache(o ? o->cache_dir : NULL);
+    char *folder = nlp_hub_repo_folder(c->id);
+    if (!c->endpoint || !c->cache || !folder) {
+        free(folder);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    }
+    c->repo_dir = nlp_path_join(c->cache, folder);
+    c->lock_dir = nlp_hub_strf("%s/.locks/%s", c->cache, folder);
+    free(folder);
+    if (!c->repo_dir || !c->lock_dir)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    c->offline = (o && o->offline) || env_true("HF_HUB_OFFLINE");
+    c->token = load_token(o);
+    c->timeout_s = 10;
+    const char *t = getenv("HF_HUB_DOWNLOAD_TIMEOUT");
+    if (t && atol(t) > 0)
+        c->timeout_s = atol(t);
+    return NLP_OK;
+}
+
+/* ------------------------------------------------------------ cache lookup */
+
+/* Commit recorded for c->rev (the revision itself when it is a hash with a
+ * snapshot folder), or NULL. */
+static char *cached_commit(const hub_ctx *c)
+{
+    if (is_commit_hash(c->rev)) {
+        char *snap = nlp_hub_strf("%s/snapshots/%s", c->repo_dir, c->rev);
+        int ok = snap && nlp_dir_exists(snap);
+        free(snap);
+        if (ok)
+            return strdup(c->rev);
+    }
+    char *ref = nlp_hub_strf("%s/refs/%s", c->repo_dir, c->rev);
+    char *commit = ref ? read_trimmed(ref) : NULL;
+    free(ref);
+    if (commit && !(nlp_hub_valid_relpath(commit) && !strchr(commit, '/'))) {
+        free(commit);
+        commit = NULL;
+    }
+    return commit;
+}
+
+/* 1 when a snapshot folder holds config.json and safetensors weights
+ * (model.safetensors, or an index whose shards are all present). */
+static int snapshot_complete(const char *snap)
+{
+    char *p = nlp_path_join(snap, "config.json");
+    int ok = p && nlp_file_exists(p);
+    free(p);
+    if (!ok)
+        return 0;
+    p = nlp_path_join(snap, "model.safetensors");
+    ok = p && nlp_file_exists(p);
+    free(p);
+    if (ok)
+        return 1;
+    p = nlp_path_join(snap, "model.safetensors.index.json");
+    char *text = NULL;
+    size_t len = 0;
+    ok = p && nlp_read_file(p, &text, &len, NULL) == NLP_OK;
+    free(p);
+    if (!ok)
+        return 0;
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    cJSON *map = cJSON_GetObjectItemCaseSensitive(doc, "weight_map");
+    ok = cJSON_IsObject(map);
+    cJSON *it;
+    cJSON_ArrayForEach(it, map) {
+        if (!ok)
+            break;
+        if (!cJSON_IsString(it) || !nlp_hub_valid_relpath(it->valuestring)) {
+            ok = 0;
+            break;
+        }
+        char *s = nlp_path_join(snap, it->valuestring);
+        ok = s && nlp_file_exists(s);
+        free(s);
+    }
+    cJSON_Delete(doc);
+    return ok;
+}
+
+/* ------------------------------------------------------------ HTTP */
+
+typedef struct http_resp {
+    long status;
+    char *commit;         /* X-Repo-Commit */
+    char *etag;           /* ETag */
+    char *linked_etag;    /* X-Linked-Etag */
+    char *location;       /* Location */
+    long long linked_size;    /* X-Linked-Size, -1 if absent */
+    long long content_length; /* Content-Length, -1 if absent */
+} http_resp;
+
+static void resp_reset(http_resp *r)
+{
+    free(r->commit);
+    free(r->etag);
+    free(r->linked_etag);
+    free(r->location);
+    memset(r, 0, sizeof *r);
+    r->linked_size = r->content_length = -1;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *user)
+{
+    http_resp *r = user;
+    size_t len = size * n;
+    if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
+        resp_reset(r); /* a new response (after a redirect): start afresh */
+        return len;
+    }
+    const char *colon = memchr(buf, ':', len);
+    if (!colon)
+        return len;
+    size_t nlen = (size_t)(colon - buf);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    while (vlen && (*v == ' ' || *v == '\t'))
+        v++, vlen--;
+    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+        vlen--;
+#define HDR(name) (nlen == sizeof(name) - 1 && !strncasecmp(buf, name, nlen))
+    char **dst = NULL;
+    if (HDR("x-repo-commit"))
+        dst = &r->commit;
+    else if (HDR("etag"))
+        dst = &r->etag;
+    else if (HDR("x-linked-etag"))
+        dst = &r->linked_etag;
+    else if (HDR("location"))
+        dst = &r->location;
+    else if (HDR("x-linked-size"))
+        r->linked_size = strtoll(v, NULL, 10);
+    else if (HDR("content-length"))
+        r->content_length = strtoll(v, NULL, 10);
+#undef HDR
+    if (dst) {
+        free(*dst);
+        *dst = strndup(v, vlen);
+    }
+    return len;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static nlp_status ctx_connect(hub_ctx *c, nlp_error *err)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return nlp_error_set(err, NLP_ERR_NETWORK, "libcurl initialisation failed: %s",
+                             curl_easy_strerror(curl_init_rc));
+    c->curl = curl_easy_init();
+    if (!c->curl)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "libcurl: cannot create a handle");
+    c->headers = curl_slist_append(NULL, "User-Agent: nlp/" PACKAGE_VERSION);
+    if (c->token) {
+        char *h = nlp_hub_strf("Authorization: Bearer %s", c->token);
+        struct curl_slist *l = h ? curl_slist_append(c->headers, h) : NULL;
+        if (h) {
+            memset(h, 0, strlen(h));
+            free(h);
+        }
+        if (!l)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        c->headers = l;
+    }
+    return c->headers ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+}
+
+/* Set the options every request shares. */
+static void curl_common(hub_ctx *c, const char *url, http_resp *r)
+{
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
+    resp_reset(r);
+}
+
+/* Transient failures worth another attempt. */
+static int curl_retryable(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT: case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR: case CURLE_PARTIAL_FILE: case CURLE_GOT_NOTHING:
+    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: case CURLE_READ_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int http_retryable(long status) { return status >= 500 || status == 429 || status == 408; }
+
+static void backoff(int attempt)
+{
+    long ms = HUB_BACKOFF_MS << attempt;
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The error for an HTTP status; what names the repo or file. */
+static nlp_status http_error(const hub_ctx *c, long status, const char *what, nlp_error *err)
+{
+    if (status == 401 || status == 403)
+        return nlp_error_set(err, NLP_ERR_AUTH,
+                             "%s: access denied (HTTP %ld): the repository is gated or private; accept its terms on the hub and set HF_TOKEN (or log in with huggingface_hub) to a token that can read it",
+                             what, status);
+    if (status == 404)
+        return nlp_error_set(err, NLP_ERR_NOT_FOUND, "%s: not found on %s (HTTP 404)", what,
+                             c->endpoint);
+    return nlp_error_set(err, NLP_ERR_HTTP, "%s: the hub answered HTTP %ld", what, status);
+}
+
+typedef struct membuf {
+    char *data;
+    size_t len, cap;
+    int overflow;
+} membuf;
+
+static size_t on_mem(char *p, size_t size, size_t n, void *user)
+{
+    membuf *b = user;
+    size_t len = size * n;
+    if (b->len + len + 1 > HUB_MAX_JSON) {
+        b->overflow = 1;
+        return 0;
+    }
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 8192;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return 0;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return len;
+}
+
+/* Percent-encode s; keep_slash leaves '/' as it is.  New string. */
+static char *url_escape(hub_ctx *c, const char *s, int keep_slash)
+{
+    size_t cap = strlen(s) * 3 + 1;
+    char *out = malloc(cap), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p) || (keep_slash && *p == '/'))
+            *o++ = (char)*p;
+        else
+            o += sprintf(o, "%%%02X", *p);
+    }
+    *o = '\0';
+    (void)c;
+    return out;
+}
+
+/* GET a JSON document (the model-info API) with retries. */
+static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, cJSON **doc,
+                                nlp_error *err)
+{
+    *doc = NULL;
+    for (int attempt = 0;; attempt++) {
+        http_resp r = { 0 };
+        membuf b = { 0 };
+        curl_common(c, url, &r);
+        curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, c->timeout_s * 3);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_mem);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+        CURLcode rc = curl_easy_perform(c->curl);
+        long status = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        resp_reset(&r);
+        if (rc == CURLE_OK && status == 200) {
+            *doc = cJSON_Parse(b.data ? b.data : "");
+            free(b.data);
+            return *doc ? NLP_OK
+                        : nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's answer is not valid JSON", what);
+        }
+        free(b.data);
+        if (b.overflow)
+            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's answer is larger than %u MiB", what,
+                                 HUB_MAX_JSON >> 20);
+        int retry = rc != CURLE_OK ? curl_retryable(rc) : http_retryable(status);
+        if (retry && attempt + 1 < HUB_MAX_ATTEMPTS) {
+            backoff(attempt);
+            continue;
+        }
+        if (rc != CURLE_OK)
+            return nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s", what, c->endpoint,
+                                 curl_easy_strerror(rc));
+        return http_error(c, status, what, err);
+    }
+}
+
+/* File metadata from a HEAD on its resolve URL (not following the CDN
+ * redirect, whose answer carries the LFS headers). */
+typedef struct file_meta {
+    char *etag;        /* normalized blob name */
+    long long size;    /* expected bytes */
+    char *commit;      /* X-Repo-Commit */
+    char *url;         /* where to GET the bytes */
+} file_meta;
+
+static void meta_free(file_meta *m)
+{
+    free(m->etag);
+    free(m->commit);
+    free(m->url);
+    memset(m, 0, sizeof *m);
+}
+
+static nlp_status http_head_meta(hub_ctx *c, const char *url0, const char *what, file_meta *m,
+                                 nlp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    char *url = strdup(url0);
+    if (!url)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    nlp_status st = NLP_OK;
+    int hops = 0;
+    for (int attempt = 0;;) {
+        http_resp r = { 0 };
+        curl_common(c, url, &r);
+        curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, c->timeout_s * 3);
+        CURLcode rc = curl_easy_perform(c->curl);
+        long status = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK || http_retryable(status)) {
+            resp_reset(&r);
+            int retry = rc != CURLE_OK ? curl_retryable(rc) : 1;
+            if (retry && ++attempt < HUB_MAX_ATTEMPTS) {
+                backoff(attempt - 1);
+                continue;
+            }
+            st = rc != CURLE_OK ? nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s", what,
+                                                c->endpoint, curl_easy_strerror(rc))
+                                : http_error(c, status, what, err);
+            break;
+        }
+        const char *etag = r.linked_etag ? r.linked_etag : r.etag;
+        if (status >= 300 && status < 400 && r.location && !etag && ++hops <= 5) {
+            /* a moved repository: follow and ask again */
+            char *next = NULL;
+            curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &next);
+            char *n2 = next ? strdup(next) : NULL;
+            resp_reset(&r);
+            if (!n2) {
+                st = nlp_error_set(err, NLP_ERR_HTTP, "%s: redirect without a usable Location", what);
+                break;
+            }
+            free(url);
+            url = n2;
+            continue;
+        }
+        if (status >= 400 || (status >= 300 && !r.location)) {
+            resp_reset(&r);
+            st = http_error(c, status, what, err);
+            break;
+        }
+        if (!etag) {
+            resp_reset(&r);
+            st = nlp_error_set(err, NLP_ERR_HTTP, "%s: the hub sent no ETag; cannot cache the file", what);
+            break;
+        }
+        m->etag = etag_normalize(etag);
+        m->size = r.linked_size >= 0 ? r.linked_size : r.content_length;
+        m->commit = r.commit ? strdup(r.commit) : NULL;
+        if (status >= 300) {
+            char *next = NULL;
+            curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &next);
+            m->url = next ? strdup(next) : NULL;
+        } else {
+            m->url = strdup(url);
+        }
+        resp_reset(&r);
+        if (!m->etag || !m->url) {
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (!valid_etag(m->etag)) {
+            st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable ETag", what);
+            break;
+        }
+        if (m->size < 0) {
+            st = nlp_error_set(err, NLP_ERR_HTTP, "%s: the hub sent no file size", what);
+            break;
+        }
+        break;
+    }
+    free(url);
+    if (st != NLP_OK)
+        meta_free(m);
+    return st;
+}
+
+/* ------------------------------------------------------------ blob download */
+
+typedef struct dl_state {
+    hub_ctx *c;
+    const char *file;     /* repo path, for progress */
+    int fd;
+    long long offset;     /* bytes on disk before this request */
+    long long written;    /* bytes written by this request */
+    long long total;
+    int started;          /* first body byte seen */
+    int write_errno;      /* errno of a failed write */
+    int bad_status;       /* non-2xx answer: body discarded */
+} dl_state;
+
+static size_t on_body(char *p, size_t size, size_t n, void *user)
+{
+    dl_state *d = user;
+    size_t len = size * n;
+    if (!d->started) {
+        d->started = 1;
+        long status = 0;
+        curl_easy_getinfo(d->c->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200 && d->offset > 0) {
+            /* the server ignored the Range: start the file over */
+            if (ftruncate(d->fd, 0) != 0) {
+                d->write_errno = errno;
+                return 0;
+            }
+            d->offset = 0;
+        } else if (status != 200 && status != 206) {
+            d->bad_status = 1;
+        }
+    }
+    if (d->bad_status)
+        return len;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(d->fd, p + done, len - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            d->write_errno = errno;
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    d->written += (long long)len;
+    return len;
+}
+
+static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                   curl_off_t ulnow)
+{
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    dl_state *d = user;
+    const nlp_hub_opts *o = d->c->opts;
+    if (o && o->progress && !d->bad_status) {
+        long long done = d->offset + d->written;
+        if (done < d->total)
+            o->progress(o->progress_user, d->file, (uint64_t)done, (uint64_t)d->total);
+    }
+    return 0;
+}
+
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+}
+
+/* Download m into blob (via blob.incomplete), resuming and verifying. */
+static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file,
+                                const char *blob, nlp_error *err)
+{
+    char *part = nlp_hub_strf("%s.incomplete", blob);
+    if (!part)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    int lfs = is_hex(m->etag, 64);
+    int checksum_failures = 0;
+    nlp_status st = NLP_OK;
+    for (int attempt = 0;;) {
+        int fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            st = nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO, "%s: %s", part,
+                               strerror(errno));
+            break;
+        }
+        struct stat sb;
+        long long have = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? (long long)sb.st_size : 0;
+        if (have > m->size) {
+            if (ftruncate(fd, 0) != 0)
+                have = -1;
+            else
+                have = 0;
+        }
+        CURLcode rc = CURLE_OK;
+        long status = have == m->size ? 206 : 0;
+        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0 };
+        if (have >= 0 && have < m->size) {
+            http_resp r = { 0 };
+            curl_common(c, m->url, &r);
+            curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
+            curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
+            curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+            curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &d);
+            curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_xfer);
+            curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &d);
+            char range[64];
+            if (have > 0) {
+                snprintf(range, sizeof range, "%lld-", have);
+                curl_easy_setopt(c->curl, CURLOPT_RANGE, range);
+            }
+            rc = curl_easy_perform(c->curl);
+            curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+            resp_reset(&r);
+        }
+        int sync_failed = d.write_errno == 0 && fsync(fd) != 0 && errno != EINVAL;
+        if (sync_failed)
+            d.write_errno = errno;
+        close(fd);
+        if (d.write_errno || have < 0) {
+            int e = d.write_errno ? d.write_errno : errno;
+            st = (e == ENOSPC || e == EDQUOT)
+                     ? nlp_error_set(err, NLP_ERR_NOSPACE,
+                                     "%s: disk full while writing %s; free some space and run again to resume",
+                                     file, part)
+                     : nlp_error_set(err, NLP_ERR_IO, "%s: cannot write %s: %s", file, part, strerror(e));
+            break;
+        }
+        if (status == 416) {
+            /* the partial file does not fit the server's: start over */
+            unlink(part);
+            if (++attempt < HUB_MAX_ATTEMPTS)
+                continue;
+        }
+        if (rc != CURLE_OK || http_retryable(status)) {
+            int retry = rc != CURLE_OK ? curl_retryable(rc) : 1;
+            if (retry && ++attempt < HUB_MAX_ATTEMPTS) {
+                backoff(attempt - 1);
+                continue;
+            }
+            st = rc != CURLE_OK
+                     ? nlp_error_set(err, NLP_ERR_NETWORK,
+                                     "%s: download failed after %d attempts: %s (the partial file is kept and resumed next time)",
+                                     file, attempt, curl_easy_strerror(rc))
+                     : http_error(c, status, file, err);
+            break;
+        }
+        if (status != 200 && status != 206) {
+            st = http_error(c, status, file, err);
+            break;
+        }
+        long long got = file_size(part);
+        if (got < m->size) {
+            /* the body ended early: resume */
+            if (++attempt < HUB_MAX_ATTEMPTS) {
+                backoff(attempt - 1);
+                continue;
+            }
+            st = nlp_error_set(err, NLP_ERR_NETWORK, "%s: connection kept ending early (%lld of %lld bytes)",
+                               file, got, m->size);
+            break;
+        }
+        char hex[65] = "";
+        if (got != m->size ||
+            (lfs && (st = nlp_sha256_file(part, hex, err)) == NLP_OK && strcasecmp(hex, m->etag) != 0)) {
+            unlink(part);
+            if (++checksum_failures < 2)
+                continue; /* corrupt bytes: one fresh try */
+            st = got != m->size
+                     ? nlp_error_set(err, NLP_ERR_CHECKSUM, "%s: got %lld bytes, expected %lld; the download was discarded",
+                                     file, got, m->size)
+                     : nlp_error_set(err, NLP_ERR_CHECKSUM,
+                                     "%s: SHA-256 mismatch (expected %s, got %s); the download was discarded",
+                                     file, m->etag, hex);
+            break;
+        }
+        if (st != NLP_OK)
+            break;
+        if (rename(part, blob) != 0) {
+            st = nlp_error_set(err, NLP_ERR_IO, "%s: cannot rename to %s: %s", part, blob, strerror(errno));
+            break;
+        }
+        if (c->opts && c->opts->progress)
+            c->opts->progress(c->opts->progress_user, file, (uint64_t)m->size, (uint64_t)m->size);
+        break;
+    }
+    free(part);
+    return st;
+}
+
+/* snapshots/{commit}/{file} -> ../../blobs/{etag}, replaced atomically. */
+static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file, const char *etag,
+                               nlp_error *err)
+{
+    char *ptr = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
+    if (!ptr)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    int depth = 1;
+    for (const char *p = file; *p; p++)
+        depth += *p == '/';
+    size_t cap = (size_t)depth * 3 + strlen(etag) + 16;
+    char *target = malloc(cap);
+    char *tmp = nlp_hub_strf("%s.tmp%ld", ptr, (long)getpid());
+    nlp_status st = NLP_OK;
+    if (!target || !tmp) {
+        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    target[0] = '\0';
+    for (int i = 0; i <= depth; i++)
+        strcat(target, "../");
+    strcat(target, "blobs/");
+    strcat(target, etag);
+    char *slash = strrchr(ptr, '/');
+    *slash = '\0';
+    int mk = nlp_hub_mkdirs(ptr);
+    *slash = '/';
+    if (mk != 0) {
+        st = nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ptr, strerror(errno));
+        goto out;
+    }
+    unlink(tmp);
+    if (symlink(target, tmp) != 0 || rename(tmp, ptr) != 0) {
+        int e = errno;
+        unlink(tmp);
+        st = nlp_error_set(err, e == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO, "%s: cannot link to %s: %s",
+                           ptr, target, strerror(e));
+    }
+out:
+    free(ptr);
+    free(target);
+    free(tmp);
+    return st;
+}
+
+/* Fetch one repo file of commit into the cache and link it. */
+static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, nlp_error *err)
+{
+    char *erev = url_escape(c, commit, 0), *efile = url_escape(c, file, 1);
+    char *url = erev && efile ? nlp_hub_strf("%s/%s/resolve/%s/%s", c->endpoint, c->id, erev, efile) : NULL;
+    char *what = nlp_hub_strf("%s/%s@%s", c->id, file, c->rev);
+    free(erev);
+    free(efile);
+    if (!url || !what) {
+        free(url);
+        free(what);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    }
+    file_meta m;
+    nlp_status st = http_head_meta(c, url, what, &m, err);
+    free(url);
+    char *blob = NULL, *lock = NULL;
+    int lfd = -1;
+    if (st != NLP_OK)
+        goto out;
+    blob = nlp_hub_strf("%s/blobs/%s", c->repo_dir, m.etag);
+    lock = nlp_hub_strf("%s/%s.lock", c->lock_dir, m.etag);
+    if (!blob || !lock) {
+        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (file_size(blob) != m.size) {
+        if (nlp_hub_mkdirs(c->lock_dir) != 0) {
+            st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", c->lock_dir, strerror(errno));
+            goto out;
+        }
+        lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
+            st = nlp_error_set(err, NLP_ERR_IO, "%s: cannot lock: %s", lock, strerror(errno));
+            goto out;
+        }
+        /* another process may have finished it while we waited */
+        if (file_size(blob) != m.size) {
+            char *blobs = nlp_path_join(c->repo_dir, "blobs");
+            int mk = blobs ? nlp_hub_mkdirs(blobs) : -1;
+            if (mk != 0)
+                st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", blobs ? blobs : c->repo_dir, strerror(errno));
+            free(blobs);
+            if (st == NLP_OK)
+                st = download_blob(c, &m, file, blob, err);
+            if (st != NLP_OK)
+                goto out;
+        }
+    } else if (c->opts && c->opts->progress) {
+        c->opts->progress(c->opts->progress_user, file, (uint64_t)m.size, (uint64_t)m.size);
+    }
+    st = link_pointer(c, commit, file, m.etag, err);
+out:
+    if (lfd >= 0)
+        close(lfd); /* releases the lock; the lock file stays, as huggingface_hub leaves it */
+    free(blob);
+    free(lock);
+    free(what);
+    meta_free(&m);
+    return st;
+}
+
+/* ------------------------------------------------------------ file selection */
+
+static int match_any(const char *const *pats, const char *name)
+{
+    for (; pats && *pats; pats++)
+        if (fnmatch(*pats, name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const default_files[] = {
+    "config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json",
+    "special_tokens_map.json", NULL,
+};
+
+static int is_default(const char *name)
+{
+    for (int i = 0; default_files[i]; i++)
+        if (!strcmp(name, default_files[i]))
+            return 1;
+    return 0;
+}
+
+/* Append a copy of s to a NULL-terminated list unless present. */
+static int list_add(char ***list, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*list)[i], s))
+            return 0;
+    char **l = realloc(*list, (*n + 2) * sizeof *l);
+    if (!l)
+        return -1;
+    *list = l;
+    if (!(l[*n] = strdup(s)))
+        return -1;
+    l[++*n] = NULL;
+    return 0;
+}
+
+static void list_free(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+/* Shards named by a downloaded index (weight_map values). */
+static nlp_status index_shards(const char *path, char ***list, size_t *n, nlp_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    nlp_status st = nlp_read_file(path, &text, &len, err);
+    if (st != NLP_OK)
+        return st;
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    cJSON *map = cJSON_GetObjectItemCaseSensitive(doc, "weight_map");
+    if (!cJSON_IsObject(map)) {
+        cJSON_Delete(doc);
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: no \"weight_map\" object", path);
+    }
+    cJSON *it;
+    cJSON_ArrayForEach(it, map) {
+        if (!cJSON_IsString(it) || !nlp_hub_valid_relpath(it->valuestring)) {
+            st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: weight_map entry \"%s\" is not a safe file name",
+                               path, it->string ? it->string : "?");
+            break;
+        }
+        if (list_add(list, n, it->valuestring) != 0) {
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    cJSON_Delete(doc);
+    return st;
+}
+
+/* ------------------------------------------------------------ resolution */
+
+static nlp_status snapshot_path(hub_ctx *c, const char *commit, char **dir, nlp_error *err)
+{
+    *dir = nlp_hub_strf("%s/snapshots/%s", c->repo_dir, commit);
+    return *dir ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+}
+
+/* Ask the hub and fetch what the cache lacks. */
+static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
+{
+    nlp_status st = ctx_connect(c, err);
+    if (st != NLP_OK)
+        return st;
+    char *erev = url_escape(c, c->rev, 0);
+    char *url = erev ? nlp_hub_strf("%s/api/models/%s/revision/%s", c->endpoint, c->id, erev) : NULL;
+    char *what = nlp_hub_strf("%s@%s", c->id, c->rev);
+    free(erev);
+    char **files = NULL, **shards = NULL;
+    size_t nfiles = 0, nshards = 0;
+    cJSON *doc = NULL;
+    char *commit = NULL;
+    if (!url || !what) {
+        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = http_get_json(c, url, what, &doc, err)) != NLP_OK)
+        goto out;
+    cJSON *sha = cJSON_GetObjectItemCaseSensitive(doc, "sha");
+    cJSON *sib = cJSON_GetObjectItemCaseSensitive(doc, "siblings");
+    if (!cJSON_IsString(sha) || !cJSON_IsArray(sib)) {
+        st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's model info lacks \"sha\" or \"siblings\"", what);
+        goto out;
+    }
+    if (!nlp_hub_valid_relpath(sha->valuestring) || strchr(sha->valuestring, '/') ||
+        !valid_etag(sha->valuestring)) {
+        st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable commit hash", what);
+        goto out;
+    }
+    commit = strdup(sha->valuestring);
+    const nlp_hub_opts *o = c->opts;
+    const char *const *inc = o ? o->include : NULL, *const *exc = o ? o->exclude : NULL;
+    int has_st = 0, has_index = 0;
+    char others[256] = "";
+    cJSON *it;
+    cJSON_ArrayForEach(it, sib) {
+        cJSON *fn = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
+        if (!cJSON_IsString(fn))
+            continue;
+        const char *name = fn->valuestring;
+        if (!nlp_hub_valid_relpath(name)) {
+            st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub lists an unsafe file name \"%.80s\"", what, name);
+            goto out;
+        }
+        if (!strcmp(name, "model.safetensors"))
+            has_st = 1;
+        else if (!strcmp(name, "model.safetensors.index.json"))
+            has_index = 1;
+        else if ((!strcmp(name, "pytorch_model.bin") || !strcmp(name, "tf_model.h5") ||
+                  !strcmp(name, "flax_model.msgpack") || !strcmp(name, "model.onnx") ||
+                  !strcmp(name, "pytorch_model.bin.index.json")) &&
+                 strlen(others) + strlen(name) + 3 < sizeof others) {
+            if (others[0])
+                strcat(others, ", ");
+            strcat(others, name);
+        }
+        int want = is_default(name) || match_any(inc, name);
+        if (want && !match_any(exc, name) && list_add(&files, &nfiles, name) != 0) {
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    const char *weights = has_st ? "model.safetensors" : has_index ? "model.safetensors.index.json" : NULL;
+    if (!weights && !match_any(exc, "model.safetensors")) {
+        st = nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                           "%s: the repository has no safetensors weights (model.safetensors)%s%s; only safetensors checkpoints can be loaded",
+                           what, others[0] ? "; it has " : "", others);
+        goto out;
+    }
+    if (weights && !match_any(exc, weights) && list_add(&files, &nfiles, weights) != 0) {
+        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nfiles; i++)
+        if ((st = fetch_file(c, commit, files[i], err)) != NLP_OK)
+            goto out;
+    if (weights && !has_st && !match_any(exc, weights)) {
+        char *idx = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, weights);
+        st = idx ? index_shards(idx, &shards, &nshards, err) : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        free(idx);
+        for (size_t i = 0; st == NLP_OK && i < nshards; i++)
+            if (!match_any(exc, shards[i]))
+                st = fetch_file(c, commit, shards[i], err);
+        if (st != NLP_OK)
+            goto out;
+    }
+    if (strcmp(c->rev, commit) != 0) {
+        char *ref = nlp_hub_strf("%s/refs/%s", c->repo_dir, c->rev);
+        char *slash = ref ? strrchr(ref, '/') : NULL;
+        if (!ref) {
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        *slash = '\0';
+        int mk = nlp_hub_mkdirs(ref);
+        *slash = '/';
+        st = mk == 0 ? write_atomic(ref, commit, err)
+                     : nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ref, strerror(errno));
+        free(ref);
+        if (st != NLP_OK)
+            goto out;
+    }
+    /* a repo whose listed files were all excluded still gets its folder */
+    char *snap = NULL;
+    if ((st = snapshot_path(c, commit, &snap, err)) != NLP_OK)
+        goto out;
+    if (nlp_hub_mkdirs(snap) != 0) {
+        st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", snap, strerror(errno));
+        free(snap);
+        goto out;
+    }
+    *dir = snap;
+out:
+    cJSON_Delete(doc);
+    list_free(files, nfiles);
+    list_free(shards, nshards);
+    free(commit);
+    free(url);
+    free(what);
+    return st;
+}
+
+/* always_ask: 1 for download (ask the hub even when the cache has it). */
+static nlp_status hub_get(const char *ref, const nlp_hub_opts *opts, int always_ask, char **dir,
+                          nlp_error *err)
+{
+    if (!dir)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_hub_resolve: dir is NULL");
     *dir = NULL;
+    if (!ref || !ref[0])
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "empty model reference");
     if (nlp_dir_exists(ref)) {
         *dir = strdup(ref);
         return *dir ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     }
-    return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                         "%s: no such directory, and downloading from the Hugging Face Hub is not available in this build",
-                         ref);
+    hub_ctx c;
+    nlp_status st = ctx_init(&c, ref, opts, err);
+    if (st == NLP_OK && (!always_ask || c.offline)) {
+        char *commit = cached_commit(&c);
+        char *snap = NULL;
+        if (commit && (st = snapshot_path(&c, commit, &snap, err)) == NLP_OK) {
+            int usable = always_ask ? nlp_dir_exists(snap) : snapshot_complete(snap);
+            if (usable) {
+                *dir = snap;
+                snap = NULL;
+            }
+        }
+        free(snap);
+        free(commit);
+        if (st == NLP_OK && !*dir && c.offline)
+            st = nlp_error_set(err, NLP_ERR_OFFLINE,
+                               "%s@%s is not in the cache %s and offline mode is on (HF_HUB_OFFLINE or --offline); fetch it first with 'nlp download %s' while online",
+                               c.id, c.rev, c.cache, ref);
+    }
+    if (st == NLP_OK && !*dir)
+        st = hub_fetch(&c, dir, err);
+    ctx_free(&c);
+    return st;
+}
+
+nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts, char **dir, nlp_error *err)
+{
+    return hub_get(ref, opts, 0, dir, err);
+}
+
+nlp_status nlp_hub_download(const char *ref, const nlp_hub_opts *opts, char **dir, nlp_error *err)
+{
+    return hub_get(ref, opts, 1, dir, err);
+}
+
+nlp_status nlp_hub_cache_dir(const nlp_hub_opts *opts, char **dir, nlp_error *err)
+{
+    *dir = nlp_hub_default_cache(opts ? opts->cache_dir : NULL);
+    return *dir ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
 }

@@ -39,6 +39,47 @@ typedef struct nlp_hub_opts {
 nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
                            char **dir, nlp_error *err);
 
+/* Like nlp_hub_resolve, but a hub id always asks the hub for the
+ * revision's current commit and file list (unless offline) and fetches
+ * whatever the cache lacks; nlp_hub_resolve reuses a complete cached
+ * snapshot without any request.  This is what `nlp download` runs.
+ * On success *dir is the snapshot directory (free()). */
+nlp_status nlp_hub_download(const char *ref, const nlp_hub_opts *opts,
+                            char **dir, nlp_error *err);
+
+/* The cache directory in use for opts (opts->cache_dir, $HF_HUB_CACHE,
+ * $HF_HOME/hub, else ~/.cache/huggingface/hub).  *dir is new (free()). */
+nlp_status nlp_hub_cache_dir(const nlp_hub_opts *opts, char **dir, nlp_error *err);
+
+/* One snapshot of a cached model. */
+typedef struct nlp_hub_cached_revision {
+    char *commit;        /* snapshot folder name (the commit hash) */
+    char *refs;          /* comma-separated refs pointing at it ("main"), "" if none */
+    uint64_t size;       /* bytes of the blobs its files link to */
+    size_t n_files;      /* files in the snapshot */
+} nlp_hub_cached_revision;
+
+/* One model folder (models--{org}--{name}) of the cache. */
+typedef struct nlp_hub_cached_model {
+    char *id;                            /* "org/name" or "name" */
+    char *path;                          /* the models--... folder */
+    uint64_t size;                       /* bytes of all its blobs */
+    size_t n_revisions;
+    nlp_hub_cached_revision *revisions;  /* sorted by commit */
+} nlp_hub_cached_model;
+
+/* List the models in the cache, sorted by id.  A missing cache is an
+ * empty list.  Free the result with nlp_hub_cache_list_free. */
+nlp_status nlp_hub_cache_list(const nlp_hub_opts *opts, nlp_hub_cached_model **models,
+                              size_t *n, nlp_error *err);
+
+/* Free what nlp_hub_cache_list returned (models may be NULL). */
+void nlp_hub_cache_list_free(nlp_hub_cached_model *models, size_t n);
+
+/* Remove a model (hub id "org/name" or "name") and its locks from the
+ * cache.  NLP_ERR_NOT_FOUND when it is not cached. */
+nlp_status nlp_hub_cache_remove(const char *id, const nlp_hub_opts *opts, nlp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
