@@ -152,4 +152,30 @@ nlp_status nlp_tc_encode(const nlp_host_api *host, const nlp_tokenizer *tok,
                          size_t max_length, nlp_truncation trunc,
                          size_t limit, nlp_encoding *out, nlp_error *err);
 
+/* ------------------------------------------------------------ text classification */
+
+/* Plain text classification (Hugging Face's TextClassificationPipeline)
+ * over a sequence-classification checkpoint, for the sentiment and
+ * classify tasks.  Options read from args: "function"
+ * (softmax|sigmoid|none, default by the head) and "top-k" (a positive
+ * integer or "all"; unset gives the best {label, score} as one object,
+ * set gives an array of {label, score} sorted by score). */
+typedef struct nlp_tc_textcls nlp_tc_textcls;
+
+nlp_status nlp_tc_textcls_create(const nlp_host_api *host, const nlp_task_args *args,
+                                 nlp_tc_textcls **out, nlp_error *err);
+
+/* The plugin run() contract: per-input errors in errs[i], a fatal status
+ * (out of memory, encoder failure) leaves no results. */
+nlp_status nlp_tc_textcls_run(nlp_tc_textcls *c, const nlp_input *inputs, size_t n,
+                              nlp_value **results, nlp_error *errs);
+
+void nlp_tc_textcls_destroy(nlp_tc_textcls *c);
+
+/* ------------------------------------------------------------ entry */
+
+/* The one symbol every plugin exports (declared here so each plugin's
+ * definition has a prototype). */
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
+
 #endif /* NLP_TASK_COMMON_H */

@@ -1,0 +1,58 @@
+/*
+ * sentiment.c - the sentiment task plugin: text classification with a
+ * sequence-classification checkpoint (BERT or DistilBERT), as Hugging
+ * Face's "sentiment-analysis" / "text-classification" pipeline.  The work
+ * is done by the shared text classifier (tasks/common/textcls.c); labels
+ * come from config.json id2label.
+ */
+#include <stddef.h>
+
+#include "nlp/plugin.h"
+#include "task_common.h"
+
+static const nlp_option sentiment_options[] = {
+    {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",
+     "function applied to the logits (default: sigmoid for 1 label or "
+     "multi-label models, else softmax)"},
+    {"top-k", NLP_OPT_STRING, NULL, NULL,
+     "return the N best labels (or 'all') sorted by score, as an array "
+     "(default: the best label alone)"},
+    {NULL, 0, NULL, NULL, NULL}
+};
+
+static const nlp_task_desc sentiment_tasks[] = {
+    {"sentiment", "classify the sentiment of texts (text classification)",
+     "distilbert-base-uncased-finetuned-sst-2-english", NLP_INPUT_TEXT,
+     sentiment_options, "label,score"},
+};
+
+static nlp_status sentiment_create(const nlp_host_api *host, const nlp_task_args *args,
+                                   void **state, nlp_error *err)
+{
+    nlp_tc_textcls *c = NULL;
+    nlp_status st = nlp_tc_textcls_create(host, args, &c, err);
+    if (st == NLP_OK)
+        *state = c;
+    return st;
+}
+
+static nlp_status sentiment_run(void *state, const nlp_input *inputs, size_t n,
+                                nlp_value **results, nlp_error *errs)
+{
+    return nlp_tc_textcls_run(state, inputs, n, results, errs);
+}
+
+static void sentiment_destroy(void *state)
+{
+    nlp_tc_textcls_destroy(state);
+}
+
+static const nlp_plugin sentiment_plugin = {
+    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "sentiment", "0.1.0",
+    sentiment_tasks, 1, sentiment_create, sentiment_run, sentiment_destroy,
+};
+
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
+{
+    return &sentiment_plugin;
+}
