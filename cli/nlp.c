@@ -1,2 +1,152 @@
-/* cli/nlp.c - placeholder, being written. */
-int main(void) { return 0; }
+/*
+ * nlp.c - the nlp command: dispatches to a built-in command (tokenize,
+ * plugins, ...) or to a task served by a plugin (fill-mask, sentiment, ...).
+ *
+ *   nlp --help | --version | help [CMD] | CMD [options] [inputs]
+ *
+ * The plugin registry is opened only when the command is not built in (or
+ * for the full --help listing).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cli.h"
+
+/* Built-in commands are linked in when their file is part of the build
+ * (cli/cmd_NAME.c in Makefile.am); a command whose file is not built yet
+ * has a NULL address here and is left out of the table at run time. */
+#pragma weak cmd_tokenize
+#pragma weak cmd_download
+#pragma weak cmd_models
+#pragma weak cmd_bench
+#pragma weak cmd_quantize
+
+static const cli_command builtins[] = {
+    {"tokenize", "split text into tokens and ids (as Hugging Face tokenizers)", cmd_tokenize},
+    {"plugins", "list the task plugins found and where they come from", cmd_plugins},
+    {"download", "fetch a model from the Hugging Face Hub into the cache", cmd_download},
+    {"models", "list the models in the local cache", cmd_models},
+    {"bench", "measure tokenizer and encoder speed", cmd_bench},
+    {"quantize", "write a smaller copy of a checkpoint", cmd_quantize},
+};
+#define N_BUILTINS (sizeof builtins / sizeof builtins[0])
+
+static const cli_command *find_builtin(const char *name)
+{
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        if (builtins[i].run && strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    return NULL;
+}
+
+/* The value of --plugin-dir anywhere before "--", or NULL. */
+static const char *scan_plugin_dir(int argc, char **argv)
+{
+    const char *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strncmp(argv[i], "--plugin-dir=", 13) == 0)
+            dir = argv[i] + 13;
+    }
+    return dir;
+}
+
+/* Open the registry on the default search path; refusals are dropped here
+ * (nlp plugins and the task runner report them). */
+static nlp_registry *open_registry(const char *plugin_dir)
+{
+    char **dirs = NULL;
+    nlp_registry *reg = NULL;
+    if (nlp_plugin_search_path(plugin_dir, &dirs, NULL) != NLP_OK)
+        return NULL;
+    nlp_registry_open((const char *const *)dirs, NULL, NULL, &reg, NULL);
+    nlp_search_path_free(dirs);
+    return reg;
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: nlp COMMAND [options] [inputs...]\n"
+               "       nlp --help | --version | help COMMAND\n");
+}
+
+static int print_help(const char *plugin_dir)
+{
+    print_usage(stdout);
+    printf("\nRun BERT-family encoder models (Hugging Face checkpoints) from the command line.\n"
+           "\nCommands:\n");
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        if (builtins[i].run)
+            printf("  %-12s %s\n", builtins[i].name, builtins[i].summary);
+    nlp_registry *reg = open_registry(plugin_dir);
+    size_t shown = 0;
+    printf("\nTasks (from plugins):\n");
+    for (size_t i = 0; i < nlp_registry_count(reg); i++) {
+        const nlp_plugin *p = nlp_registry_at(reg, i)->plugin;
+        for (size_t t = 0; t < p->n_tasks; t++) {
+            const nlp_task_desc *d = &p->tasks[t];
+            if (find_builtin(d->name))
+                continue;
+            printf("  %-12s %s\n", d->name, d->summary ? d->summary : "");
+            shown++;
+        }
+    }
+    if (!shown)
+        printf("  (none found; see 'nlp plugins')\n");
+    nlp_registry_free(reg);
+    printf("\nOptions:\n"
+           "  -h, --help      show this help and exit\n"
+           "  -V, --version   show the version and exit\n"
+           "\nEvery task takes --model, --json, --batch-size, --threads, --plugin-dir,\n"
+           "--offline and --quiet; 'nlp TASK --help' lists all of its options.\n"
+           "Plugins are searched in --plugin-dir, $NLP_PLUGIN_PATH, then %s.\n",
+           NLP_PLUGIN_DIR);
+    return CLI_EXIT_OK;
+}
+
+/* Run command name with argv[0] = name. */
+static int dispatch(const char *name, int argc, char **argv)
+{
+    const cli_command *c = find_builtin(name);
+    if (c)
+        return c->run(argc, argv);
+    nlp_registry *reg = open_registry(scan_plugin_dir(argc, argv));
+    int known = nlp_registry_find(reg, name, NULL, NULL, NULL) == NLP_OK;
+    nlp_registry_free(reg);
+    if (known)
+        return cmd_task(name, argc, argv);
+    fprintf(stderr, "nlp: unknown command '%s' (see 'nlp --help' and 'nlp plugins')\n", name);
+    return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        fprintf(stderr, "nlp: no command given (see 'nlp --help')\n");
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return print_help(scan_plugin_dir(argc, argv));
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("nlp %s\n", PACKAGE_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc < 3)
+            return print_help(NULL);
+        char *sub[3] = {argv[2], "--help", NULL};
+        return dispatch(argv[2], 2, sub);
+    }
+    if (cmd[0] == '-') {
+        fprintf(stderr, "nlp: unknown option '%s' (see 'nlp --help')\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    return dispatch(cmd, argc - 1, argv + 1);
+}

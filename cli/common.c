@@ -1,0 +1,104 @@
+/*
+ * common.c - helpers every nlp command shares: one-line diagnostics,
+ * inputs from arguments or stdin, and model resolution (see cli.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cli.h"
+
+int cli_fail(const char *cmd, const nlp_error *err)
+{
+    const char *msg = err && err->msg[0] ? err->msg
+                      : err              ? nlp_strerror(err->status)
+                                         : "failed";
+    if (cmd)
+        fprintf(stderr, "nlp %s: %s\n", cmd, msg);
+    else
+        fprintf(stderr, "nlp: %s\n", msg);
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "nlp %s: %s (see 'nlp %s --help')\n", cmd, msg, cmd);
+    else
+        fprintf(stderr, "nlp: %s (see 'nlp --help')\n", msg);
+    return CLI_EXIT_USAGE;
+}
+
+void cli_warn(const char *cmd, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "nlp %s: warning: %s\n", cmd, msg);
+    else
+        fprintf(stderr, "nlp: warning: %s\n", msg);
+}
+
+/* Download progress on stderr, only when it is a terminal. */
+static void show_progress(void *user, const char *file, uint64_t done, uint64_t total)
+{
+    (void)user;
+    if (total)
+        fprintf(stderr, "\rnlp: %s: %llu / %llu bytes", file,
+                (unsigned long long)done, (unsigned long long)total);
+    else
+        fprintf(stderr, "\rnlp: %s: %llu bytes", file, (unsigned long long)done);
+    if (total && done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+nlp_status cli_resolve_model(const char *ref, int offline, int quiet,
+                             char **dir, nlp_error *err)
+{
+    nlp_hub_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.offline = offline;
+    if (!quiet && isatty(STDERR_FILENO))
+        opts.progress = show_progress;
+    return nlp_hub_resolve(ref, &opts, dir, err);
+}
+
+int cli_for_each_input(int argc, char **argv, int first, cli_input_fn fn, void *ctx)
+{
+    if (first < argc) {
+        for (int i = first; i < argc; i++) {
+            int rc = fn(ctx, (size_t)(i - first + 1), argv[i], strlen(argv[i]));
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        size_t len = (size_t)n;
+        if (len && line[len - 1] == '\n')
+            len--;
+        if (len && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        if ((rc = fn(ctx, ++lineno, line, len)) != 0)
+            break;
+    }
+    free(line);
+    return rc;
+}
