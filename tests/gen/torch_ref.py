@@ -146,7 +146,7 @@ def _num_labels(config):
 ARCHS = {
     "BertModel": ("bert", ("pooler",)),
     "BertForMaskedLM": ("bert", ("mlm",)),
-    "BertForPreTraining": ("bert", ("pooler", "mlm")),
+    "BertForPreTraining": ("bert", ("pooler", "mlm", "nsp")),
     "BertForSequenceClassification": ("bert", ("pooler", "seq_cls")),
     "BertForTokenClassification": ("bert", ("token_cls",)),
     "BertForQuestionAnswering": ("bert", ("qa",)),
@@ -173,7 +173,7 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
 
     arch: an HF class name from ARCHS ("BertForMaskedLM", ...), which also
     fixes the heads, or a family "bert" / "distilbert" with heads a tuple
-    from {"pooler", "mlm", "seq_cls", "token_cls", "qa"}.  Names carry the
+    from {"pooler", "mlm", "nsp", "seq_cls", "token_cls", "qa"}.  Names carry the
     "bert." / "distilbert." prefix when the model has a head (as HF's
     *For* classes save them), unless prefixed says otherwise.  Tied
     weights (MLM decoder = word embeddings) are stored once, like
@@ -268,6 +268,9 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
             s["cls.predictions.transform.LayerNorm.weight"] = gain(H)
             s["cls.predictions.transform.LayerNorm.bias"] = bias(H)
             s["cls.predictions.bias"] = bias(V)
+        if "nsp" in heads:
+            s["cls.seq_relationship.weight"] = w(2, H, std=0.15)
+            s["cls.seq_relationship.bias"] = bias(2)
         if "seq_cls" in heads:
             s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
             s["classifier.bias"] = bias(_num_labels(config))
