@@ -1,1 +1,1018 @@
-/* core/tokenizer.c - placeholder, being written. */
+/*
+ * tokenizer.c - the public tokenizer API (nlp/tokenizer.h) on top of the
+ * family interface of tokenizer_impl.h: loading (tokenizer.json, or
+ * vocab.txt + tokenizer_config.json + special_tokens_map.json), the
+ * vocabulary hash map, added/special tokens matched in raw text (PCRE2
+ * alternation, longest first), the BERT template, Hugging Face truncation,
+ * encodings, decode, and UTF-8 validation.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "tokenizer_impl.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ UTF-8 */
+
+size_t nlp_utf8_check(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t min, cp;
+        if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; cp = c & 0x07; }
+        else return i;
+        if (i + n > len)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return (size_t)-1;
+}
+
+/* ------------------------------------------------------------ vocabulary */
+
+static uint32_t hash2(const char *p, size_t pl, const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < pl; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+void nlp_vocab_init(nlp_vocab *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+void nlp_vocab_free(nlp_vocab *v)
+{
+    free(v->arena);
+    free(v->str_off);
+    free(v->str_len);
+    free(v->slots);
+    free(v->slot_hash);
+    memset(v, 0, sizeof *v);
+}
+
+nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len)
+{
+    if (id < 0 || len > UINT32_MAX / 2)
+        return NLP_ERR_INVALID_ARG;
+    if ((size_t)id >= v->n_cap) {
+        size_t c = v->n_cap ? v->n_cap : 1024;
+        while (c <= (size_t)id)
+            c *= 2;
+        uint32_t *o = realloc(v->str_off, c * sizeof *o);
+        if (!o)
+            return NLP_ERR_NOMEM;
+        v->str_off = o;
+        uint32_t *l = realloc(v->str_len, c * sizeof *l);
+        if (!l)
+            return NLP_ERR_NOMEM;
+        v->str_len = l;
+        v->n_cap = c;
+    }
+    for (size_t i = v->n; i <= (size_t)id; i++) {
+        v->str_off[i] = UINT32_MAX;
+        v->str_len[i] = 0;
+    }
+    if ((size_t)id >= v->n)
+        v->n = (size_t)id + 1;
+    if (v->arena_len + len + 1 > v->arena_cap) {
+        size_t c = v->arena_cap ? v->arena_cap : 65536;
+        while (v->arena_len + len + 1 > c)
+            c *= 2;
+        if (c > UINT32_MAX)
+            return NLP_ERR_NOMEM;
+        char *a = realloc(v->arena, c);
+        if (!a)
+            return NLP_ERR_NOMEM;
+        v->arena = a;
+        v->arena_cap = c;
+    }
+    memcpy(v->arena + v->arena_len, s, len);
+    v->arena[v->arena_len + len] = '\0';
+    v->str_off[id] = (uint32_t)v->arena_len;
+    v->str_len[id] = (uint32_t)len;
+    v->arena_len += len + 1;
+    return NLP_OK;
+}
+
+nlp_status nlp_vocab_index(nlp_vocab *v)
+{
+    size_t size = 16;
+    while (size < 2 * v->n + 2)
+        size *= 2;
+    int32_t *slots = malloc(size * sizeof *slots);
+    uint32_t *hs = malloc(size * sizeof *hs);
+    if (!slots || !hs) {
+        free(slots);
+        free(hs);
+        return NLP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < size; i++)
+        slots[i] = -1;
+    free(v->slots);
+    free(v->slot_hash);
+    v->slots = slots;
+    v->slot_hash = hs;
+    v->mask = size - 1;
+    v->max_len = 0;
+    for (size_t id = 0; id < v->n; id++) {
+        if (v->str_off[id] == UINT32_MAX)
+            continue;
+        const char *s = v->arena + v->str_off[id];
+        size_t len = v->str_len[id];
+        if (len > v->max_len)
+            v->max_len = len;
+        uint32_t h = hash2(NULL, 0, s, len);
+        size_t k = h & v->mask;
+        while (slots[k] >= 0) {
+            int32_t o = slots[k];
+            if (hs[k] == h && v->str_len[o] == len &&
+                memcmp(v->arena + v->str_off[o], s, len) == 0)
+                break; /* repeated string: the later id wins */
+            k = (k + 1) & v->mask;
+        }
+        slots[k] = (int32_t)id;
+        hs[k] = h;
+    }
+    return NLP_OK;
+}
+
+int32_t nlp_vocab_find2(const nlp_vocab *v, const char *prefix, size_t plen, const char *s,
+                        size_t len)
+{
+    if (!v->slots)
+        return -1;
+    uint32_t h = hash2(prefix, plen, s, len);
+    size_t k = h & v->mask;
+    for (;;) {
+        int32_t id = v->slots[k];
+        if (id < 0)
+            return -1;
+        if (v->slot_hash[k] == h && v->str_len[id] == plen + len) {
+            const char *t = v->arena + v->str_off[id];
+            if (memcmp(t, prefix, plen) == 0 && memcmp(t + plen, s, len) == 0)
+                return id;
+        }
+        k = (k + 1) & v->mask;
+    }
+}
+
+/* ------------------------------------------------------------ encodings */
+
+struct nlp_tok_sink {
+    nlp_encoding *enc;
+    int32_t seq;
+};
+
+static int enc_reserve(nlp_encoding *e, size_t need)
+{
+    if (need <= e->cap)
+        return 0;
+    size_t c = e->cap ? e->cap : 64;
+    while (c < need)
+        c *= 2;
+#define GROW(field)                                                  \
+    do {                                                             \
+        void *p = realloc(e->field, c * sizeof *e->field);           \
+        if (!p)                                                      \
+            return -1;                                               \
+        e->field = p;                                                \
+    } while (0)
+    GROW(ids); GROW(type_ids); GROW(special); GROW(seq); GROW(word);
+    GROW(start); GROW(end); GROW(byte_start); GROW(byte_end);
+#undef GROW
+    e->cap = c;
+    return 0;
+}
+
+static void enc_set(nlp_encoding *e, size_t i, int32_t id, int32_t type, int special,
+                    int32_t seq, int32_t word, int32_t s, int32_t en, int32_t bs, int32_t be)
+{
+    e->ids[i] = id;
+    e->type_ids[i] = type;
+    e->special[i] = (uint8_t)special;
+    e->seq[i] = seq;
+    e->word[i] = word;
+    e->start[i] = s;
+    e->end[i] = en;
+    e->byte_start[i] = bs;
+    e->byte_end[i] = be;
+}
+
+/* Move count entries from src to dst (ranges may overlap). */
+static void enc_move(nlp_encoding *e, size_t dst, size_t src, size_t count)
+{
+    if (dst == src || count == 0)
+        return;
+#define MV(f) memmove(e->f + dst, e->f + src, count * sizeof *e->f)
+    MV(ids); MV(type_ids); MV(special); MV(seq); MV(word);
+    MV(start); MV(end); MV(byte_start); MV(byte_end);
+#undef MV
+}
+
+nlp_status nlp_tok_sink_push(nlp_tok_sink *sink, int32_t id, int32_t word, int32_t cp_start,
+                             int32_t cp_end, int32_t byte_start, int32_t byte_end)
+{
+    nlp_encoding *e = sink->enc;
+    if (enc_reserve(e, e->n + 1))
+        return NLP_ERR_NOMEM;
+    enc_set(e, e->n++, id, sink->seq, 0, sink->seq, word, cp_start, cp_end, byte_start, byte_end);
+    return NLP_OK;
+}
+
+void nlp_encoding_free(nlp_encoding *e)
+{
+    if (!e)
+        return;
+    free(e->ids); free(e->type_ids); free(e->special); free(e->seq); free(e->word);
+    free(e->start); free(e->end); free(e->byte_start); free(e->byte_end);
+    memset(e, 0, sizeof *e);
+}
+
+/* ------------------------------------------------------------ loading */
+
+static const char *const special_key[5] = { "unk_token", "cls_token", "sep_token", "pad_token",
+                                            "mask_token" };
+static const char *const special_default[5] = { "[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]" };
+
+void nlp_tokenizer_free(nlp_tokenizer *tok)
+{
+    if (!tok)
+        return;
+    if (tok->ops && tok->ops->free_model)
+        tok->ops->free_model(tok->model);
+    nlp_vocab_free(&tok->vocab);
+    for (size_t i = 0; i < tok->n_added; i++)
+        free(tok->added[i].content);
+    free(tok->added);
+    pcre2_code_free(tok->added_re);
+    for (int i = 0; i < 5; i++)
+        free(tok->special_str[i]);
+    free(tok);
+}
+
+static nlp_tokenizer *tok_new(void)
+{
+    nlp_tokenizer *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    nlp_vocab_init(&t->vocab);
+    for (int i = 0; i < 5; i++)
+        t->special_id[i] = -1;
+    t->clean_up_spaces = 1;
+    return t;
+}
+
+/* Add (or update) an added token. */
+static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special)
+{
+    for (size_t i = 0; i < t->n_added; i++)
+        if (strcmp(t->added[i].content, content) == 0) {
+            t->added[i].id = id;
+            t->added[i].special |= special;
+            return NLP_OK;
+        }
+    nlp_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
+    if (!a)
+        return NLP_ERR_NOMEM;
+    t->added = a;
+    char *c = strdup(content);
+    if (!c)
+        return NLP_ERR_NOMEM;
+    a[t->n_added++] = (nlp_added_token){ c, id, special };
+    return NLP_OK;
+}
+
+static int cmp_added_len(const void *a, const void *b)
+{
+    size_t la = strlen(((const nlp_added_token *)a)->content);
+    size_t lb = strlen(((const nlp_added_token *)b)->content);
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Compile the alternation of added tokens, longest first, so the leftmost
+ * match is also the longest one starting there. */
+static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_error *err)
+{
+    if (t->n_added == 0)
+        return NLP_OK;
+    qsort(t->added, t->n_added, sizeof *t->added, cmp_added_len);
+    size_t cap = 1;
+    for (size_t i = 0; i < t->n_added; i++)
+        cap += 2 * strlen(t->added[i].content) + 1;
+    char *pat = malloc(cap);
+    if (!pat)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
+    size_t k = 0;
+    int any = 0;
+    for (size_t i = 0; i < t->n_added; i++) {
+        const unsigned char *c = (const unsigned char *)t->added[i].content;
+        if (!*c)
+            continue;
+        if (any)
+            pat[k++] = '|';
+        any = 1;
+        for (; *c; c++) {
+            if (*c < 128 && !((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+                              (*c >= 'A' && *c <= 'Z')))
+                pat[k++] = '\\';
+            pat[k++] = (char)*c;
+        }
+    }
+    pat[k] = '\0';
+    if (!any) {
+        free(pat);
+        return NLP_OK;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, k, 0, &ec, &eo, NULL);
+    free(pat);
+    if (!re)
+        return nlp_error_set(err, NLP_ERR_INTERNAL, "%s: cannot compile the added-token pattern (PCRE2 error %d)",
+                             where, ec);
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional speed-up */
+    t->added_re = re;
+    return NLP_OK;
+}
+
+/* A special token entry of a config: "[CLS]" or {"content": "[CLS]", ...}. */
+static const char *json_token_str(const cJSON *x)
+{
+    if (cJSON_IsString(x))
+        return x->valuestring;
+    if (cJSON_IsObject(x)) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(x, "content");
+        if (cJSON_IsString(c))
+            return c->valuestring;
+    }
+    return NULL;
+}
+
+static nlp_status json_load(const char *path, cJSON **out, nlp_error *err)
+{
+    char *data;
+    size_t len;
+    *out = NULL;
+    nlp_status s = nlp_read_file(path, &data, &len, err);
+    if (s)
+        return s;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (!j) {
+        size_t off = end ? (size_t)(end - data) : 0;
+        free(data);
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: malformed JSON near byte %zu", path, off);
+    }
+    free(data);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: not a JSON object", path);
+    }
+    *out = j;
+    return NLP_OK;
+}
+
+/* Optional JSON file: absent is fine (*out NULL), malformed is an error. */
+static nlp_status json_load_opt(const char *dir, const char *name, cJSON **out, nlp_error *err)
+{
+    *out = NULL;
+    char *p = nlp_path_join(dir, name);
+    if (!p)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    nlp_status s = NLP_OK;
+    if (nlp_file_exists(p))
+        s = json_load(p, out, err);
+    free(p);
+    return s;
+}
+
+/* Settings of tokenizer_config.json shared by both loading paths. */
+static void tok_read_config(nlp_tokenizer *t, const cJSON *cfg)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, "model_max_length");
+    /* transformers writes a huge sentinel (1e30) when there is no limit */
+    if (cJSON_IsNumber(x) && x->valuedouble > 0 && x->valuedouble < 1e9)
+        t->model_max_length = (size_t)x->valuedouble;
+    x = cJSON_GetObjectItemCaseSensitive(cfg, "clean_up_tokenization_spaces");
+    if (cJSON_IsBool(x))
+        t->clean_up_spaces = cJSON_IsTrue(x);
+}
+
+/* Set special_id/special_str from names[] (NULL = default), when the
+ * token exists. */
+static nlp_status tok_set_specials(nlp_tokenizer *t, const char *const names[5])
+{
+    for (int i = 0; i < 5; i++) {
+        const char *nm = names[i] ? names[i] : special_default[i];
+        int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
+        for (size_t k = 0; id < 0 && k < t->n_added; k++)
+            if (strcmp(t->added[k].content, nm) == 0)
+                id = t->added[k].id;
+        if (id < 0)
+            continue;
+        free(t->special_str[i]);
+        t->special_str[i] = strdup(nm);
+        if (!t->special_str[i])
+            return NLP_ERR_NOMEM;
+        t->special_id[i] = id;
+    }
+    return NLP_OK;
+}
+
+static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenizer **out,
+                                 nlp_error *err)
+{
+    cJSON *root = NULL, *cfg = NULL;
+    nlp_status s = json_load(path, &root, err);
+    if (s)
+        return s;
+    nlp_tokenizer *t = NULL;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
+    if (!cJSON_IsObject(model)) {
+        s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: no \"model\" object", path);
+        goto done;
+    }
+    if (!cJSON_IsString(type)) {
+        /* old files omit the type; a WordPiece model is recognised by its fields */
+        if (!cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix") ||
+            cJSON_GetObjectItemCaseSensitive(model, "merges")) {
+            s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.type is missing", path);
+            goto done;
+        }
+    } else if (strcmp(type->valuestring, "WordPiece") != 0) {
+        s = nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: model type \"%s\" is not supported (WordPiece only)",
+                          path, type->valuestring);
+        goto done;
+    }
+    if ((s = json_load_opt(dir, "tokenizer_config.json", &cfg, err)))
+        goto done;
+    if (!(t = tok_new())) {
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((s = nlp_wordpiece_from_json(t, root, path, err)))
+        goto done;
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, added) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "content");
+        if (!cJSON_IsNumber(id) || !cJSON_IsString(c) || id->valuedouble < 0 ||
+            id->valuedouble > 16777216.0) {
+            s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: malformed entry in added_tokens", path);
+            goto done;
+        }
+        int32_t iid = (int32_t)id->valuedouble;
+        if (!nlp_vocab_str(&t->vocab, iid) &&
+            ((s = nlp_vocab_set(&t->vocab, iid, c->valuestring, strlen(c->valuestring))) ||
+             (s = nlp_vocab_index(&t->vocab)))) {
+            s = nlp_error_set(err, s, "%s: out of memory", path);
+            goto done;
+        }
+        if ((s = tok_add(t, c->valuestring, iid,
+                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"))))) {
+            s = nlp_error_set(err, s, "%s: out of memory", path);
+            goto done;
+        }
+    }
+    /* Special-token names: [CLS]/[SEP] from the post-processor, the rest
+     * from the model and tokenizer_config.json, BERT's names otherwise. */
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
+    if (cJSON_IsString(unk))
+        names[NLP_SPECIAL_UNK] = unk->valuestring;
+    for (int i = 1; i < 5; i++) {
+        const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(cfg, special_key[i]));
+        if (v)
+            names[i] = v;
+    }
+    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
+    const cJSON *ppt = cJSON_GetObjectItemCaseSensitive(pp, "type");
+    if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "BertProcessing") == 0) {
+        const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "cls"), 0);
+        const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "sep"), 0);
+        if (cJSON_IsString(c))
+            names[NLP_SPECIAL_CLS] = c->valuestring;
+        if (cJSON_IsString(e))
+            names[NLP_SPECIAL_SEP] = e->valuestring;
+    } else if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "TemplateProcessing") == 0) {
+        const cJSON *single = cJSON_GetObjectItemCaseSensitive(pp, "single");
+        const char *first = NULL, *last = NULL;
+        cJSON_ArrayForEach(a, single) {
+            const cJSON *sp = cJSON_GetObjectItemCaseSensitive(a, "SpecialToken");
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(sp, "id");
+            if (cJSON_IsString(id)) {
+                if (!first && !cJSON_GetObjectItemCaseSensitive(a, "Sequence") && !last)
+                    first = id->valuestring;
+                last = id->valuestring;
+            } else if (!first) {
+                first = ""; /* the template starts with the text: no leading special */
+            }
+        }
+        if (first && *first)
+            names[NLP_SPECIAL_CLS] = first;
+        if (last)
+            names[NLP_SPECIAL_SEP] = last;
+    }
+    if ((s = tok_set_specials(t, names))) {
+        s = nlp_error_set(err, s, "%s: out of memory", path);
+        goto done;
+    }
+    tok_read_config(t, cfg);
+    if ((s = tok_compile_added(t, path, err)))
+        goto done;
+done:
+    cJSON_Delete(root);
+    cJSON_Delete(cfg);
+    if (s) {
+        nlp_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return NLP_OK;
+}
+
+/* vocab.txt path: names[] special tokens (NULL = BERT's), extra added
+ * tokens from cfg's added_tokens_decoder / additional_special_tokens. */
+static nlp_status load_vocab_txt(const char *vocab_path, int lower, int strip, int chinese,
+                                 const cJSON *cfg, const cJSON *stmap, nlp_tokenizer **out,
+                                 nlp_error *err)
+{
+    *out = NULL;
+    nlp_tokenizer *t = tok_new();
+    if (!t)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", vocab_path);
+    nlp_status s = nlp_wordpiece_read_vocab_txt(vocab_path, &t->vocab, err);
+    if (s)
+        goto fail;
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    for (int i = 0; i < 5; i++) {
+        const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(stmap, special_key[i]));
+        const char *c = json_token_str(cJSON_GetObjectItemCaseSensitive(cfg, special_key[i]));
+        names[i] = c ? c : v;
+    }
+    nlp_wordpiece_opts o = { 1, chinese, strip, lower, 100,
+                             names[0] ? names[0] : "[UNK]", "##", 1 };
+    /* Special tokens missing from the vocabulary get new ids at its end,
+     * as transformers does when it adds them. */
+    for (int i = 0; i < 5; i++) {
+        const char *nm = names[i] ? names[i] : special_default[i];
+        if (!names[i] && nlp_vocab_find(&t->vocab, nm, strlen(nm)) < 0)
+            continue; /* a default name the vocabulary lacks: no such special */
+        int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
+        if (id < 0) {
+            id = (int32_t)t->vocab.n;
+            if ((s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))) ||
+                (s = nlp_vocab_index(&t->vocab)))
+                goto oom;
+        }
+        if ((s = tok_add(t, nm, id, 1)))
+            goto oom;
+    }
+    const cJSON *src[2] = { cfg, stmap };
+    for (int k = 0; k < 2; k++) {
+        const cJSON *a, *extra = cJSON_GetObjectItemCaseSensitive(src[k], "additional_special_tokens");
+        cJSON_ArrayForEach(a, extra) {
+            const char *nm = json_token_str(a);
+            if (!nm)
+                continue;
+            int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
+            if (id < 0) {
+                id = (int32_t)t->vocab.n;
+                if ((s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))) ||
+                    (s = nlp_vocab_index(&t->vocab)))
+                    goto oom;
+            }
+            if ((s = tok_add(t, nm, id, 1)))
+                goto oom;
+        }
+    }
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, dec) {
+        const char *nm = json_token_str(a);
+        char *endp;
+        long id = a->string ? strtol(a->string, &endp, 10) : -1;
+        if (!nm || id < 0 || id > 16777216 || *endp)
+            continue;
+        if (!nlp_vocab_str(&t->vocab, (int32_t)id) &&
+            ((s = nlp_vocab_set(&t->vocab, (int32_t)id, nm, strlen(nm))) ||
+             (s = nlp_vocab_index(&t->vocab))))
+            goto oom;
+        if ((s = tok_add(t, nm, (int32_t)id,
+                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special")))))
+            goto oom;
+    }
+    if ((s = nlp_wordpiece_attach(t, &o, vocab_path, err)))
+        goto fail;
+    if ((s = tok_set_specials(t, names)))
+        goto oom;
+    tok_read_config(t, cfg);
+    if ((s = tok_compile_added(t, vocab_path, err)))
+        goto fail;
+    *out = t;
+    return NLP_OK;
+oom:
+    s = nlp_error_set(err, s, "%s: out of memory", vocab_path);
+fail:
+    nlp_tokenizer_free(t);
+    return s;
+}
+
+nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, int strip_accents,
+                                    nlp_tokenizer **out, nlp_error *err)
+{
+    if (!vocab_path || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load_vocab: NULL argument");
+    return load_vocab_txt(vocab_path, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0,
+                          1, NULL, NULL, out, err);
+}
+
+static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    return cJSON_IsBool(x) ? cJSON_IsTrue(x) : dflt;
+}
+
+nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err)
+{
+    if (!dir || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load: NULL argument");
+    *out = NULL;
+    if (!nlp_dir_exists(dir))
+        return nlp_error_set(err, NLP_ERR_IO, "%s: not a directory", dir);
+    char *tj = nlp_path_join(dir, "tokenizer.json");
+    char *vt = nlp_path_join(dir, "vocab.txt");
+    nlp_status s;
+    if (!tj || !vt) {
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    } else if (nlp_file_exists(tj)) {
+        s = load_from_json(dir, tj, out, err);
+    } else if (nlp_file_exists(vt)) {
+        cJSON *cfg = NULL, *stmap = NULL;
+        s = json_load_opt(dir, "tokenizer_config.json", &cfg, err);
+        if (!s)
+            s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
+        if (!s) {
+            const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
+            int lower = cfg_bool(cfg, "do_lower_case", 1);
+            s = load_vocab_txt(vt, lower, cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
+                               cfg_bool(cfg, "tokenize_chinese_chars", 1), cfg, stmap, out, err);
+        }
+        cJSON_Delete(cfg);
+        cJSON_Delete(stmap);
+    } else {
+        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json or vocab.txt", dir);
+    }
+    free(tj);
+    free(vt);
+    return s;
+}
+
+/* ------------------------------------------------------------ encoding */
+
+/* Tokenise one text, appending to enc with seq/type_ids = seq. */
+static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size_t len,
+                                  int32_t seq, nlp_encoding *enc, pcre2_match_data *md,
+                                  nlp_error *err)
+{
+    nlp_tok_sink sink = { enc, seq };
+    int32_t word = 0;
+    size_t pos = 0;
+    int32_t cp = 0; /* code points before pos */
+    nlp_status s;
+    while (pos < len) {
+        size_t ms = len, me = len;
+        if (t->added_re) {
+            int rc = pcre2_match(t->added_re, (PCRE2_SPTR)text, len, pos, 0, md, NULL);
+            if (rc > 0) {
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                ms = ov[0];
+                me = ov[1];
+            } else if (rc != PCRE2_ERROR_NOMATCH) {
+                return nlp_error_set(err, NLP_ERR_INTERNAL, "tokenizer: added-token match failed (PCRE2 error %d)", rc);
+            }
+        }
+        int32_t seg_cp = 0;
+        for (size_t i = pos; i < ms; i++)
+            seg_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
+        if (ms > pos &&
+            (s = t->ops->encode_segment(t, text + pos, ms - pos, cp, (int32_t)pos, &word, &sink, err)))
+            return s;
+        cp += seg_cp;
+        if (ms == len)
+            break;
+        int32_t tok_cp = 0;
+        for (size_t i = ms; i < me; i++)
+            tok_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
+        int32_t id = -1;
+        for (size_t k = 0; k < t->n_added; k++)
+            if (strlen(t->added[k].content) == me - ms &&
+                memcmp(t->added[k].content, text + ms, me - ms) == 0) {
+                id = t->added[k].id;
+                break;
+            }
+        if ((s = nlp_tok_sink_push(&sink, id, word++, cp, cp + tok_cp, (int32_t)ms, (int32_t)me)))
+            return nlp_error_set(err, s, "tokenizer: out of memory");
+        cp += tok_cp;
+        pos = me;
+    }
+    return NLP_OK;
+}
+
+/* Hugging Face's truncation: how many tokens of each text to keep.
+ * n2 == SIZE_MAX means a single text. */
+static nlp_status tok_truncate(size_t n1, size_t n2, size_t max, nlp_truncation how,
+                               size_t *k1, size_t *k2, nlp_error *err)
+{
+    *k1 = n1;
+    *k2 = n2;
+    if (n2 == SIZE_MAX) {
+        if (n1 <= max)
+            return NLP_OK;
+        if (how == NLP_TRUNC_ONLY_SECOND)
+            return nlp_error_set(err, NLP_ERR_INVALID_ARG, "truncation only_second needs a pair of texts");
+        *k1 = max;
+        return NLP_OK;
+    }
+    if (n1 + n2 <= max)
+        return NLP_OK;
+    size_t remove = n1 + n2 - max;
+    switch (how) {
+    case NLP_TRUNC_LONGEST_FIRST: {
+        size_t a = n1, b = n2;
+        int swap = a > b;
+        if (swap) { size_t x = a; a = b; b = x; }
+        if (a > max)
+            b = a;
+        else
+            b = a > max - a ? a : max - a;
+        if (a + b > max) {
+            a = max / 2;
+            b = a + max % 2;
+        }
+        if (swap) { size_t x = a; a = b; b = x; }
+        *k1 = a < n1 ? a : n1;
+        *k2 = b < n2 ? b : n2;
+        return NLP_OK;
+    }
+    case NLP_TRUNC_ONLY_FIRST:
+        if (n1 > remove) {
+            *k1 = n1 - remove;
+            return NLP_OK;
+        }
+        return nlp_error_set(err, NLP_ERR_INPUT, "truncation only_first: the first text (%zu tokens) is too short to remove %zu tokens",
+                             n1, remove);
+    case NLP_TRUNC_ONLY_SECOND:
+        if (n2 > remove) {
+            *k2 = n2 - remove;
+            return NLP_OK;
+        }
+        return nlp_error_set(err, NLP_ERR_INPUT, "truncation only_second: the second text (%zu tokens) is too short to remove %zu tokens",
+                             n2, remove);
+    }
+    return nlp_error_set(err, NLP_ERR_INVALID_ARG, "unknown truncation strategy %d", (int)how);
+}
+
+nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok, const char *text, size_t len,
+                                const char *pair, size_t pair_len, const nlp_encode_opts *opts,
+                                nlp_encoding *out, nlp_error *err)
+{
+    static const nlp_encode_opts dflt = NLP_ENCODE_OPTS_INIT;
+    if (!tok || !out || (!text && len))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_encode: NULL argument");
+    if (!opts)
+        opts = &dflt;
+    if (!text)
+        text = "";
+    if (len > INT32_MAX || pair_len > INT32_MAX)
+        return nlp_error_set(err, NLP_ERR_INPUT, "text too long (%zu bytes; at most 2 GiB)",
+                             len > pair_len ? len : pair_len);
+    size_t bad = nlp_utf8_check(text, len);
+    if (bad != (size_t)-1)
+        return nlp_error_set(err, NLP_ERR_UTF8, "invalid UTF-8 at byte %zu", bad);
+    if (pair && (bad = nlp_utf8_check(pair, pair_len)) != (size_t)-1)
+        return nlp_error_set(err, NLP_ERR_UTF8, "invalid UTF-8 at byte %zu of the second text", bad);
+    int spec = opts->add_special_tokens != 0;
+    int32_t cls = tok->special_id[NLP_SPECIAL_CLS], sep = tok->special_id[NLP_SPECIAL_SEP];
+    if (spec && (cls < 0 || sep < 0))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "tokenizer has no %s token for the template",
+                             cls < 0 ? "CLS" : "SEP");
+    size_t n_add = spec ? (pair ? 3 : 2) : 0;
+    if (opts->max_length && opts->max_length < n_add)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "max_length %zu is below the %zu special tokens",
+                             opts->max_length, n_add);
+
+    pcre2_match_data *md = NULL;
+    if (tok->added_re && !(md = pcre2_match_data_create_from_pattern(tok->added_re, NULL)))
+        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    out->n = 0;
+    out->n_truncated = 0;
+    nlp_status s = tok_encode_text(tok, text, len, 0, out, md, err);
+    size_t n1 = out->n, n2 = SIZE_MAX;
+    if (!s && pair) {
+        s = tok_encode_text(tok, pair, pair_len, 1, out, md, err);
+        n2 = out->n - n1;
+    }
+    pcre2_match_data_free(md);
+    if (s) {
+        out->n = 0;
+        return s;
+    }
+    size_t k1 = n1, k2 = n2;
+    if (opts->max_length && (s = tok_truncate(n1, n2, opts->max_length - n_add, opts->truncation,
+                                              &k1, &k2, err))) {
+        out->n = 0;
+        return s;
+    }
+    size_t nb = pair ? k2 : 0;
+    size_t total = k1 + nb + n_add;
+    if (enc_reserve(out, total)) {
+        out->n = 0;
+        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    }
+    out->n_truncated = (n1 - k1) + (pair ? n2 - k2 : 0);
+    if (spec) {
+        /* [CLS] A[0..k1) [SEP] (B[0..k2) [SEP]) */
+        if (pair)
+            enc_move(out, k1 + 2, n1, nb);
+        enc_move(out, 1, 0, k1);
+        enc_set(out, 0, cls, 0, 1, -1, -1, 0, 0, 0, 0);
+        enc_set(out, k1 + 1, sep, 0, 1, -1, -1, 0, 0, 0, 0);
+        if (pair)
+            enc_set(out, k1 + 2 + nb, sep, 1, 1, -1, -1, 0, 0, 0, 0);
+    } else if (pair) {
+        enc_move(out, k1, n1, nb);
+    }
+    out->n = total;
+    return NLP_OK;
+}
+
+nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok, const nlp_encoding *a,
+                                        size_t a_from, size_t a_count, const nlp_encoding *b,
+                                        size_t b_from, size_t b_count, nlp_encoding *out,
+                                        nlp_error *err)
+{
+    if (!tok || !a || !out || out == a || out == b)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_apply_template: NULL or aliased argument");
+    if (a_from > a->n || a_count > a->n - a_from || (b && (b_from > b->n || b_count > b->n - b_from)))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_apply_template: slice out of range");
+    int32_t cls = tok->special_id[NLP_SPECIAL_CLS], sep = tok->special_id[NLP_SPECIAL_SEP];
+    if (cls < 0 || sep < 0)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "tokenizer has no %s token for the template",
+                             cls < 0 ? "CLS" : "SEP");
+    size_t total = a_count + 2 + (b ? b_count + 1 : 0);
+    if (enc_reserve(out, total))
+        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    size_t k = 0;
+    enc_set(out, k++, cls, 0, 1, -1, -1, 0, 0, 0, 0);
+    for (size_t i = 0; i < a_count; i++, k++) {
+        size_t j = a_from + i;
+        enc_set(out, k, a->ids[j], 0, a->special[j], a->seq[j] < 0 ? -1 : 0, a->word[j],
+                a->start[j], a->end[j], a->byte_start[j], a->byte_end[j]);
+    }
+    enc_set(out, k++, sep, 0, 1, -1, -1, 0, 0, 0, 0);
+    if (b) {
+        for (size_t i = 0; i < b_count; i++, k++) {
+            size_t j = b_from + i;
+            enc_set(out, k, b->ids[j], 1, b->special[j], b->seq[j] < 0 ? -1 : 1, b->word[j],
+                    b->start[j], b->end[j], b->byte_start[j], b->byte_end[j]);
+        }
+        enc_set(out, k++, sep, 1, 1, -1, -1, 0, 0, 0, 0);
+    }
+    out->n = k;
+    out->n_truncated = 0;
+    return NLP_OK;
+}
+
+size_t nlp_tokenizer_num_special(const nlp_tokenizer *tok, int pair)
+{
+    (void)tok;
+    return pair ? 3 : 2;
+}
+
+/* ------------------------------------------------------------ decode */
+
+static const char *const cleanup_pairs[][2] = {
+    { " .", "." }, { " ?", "?" }, { " !", "!" }, { " ,", "," }, { " ' ", "'" },
+    { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
+};
+
+nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, size_t n,
+                                int skip_special, char **out, nlp_error *err)
+{
+    if (!tok || !out || (!ids && n))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_decode: NULL argument");
+    *out = NULL;
+    char *buf = malloc(64);
+    size_t len = 0, cap = 64, k = 0;
+    if (!buf)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *t = nlp_vocab_str(&tok->vocab, ids[i]);
+        if (!t) {
+            free(buf);
+            return nlp_error_set(err, NLP_ERR_INVALID_ARG, "decode: id %d at position %zu is not in the vocabulary",
+                                 (int)ids[i], i);
+        }
+        if (skip_special && nlp_tokenizer_is_special(tok, ids[i]))
+            continue;
+        if (tok->ops->decode_token(tok, k++, t, &buf, &len, &cap)) {
+            free(buf);
+            return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+        }
+    }
+    if (tok->clean_up_spaces) {
+        for (size_t p = 0; p < sizeof cleanup_pairs / sizeof cleanup_pairs[0]; p++) {
+            const char *a = cleanup_pairs[p][0], *b = cleanup_pairs[p][1];
+            size_t la = strlen(a), lb = strlen(b), r = 0, w = 0;
+            while (r < len) {
+                if (r + la <= len && memcmp(buf + r, a, la) == 0) {
+                    memmove(buf + w, b, lb);
+                    w += lb;
+                    r += la;
+                } else {
+                    buf[w++] = buf[r++];
+                }
+            }
+            len = w;
+        }
+        buf[len] = '\0';
+    }
+    *out = buf;
+    return NLP_OK;
+}
+
+/* ------------------------------------------------------------ look-ups */
+
+size_t nlp_tokenizer_vocab_size(const nlp_tokenizer *tok)
+{
+    return tok ? tok->vocab.n : 0;
+}
+
+int32_t nlp_tokenizer_token_to_id(const nlp_tokenizer *tok, const char *token)
+{
+    if (!tok || !token)
+        return -1;
+    return nlp_vocab_find(&tok->vocab, token, strlen(token));
+}
+
+const char *nlp_tokenizer_id_to_token(const nlp_tokenizer *tok, int32_t id)
+{
+    return tok ? nlp_vocab_str(&tok->vocab, id) : NULL;
+}
+
+int32_t nlp_tokenizer_special_id(const nlp_tokenizer *tok, nlp_special which)
+{
+    if (!tok || (unsigned)which > NLP_SPECIAL_MASK)
+        return -1;
+    return tok->special_id[which];
+}
+
+const char *nlp_tokenizer_special_token(const nlp_tokenizer *tok, nlp_special which)
+{
+    if (!tok || (unsigned)which > NLP_SPECIAL_MASK || tok->special_id[which] < 0)
+        return NULL;
+    return tok->special_str[which];
+}
+
+int nlp_tokenizer_is_special(const nlp_tokenizer *tok, int32_t id)
+{
+    if (!tok || id < 0)
+        return 0;
+    for (size_t i = 0; i < tok->n_added; i++)
+        if (tok->added[i].id == id && tok->added[i].special)
+            return 1;
+    return 0;
+}
+
+size_t nlp_tokenizer_model_max_length(const nlp_tokenizer *tok)
+{
+    return tok ? tok->model_max_length : 0;
+}

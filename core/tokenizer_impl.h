@@ -1,1 +1,166 @@
-/* core/tokenizer_impl.h - placeholder, being written. */
+/*
+ * tokenizer_impl.h - private interface between the public tokenizer API
+ * (tokenizer.c) and the tokenizer families (wordpiece.c today; BPE and
+ * Unigram later).
+ *
+ * tokenizer.c owns everything family-independent: the vocabulary and its
+ * hash map, added/special tokens and their matching in raw text, the
+ * [CLS] A [SEP] B [SEP] template, truncation, encodings and decode.  A
+ * family supplies an nlp_tok_ops table: it turns one segment of raw text
+ * (free of added tokens) into pieces (ids with offsets), and glues token
+ * strings back together when decoding.
+ */
+#ifndef NLP_TOKENIZER_IMPL_H
+#define NLP_TOKENIZER_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nlp/tokenizer.h"
+
+/* ---------------------------------------------------------- vocabulary */
+
+/* Token strings in one arena, looked up through an open-addressing hash
+ * map.  Ids may have holes (str_off[id] == UINT32_MAX). */
+typedef struct nlp_vocab {
+    size_t n;             /* ids 0 .. n-1 */
+    char *arena;          /* NUL-terminated token strings */
+    size_t arena_len, arena_cap;
+    uint32_t *str_off;    /* [n] offset of each token in arena */
+    uint32_t *str_len;    /* [n] byte length of each token */
+    size_t n_cap;
+    int32_t *slots;       /* [mask+1] id or -1 */
+    uint32_t *slot_hash;  /* [mask+1] 32-bit hash of the slot's token */
+    size_t mask;
+    size_t max_len;       /* longest token in bytes */
+} nlp_vocab;
+
+void nlp_vocab_init(nlp_vocab *v);
+void nlp_vocab_free(nlp_vocab *v);
+/* Set token `id` to the string s[0..len).  A string already present keeps
+ * its first id.  Returns NLP_ERR_NOMEM on allocation failure. */
+nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len);
+/* Build the hash map once all tokens are set. */
+nlp_status nlp_vocab_index(nlp_vocab *v);
+/* Id of prefix[0..plen) + s[0..len), or -1. */
+int32_t nlp_vocab_find2(const nlp_vocab *v, const char *prefix, size_t plen,
+                        const char *s, size_t len);
+static inline int32_t nlp_vocab_find(const nlp_vocab *v, const char *s, size_t len)
+{
+    return nlp_vocab_find2(v, NULL, 0, s, len);
+}
+static inline const char *nlp_vocab_str(const nlp_vocab *v, int32_t id)
+{
+    if (id < 0 || (size_t)id >= v->n || v->str_off[id] == UINT32_MAX)
+        return NULL;
+    return v->arena + v->str_off[id];
+}
+
+/* ---------------------------------------------------------- pieces */
+
+/* Output sink for a family's segment encoder: appends one token of the
+ * current text.  cp/byte offsets are relative to the whole text (not the
+ * segment).  Returns NLP_ERR_NOMEM when growing the encoding fails. */
+typedef struct nlp_tok_sink nlp_tok_sink;
+nlp_status nlp_tok_sink_push(nlp_tok_sink *sink, int32_t id, int32_t word,
+                             int32_t cp_start, int32_t cp_end,
+                             int32_t byte_start, int32_t byte_end);
+
+/* ---------------------------------------------------------- families */
+
+typedef struct nlp_tok_ops {
+    const char *name; /* "WordPiece" */
+    /* Tokenise text[0..len) (valid UTF-8, no added tokens inside) that
+     * starts at code point cp_base / byte byte_base of its text.  *word is
+     * the next word index; it is advanced by the number of words made. */
+    nlp_status (*encode_segment)(const nlp_tokenizer *tok, const char *text,
+                                 size_t len, int32_t cp_base, int32_t byte_base,
+                                 int32_t *word, nlp_tok_sink *sink, nlp_error *err);
+    /* Decoder step for token k of the output (k = 0 first): append its
+     * text to buf (the caller's growable buffer) */
+    nlp_status (*decode_token)(const nlp_tokenizer *tok, size_t k, const char *token,
+                               char **buf, size_t *len, size_t *cap);
+    void (*free_model)(void *model);
+} nlp_tok_ops;
+
+/* One added token (tokenizer.json "added_tokens", or the special tokens of
+ * tokenizer_config.json / special_tokens_map.json). */
+typedef struct nlp_added_token {
+    char *content;
+    int32_t id;
+    int special;
+} nlp_added_token;
+
+struct nlp_tokenizer {
+    const nlp_tok_ops *ops;
+    void *model;                 /* family-specific data, freed by ops->free_model */
+    nlp_vocab vocab;
+
+    nlp_added_token *added;      /* [n_added] */
+    size_t n_added;
+    void *added_re;              /* pcre2_code_8 *: alternation of added tokens, longest first */
+
+    int32_t special_id[5];       /* by nlp_special, -1 when absent */
+    char *special_str[5];
+    size_t model_max_length;     /* 0 = unset */
+    int clean_up_spaces;         /* clean_up_tokenization_spaces */
+};
+
+/* ---------------------------------------------------------- WordPiece */
+
+typedef struct nlp_wordpiece_opts {
+    int clean_text;
+    int handle_chinese_chars;
+    int strip_accents;       /* -1 follow lowercase, 0 no, 1 yes */
+    int lowercase;
+    int max_input_chars_per_word;
+    const char *unk_token;
+    const char *prefix;      /* "##" */
+    int decoder_cleanup;     /* WordPiece decoder's cleanup flag */
+} nlp_wordpiece_opts;
+
+extern const nlp_tok_ops nlp_wordpiece_ops;
+
+/* Create the WordPiece model data for tok (whose vocabulary is filled and
+ * indexed).  tok->ops/tok->model are set on success. */
+nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
+                                const char *where, nlp_error *err);
+
+/* Read vocab.txt (one token a line, id = line number) into v. */
+nlp_status nlp_wordpiece_read_vocab_txt(const char *path, nlp_vocab *v, nlp_error *err);
+
+/* Parse a tokenizer.json's "model" (type WordPiece), "normalizer"
+ * (BertNormalizer or null) and "pre_tokenizer" (BertPreTokenizer) into
+ * tok's vocabulary and a WordPiece model; path names the file in errors. */
+struct cJSON;
+nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const struct cJSON *root,
+                                   const char *path, nlp_error *err);
+
+/* Unicode helpers shared by the families. */
+/* Decode one code point of valid UTF-8 at s; *n gets its byte length. */
+static inline uint32_t nlp_utf8_next(const unsigned char *s, size_t *n)
+{
+    uint32_t c = s[0];
+    if (c < 0x80) { *n = 1; return c; }
+    if (c < 0xE0) { *n = 2; return ((c & 0x1F) << 6) | (s[1] & 0x3F); }
+    if (c < 0xF0) { *n = 3; return ((c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F); }
+    *n = 4;
+    return ((c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+           ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+/* Encode c as UTF-8 into out (4 bytes room); returns the length. */
+static inline size_t nlp_utf8_put(uint32_t c, char *out)
+{
+    if (c < 0x80) { out[0] = (char)c; return 1; }
+    if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | (c >> 12)); out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | (c >> 18)); out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F)); out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+/* Offset of the first invalid byte of s[0..len), or (size_t)-1 if valid. */
+size_t nlp_utf8_check(const char *s, size_t len);
+
+#endif /* NLP_TOKENIZER_IMPL_H */
