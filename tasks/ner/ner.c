@@ -1,0 +1,785 @@
+/*
+ * ner.c - the ner (token-classification) task plugin.
+ *
+ * BertForTokenClassification / DistilBertForTokenClassification: the
+ * classifier (classifier.weight [L][H], classifier.bias [L]) over every
+ * token's final hidden state, softmax per token, then Hugging Face's
+ * TokenClassificationPipeline post-processing:
+ *   - pre-entities: every non-template token with its scores, code-point
+ *     offsets, and is_subword (the token's text length differs from the
+ *     length of the text it covers, i.e. it carries the "##" mark; [UNK]
+ *     takes the original text and is never a subword);
+ *   - aggregation none / simple: one entity per token (argmax label);
+ *     first / average / max: tokens fused into words first (first token's
+ *     label, the label of the averaged scores, the label of the token with
+ *     the highest score);
+ *   - except for none, adjacent entities with the same tag, the later not
+ *     a B-, are grouped into an entity_group with the mean score;
+ *   - labels in --ignore-labels (default O) are dropped.
+ * Texts longer than the model's maximum length run in overlapping windows
+ * (stride --stride, default min(128, window / 2)); entities of all windows
+ * are merged as Hugging Face merges them with stride=: sorted by start,
+ * an entity starting inside the previous one replaces it when longer, or
+ * as long with a higher score.  With aggregation none, "index" is the
+ * token's position in the whole encoding ([CLS] = 0).
+ *
+ * Output per input: an array of {entity_group, score, word, start, end}
+ * ({entity, score, index, word, start, end} for none); start / end are
+ * code-point offsets into the text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nlp/plugin.h"
+#include "task_common.h"
+#include "tc_window.h"
+
+enum { AGG_NONE, AGG_SIMPLE, AGG_FIRST, AGG_AVERAGE, AGG_MAX };
+
+/* One entity: a token, a word or a group (depending on the stage). */
+typedef struct ner_ent {
+    int label;          /* label id (tokens and words) */
+    const char *tag;    /* group tag, borrowed from a label name (groups) */
+    double score;
+    long index;         /* token position in [CLS] + text tokens (none) */
+    int32_t start, end; /* code points */
+    char *word;         /* owned */
+    size_t order;       /* creation order, for a stable sort */
+} ner_ent;
+
+typedef struct ner_list {
+    ner_ent *v;
+    size_t n, cap;
+} ner_list;
+
+/* One window of one input. */
+typedef struct ner_window {
+    size_t input;
+    size_t a, b;        /* token range of the input's encoding */
+    size_t row;         /* first packed score row (its [CLS]) */
+} ner_window;
+
+typedef struct ner_state {
+    const nlp_host_api *host;
+    const nlp_model *model;
+    const nlp_tokenizer *tok;
+    nlp_ctx *ctx;
+    size_t chunk;             /* windows per forward call */
+    int agg;
+    char **ignore;
+    size_t n_ignore;
+    size_t width, stride;     /* window tokens (without template), overlap */
+    size_t H, L;
+    const float *W, *bias;    /* [L][H], [L] */
+    char **labels;            /* [L], owned */
+    int32_t unk_id, pad_id;
+    /* per-run scratch, grown as needed */
+    nlp_encoding *full;       /* [n] the inputs' tokens, no template */
+    size_t cap_full;
+    nlp_encoding *wenc;       /* [windows] */
+    size_t cap_wenc;
+    ner_window *win;
+    size_t cap_win;           /* bytes */
+    const nlp_encoding **wptr;
+    size_t cap_wptr;          /* bytes */
+    float *scores;            /* [rows][L] */
+    size_t cap_scores;        /* bytes */
+    nlp_tc_head_scratch head;
+} ner_state;
+
+/* ------------------------------------------------------------ strings */
+
+static char *str_ndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* s with every occurrence of from replaced by to (a new string), or NULL
+ * when out of memory.  s is freed. */
+static char *str_replace_all(char *s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), count = 0;
+    for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
+        count++;
+    if (count == 0)
+        return s;
+    size_t len = strlen(s) + count * tl - count * fl;
+    char *out = malloc(len + 1), *o = out;
+    if (!out) {
+        free(s);
+        return NULL;
+    }
+    const char *p = s, *q;
+    while ((q = strstr(p, from)) != NULL) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, tl);
+        o += tl;
+        p = q + fl;
+    }
+    strcpy(o, p);
+    free(s);
+    return out;
+}
+
+/* The WordPiece decoder's clean-up, applied to one piece. */
+static char *wp_cleanup(char *s)
+{
+    static const char *const rep[][2] = {
+        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+        {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
+        {" 've", "'ve"}, {" 're", "'re"},
+    };
+    for (size_t i = 0; s && i < sizeof(rep) / sizeof(rep[0]); i++)
+        s = str_replace_all(s, rep[i][0], rep[i][1]);
+    return s;
+}
+
+/* Tokens to text as BertTokenizerFast.convert_tokens_to_string does: after
+ * the first piece, a "##" piece loses its mark and any other gets a space
+ * in front; each piece is then cleaned up.  A new string or NULL. */
+static char *wp_join(char *const *pieces, size_t n)
+{
+    size_t len = 0, cap = 64;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[i];
+        char *piece;
+        if (i == 0)
+            piece = str_ndup(p, strlen(p));
+        else if (strncmp(p, "##", 2) == 0)
+            piece = str_ndup(p + 2, strlen(p + 2));
+        else {
+            piece = malloc(strlen(p) + 2);
+            if (piece) {
+                piece[0] = ' ';
+                strcpy(piece + 1, p);
+            }
+        }
+        piece = piece ? wp_cleanup(piece) : NULL;
+        if (!piece) {
+            free(out);
+            return NULL;
+        }
+        size_t pl = strlen(piece);
+        if (len + pl + 1 > cap) {
+            while (len + pl + 1 > cap)
+                cap *= 2;
+            char *grown = realloc(out, cap);
+            if (!grown) {
+                free(piece);
+                free(out);
+                return NULL;
+            }
+            out = grown;
+        }
+        memcpy(out + len, piece, pl + 1);
+        len += pl;
+        free(piece);
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------ entity lists */
+
+static void list_clear(ner_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].word);
+    l->n = 0;
+}
+
+static void list_free(ner_list *l)
+{
+    list_clear(l);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Append e (taking its word); on failure frees e.word and returns -1. */
+static int list_push(ner_list *l, ner_ent e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        ner_ent *v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            free(e.word);
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    e.order = l->n;
+    l->v[l->n++] = e;
+    return 0;
+}
+
+static size_t argmax(const float *x, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i] > x[best])
+            best = i;
+    return best;
+}
+
+/* Hugging Face's get_tag: ("B", rest) for "B-x", ("I", rest) for "I-x",
+ * else ("I", name). */
+static const char *tag_of(const char *name, char *bi)
+{
+    if ((name[0] == 'B' || name[0] == 'I') && name[1] == '-') {
+        *bi = name[0];
+        return name + 2;
+    }
+    *bi = 'I';
+    return name;
+}
+
+/* The group name: what follows the first '-', else the whole name. */
+static const char *group_name(const char *name)
+{
+    const char *d = strchr(name, '-');
+    return d ? d + 1 : name;
+}
+
+static int ignored(const ner_state *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_ignore; i++)
+        if (strcmp(s->ignore[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ one window */
+
+/* Token-level (none / simple) or word-level (first / average / max)
+ * entities of window w into out.  Returns -1 when out of memory. */
+static int window_entities(ner_state *s, const nlp_input *in, const ner_window *w,
+                           ner_list *out)
+{
+    const nlp_host_api *host = s->host;
+    const nlp_encoding *e = &s->full[w->input];
+    size_t L = s->L;
+    size_t nt = w->b - w->a;
+    /* piece text and subword flag of each token */
+    char **piece = calloc(nt ? nt : 1, sizeof(char *));
+    unsigned char *sub = calloc(nt ? nt : 1, 1);
+    int rc = -1;
+    if (!piece || !sub)
+        goto done;
+    for (size_t j = 0; j < nt; j++) {
+        size_t t = w->a + j;
+        if (e->ids[t] == s->unk_id) {
+            piece[j] = str_ndup(in->text + e->byte_start[t],
+                                (size_t)(e->byte_end[t] - e->byte_start[t]));
+            sub[j] = 0;
+        } else {
+            const char *tk = host->id_to_token(s->tok, e->ids[t]);
+            if (!tk)
+                tk = "";
+            piece[j] = str_ndup(tk, strlen(tk));
+            sub[j] = nlp_tc_utf8_len(tk, strlen(tk)) != (size_t)(e->end[t] - e->start[t]);
+        }
+        if (!piece[j])
+            goto done;
+    }
+    const float *rows = s->scores + (w->row + 1) * L; /* [nt][L] */
+    if (s->agg == AGG_NONE || s->agg == AGG_SIMPLE) {
+        for (size_t j = 0; j < nt; j++) {
+            size_t k = argmax(rows + j * L, L);
+            ner_ent x = {0};
+            x.label = (int)k;
+            x.score = rows[j * L + k];
+            x.index = (long)(w->a + j + 1);
+            x.start = e->start[w->a + j];
+            x.end = e->end[w->a + j];
+            x.word = piece[j];
+            piece[j] = NULL;
+            if (list_push(out, x))
+                goto done;
+        }
+        rc = 0;
+        goto done;
+    }
+    /* words: a token flagged as subword joins the current word */
+    double *avg = malloc(L * sizeof(double));
+    if (!avg)
+        goto done;
+    size_t g0 = 0;
+    while (g0 < nt) {
+        size_t g1 = g0 + 1;
+        while (g1 < nt && sub[g1])
+            g1++;
+        size_t k = 0;
+        double score = 0;
+        if (s->agg == AGG_FIRST) {
+            k = argmax(rows + g0 * L, L);
+            score = rows[g0 * L + k];
+        } else if (s->agg == AGG_MAX) {
+            size_t best = g0;
+            float bmax = rows[g0 * L + argmax(rows + g0 * L, L)];
+            for (size_t j = g0 + 1; j < g1; j++) {
+                float m = rows[j * L + argmax(rows + j * L, L)];
+                if (m > bmax) {
+                    bmax = m;
+                    best = j;
+                }
+            }
+            k = argmax(rows + best * L, L);
+            score = rows[best * L + k];
+        } else { /* average of the scores, then the best label */
+            for (size_t c = 0; c < L; c++) {
+                double sum = 0;
+                for (size_t j = g0; j < g1; j++)
+                    sum += rows[j * L + c];
+                avg[c] = sum / (double)(g1 - g0);
+            }
+            for (size_t c = 1; c < L; c++)
+                if (avg[c] > avg[k])
+                    k = c;
+            score = avg[k];
+        }
+        ner_ent x = {0};
+        x.label = (int)k;
+        x.score = score;
+        x.index = (long)(w->a + g0 + 1);
+        x.start = e->start[w->a + g0];
+        x.end = e->end[w->a + g1 - 1];
+        x.word = wp_join(piece + g0, g1 - g0);
+        if (!x.word || list_push(out, x)) {
+            free(avg);
+            goto done;
+        }
+        g0 = g1;
+    }
+    free(avg);
+    rc = 0;
+done:
+    if (piece)
+        for (size_t j = 0; j < nt; j++)
+            free(piece[j]);
+    free(piece);
+    free(sub);
+    return rc;
+}
+
+/* Group adjacent entities of `in` (Hugging Face's group_entities) into
+ * out.  in's words are consumed.  Returns -1 when out of memory. */
+static int group_entities(ner_state *s, ner_list *in, ner_list *out)
+{
+    size_t i = 0;
+    while (i < in->n) {
+        size_t j = i + 1;
+        while (j < in->n) {
+            char bi, lbi;
+            const char *tag = tag_of(s->labels[in->v[j].label], &bi);
+            const char *ltag = tag_of(s->labels[in->v[j - 1].label], &lbi);
+            if (strcmp(tag, ltag) != 0 || bi == 'B')
+                break;
+            j++;
+        }
+        double sum = 0;
+        char **words = malloc((j - i) * sizeof(char *));
+        if (!words)
+            return -1;
+        for (size_t k = i; k < j; k++) {
+            sum += in->v[k].score;
+            words[k - i] = in->v[k].word;
+        }
+        ner_ent g = {0};
+        g.label = in->v[i].label;
+        g.tag = group_name(s->labels[in->v[i].label]);
+        g.score = sum / (double)(j - i);
+        g.index = in->v[i].index;
+        g.start = in->v[i].start;
+        g.end = in->v[j - 1].end;
+        g.word = wp_join(words, j - i);
+        free(words);
+        if (!g.word || list_push(out, g))
+            return -1;
+        i = j;
+    }
+    return 0;
+}
+
+static int cmp_start(const void *pa, const void *pb)
+{
+    const ner_ent *a = pa, *b = pb;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->order < b->order ? -1 : (a->order > b->order);
+}
+
+/* Merge the entities of overlapping windows in place (Hugging Face's
+ * aggregate_overlapping_entities). */
+static void merge_overlaps(ner_list *l)
+{
+    if (l->n == 0)
+        return;
+    qsort(l->v, l->n, sizeof(ner_ent), cmp_start);
+    size_t kept = 0;
+    ner_ent prev = l->v[0];
+    for (size_t i = 1; i < l->n; i++) {
+        ner_ent e = l->v[i];
+        if (prev.start <= e.start && e.start < prev.end) {
+            int32_t cl = e.end - e.start, pl = prev.end - prev.start;
+            if (cl > pl || (cl == pl && e.score > prev.score)) {
+                free(prev.word);
+                prev = e;
+            } else {
+                free(e.word);
+            }
+        } else {
+            l->v[kept++] = prev;
+            prev = e;
+        }
+    }
+    l->v[kept++] = prev;
+    l->n = kept;
+}
+
+/* The result array of one input's final entities, or NULL (no memory). */
+static nlp_value *entities_value(ner_state *s, const ner_list *l)
+{
+    const nlp_host_api *host = s->host;
+    nlp_error e;
+    nlp_value *arr = host->value_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const ner_ent *x = &l->v[i];
+        nlp_value *o = host->value_object();
+        if (!o)
+            goto fail;
+        int bad = 0;
+        if (s->agg == AGG_NONE)
+            bad |= nlp_tc_set(host, o, "entity", nlp_tc_str(host, s->labels[x->label]), &e) != NLP_OK;
+        else
+            bad |= nlp_tc_set(host, o, "entity_group", nlp_tc_str(host, x->tag), &e) != NLP_OK;
+        bad |= nlp_tc_set(host, o, "score", host->value_number(x->score), &e) != NLP_OK;
+        if (s->agg == AGG_NONE)
+            bad |= nlp_tc_set(host, o, "index", host->value_int(x->index), &e) != NLP_OK;
+        bad |= nlp_tc_set(host, o, "word", nlp_tc_str(host, x->word), &e) != NLP_OK;
+        bad |= nlp_tc_set(host, o, "start", host->value_int(x->start), &e) != NLP_OK;
+        bad |= nlp_tc_set(host, o, "end", host->value_int(x->end), &e) != NLP_OK;
+        if (bad) {
+            host->value_free(o);
+            goto fail;
+        }
+        if (nlp_tc_push(host, arr, o, &e) != NLP_OK)
+            goto fail;
+    }
+    return arr;
+fail:
+    host->value_free(arr);
+    return NULL;
+}
+
+/* All windows of input i are done: aggregate, filter, merge, render. */
+static nlp_value *input_result(ner_state *s, const nlp_input *in,
+                               const ner_window *w, size_t nw)
+{
+    ner_list all = {0}, tok = {0}, grp = {0};
+    nlp_value *v = NULL;
+    for (size_t k = 0; k < nw; k++) {
+        list_clear(&tok);
+        list_clear(&grp);
+        if (window_entities(s, in, &w[k], &tok))
+            goto done;
+        ner_list *final = &tok;
+        if (s->agg != AGG_NONE) {
+            if (group_entities(s, &tok, &grp))
+                goto done;
+            final = &grp;
+        }
+        for (size_t j = 0; j < final->n; j++) {
+            ner_ent *x = &final->v[j];
+            const char *name = s->agg == AGG_NONE ? s->labels[x->label] : x->tag;
+            if (ignored(s, name))
+                continue;
+            ner_ent c = *x;
+            x->word = NULL; /* moved */
+            if (list_push(&all, c))
+                goto done;
+        }
+    }
+    if (nw > 1)
+        merge_overlaps(&all);
+    v = entities_value(s, &all);
+done:
+    list_free(&all);
+    list_free(&tok);
+    list_free(&grp);
+    return v;
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static const nlp_option ner_options[] = {
+    {"aggregation", NLP_OPT_CHOICE, "none", "none|simple|first|average|max",
+     "how tokens are fused into entities (Hugging Face's aggregation_strategy)"},
+    {"ignore-labels", NLP_OPT_STRING, "O", NULL,
+     "comma-separated labels left out of the output (\"\" keeps all)"},
+    {"stride", NLP_OPT_INT, NULL, NULL,
+     "tokens shared by consecutive windows of a long text (default min(128, window/2))"},
+    {NULL, 0, NULL, NULL, NULL}
+};
+
+static const nlp_task_desc ner_tasks[] = {
+    {"ner", "named entities (token classification) of each input text",
+     "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
+     "entity_group,entity,score,word,start,end"},
+    {"token-classification", "a label for each token / word of each input text",
+     "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
+     "entity_group,entity,score,word,start,end"},
+};
+
+static void ner_destroy(void *state)
+{
+    ner_state *s = state;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cap_full; i++)
+        s->host->encoding_free(&s->full[i]);
+    for (size_t i = 0; i < s->cap_wenc; i++)
+        s->host->encoding_free(&s->wenc[i]);
+    free(s->full);
+    free(s->wenc);
+    free(s->win);
+    free(s->wptr);
+    free(s->scores);
+    nlp_tc_head_scratch_free(&s->head);
+    if (s->labels)
+        for (size_t i = 0; i < s->L; i++)
+            free(s->labels[i]);
+    free(s->labels);
+    nlp_tc_list_free(s->ignore, s->n_ignore);
+    free(s);
+}
+
+static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args,
+                             void **state, nlp_error *err)
+{
+    ner_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return host->error_set(err, NLP_ERR_NOMEM, "ner: out of memory");
+    s->host = host;
+    s->model = args->model;
+    s->tok = args->tokenizer;
+    s->ctx = args->ctx;
+    s->chunk = args->batch_size ? args->batch_size : 8;
+    nlp_status st;
+    const nlp_config *cfg = host->model_config(args->model);
+    s->H = (size_t)cfg->hidden_size;
+
+    int64_t shape[4] = {0};
+    if ((st = host->model_tensor(args->model, "classifier.weight", 2, NULL, &s->W, shape, err)) != NLP_OK)
+        goto fail;
+    if (shape[1] != (int64_t)s->H || shape[0] < 1) {
+        st = host->error_set(err, NLP_ERR_SHAPE,
+                             "classifier.weight is [%lld, %lld]; expected [num_labels, %zu]",
+                             (long long)shape[0], (long long)shape[1], s->H);
+        goto fail;
+    }
+    s->L = (size_t)shape[0];
+    int64_t bshape[1] = {(int64_t)s->L};
+    if ((st = host->model_tensor(args->model, "classifier.bias", 1, bshape, &s->bias, NULL, err)) != NLP_OK)
+        goto fail;
+    s->labels = calloc(s->L, sizeof(char *));
+    if (!s->labels)
+        goto nomem;
+    for (size_t i = 0; i < s->L; i++) {
+        char buf[32];
+        const char *name = buf;
+        if ((size_t)cfg->num_labels == s->L && cfg->id2label && cfg->id2label[i])
+            name = cfg->id2label[i];
+        else
+            snprintf(buf, sizeof(buf), "LABEL_%zu", i);
+        if (!(s->labels[i] = str_ndup(name, strlen(name))))
+            goto nomem;
+    }
+
+    const char *agg = host->opt_string(args, "aggregation");
+    static const char *const aggs[] = {"none", "simple", "first", "average", "max"};
+    s->agg = -1;
+    for (int i = 0; i < 5; i++)
+        if (agg && strcmp(agg, aggs[i]) == 0)
+            s->agg = i;
+    if (agg == NULL)
+        s->agg = AGG_NONE;
+    if (s->agg < 0) {
+        st = host->error_set(err, NLP_ERR_INVALID_ARG,
+                             "--aggregation %s: expected none, simple, first, average or max", agg);
+        goto fail;
+    }
+    const char *ign = host->opt_string(args, "ignore-labels");
+    if ((st = nlp_tc_list_split(host, ign ? ign : "", &s->ignore, &s->n_ignore, err)) != NLP_OK)
+        goto fail;
+
+    size_t limit = (size_t)cfg->max_position_embeddings;
+    size_t maxlen = host->model_max_length(args->tokenizer);
+    if (maxlen == 0 || maxlen > limit)
+        maxlen = limit;
+    size_t nsp = host->num_special(args->tokenizer, 0);
+    if (maxlen <= nsp + 1) {
+        st = host->error_set(err, NLP_ERR_UNSUPPORTED,
+                             "ner: the model accepts only %zu tokens", maxlen);
+        goto fail;
+    }
+    s->width = maxlen - nsp;
+    if (host->opt_string(args, "stride")) {
+        long v = host->opt_int(args, "stride", 0);
+        if (v < 0 || (size_t)v >= s->width) {
+            st = host->error_set(err, NLP_ERR_INVALID_ARG,
+                                 "--stride %ld: must be at least 0 and below the window of %zu tokens",
+                                 v, s->width);
+            goto fail;
+        }
+        s->stride = (size_t)v;
+    } else {
+        s->stride = s->width / 2 < 128 ? s->width / 2 : 128;
+    }
+    s->unk_id = host->special_id(args->tokenizer, NLP_SPECIAL_UNK);
+    s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
+    if (s->pad_id < 0)
+        s->pad_id = cfg->pad_token_id;
+    *state = s;
+    return NLP_OK;
+nomem:
+    st = host->error_set(err, NLP_ERR_NOMEM, "ner: out of memory");
+fail:
+    ner_destroy(s);
+    return st;
+}
+
+/* Grow an array of encodings to n entries (new ones zeroed). */
+static int grow_encodings(nlp_encoding **v, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    nlp_encoding *g = realloc(*v, n * sizeof(nlp_encoding));
+    if (!g)
+        return -1;
+    memset(g + *cap, 0, (n - *cap) * sizeof(nlp_encoding));
+    *v = g;
+    *cap = n;
+    return 0;
+}
+
+static nlp_status ner_run(void *state, const nlp_input *inputs, size_t n,
+                          nlp_value **results, nlp_error *errs)
+{
+    ner_state *s = state;
+    const nlp_host_api *host = s->host;
+    nlp_error fatal = {0};
+    nlp_status st;
+    if (grow_encodings(&s->full, &s->cap_full, n))
+        return host->error_set(&errs[0], NLP_ERR_NOMEM, "ner: out of memory");
+    /* tokenise every input; count windows */
+    nlp_encode_opts raw = NLP_ENCODE_OPTS_INIT;
+    raw.add_special_tokens = 0;
+    size_t nwin = 0;
+    unsigned char *ok = calloc(n, 1);
+    if (!ok)
+        return host->error_set(&errs[0], NLP_ERR_NOMEM, "ner: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        results[i] = NULL;
+        st = host->encode(s->tok, inputs[i].text, inputs[i].text_len, NULL, 0, &raw,
+                          &s->full[i], &errs[i]);
+        if (st == NLP_ERR_NOMEM) {
+            free(ok);
+            return st;
+        }
+        if (st != NLP_OK)
+            continue;
+        ok[i] = 1;
+        if (s->full[i].n > 0)
+            nwin += nlp_tc_window_count(s->full[i].n, s->width, s->stride);
+    }
+    /* the windows, with [CLS] ... [SEP] */
+    if (grow_encodings(&s->wenc, &s->cap_wenc, nwin ? nwin : 1) ||
+        nlp_tc_reserve(host, (void **)&s->win, &s->cap_win, (nwin ? nwin : 1) * sizeof(ner_window), &fatal) ||
+        nlp_tc_reserve(host, (void **)&s->wptr, &s->cap_wptr, (nwin ? nwin : 1) * sizeof(nlp_encoding *), &fatal)) {
+        st = host->error_set(&fatal, NLP_ERR_NOMEM, "ner: out of memory");
+        goto fatal_out;
+    }
+    size_t k = 0, rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i] || s->full[i].n == 0)
+            continue;
+        size_t cnt = nlp_tc_window_count(s->full[i].n, s->width, s->stride);
+        for (size_t c = 0; c < cnt; c++, k++) {
+            ner_window *w = &s->win[k];
+            w->input = i;
+            nlp_tc_window_range(s->full[i].n, s->width, s->stride, c, &w->a, &w->b);
+            st = host->apply_template(s->tok, &s->full[i], w->a, w->b - w->a, NULL, 0, 0,
+                                      &s->wenc[k], &fatal);
+            if (st != NLP_OK)
+                goto fatal_out;
+            w->row = rows;
+            rows += s->wenc[k].n;
+            s->wptr[k] = &s->wenc[k];
+        }
+    }
+    if (nwin > 0) {
+        if ((st = nlp_tc_reserve(host, (void **)&s->scores, &s->cap_scores,
+                                 rows * s->L * sizeof(float), &fatal)) != NLP_OK)
+            goto fatal_out;
+        st = nlp_tc_token_head(host, s->ctx, &s->head, s->wptr, nwin, s->chunk, s->pad_id,
+                               s->H, s->W, s->bias, s->L, s->scores, &fatal);
+        if (st != NLP_OK)
+            goto fatal_out;
+        host->softmax(s->scores, rows, s->L);
+    }
+    /* post-process each input over its windows */
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i])
+            continue;
+        size_t cnt = s->full[i].n ? nlp_tc_window_count(s->full[i].n, s->width, s->stride) : 0;
+        results[i] = input_result(s, &inputs[i], s->win + k, cnt);
+        k += cnt;
+        if (!results[i]) {
+            st = host->error_set(&fatal, NLP_ERR_NOMEM, "ner: out of memory building the result");
+            goto fatal_out;
+        }
+    }
+    free(ok);
+    return NLP_OK;
+fatal_out:
+    free(ok);
+    for (size_t i = 0; i < n; i++) {
+        if (results[i])
+            host->value_free(results[i]);
+        results[i] = NULL;
+        errs[i] = fatal;
+    }
+    return st;
+}
+
+static const nlp_plugin ner_plugin = {
+    NLP_PLUGIN_ABI_VERSION,
+    sizeof(nlp_plugin),
+    "ner",
+    "1.0.0",
+    ner_tasks,
+    sizeof(ner_tasks) / sizeof(ner_tasks[0]),
+    ner_create,
+    ner_run,
+    ner_destroy,
+};
+
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
+
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
+{
+    return &ner_plugin;
+}

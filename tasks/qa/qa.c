@@ -1,0 +1,534 @@
+/*
+ * qa.c - the qa (extractive question-answering) task plugin.
+ *
+ * BertForQuestionAnswering / DistilBertForQuestionAnswering: qa_outputs
+ * (weight [2][H], bias [2]) gives a start and an end logit per token.
+ * Each input is a question and a context.  As Hugging Face's
+ * QuestionAnsweringPipeline does with a fast tokenizer, the context is cut
+ * into windows [CLS] question [SEP] context-slice [SEP] of at most
+ * --max-seq-len tokens (default min(384, the model's maximum)), each
+ * sharing --doc-stride tokens (default min(max-seq-len / 2, 128)) with the
+ * previous one.  Per window:
+ *   - tokens outside the context (question, [SEP], padding) are masked out,
+ *     [CLS] is kept; start and end logits go through a softmax each;
+ *   - the [CLS] pair score start[0] * end[0] is the "no answer" score
+ *     (--handle-impossible-answer keeps its minimum over the windows), then
+ *     [CLS] is zeroed;
+ *   - spans (s, e) with s <= e < s + --max-answer-len score start[s] *
+ *     end[e]; the window's --top-k best spans are kept;
+ *   - a span becomes characters by whole words: from the first token of
+ *     the start token's word to the last token of the end token's word
+ *     within the window.
+ * The answers of all windows (and the empty answer when asked) are sorted
+ * by score and the --top-k best reported: {score, start, end, answer},
+ * start / end in code points of the context.  One answer is an object,
+ * several an array, as Hugging Face returns them.
+ *
+ * --max-question-len (64) truncates the question's tokens (Hugging Face's
+ * slow-tokenizer path does; its fast path leaves long questions whole and
+ * then fails); shorter questions are unaffected.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "nlp/plugin.h"
+#include "task_common.h"
+#include "tc_window.h"
+
+typedef struct qa_answer {
+    double score;
+    int32_t start, end;       /* code points in the context */
+    int32_t bstart, bend;     /* bytes in the context */
+    size_t order;             /* creation order, for a stable sort */
+} qa_answer;
+
+typedef struct qa_window {
+    size_t input;
+    size_t a, b;              /* context token range */
+    size_t row;               /* first packed logit row */
+} qa_window;
+
+typedef struct qa_state {
+    const nlp_host_api *host;
+    const nlp_tokenizer *tok;
+    nlp_ctx *ctx;
+    size_t chunk;
+    size_t H;
+    const float *W, *bias;    /* [2][H], [2] */
+    size_t top_k, max_answer_len, max_seq_len, doc_stride, max_question_len;
+    int impossible;
+    int32_t pad_id;
+    /* per-run scratch */
+    nlp_encoding *q, *c;      /* [n] question / context tokens, no template */
+    size_t cap_q, cap_c;
+    nlp_encoding *wenc;
+    size_t cap_wenc;
+    qa_window *win;
+    size_t cap_win;           /* bytes */
+    const nlp_encoding **wptr;
+    size_t cap_wptr;          /* bytes */
+    float *logits;            /* [rows][2] */
+    size_t cap_logits;        /* bytes */
+    float *ps, *pe;           /* [T] probabilities of one window */
+    size_t cap_ps, cap_pe;    /* bytes */
+    nlp_tc_head_scratch head;
+} qa_state;
+
+static int grow_encodings(nlp_encoding **v, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    nlp_encoding *g = realloc(*v, n * sizeof(nlp_encoding));
+    if (!g)
+        return -1;
+    memset(g + *cap, 0, (n - *cap) * sizeof(nlp_encoding));
+    *v = g;
+    *cap = n;
+    return 0;
+}
+
+/* Context tokens available per window for a question of nq tokens. */
+static size_t qa_width(const qa_state *s, size_t nq)
+{
+    size_t used = nq + s->host->num_special(s->tok, 1);
+    return used < s->max_seq_len ? s->max_seq_len - used : 0;
+}
+
+/* Checks an input can be windowed; fills err when it cannot. */
+static nlp_status qa_check(const qa_state *s, size_t i, nlp_error *err)
+{
+    size_t nq = s->q[i].n, nc = s->c[i].n;
+    size_t width = qa_width(s, nq);
+    if (nq + nc + s->host->num_special(s->tok, 1) <= s->max_seq_len)
+        return NLP_OK;
+    if (width <= s->doc_stride)
+        return s->host->error_set(err, NLP_ERR_INPUT,
+                                  "the question takes %zu tokens: with --max-seq-len %zu, "
+                                  "windows hold %zu context tokens, not more than --doc-stride %zu",
+                                  nq, s->max_seq_len, width, s->doc_stride);
+    return NLP_OK;
+}
+
+/* Add a to the k best (kept sorted by score, descending; earlier first on
+ * ties).  best holds *nb <= k entries. */
+static void keep_best(qa_answer *best, size_t *nb, size_t k, qa_answer a)
+{
+    size_t pos = *nb;
+    while (pos > 0 && best[pos - 1].score < a.score)
+        pos--;
+    if (pos >= k)
+        return;
+    size_t last = *nb < k ? *nb : k - 1;
+    memmove(best + pos + 1, best + pos, (last - pos) * sizeof(qa_answer));
+    best[pos] = a;
+    if (*nb < k)
+        (*nb)++;
+}
+
+/* Char span of tokens s..e of window w, aligned to whole words. */
+static void span_chars(const nlp_encoding *we, size_t s, size_t e, qa_answer *a)
+{
+    if (we->seq[s] != 1 || we->seq[e] != 1) { /* [CLS]: offsets (0, 0) */
+        a->start = we->start[s];
+        a->end = we->end[e];
+        a->bstart = we->byte_start[s];
+        a->bend = we->byte_end[e];
+        if (a->end < a->start) {
+            a->end = a->start;
+            a->bend = a->bstart;
+        }
+        return;
+    }
+    size_t fs = s, le = e;
+    for (size_t t = 0; t < we->n; t++)
+        if (we->seq[t] == 1 && we->word[t] == we->word[s]) {
+            fs = t;
+            break;
+        }
+    for (size_t t = we->n; t-- > 0;)
+        if (we->seq[t] == 1 && we->word[t] == we->word[e]) {
+            le = t;
+            break;
+        }
+    a->start = we->start[fs];
+    a->end = we->end[le];
+    a->bstart = we->byte_start[fs];
+    a->bend = we->byte_end[le];
+}
+
+/* Softmax of x over the positions where keep[t] (others get 0). */
+static void masked_softmax(const float *logits, size_t stride, const nlp_encoding *we,
+                           float *p)
+{
+    size_t T = we->n;
+    float mx = -INFINITY;
+    for (size_t t = 0; t < T; t++)
+        if (t == 0 || we->seq[t] == 1)
+            if (logits[t * stride] > mx)
+                mx = logits[t * stride];
+    double sum = 0;
+    for (size_t t = 0; t < T; t++) {
+        if (t == 0 || we->seq[t] == 1) {
+            p[t] = expf(logits[t * stride] - mx);
+            sum += p[t];
+        } else {
+            p[t] = 0.0f;
+        }
+    }
+    for (size_t t = 0; t < T; t++)
+        p[t] = (float)(p[t] / sum);
+}
+
+static int cmp_answer(const void *pa, const void *pb)
+{
+    const qa_answer *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->order < b->order ? -1 : (a->order > b->order);
+}
+
+static nlp_value *answer_value(const qa_state *s, const nlp_input *in, const qa_answer *a)
+{
+    const nlp_host_api *host = s->host;
+    nlp_error e;
+    nlp_value *o = host->value_object();
+    if (!o)
+        return NULL;
+    if (nlp_tc_set(host, o, "score", host->value_number(a->score), &e) ||
+        nlp_tc_set(host, o, "start", host->value_int(a->start), &e) ||
+        nlp_tc_set(host, o, "end", host->value_int(a->end), &e) ||
+        nlp_tc_set(host, o, "answer",
+                   host->value_string(in->text_pair + a->bstart, (size_t)(a->bend - a->bstart)),
+                   &e)) {
+        host->value_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The answers of one input over its windows; NULL when out of memory. */
+static nlp_value *input_result(qa_state *s, const nlp_input *in, const qa_window *w,
+                               const nlp_encoding *wenc, size_t nw)
+{
+    const nlp_host_api *host = s->host;
+    size_t k = s->top_k;
+    size_t cap = nw * k + 1;
+    qa_answer *all = calloc(cap, sizeof(qa_answer));
+    qa_answer *best = calloc(k, sizeof(qa_answer));
+    nlp_value *res = NULL;
+    size_t na = 0;
+    double min_null = 1000000.0;
+    if (!all || !best)
+        goto done;
+    for (size_t wi = 0; wi < nw; wi++) {
+        const nlp_encoding *we = &wenc[wi];
+        size_t T = we->n;
+        const float *lg = s->logits + w[wi].row * 2; /* [T][2] */
+        float *ps = s->ps, *pe = s->pe;
+        masked_softmax(lg, 2, we, ps);
+        masked_softmax(lg + 1, 2, we, pe);
+        if (s->impossible) {
+            double null = (double)(ps[0] * pe[0]);
+            if (null < min_null)
+                min_null = null;
+        }
+        ps[0] = pe[0] = 0.0f;
+        size_t nb = 0;
+        for (size_t a = 0; a < T; a++) {
+            if (a != 0 && we->seq[a] != 1)
+                continue;
+            size_t lim = a + s->max_answer_len;
+            for (size_t b = a; b < T && b < lim; b++) {
+                if (b != 0 && we->seq[b] != 1)
+                    continue;
+                qa_answer x = {0};
+                x.score = (double)(ps[a] * pe[b]);
+                x.start = (int32_t)a; /* token indices until chosen */
+                x.end = (int32_t)b;
+                keep_best(best, &nb, k, x);
+            }
+        }
+        for (size_t j = 0; j < nb; j++) {
+            qa_answer x = best[j];
+            span_chars(we, (size_t)best[j].start, (size_t)best[j].end, &x);
+            x.order = na;
+            all[na++] = x;
+        }
+    }
+    if (s->impossible) {
+        qa_answer x = {0};
+        x.score = min_null;
+        x.order = na;
+        all[na++] = x;
+    }
+    qsort(all, na, sizeof(qa_answer), cmp_answer);
+    if (na > k)
+        na = k;
+    if (na == 1) {
+        res = answer_value(s, in, &all[0]);
+    } else {
+        nlp_error e;
+        res = host->value_array();
+        for (size_t j = 0; res && j < na; j++)
+            if (nlp_tc_push(host, res, answer_value(s, in, &all[j]), &e) != NLP_OK) {
+                host->value_free(res);
+                res = NULL;
+            }
+    }
+done:
+    free(all);
+    free(best);
+    return res;
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static const nlp_option qa_options[] = {
+    {"top-k", NLP_OPT_INT, "1", NULL, "number of answers to return"},
+    {"doc-stride", NLP_OPT_INT, NULL, NULL,
+     "context tokens shared by consecutive windows (default min(max-seq-len/2, 128))"},
+    {"max-seq-len", NLP_OPT_INT, NULL, NULL,
+     "tokens per window, question included (default min(384, the model's maximum))"},
+    {"max-question-len", NLP_OPT_INT, "64", NULL, "question tokens kept at most"},
+    {"max-answer-len", NLP_OPT_INT, "15", NULL, "longest answer, in tokens"},
+    {"handle-impossible-answer", NLP_OPT_FLAG, NULL, NULL,
+     "allow the empty answer (scored by [CLS])"},
+    {NULL, 0, NULL, NULL, NULL}
+};
+
+static const nlp_task_desc qa_tasks[] = {
+    {"qa", "extract the answer to a question from a context",
+     "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
+     "answer,score,start,end"},
+    {"question-answering", "extract the answer to a question from a context",
+     "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
+     "answer,score,start,end"},
+};
+
+static void qa_destroy(void *state)
+{
+    qa_state *s = state;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cap_q; i++)
+        s->host->encoding_free(&s->q[i]);
+    for (size_t i = 0; i < s->cap_c; i++)
+        s->host->encoding_free(&s->c[i]);
+    for (size_t i = 0; i < s->cap_wenc; i++)
+        s->host->encoding_free(&s->wenc[i]);
+    free(s->q);
+    free(s->c);
+    free(s->wenc);
+    free(s->win);
+    free(s->wptr);
+    free(s->logits);
+    free(s->ps);
+    free(s->pe);
+    nlp_tc_head_scratch_free(&s->head);
+    free(s);
+}
+
+static nlp_status positive_opt(const nlp_host_api *host, const nlp_task_args *args,
+                               const char *name, long fallback, long min, size_t *out,
+                               nlp_error *err)
+{
+    long v = host->opt_int(args, name, fallback);
+    if (v < min)
+        return host->error_set(err, NLP_ERR_INVALID_ARG, "--%s %ld: must be at least %ld",
+                               name, v, min);
+    *out = (size_t)v;
+    return NLP_OK;
+}
+
+static nlp_status qa_create(const nlp_host_api *host, const nlp_task_args *args,
+                            void **state, nlp_error *err)
+{
+    qa_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return host->error_set(err, NLP_ERR_NOMEM, "qa: out of memory");
+    s->host = host;
+    s->tok = args->tokenizer;
+    s->ctx = args->ctx;
+    s->chunk = args->batch_size ? args->batch_size : 8;
+    const nlp_config *cfg = host->model_config(args->model);
+    s->H = (size_t)cfg->hidden_size;
+    nlp_status st;
+    int64_t wshape[2] = {2, (int64_t)s->H}, bshape[1] = {2};
+    if ((st = host->model_tensor(args->model, "qa_outputs.weight", 2, wshape, &s->W, NULL, err)) ||
+        (st = host->model_tensor(args->model, "qa_outputs.bias", 1, bshape, &s->bias, NULL, err)))
+        goto fail;
+    if ((st = positive_opt(host, args, "top-k", 1, 1, &s->top_k, err)) ||
+        (st = positive_opt(host, args, "max-answer-len", 15, 1, &s->max_answer_len, err)) ||
+        (st = positive_opt(host, args, "max-question-len", 64, 1, &s->max_question_len, err)))
+        goto fail;
+    size_t limit = (size_t)cfg->max_position_embeddings;
+    size_t mml = host->model_max_length(args->tokenizer);
+    if (mml == 0 || mml > limit)
+        mml = limit;
+    if (host->opt_string(args, "max-seq-len")) {
+        if ((st = positive_opt(host, args, "max-seq-len", 384, 1, &s->max_seq_len, err)))
+            goto fail;
+        if (s->max_seq_len > limit) {
+            st = host->error_set(err, NLP_ERR_INVALID_ARG,
+                                 "--max-seq-len %zu: the model accepts at most %zu tokens",
+                                 s->max_seq_len, limit);
+            goto fail;
+        }
+    } else {
+        s->max_seq_len = mml < 384 ? mml : 384;
+    }
+    if (host->opt_string(args, "doc-stride")) {
+        if ((st = positive_opt(host, args, "doc-stride", 128, 0, &s->doc_stride, err)))
+            goto fail;
+        if (s->doc_stride > s->max_seq_len) {
+            st = host->error_set(err, NLP_ERR_INVALID_ARG,
+                                 "--doc-stride %zu is larger than --max-seq-len %zu",
+                                 s->doc_stride, s->max_seq_len);
+            goto fail;
+        }
+    } else {
+        s->doc_stride = s->max_seq_len / 2 < 128 ? s->max_seq_len / 2 : 128;
+    }
+    s->impossible = host->opt_flag(args, "handle-impossible-answer");
+    s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
+    if (s->pad_id < 0)
+        s->pad_id = cfg->pad_token_id;
+    if (!(s->ps = malloc(s->max_seq_len * sizeof(float))) ||
+        !(s->pe = malloc(s->max_seq_len * sizeof(float)))) {
+        st = host->error_set(err, NLP_ERR_NOMEM, "qa: out of memory");
+        goto fail;
+    }
+    *state = s;
+    return NLP_OK;
+fail:
+    qa_destroy(s);
+    return st;
+}
+
+static nlp_status qa_run(void *state, const nlp_input *inputs, size_t n,
+                         nlp_value **results, nlp_error *errs)
+{
+    qa_state *s = state;
+    const nlp_host_api *host = s->host;
+    nlp_error fatal = {0};
+    nlp_status st;
+    for (size_t i = 0; i < n; i++)
+        results[i] = NULL;
+    if (grow_encodings(&s->q, &s->cap_q, n) || grow_encodings(&s->c, &s->cap_c, n))
+        return host->error_set(&errs[0], NLP_ERR_NOMEM, "qa: out of memory");
+    unsigned char *ok = calloc(n, 1);
+    if (!ok)
+        return host->error_set(&errs[0], NLP_ERR_NOMEM, "qa: out of memory");
+    nlp_encode_opts raw = NLP_ENCODE_OPTS_INIT;
+    raw.add_special_tokens = 0;
+    size_t nwin = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nlp_input *in = &inputs[i];
+        if (!in->text || in->text_len == 0) {
+            host->error_set(&errs[i], NLP_ERR_INPUT, "the question is empty");
+            continue;
+        }
+        if (!in->text_pair || in->text_pair_len == 0) {
+            host->error_set(&errs[i], NLP_ERR_INPUT, "the context is empty");
+            continue;
+        }
+        st = host->encode(s->tok, in->text, in->text_len, NULL, 0, &raw, &s->q[i], &errs[i]);
+        if (st == NLP_OK)
+            st = host->encode(s->tok, in->text_pair, in->text_pair_len, NULL, 0, &raw,
+                              &s->c[i], &errs[i]);
+        if (st == NLP_ERR_NOMEM) {
+            fatal = errs[i];
+            goto fatal_out;
+        }
+        if (st != NLP_OK)
+            continue;
+        if (s->q[i].n > s->max_question_len)
+            s->q[i].n = s->max_question_len; /* keep the first tokens */
+        if (s->c[i].n == 0) {
+            host->error_set(&errs[i], NLP_ERR_INPUT, "the context has no tokens");
+            continue;
+        }
+        if (qa_check(s, i, &errs[i]) != NLP_OK)
+            continue;
+        ok[i] = 1;
+        nwin += nlp_tc_window_count(s->c[i].n, qa_width(s, s->q[i].n), s->doc_stride);
+    }
+    if (nwin == 0)
+        goto out;
+    if (grow_encodings(&s->wenc, &s->cap_wenc, nwin) ||
+        nlp_tc_reserve(host, (void **)&s->win, &s->cap_win, nwin * sizeof(qa_window), &fatal) ||
+        nlp_tc_reserve(host, (void **)&s->wptr, &s->cap_wptr, nwin * sizeof(nlp_encoding *), &fatal)) {
+        st = host->error_set(&fatal, NLP_ERR_NOMEM, "qa: out of memory");
+        goto fatal_out;
+    }
+    size_t k = 0, rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i])
+            continue;
+        size_t width = qa_width(s, s->q[i].n);
+        size_t cnt = nlp_tc_window_count(s->c[i].n, width, s->doc_stride);
+        for (size_t j = 0; j < cnt; j++, k++) {
+            qa_window *w = &s->win[k];
+            w->input = i;
+            nlp_tc_window_range(s->c[i].n, width, s->doc_stride, j, &w->a, &w->b);
+            st = host->apply_template(s->tok, &s->q[i], 0, s->q[i].n, &s->c[i], w->a,
+                                      w->b - w->a, &s->wenc[k], &fatal);
+            if (st != NLP_OK)
+                goto fatal_out;
+            w->row = rows;
+            rows += s->wenc[k].n;
+            s->wptr[k] = &s->wenc[k];
+        }
+    }
+    if ((st = nlp_tc_reserve(host, (void **)&s->logits, &s->cap_logits, rows * 2 * sizeof(float),
+                             &fatal)) != NLP_OK)
+        goto fatal_out;
+    st = nlp_tc_token_head(host, s->ctx, &s->head, s->wptr, nwin, s->chunk, s->pad_id, s->H,
+                           s->W, s->bias, 2, s->logits, &fatal);
+    if (st != NLP_OK)
+        goto fatal_out;
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i])
+            continue;
+        size_t cnt = nlp_tc_window_count(s->c[i].n, qa_width(s, s->q[i].n), s->doc_stride);
+        results[i] = input_result(s, &inputs[i], s->win + k, s->wenc + k, cnt);
+        k += cnt;
+        if (!results[i]) {
+            st = host->error_set(&fatal, NLP_ERR_NOMEM, "qa: out of memory building the result");
+            goto fatal_out;
+        }
+    }
+out:
+    free(ok);
+    return NLP_OK;
+fatal_out:
+    free(ok);
+    for (size_t i = 0; i < n; i++) {
+        if (results[i])
+            host->value_free(results[i]);
+        results[i] = NULL;
+        errs[i] = fatal;
+    }
+    return fatal.status ? fatal.status : NLP_ERR_INTERNAL;
+}
+
+static const nlp_plugin qa_plugin = {
+    NLP_PLUGIN_ABI_VERSION,
+    sizeof(nlp_plugin),
+    "qa",
+    "1.0.0",
+    qa_tasks,
+    sizeof(qa_tasks) / sizeof(qa_tasks[0]),
+    qa_create,
+    qa_run,
+    qa_destroy,
+};
+
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
+
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
+{
+    return &qa_plugin;
+}
