@@ -69,8 +69,10 @@ float nlp_f16_to_f32(uint16_t h)
     uint32_t exp = (h >> 10) & 0x1fu;
     uint32_t man = h & 0x3ffu;
     uint32_t bits;
-    if (exp == 0x1f) {                 /* inf / NaN: keep the payload */
-        bits = sign | 0x7f800000u | (man << 13);
+    if (exp == 0x1f) {                 /* inf, or NaN: payload kept, made */
+        bits = sign | 0x7f800000u | (man << 13); /* quiet as IEEE conversion does */
+        if (man)
+            bits |= 0x00400000u;
     } else if (exp != 0) {             /* normal: rebias 15 -> 127 */
         bits = sign | ((exp + 112u) << 23) | (man << 13);
     } else if (man == 0) {             /* signed zero */

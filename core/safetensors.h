@@ -93,7 +93,9 @@ size_t nlp_st_mapped_bytes(const nlp_st *st);
 void nlp_st_close(nlp_st *st);
 
 /* Exact conversions of one element to F32 (subnormals, infinities and NaN
- * payloads included). */
+ * payloads included).  An F16 signalling NaN comes out quiet, as IEEE 754
+ * format conversion (and F16C hardware, and PyTorch) makes it; BF16 is a
+ * plain widening, NaNs untouched, as PyTorch does it. */
 float nlp_f16_to_f32(uint16_t h);
 float nlp_bf16_to_f32(uint16_t b);
 
