@@ -776,7 +776,17 @@ typedef struct dl_state {
     int started;          /* first body byte seen */
     int write_errno;      /* errno of a failed write */
     int bad_status;       /* non-2xx answer: body discarded */
+    long long seen;       /* bytes at the last change */
+    double seen_at;       /* monotonic seconds of the last change */
+    int stalled;          /* aborted: no data for timeout_s */
 } dl_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
@@ -819,6 +829,16 @@ static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
 {
     (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
     dl_state *d = user;
+    /* a body that stops flowing is a timeout (libcurl's low-speed check
+     * averages over several seconds and reacts late) */
+    double t = now_s();
+    if (d->written != d->seen) {
+        d->seen = d->written;
+        d->seen_at = t;
+    } else if (t - d->seen_at > (double)d->c->timeout_s) {
+        d->stalled = 1;
+        return 1;
+    }
     const nlp_hub_opts *o = d->c->opts;
     if (o && o->progress && !d->bad_status) {
         long long done = d->offset + d->written;
@@ -861,7 +881,7 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
         }
         CURLcode rc = CURLE_OK;
         long status = have == m->size ? 206 : 0;
-        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0 };
+        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, now_s(), 0 };
         if (have >= 0 && have < m->size) {
             http_resp r = { 0 };
             curl_common(c, m->url, &r);
@@ -880,6 +900,8 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
             rc = curl_easy_perform(c->curl);
             curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
             resp_reset(&r);
+            if (rc == CURLE_ABORTED_BY_CALLBACK && d.stalled)
+                rc = CURLE_OPERATION_TIMEDOUT;
         }
         int sync_failed = d.write_errno == 0 && fsync(fd) != 0 && errno != EINVAL;
         if (sync_failed)

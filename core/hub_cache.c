@@ -56,12 +56,15 @@ static int cmp_model(const void *a, const void *b)
 /* Append ref name to the revision whose commit the ref file names. */
 static int add_refs(const char *refdir, const char *prefix, nlp_hub_cached_model *m)
 {
-    DIR *d = opendir(refdir);
-    if (!d)
+    struct dirent **ents = NULL;
+    int nents = scandir(refdir, &ents, NULL, alphasort);
+    if (nents < 0)
         return 0;
-    struct dirent *e;
     int rc = 0;
-    while (rc == 0 && (e = readdir(d))) {
+    for (int k = 0; k < nents; k++) {
+        struct dirent *e = ents[k];
+        if (rc != 0)
+            continue;
         if (e->d_name[0] == '.')
             continue;
         char *p = nlp_path_join(refdir, e->d_name);
@@ -94,7 +97,9 @@ static int add_refs(const char *refdir, const char *prefix, nlp_hub_cached_model
         free(p);
         free(name);
     }
-    closedir(d);
+    for (int k = 0; k < nents; k++)
+        free(ents[k]);
+    free(ents);
     return rc;
 }
 
