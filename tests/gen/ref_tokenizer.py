@@ -74,7 +74,7 @@ def is_chinese_char(cp):
 def load_vocab(path):
     """vocab.txt -> list of tokens (index = id)."""
     with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n").rstrip("\r") for line in f]
+        return [line[:-1] if line.endswith("\n") else line for line in f]
 
 
 _vocab_cache = {}
@@ -88,7 +88,7 @@ def _vocab_map(vocab_tokens):
     if hit is None or hit[0] is not vocab_tokens:
         m = {}
         for i, t in enumerate(vocab_tokens):
-            m.setdefault(t, i)  # first occurrence wins
+            m[t] = i  # a repeated token keeps its last id, as in transformers
         hit = (vocab_tokens, m)
         _vocab_cache[key] = hit
     return hit[1]
