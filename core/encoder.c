@@ -50,7 +50,60 @@ struct nlp_ctx {
     nlp_acts a;
     float *head;     /* [head_cap][H] MLM transform scratch */
     size_t head_cap;
+    nlp_packed_b **packed; /* [num_layers][PK_COUNT] layer weights packed for the GEMM kernels */
 };
+
+/* The packed dense weights of one layer, in ctx->packed order. */
+enum { PK_Q, PK_K, PK_V, PK_O, PK_FF1, PK_FF2, PK_COUNT };
+
+/* Pack every layer's dense weights once, so the forward pass multiplies
+ * by cache-friendly panels and fuses bias, activation and residual. */
+static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
+{
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    const size_t I = (size_t)ctx->cfg->intermediate_size;
+    const size_t n = (size_t)ctx->cfg->num_layers * PK_COUNT;
+    if (n == 0)
+        return NLP_OK;
+    ctx->packed = calloc(n, sizeof *ctx->packed);
+    if (!ctx->packed)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
+    for (int l = 0; l < ctx->cfg->num_layers; l++) {
+        const nlp_layer_weights *lw = &ctx->w->layers[l];
+        nlp_packed_b **p = ctx->packed + (size_t)l * PK_COUNT;
+        p[PK_Q] = nlp_pack_b(lw->q_w, H, H);
+        p[PK_K] = nlp_pack_b(lw->k_w, H, H);
+        p[PK_V] = nlp_pack_b(lw->v_w, H, H);
+        p[PK_O] = nlp_pack_b(lw->o_w, H, H);
+        p[PK_FF1] = nlp_pack_b(lw->ff1_w, I, H);
+        p[PK_FF2] = nlp_pack_b(lw->ff2_w, H, I);
+        for (int k = 0; k < PK_COUNT; k++)
+            if (!p[k])
+                return nlp_error_set(err, NLP_ERR_NOMEM,
+                                     "nlp_ctx_create: out of memory packing the "
+                                     "weights of layer %d", l);
+    }
+    return NLP_OK;
+}
+
+static void free_packed(nlp_ctx *ctx)
+{
+    if (!ctx->packed)
+        return;
+    for (size_t i = 0; i < (size_t)ctx->cfg->num_layers * PK_COUNT; i++)
+        nlp_packed_b_free(ctx->packed[i]);
+    free(ctx->packed);
+}
+
+/* y[N][out] = act(x[N][in] . W^T + bias) + res, W packed. */
+static void dense(nlp_pool *pool, const nlp_packed_b *W, size_t N,
+                  const float *x, const float *bias, nlp_gemm_act act,
+                  const float *res, float *y)
+{
+    const size_t in = nlp_packed_b_cols(W), out = nlp_packed_b_rows(W);
+    nlp_gemm_epilogue ep = { bias, act, res, out };
+    nlp_sgemm_packed(pool, N, x, in, W, &ep, y, out);
+}
 
 enum { ALIGN = 64 };
 
@@ -147,6 +200,11 @@ nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_NOMEM,
                              "nlp_ctx_create: cannot start %d threads", n_threads);
     }
+    nlp_status ps = pack_layers(ctx, err);
+    if (ps != NLP_OK) {
+        nlp_ctx_free(ctx);
+        return ps;
+    }
     *out = ctx;
     return NLP_OK;
 }
@@ -156,6 +214,7 @@ void nlp_ctx_free(nlp_ctx *ctx)
     if (!ctx)
         return;
     nlp_pool_free(ctx->pool);
+    free_packed(ctx);
     free(ctx->arena);
     free(ctx->head);
     free(ctx);
@@ -241,7 +300,6 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     const nlp_acts *a = &ctx->a;
     nlp_pool *pool = ctx->pool;
     const size_t H = (size_t)cfg->hidden_size;
-    const size_t I = (size_t)cfg->intermediate_size;
     const size_t nh = (size_t)cfg->num_heads;
     const float eps = cfg->layer_norm_eps;
 
@@ -258,24 +316,25 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->x, w->emb_ln_g,
                           w->emb_ln_b, N, H, eps);
 
+    const nlp_gemm_act act = cfg->hidden_act == NLP_ACT_GELU_TANH ? NLP_GEMM_ACT_GELU_TANH
+                           : cfg->hidden_act == NLP_ACT_RELU ? NLP_GEMM_ACT_RELU
+                           : NLP_GEMM_ACT_GELU;
     for (int l = 0; l < cfg->num_layers && N > 0; l++) {
         const nlp_layer_weights *lw = &w->layers[l];
-        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->q_w, H, lw->q_b, a->q, H);
-        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->k_w, H, lw->k_b, a->k, H);
-        nlp_sgemm(pool, 1, N, H, H, a->x, H, lw->v_w, H, lw->v_b, a->v, H);
+        nlp_packed_b *const *pk = ctx->packed + (size_t)l * PK_COUNT;
+        dense(pool, pk[PK_Q], N, a->x, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q);
+        dense(pool, pk[PK_K], N, a->x, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k);
+        dense(pool, pk[PK_V], N, a->x, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v);
         nlp_attention_forward(pool, a->att, a->q, a->k, a->v, batch->lengths,
                               a->offs, B, T, H, nh, a->scratch);
-        /* ln1 = LayerNorm(att Wo^T + bo + x) */
-        nlp_sgemm(pool, 1, N, H, H, a->att, H, lw->o_w, H, lw->o_b, a->proj, H);
-        nlp_residual_forward(a->proj, a->proj, a->x, N * H);
+        /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
+        dense(pool, pk[PK_O], N, a->att, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,
                               lw->ln1_g, lw->ln1_b, N, H, eps);
-        /* ff = act(ln1 W1^T + b1) */
-        nlp_sgemm(pool, 1, N, I, H, a->ln1, H, lw->ff1_w, H, lw->ff1_b, a->ff, I);
-        nlp_activation_forward(pool, cfg->hidden_act, a->ff, a->ff, N * I);
+        /* ff = act(ln1 W1^T + b1), bias and activation fused */
+        dense(pool, pk[PK_FF1], N, a->ln1, lw->ff1_b, act, NULL, a->ff);
         /* x = LayerNorm(ff W2^T + b2 + ln1) */
-        nlp_sgemm(pool, 1, N, H, I, a->ff, I, lw->ff2_w, I, lw->ff2_b, a->proj, H);
-        nlp_residual_forward(a->proj, a->proj, a->ln1, N * H);
+        dense(pool, pk[PK_FF2], N, a->ff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->ln1, a->proj);
         nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->proj,
                               lw->ln2_g, lw->ln2_b, N, H, eps);
     }
