@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "config.h"
 #include "cli.h"
 
@@ -247,13 +249,23 @@ static void inputs_free(input_list *l)
 
 /* ---------------------------------------------------------- rendering */
 
-/* Display width: code points of UTF-8 text. */
+/* Display width of UTF-8 text in terminal columns (wide CJK characters
+ * count two, combining marks none). */
 static int text_width(const char *s)
 {
     int w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
+        if (k <= 0) {   /* not UTF-8: one column per byte */
             w++;
+            p++;
+            continue;
+        }
+        w += utf8proc_charwidth(cp);
+        p += k;
+    }
     return w;
 }
 
@@ -703,12 +715,17 @@ int cmd_task(const char *task, int argc, char **argv)
         case ':':
             rc = cli_usage_error(task, "option '%s' needs a value", argv[optind - 1]);
             goto out;
-        case '?':
-            if (optopt && optopt < 256)
+        case '?': {
+            const char *a = argv[optind - 1];
+            if (optopt >= 256 && strncmp(a, "--", 2) == 0 && strchr(a, '='))
+                rc = cli_usage_error(task, "option '%.*s' doesn't allow an argument",
+                                     (int)(strchr(a, '=') - a), a);
+            else if (optopt > 0 && optopt < 256)
                 rc = cli_usage_error(task, "unknown option '-%c'", optopt);
             else
-                rc = cli_usage_error(task, "unknown option '%s'", argv[optind - 1]);
+                rc = cli_usage_error(task, "unknown option '%s'", a);
             goto out;
+        }
         default:
             if (c >= OPT_TASK_BASE && (size_t)(c - OPT_TASK_BASE) < n_task_opts) {
                 const nlp_option *o = &d->options[c - OPT_TASK_BASE];

@@ -77,14 +77,21 @@ static void print_usage(FILE *f)
 
 static int print_help(const char *plugin_dir)
 {
+    nlp_registry *reg = open_registry(plugin_dir);
+    size_t shown = 0;
+    int w = 12;
+    for (size_t i = 0; i < nlp_registry_count(reg); i++) {
+        const nlp_plugin *p = nlp_registry_at(reg, i)->plugin;
+        for (size_t t = 0; t < p->n_tasks; t++)
+            if ((int)strlen(p->tasks[t].name) > w)
+                w = (int)strlen(p->tasks[t].name);
+    }
     print_usage(stdout);
     printf("\nRun BERT-family encoder models (Hugging Face checkpoints) from the command line.\n"
            "\nCommands:\n");
     for (size_t i = 0; i < N_BUILTINS; i++)
         if (builtins[i].run)
-            printf("  %-12s %s\n", builtins[i].name, builtins[i].summary);
-    nlp_registry *reg = open_registry(plugin_dir);
-    size_t shown = 0;
+            printf("  %-*s %s\n", w, builtins[i].name, builtins[i].summary);
     printf("\nTasks (from plugins):\n");
     for (size_t i = 0; i < nlp_registry_count(reg); i++) {
         const nlp_plugin *p = nlp_registry_at(reg, i)->plugin;
@@ -92,7 +99,7 @@ static int print_help(const char *plugin_dir)
             const nlp_task_desc *d = &p->tasks[t];
             if (find_builtin(d->name))
                 continue;
-            printf("  %-12s %s\n", d->name, d->summary ? d->summary : "");
+            printf("  %-*s %s\n", w, d->name, d->summary ? d->summary : "");
             shown++;
         }
     }

@@ -1,0 +1,60 @@
+/*
+ * tp_bad.c - test plugins the loader must refuse, one per build:
+ *   -DTP_ABI      built for another ABI version
+ *   -DTP_SIZE     a descriptor smaller than the host's
+ *   -DTP_NOSYM    no nlp_plugin_entry symbol at all
+ *   -DTP_DUP      a good plugin claiming the task "echo" of tp_good
+ */
+#include <stddef.h>
+
+#include "nlp/plugin.h"
+
+static nlp_status bad_create(const nlp_host_api *host, const nlp_task_args *args,
+                             void **state, nlp_error *err)
+{
+    *state = NULL;
+    return NLP_OK;
+}
+
+static nlp_status bad_run(void *state, const nlp_input *inputs, size_t n,
+                          nlp_value **results, nlp_error *errs)
+{
+    return NLP_ERR_INTERNAL;
+}
+
+static void bad_destroy(void *state)
+{
+}
+
+static const nlp_task_desc tasks[] = {
+#ifdef TP_DUP
+    {"echo", "a second echo", NULL, NLP_INPUT_TEXT, NULL, NULL},
+#else
+    {"bad-task", "never served", NULL, NLP_INPUT_TEXT, NULL, NULL},
+#endif
+};
+
+static const nlp_plugin plugin = {
+#ifdef TP_ABI
+    NLP_PLUGIN_ABI_VERSION + 98,
+#else
+    NLP_PLUGIN_ABI_VERSION,
+#endif
+#ifdef TP_SIZE
+    (uint32_t)offsetof(nlp_plugin, create),
+#else
+    sizeof(nlp_plugin),
+#endif
+    "bad", "0.0.1", tasks, 1, bad_create, bad_run, bad_destroy,
+};
+
+#ifdef TP_NOSYM
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry_v0(void);
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry_v0(void)
+#else
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
+NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
+#endif
+{
+    return &plugin;
+}
