@@ -104,9 +104,9 @@ static nlp_status qa_check(const qa_state *s, size_t i, nlp_error *err)
         return NLP_OK;
     if (width <= s->doc_stride)
         return s->host->error_set(err, NLP_ERR_INPUT,
-                                  "the question takes %zu tokens: with --max-seq-len %zu, "
-                                  "windows hold %zu context tokens, not more than --doc-stride %zu",
-                                  nq, s->max_seq_len, width, s->doc_stride);
+                                  "the question takes %zu tokens, leaving %zu context tokens per "
+                                  "window of --max-seq-len %zu; that must exceed --doc-stride %zu",
+                                  nq, width, s->max_seq_len, s->doc_stride);
     return NLP_OK;
 }
 

@@ -120,7 +120,7 @@ def make_model(name, arch, cased, seed, labels=None):
     if "classifier.weight" in state:
         state["classifier.weight"] = state["classifier.weight"] * 4.0
         state["classifier.bias"] = state["classifier.bias"].clone()
-        state["classifier.bias"][0] += 1.5
+        state["classifier.bias"][0] += 2.5
     if "qa_outputs.weight" in state:
         state["qa_outputs.weight"] = state["qa_outputs.weight"] * 3.0
     tc = {"do_lower_case": not cased, "model_max_length": MAX_POS}
