@@ -18,14 +18,6 @@
 #include "config.h"
 #include "cli.h"
 
-/* Parts of libnlp that may be absent from a partial build; the runner
- * reports their absence instead of failing to link. */
-#pragma weak nlp_model_load
-#pragma weak nlp_model_free
-#pragma weak nlp_tokenizer_load
-#pragma weak nlp_tokenizer_free
-#pragma weak nlp_ctx_create
-#pragma weak nlp_ctx_free
 
 /* ----------------------------------------------------------- options */
 
@@ -777,10 +769,6 @@ int cmd_task(const char *task, int argc, char **argv)
     }
 
     /* model, tokenizer, context */
-    if (!nlp_model_load || !nlp_tokenizer_load || !nlp_ctx_create) {
-        nlp_error_set(&err, NLP_ERR_UNSUPPORTED, "this build of libnlp cannot load models");
-        goto fail;
-    }
     if (cli_resolve_model(model_ref, offline, quiet, &model_dir, &err) != NLP_OK ||
         nlp_model_load(model_dir, &model, &err) != NLP_OK ||
         nlp_tokenizer_load(model_dir, &tok, &err) != NLP_OK ||

@@ -492,28 +492,6 @@ static void host_free(void *p)
 
 /* ------------------------------------------------------------- table */
 
-/* Transitional: parts of libnlp are still being filled in; weak references
- * keep the library linkable until every entry below is defined. */
-#pragma weak nlp_model_config
-#pragma weak nlp_model_tensor
-#pragma weak nlp_model_has_tensor
-#pragma weak nlp_tokenizer_encode
-#pragma weak nlp_tokenizer_apply_template
-#pragma weak nlp_tokenizer_num_special
-#pragma weak nlp_tokenizer_decode
-#pragma weak nlp_tokenizer_token_to_id
-#pragma weak nlp_tokenizer_id_to_token
-#pragma weak nlp_tokenizer_special_id
-#pragma weak nlp_tokenizer_special_token
-#pragma weak nlp_tokenizer_model_max_length
-#pragma weak nlp_encoding_free
-#pragma weak nlp_encoder_forward
-#pragma weak nlp_pooler_forward
-#pragma weak nlp_mlm_head_forward
-#pragma weak nlp_linear
-#pragma weak nlp_softmax
-#pragma weak nlp_sigmoid
-
 static const nlp_host_api host_api = {
     .abi_version = NLP_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(nlp_host_api),
