@@ -78,7 +78,7 @@ static const nlp_option classify_options[] = {
 
 static const nlp_task_desc classify_tasks[] = {
     {"classify", "classify texts with the model's labels, or zero-shot with --labels",
-     "typeform/distilbert-base-uncased-mnli", NLP_INPUT_TEXT, classify_options,
+     "typeform/distilbert-base-uncased-mnli", NLP_INPUT_TEXT_PAIR, classify_options,
      "sequence,labels,scores,label,score"},
 };
 

@@ -22,7 +22,7 @@ static const nlp_option sentiment_options[] = {
 
 static const nlp_task_desc sentiment_tasks[] = {
     {"sentiment", "classify the sentiment of texts (text classification)",
-     "distilbert-base-uncased-finetuned-sst-2-english", NLP_INPUT_TEXT,
+     "distilbert-base-uncased-finetuned-sst-2-english", NLP_INPUT_TEXT_PAIR,
      sentiment_options, "label,score"},
 };
 

@@ -189,10 +189,10 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
-def hf_text_classification(m, text, function=None, top_k="legacy"):
+def hf_text_classification(m, text, function=None, top_k="legacy", pair=None):
     """TextClassificationPipeline.postprocess; top_k "legacy" = not given,
-    None = all (non-legacy), int = that many."""
-    enc = rt.encode(m.vocab, text)
+    None = all (non-legacy), int = that many; pair = text_pair."""
+    enc = rt.encode(m.vocab, text, pair=pair)
     out = m.seq_cls(enc).float().numpy()
     n = len(m.id2label)
     if function is None:
@@ -326,6 +326,13 @@ def cls_cases(models):
                 inputs=CLS_INPUTS,
                 expected=[hf_text_classification(m, t, function=fn, top_k=None)
                           for t in CLS_INPUTS])
+    for name in ("tiny-bert-sst2", "tiny-distilbert-sst2"):
+        m = models[name]
+        pair = "but the end was too long."
+        cases[name.replace("tiny-", "") + "-pair"] = dict(
+            task="sentiment", model="data/models/" + name, args=["--text-pair", pair],
+            inputs=CLS_INPUTS, expected=[hf_text_classification(m, t, pair=pair)
+                                         for t in CLS_INPUTS])
     m = models["tiny-bert-multilabel"]
     cases["multilabel-all"] = dict(
         task="sentiment", model="data/models/" + m.name, args=["--top-k", "all"],
