@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "model_impl.h"
 #include "safetensors.h"
@@ -231,6 +233,20 @@ static nlp_status bind_distilbert(nlp_model *m, nlp_error *err)
     return NLP_OK;
 }
 
+/* The source bytes of a converted tensor are not needed again: let the
+ * kernel drop the whole pages they cover from our resident set (the
+ * mapping stays valid; a later touch would read the file again). */
+static void drop_pages(const void *data, size_t nbytes)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0)
+        return;
+    uintptr_t lo = ((uintptr_t)data + (uintptr_t)ps - 1) & ~((uintptr_t)ps - 1);
+    uintptr_t hi = ((uintptr_t)data + nbytes) & ~((uintptr_t)ps - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* Give every floating-point tensor an F32 view (in place or converted). */
 static nlp_status make_views(nlp_model *m, nlp_error *err)
 {
@@ -256,6 +272,7 @@ static nlp_status make_views(nlp_model *m, nlp_error *err)
         m->owned[i] = buf;
         TRY(nlp_st_to_f32(st, t, buf, err));
         m->f32[i] = buf;
+        drop_pages(t->data, t->nbytes);
     }
     return NLP_OK;
 }
