@@ -80,7 +80,7 @@ HARD = [
     {"text": "$100 + 5% = ~ ^_^ `code` <tag> |pipe| @user #hash & a/b\\c"},
     {"text": "“Smart quotes” — em–dash … ‘single’ «guillemets» ¿qué? ¡sí!"},
     {"text": "İstanbul ıiİI ß ẞ ﬁ ligature Ⅻ ① ２０２４"},
-    {"text": "\ufffdreplacement\ufffd char and \x7f del \x00 nul"},
+    {"text": "\ufffdreplacement\ufffd char and \x7f del \x1f unit\x1fsep"},  # NUL: in check_tokenizer.c
     {"text": "e-mail: john.doe@example.com, url: https://example.org/a?b=c&d=e"},
     {"text": "numbers 3.14159 1,000,000 2nd 10th -42 +7 1e-9"},
     {"text": ""},
