@@ -1,0 +1,75 @@
+#!/bin/sh
+# install.sh - a staged installation works as installed software:
+#   make install DESTDIR=$tmp prefix=/usr/local
+# then the installed nlp (with the installed libnlp) lists the installed
+# task plugins with `nlp plugins`, the installed plugins export only their
+# entry symbol, and the example plugin, built out of tree with
+#   cc -shared -fPIC $(pkg-config --cflags nlp) ...
+# against the installed header and nlp.pc, is found through NLP_PLUGIN_PATH
+# and runs.
+#
+# Usage: tests/install.sh [BUILDDIR]   (default: $top_builddir, else .)
+# Run by `make installcheck`; not part of `make check` (it runs make install).
+set -u
+top_builddir=${1:-${top_builddir:-.}}
+top_builddir=$(cd "$top_builddir" && pwd) || exit 1
+top_srcdir=${top_srcdir:-$(sed -n 's/^abs_top_srcdir = //p' "$top_builddir/Makefile")}
+MAKE=${MAKE:-make}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_install.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+stage=$tmp/stage
+fail() {
+    echo "install.sh: FAIL: $*"
+    exit 1
+}
+
+$MAKE -s -C "$top_builddir" install DESTDIR="$stage" prefix=/usr/local >"$tmp/make.log" 2>&1 ||
+    { cat "$tmp/make.log"; fail "make install"; }
+
+root=$stage/usr/local
+nlp=$root/bin/nlp
+[ -x "$nlp" ] || fail "$nlp was not installed"
+for h in nlp.h plugin.h registry.h status.h; do
+    [ -f "$root/include/nlp/$h" ] || fail "include/nlp/$h was not installed"
+done
+[ -f "$root/lib/pkgconfig/nlp.pc" ] || fail "lib/pkgconfig/nlp.pc was not installed"
+ls "$root"/lib/nlp/*.so >/dev/null 2>&1 || fail "no task plugin in $root/lib/nlp"
+
+# every installed plugin exports exactly its entry symbol
+for so in "$root"/lib/nlp/*.so; do
+    syms=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRV]$/ {print $3}' | sort -u)
+    [ "$syms" = "nlp_plugin_entry" ] || fail "$so exports: $syms"
+done
+
+# the installed nlp runs against the installed libnlp and finds its plugins
+export LD_LIBRARY_PATH="$root/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+unset NLP_PLUGIN_PATH
+"$nlp" --version >/dev/null || fail "the installed nlp does not run"
+"$nlp" plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" || fail "nlp plugins: $(cat "$tmp/plugins.err")"
+n_installed=$(ls "$root"/lib/nlp/*.so | wc -l)
+n_listed=$(grep -c " $root/lib/nlp/" "$tmp/plugins.txt")
+[ "$n_listed" -eq "$n_installed" ] || {
+    cat "$tmp/plugins.txt" "$tmp/plugins.err"
+    fail "nlp plugins lists $n_listed of the $n_installed installed plugins"
+}
+grep -q "$top_builddir" "$tmp/plugins.txt" && fail "the installed nlp loaded plugins from the build tree"
+for task in fill-mask sentiment; do
+    grep -Eq "^[^ ]+ +[^ ]+ +([^ ]*,)?$task(,[^ ]*)? " "$tmp/plugins.txt" ||
+        fail "the installed plugins do not serve '$task'"
+done
+
+# the example plugin, out of tree, through pkg-config and NLP_PLUGIN_PATH
+cflags=$(PKG_CONFIG_PATH=$root/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage \
+    pkg-config --cflags nlp) || fail "pkg-config --cflags nlp"
+mkdir "$tmp/ext"
+${CC:-cc} -shared -fPIC $cflags -o "$tmp/ext/embed.so" \
+    "$top_srcdir/plugins/example/embed.c" -lm || fail "the example plugin does not build with: $cflags"
+NLP_PLUGIN_PATH=$tmp/ext "$nlp" plugins >"$tmp/plugins2.txt" 2>&1 || fail "nlp plugins with NLP_PLUGIN_PATH"
+grep -Eq "^embed +1\.0\.0 +embed +$tmp/ext/embed.so$" "$tmp/plugins2.txt" ||
+    { cat "$tmp/plugins2.txt"; fail "embed.so not listed through NLP_PLUGIN_PATH"; }
+NLP_PLUGIN_PATH=$tmp/ext "$nlp" embed --model "$top_srcdir/data/models/tiny-bert" --json \
+    "Hello world." >"$tmp/embed.json" 2>"$tmp/embed.err" || fail "nlp embed: $(cat "$tmp/embed.err")"
+grep -q '^{"embedding":\[' "$tmp/embed.json" || fail "nlp embed printed: $(cat "$tmp/embed.json")"
+
+echo "install.sh: staged install OK ($n_installed task plugins listed, example plugin found via NLP_PLUGIN_PATH)"
