@@ -24,8 +24,10 @@ fail=0
 check() {
     name=$1 exp=$2 input=$3
     shift 3
-    if ! "$NLP" ner --json "$@" < "$input" > "$T/out" 2> "$T/err"; then
-        echo "FAIL $name: exit status $?: $(cat "$T/err")"
+    "$NLP" ner --json "$@" < "$input" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL $name: exit status $rc: $(cat "$T/err")"
         fail=1
     elif ! "$PY" "$CMP" "$exp" "$T/out"; then
         echo "FAIL $name"

@@ -23,8 +23,10 @@ fail=0
 check() {
     name=$1 exp=$2
     shift 2
-    if ! "$NLP" qa --json "$@" < "$E/inputs.jsonl" > "$T/out" 2> "$T/err"; then
-        echo "FAIL $name: exit status $?: $(cat "$T/err")"
+    "$NLP" qa --json "$@" < "$E/inputs.jsonl" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL $name: exit status $rc: $(cat "$T/err")"
         fail=1
     elif ! "$PY" "$CMP" "$exp" "$T/out"; then
         echo "FAIL $name"
