@@ -93,13 +93,16 @@ int nlp_config_label_id(const nlp_config *cfg, const char *name);
 
 /* A named weight, as F32.  Looks the name up as given, then with the
  * family prefix added or removed ("bert.pooler.dense.weight" and
- * "pooler.dense.weight" both work).  ndim / shape give the expected shape
- * (shape may be NULL to accept any); a mismatch is NLP_ERR_SHAPE naming the
+ * "pooler.dense.weight" both work), and ".weight" / ".bias" also as the
+ * old LayerNorm spellings ".gamma" / ".beta".  ndim / shape give the
+ * expected shape (shape may be NULL to accept any; a negative entry accepts
+ * any size in that dimension); a mismatch is NLP_ERR_SHAPE naming the
  * tensor, the expected and the actual shape.  An absent tensor is
  * NLP_ERR_NOT_FOUND naming it and the expected shape.  On success *data
  * points at row-major F32 values owned by the model (valid until
  * nlp_model_free) and, if actual_shape is not NULL, it receives up to 4
- * dimensions. */
+ * dimensions.  Every floating-point tensor is converted at load, so this
+ * never allocates and is safe to call from several threads at once. */
 nlp_status nlp_model_tensor(const nlp_model *model, const char *name,
                             int ndim, const int64_t *shape,
                             const float **data, int64_t *actual_shape,
