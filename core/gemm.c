@@ -127,14 +127,61 @@ typedef struct {
     const nlp_gemm_epilogue *ep;
     float *C;
     size_t ldc;
-    size_t panels, mc;
+    size_t panels, group, groups, mc;
 } gemm_job;
 
-static void gemm_task(void *vp, size_t t)
+/* The epilogue over the rows [m, m + mr) of the tile at column n0. */
+static void tile_epilogue(const gemm_job *j, float *c, size_t m, size_t mr,
+                          size_t n0, size_t nr)
 {
-    const gemm_job *j = vp;
+    const nlp_gemm_epilogue *ep = j->ep;
+    for (size_t i = 0; i < mr; i++)
+        j->kern->epilogue(c + i * j->ldc, nr, ep->act,
+                          ep->bias ? ep->bias + n0 : NULL,
+                          ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
+}
+
+/* Packed B: a task is a group of panels by a chunk of rows.  Each MR-row
+ * block of A is copied once per K block into a buffer whose row stride is
+ * not a multiple of 4 KiB (A rows of 3072 floats would otherwise all fall
+ * in one L1 set) and reused across the group's panels. */
+static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
+{
+    enum { ALD = KC + 16 };
     const size_t NR = j->kern->nr, MR = j->kern->mr;
-    const size_t p = t % j->panels, mi = t / j->panels;
+    const size_t m0 = mi * j->mc;
+    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
+    const size_t p0 = g * j->group;
+    const size_t p1 = p0 + j->group < j->panels ? p0 + j->group : j->panels;
+    const size_t nk = (j->K + KC - 1) / KC;
+    _Alignas(64) float abuf[NLP_GEMM_MAX_MR * ALD];   /* [MR][ALD] */
+
+    for (size_t kb = 0; kb < nk; kb++) {
+        const size_t k0 = kb * KC;
+        const size_t kc = j->K - k0 < KC ? j->K - k0 : KC;
+        const int last = kb + 1 == nk;
+        for (size_t m = m0; m < m1; m += MR) {
+            const size_t mr = m1 - m < MR ? m1 - m : MR;
+            for (size_t i = 0; i < mr; i++)
+                memcpy(abuf + i * ALD, j->A + (m + i) * j->lda + k0, kc * sizeof(float));
+            for (size_t p = p0; p < p1; p++) {
+                const size_t n0 = p * NR;
+                const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
+                float *c = j->C + m * j->ldc + n0;
+                j->kern->tile(mr, nr, kc, abuf, ALD, j->B + p * j->K * NR + k0 * NR,
+                              NR, c, j->ldc, kb > 0);
+                if (last && j->ep)
+                    tile_epilogue(j, c, m, mr, n0, nr);
+            }
+        }
+    }
+}
+
+/* Raw B: a task is one panel by a chunk of rows; [N][K] blocks are
+ * transposed into buf once per K block, [K][N] is read in place. */
+static void gemm_task_raw(const gemm_job *j, size_t p, size_t mi)
+{
+    const size_t NR = j->kern->nr, MR = j->kern->mr;
     const size_t m0 = mi * j->mc;
     const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
     const size_t n0 = p * NR;
@@ -147,16 +194,10 @@ static void gemm_task(void *vp, size_t t)
         const size_t kc = j->K - k0 < KC ? j->K - k0 : KC;
         const float *b;
         size_t ldb;
-        switch (j->mode) {
-        case B_PACKED:
-            b = j->B + p * j->K * NR + k0 * NR;
-            ldb = NR;
-            break;
-        case B_KN:
+        if (j->mode == B_KN) {
             b = j->B + k0 * j->ldb + n0;
             ldb = j->ldb;
-            break;
-        default: /* B_NK: transpose the block of rows n0.. into buf */
+        } else {
             for (size_t jj = 0; jj < nr; jj++) {
                 const float *src = j->B + (n0 + jj) * j->ldb + k0;
                 for (size_t k = 0; k < kc; k++)
@@ -164,7 +205,6 @@ static void gemm_task(void *vp, size_t t)
             }
             b = buf;
             ldb = NR;
-            break;
         }
         const int last = kb + 1 == nk;
         for (size_t m = m0; m < m1; m += MR) {
@@ -172,15 +212,19 @@ static void gemm_task(void *vp, size_t t)
             float *c = j->C + m * j->ldc + n0;
             j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b, ldb,
                           c, j->ldc, kb > 0);
-            if (last && j->ep) {
-                const nlp_gemm_epilogue *ep = j->ep;
-                for (size_t i = 0; i < mr; i++)
-                    j->kern->epilogue(c + i * j->ldc, nr, ep->act,
-                                      ep->bias ? ep->bias + n0 : NULL,
-                                      ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
-            }
+            if (last && j->ep)
+                tile_epilogue(j, c, m, mr, n0, nr);
         }
     }
+}
+
+static void gemm_task(void *vp, size_t t)
+{
+    const gemm_job *j = vp;
+    if (j->mode == B_PACKED)
+        gemm_task_packed(j, t % j->groups, t / j->groups);
+    else
+        gemm_task_raw(j, t % j->groups, t / j->groups);
 }
 
 static void gemm_run(nlp_pool *pool, gemm_job *j)
@@ -191,7 +235,16 @@ static void gemm_run(nlp_pool *pool, gemm_job *j)
     size_t mc = (j->M + chunks - 1) / chunks;
     j->mc = (mc + MR - 1) / MR * MR;
     chunks = (j->M + j->mc - 1) / j->mc;
-    nlp_pool_run(pool, gemm_task, j, j->panels * chunks);
+    /* packed: a few panels per task so each copied A block serves several,
+     * while leaving about 4 tasks per thread for balance */
+    j->group = 1;
+    if (j->mode == B_PACKED) {
+        size_t want = 4 * (size_t)nlp_pool_threads(pool);
+        size_t g = j->panels * chunks / (want ? want : 1);
+        j->group = g < 1 ? 1 : g > 8 ? 8 : g;
+    }
+    j->groups = (j->panels + j->group - 1) / j->group;
+    nlp_pool_run(pool, gemm_task, j, j->groups * chunks);
 }
 
 void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
@@ -202,7 +255,7 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
         return;
     nlp_gemm_epilogue ep = { bias, NLP_GEMM_ACT_NONE, NULL, 0 };
     gemm_job j = { current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
-                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0 };
+                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0, 0 };
     gemm_run(pool, &j);
 }
 
@@ -261,7 +314,7 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
     if (ep && !ep->bias && !ep->residual && ep->act == NLP_GEMM_ACT_NONE)
         ep = NULL;
     gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,
-                   ep, C, ldc, 0, 0 };
+                   ep, C, ldc, 0, 0, 0, 0 };
     gemm_run(pool, &j);
 }
 

@@ -16,22 +16,23 @@
 
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
-     size_t ldb, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, int load_c)
+     size_t ldb, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, int load_c,
+     const int full)
 {
     __m512 c0[NLP_GEMM_AVX512_MR], c1[NLP_GEMM_AVX512_MR];
 #pragma GCC unroll 12
     for (size_t i = 0; i < MR; i++) {
         if (load_c) {
-            c0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-            c1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+            c0[i] = full ? _mm512_loadu_ps(c + i * ldc) : _mm512_maskz_loadu_ps(m0, c + i * ldc);
+            c1[i] = full ? _mm512_loadu_ps(c + i * ldc + 16) : _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
         } else {
             c0[i] = _mm512_setzero_ps();
             c1[i] = _mm512_setzero_ps();
         }
     }
     for (size_t k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + k * ldb);
-        const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
+        const __m512 b0 = full ? _mm512_loadu_ps(b + k * ldb) : _mm512_maskz_loadu_ps(m0, b + k * ldb);
+        const __m512 b1 = full ? _mm512_loadu_ps(b + k * ldb + 16) : _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
 #pragma GCC unroll 12
         for (size_t i = 0; i < MR; i++) {
             const __m512 av = _mm512_set1_ps(a[i * lda + k]);
@@ -41,8 +42,13 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     }
 #pragma GCC unroll 12
     for (size_t i = 0; i < MR; i++) {
-        _mm512_mask_storeu_ps(c + i * ldc, m0, c0[i]);
-        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c1[i]);
+        if (full) {
+            _mm512_storeu_ps(c + i * ldc, c0[i]);
+            _mm512_storeu_ps(c + i * ldc + 16, c1[i]);
+        } else {
+            _mm512_mask_storeu_ps(c + i * ldc, m0, c0[i]);
+            _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c1[i]);
+        }
     }
 }
 
@@ -52,8 +58,18 @@ TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
 {
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    if (nr == NLP_GEMM_AVX512_NR) {
+        switch (mr) {
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1); break;
+        CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
+        CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#undef CASE
+        default: break;
+        }
+        return;
+    }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0); break;
     CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE

@@ -49,6 +49,6 @@ void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
 enum { NLP_GEMM_GENERIC_MR = 4, NLP_GEMM_GENERIC_NR = 16,
        NLP_GEMM_AVX2_MR = 6, NLP_GEMM_AVX2_NR = 16,
        NLP_GEMM_AVX512_MR = 12, NLP_GEMM_AVX512_NR = 32,
-       NLP_GEMM_MAX_NR = 32 };
+       NLP_GEMM_MAX_MR = 12, NLP_GEMM_MAX_NR = 32 };
 
 #endif /* NLP_GEMM_KERNELS_H */
