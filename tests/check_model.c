@@ -688,6 +688,18 @@ START_TEST(test_config_errors)
     config_case("id2label", "{\"0\": 5}", NLP_ERR_FORMAT, "id2label");
     config_case("label2id", "{\"a\": \"x\"}", NLP_ERR_FORMAT, "label2id");
     config_case("architectures", "\"BertModel\"", NLP_ERR_FORMAT, "architectures");
+    config_case("layer_norm_eps", "\"small\"", NLP_ERR_FORMAT, "layer_norm_eps");
+    config_case("is_decoder", "true", NLP_ERR_UNSUPPORTED, "is_decoder");
+    config_case("model_type", "7", NLP_ERR_FORMAT, "model_type");
+
+    /* no model_type: "BertForMaskedLM" in architectures names the family */
+    char *dir = copy_fixture("bert-mlm-f32");
+    config_set(dir, "model_type", NULL);
+    nlp_model *m = load_ok(dir);
+    ck_assert_int_eq(nlp_model_config(m)->family, NLP_FAMILY_BERT);
+    ck_assert_str_eq(nlp_model_config(m)->model_type, "bert");
+    nlp_model_free(m);
+    remove_dir(dir);
 }
 END_TEST
 
