@@ -173,7 +173,8 @@ int32_t nlp_vocab_find2(const nlp_vocab *v, const char *prefix, size_t plen, con
             return -1;
         if (v->slot_hash[k] == h && v->str_len[id] == plen + len) {
             const char *t = v->arena + v->str_off[id];
-            if (memcmp(t, prefix, plen) == 0 && memcmp(t + plen, s, len) == 0)
+            if ((plen == 0 || memcmp(t, prefix, plen) == 0) &&
+                (len == 0 || memcmp(t + plen, s, len) == 0))
                 return id;
         }
         k = (k + 1) & v->mask;
@@ -354,7 +355,8 @@ static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_err
     if (!re)
         return nlp_error_set(err, NLP_ERR_INTERNAL, "%s: cannot compile the added-token pattern (PCRE2 error %d)",
                              where, ec);
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional speed-up */
+    /* No JIT: the pattern starts with a literal, so the interpreter is as
+     * fast here, and JIT code confuses valgrind. */
     t->added_re = re;
     return NLP_OK;
 }
