@@ -754,6 +754,11 @@ static nlp_status tok_truncate(size_t n1, size_t n2, size_t max, nlp_truncation 
 {
     *k1 = n1;
     *k2 = n2;
+    if (max == 0) { /* room for the special tokens only: every strategy empties both */
+        *k1 = 0;
+        *k2 = n2 == SIZE_MAX ? n2 : 0;
+        return NLP_OK;
+    }
     if (n2 == SIZE_MAX) {
         if (n1 <= max)
             return NLP_OK;

@@ -31,6 +31,10 @@ script reports each disagreement.  Writes under data/expected/tokenizer/:
                     single characters, and every token the hard cases need)
   mini-json/tokenizer.json  the same vocabulary as a BertTokenizerFast file
 
+Truncation is not cross-checked: Transformers.js cuts the finished sequence
+(dropping the last [SEP]) instead of following tokenizers' truncate_encodings,
+which ref_tokenizer.truncate implements.
+
 Known disagreement: Transformers.js 3.8 spaces CJK ideographs per UTF-16
 code unit, so astral ones (U+20000 and up, the "astral CJK" hard case) are
 not split; Hugging Face tokenizers split per code point, as ref_tokenizer.py
@@ -111,6 +115,9 @@ TRUNC = [
     ("one two three four five six", "seven eight nine ten", 3, "longest_first"),
     ("un deux trois", None, 2, "longest_first"),
     ("one two three", None, 100, "longest_first"),
+    ("one two three", "four five", 3, "only_first"),
+    ("one two three", None, 2, "only_second"),
+    ("one two three", None, 3, "only_second"),
 ]
 
 CFGS = {

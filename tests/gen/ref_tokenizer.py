@@ -235,6 +235,8 @@ def truncate(n1, n2, max_length, strategy="longest_first"):
     """Lengths to keep (k1, k2) for the two sequences (n2 None for one text),
     max_length already excluding the template's special tokens.  Raises
     ValueError when the strategy cannot reach max_length."""
+    if max_length == 0:  # only the special tokens fit: every strategy empties both
+        return 0, (None if n2 is None else 0)
     if n2 is None:
         if n1 <= max_length:
             return n1, None
