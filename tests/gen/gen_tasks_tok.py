@@ -342,7 +342,9 @@ def ner(m, text, strategy, ignore=("O",), stride=None):
 
 
 def qa(m, question, context, top_k=1, handle_impossible=False,
-       max_answer_len=15, max_seq_len=None, doc_stride=None):
+       max_answer_len=15, max_seq_len=None, doc_stride=None, trace=None):
+    """Hugging Face's answer(s) for one question / context.  trace, when a
+    list, receives (score, token ids of the span) of every kept span."""
     if max_seq_len is None:
         max_seq_len = min(MAX_POS, 384)
     if doc_stride is None:
@@ -403,6 +405,8 @@ def qa(m, question, context, top_k=1, handle_impossible=False,
                 si, ei = offsets[ws[0]][0], offsets[we[-1]][1]
             answers.append({"score": score, "start": si, "end": ei,
                             "answer": context[si:ei]})
+            if trace is not None:
+                trace.append((score, ids[s:e + 1]))
         assert T <= max_seq_len
     if handle_impossible:
         answers.append({"score": min_null, "start": 0, "end": 0, "answer": ""})
@@ -434,6 +438,97 @@ NER_EXTRA = [
     "Ren\u00e9e Zellweger flew from Z\u00fcrich to S\u00e3o Paulo \u2013 twice!",
     "Apple's CEO met Microsoft executives in Redmond, Washington.",
 ]
+
+# ---------------------------------------------------------------- Transformers.js
+
+
+def cross_check(models, texts, items):
+    """Run Transformers.js's pipelines on ONNX exports of the same weights
+    and check the port agrees where Transformers.js implements the
+    algorithm: token-level NER (entity, score, index, word; it skips
+    [UNK]) and one-window QA without an answer-length limit (scores and
+    the decoded answer tokens).  Skipped when node or the ONNX exporter is
+    unavailable."""
+    import shutil
+    import subprocess
+    import tempfile
+    try:
+        import onnx_ref
+    except Exception as e:  # pragma: no cover
+        print("cross-check skipped (onnx_ref: %s)" % e)
+        return
+    node = shutil.which("node")
+    if not node:
+        print("cross-check skipped (no node)")
+        return
+    tmp = tempfile.mkdtemp(prefix="nlp-tok-xc-")
+    try:
+        jobs = []
+        short = [t for t in texts if len(tok(models["ner-bert"], t)["ids"]) <= MAX_POS - 2
+                 and len(tok(models["ner-distilbert"], t)["ids"]) <= MAX_POS - 2]
+        # Transformers.js also masks [UNK] in the context (Hugging Face does
+        # not), so only contexts without [UNK] are comparable.
+        qshort = [it for it in items
+                  if all(len(tok(models[n], it["question"])["ids"]) +
+                         len(tok(models[n], it["context"])["ids"]) + 3 <= MAX_POS and
+                         "[UNK]" not in tok(models[n], it["context"])["tokens"]
+                         for n in ("qa-bert", "qa-distilbert"))]
+        assert short and qshort
+        for name, m in models.items():
+            head = "token_cls" if name.startswith("ner") else "qa"
+            d = os.path.join(tmp, name)
+            onnx_ref.export_model(d, m["config"], m["state"], m["vocab"], head)
+            with open(os.path.join(d, "tokenizer.json"), "w") as f:
+                json.dump(onnx_ref.tokenizer_json(m["vocab"], m["lower"], MAX_POS), f)
+            with open(os.path.join(d, "tokenizer_config.json")) as f:
+                tc = json.load(f)
+            tc["do_lower_case"] = m["lower"]
+            with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+                json.dump(tc, f)
+            if head == "token_cls":
+                jobs.append({"pipeline": "token-classification", "model": name,
+                             "inputs": short, "options": {"ignore_labels": []}})
+            else:
+                jobs.append({"pipeline": "question-answering", "model": name,
+                             "inputs": qshort, "options": {"top_k": 3}})
+        with open(os.path.join(tmp, "jobs.json"), "w") as f:
+            json.dump(jobs, f)
+        res = subprocess.run([node, os.path.join(HERE, "gen_tasks_tok.mjs"), tmp,
+                              os.path.join(tmp, "jobs.json")],
+                             check=True, capture_output=True, text=True)
+        out = json.loads(res.stdout)
+        checked = 0
+        for job, results in zip(jobs, out):
+            m = models[job["model"]]
+            unk = m["vocab"].index("[UNK]")
+            if job["pipeline"] == "token-classification":
+                for text, got in zip(job["inputs"], results):
+                    mine, _ = ner(m, text, "none", ignore=())
+                    enc = tok(m, text)
+                    by_index = {e["index"]: e for e in mine}
+                    known = [e for e in mine if enc["ids"][e["index"] - 1] != unk]
+                    assert len(known) == len(got), (job["model"], text)
+                    for g in got:
+                        e = by_index[g["index"]]
+                        assert e["entity"] == g["entity"], (e, g)
+                        assert e["word"] == g["word"], (e, g)
+                        assert abs(e["score"] - g["score"]) < 1e-4, (e, g)
+                        checked += 1
+            else:
+                for it, got in zip(job["inputs"], results):
+                    trace = []
+                    qa(m, it["question"], it["context"], top_k=3,
+                       max_answer_len=10 ** 6, trace=trace)
+                    trace.sort(key=lambda x: -x[0])
+                    assert len(trace) == len(got) == 3, (trace, got)
+                    for (score, span), g in zip(trace, got):
+                        assert abs(score - g["score"]) < 1e-4, (score, g)
+                        text = rt.decode(m["vocab"], span, skip_special_tokens=True)
+                        assert text == g["answer"], (text, g)
+                        checked += 1
+        print("Transformers.js agrees with the port on %d results" % checked)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
@@ -495,6 +590,9 @@ def main():
             break
     items.append({"question": "Where does Wolfgang live?",
                   "context": "My name is Wolfgang and I live in Berlin."})
+    items.append({"question": "What did the committee decide?",
+                  "context": "After a long debate, the committee decided to postpone "
+                             "the vote until next spring."})
     items.append({"question": "Who flew to S\u00e3o Paulo?",
                   "context": "Ren\u00e9e Zellweger flew from Z\u00fcrich to S\u00e3o Paulo \u2013 twice, in 2019 and 2021."})
     dump(os.path.join(EXPECTED, "qa", "inputs.jsonl"), items)
@@ -515,6 +613,7 @@ def main():
             dump(os.path.join(EXPECTED, "qa", "%s-%s.jsonl" % (name, vname)), rows)
         print(name, "windows of the first input:",
               qa(m, items[0]["question"], items[0]["context"])[1])
+    cross_check(models, texts, items)
 
 
 if __name__ == "__main__":
