@@ -245,7 +245,7 @@ nlp_status nlp_tc_parse_top_k(const nlp_host_api *host, const char *s,
     char *end = NULL;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 1)
+    if (errno || !isdigit((unsigned char)s[0]) || end == s || *end || v < 1)
         return host->error_set(err, NLP_ERR_INVALID_ARG,
                                "--%s must be a positive integer%s, not '%s'", name,
                                allow_all ? " or 'all'" : "", s);

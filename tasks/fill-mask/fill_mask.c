@@ -179,7 +179,7 @@ static nlp_status fm_create(const nlp_host_api *host, const nlp_task_args *args,
         st = host->error_set(err, NLP_ERR_INVALID_ARG, "--top-k must be at least 1, not %ld", k);
         goto fail;
     }
-    s->top_k = (size_t)k;
+    s->top_k = (size_t)k < s->V ? (size_t)k : s->V; /* more than V is all of them */
     const char *targets = host->opt_string(args, "targets");
     if (targets) {
         if ((st = fm_parse_targets(s, targets, err)) != NLP_OK)
