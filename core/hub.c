@@ -199,10 +199,18 @@ static char *read_trimmed(const char *path)
     return data;
 }
 
+/* "path.tmp{pid}.{n}": a temporary name no other writer uses. */
+static char *tmp_name(const char *path)
+{
+    static unsigned counter;
+    unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    return nlp_hub_strf("%s.tmp%ld.%u", path, (long)getpid(), n);
+}
+
 /* Write a small file atomically (temporary file then rename). */
 static nlp_status write_atomic(const char *path, const char *text, nlp_error *err)
 {
-    char *tmp = nlp_hub_strf("%s.tmp%ld", path, (long)getpid());
+    char *tmp = tmp_name(path);
     if (!tmp)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     FILE *f = fopen(tmp, "wb");
@@ -238,7 +246,8 @@ typedef struct hub_ctx {
     char *repo_dir;      /* {cache}/models--org--name */
     char *lock_dir;      /* {cache}/.locks/models--org--name */
     CURL *curl;
-    struct curl_slist *headers;
+    struct curl_slist *headers;      /* User-Agent (+ Authorization when a token is set) */
+    struct curl_slist *headers_anon; /* User-Agent only: for other hosts (the CDN) */
 } hub_ctx;
 
 char *nlp_hub_default_cache(const char *cache_dir)
@@ -305,6 +314,7 @@ static void ctx_free(hub_ctx *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
+    curl_slist_free_all(c->headers_anon);
     if (c->token) {
         memset(c->token, 0, strlen(c->token));
         free(c->token);
@@ -435,6 +445,7 @@ typedef struct http_resp {
     char *location;       /* Location */
     long long linked_size;    /* X-Linked-Size, -1 if absent */
     long long content_length; /* Content-Length, -1 if absent */
+    long long range_start;    /* first byte of Content-Range, -1 if absent */
 } http_resp;
 
 static void resp_reset(http_resp *r)
@@ -444,7 +455,7 @@ static void resp_reset(http_resp *r)
     free(r->linked_etag);
     free(r->location);
     memset(r, 0, sizeof *r);
-    r->linked_size = r->content_length = -1;
+    r->linked_size = r->content_length = r->range_start = -1;
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *user)
@@ -479,6 +490,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *user)
         r->linked_size = strtoll(v, NULL, 10);
     else if (HDR("content-length"))
         r->content_length = strtoll(v, NULL, 10);
+    else if (HDR("content-range") && vlen > 6 && !strncasecmp(v, "bytes ", 6))
+        r->range_start = isdigit((unsigned char)v[6]) ? strtoll(v + 6, NULL, 10) : -1;
 #undef HDR
     if (dst) {
         free(*dst);
@@ -501,6 +514,9 @@ static nlp_status ctx_connect(hub_ctx *c, nlp_error *err)
     if (!c->curl)
         return nlp_error_set(err, NLP_ERR_NOMEM, "libcurl: cannot create a handle");
     c->headers = curl_slist_append(NULL, "User-Agent: nlp/" PACKAGE_VERSION);
+    c->headers_anon = curl_slist_append(NULL, "User-Agent: nlp/" PACKAGE_VERSION);
+    if (!c->headers || !c->headers_anon)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     if (c->token) {
         char *h = nlp_hub_strf("Authorization: Bearer %s", c->token);
         struct curl_slist *l = h ? curl_slist_append(c->headers, h) : NULL;
@@ -515,13 +531,34 @@ static nlp_status ctx_connect(hub_ctx *c, nlp_error *err)
     return c->headers ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
 }
 
+/* Length of the "scheme://host[:port]" part of url. */
+static size_t origin_len(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return 0;
+    p += 3;
+    while (*p && *p != '/' && *p != '?' && *p != '#')
+        p++;
+    return (size_t)(p - url);
+}
+
+/* 1 when url is on the endpoint's host: only there is the token sent. */
+static int same_origin(const hub_ctx *c, const char *url)
+{
+    size_t n = origin_len(c->endpoint);
+    return n && origin_len(url) == n && strncasecmp(url, c->endpoint, n) == 0;
+}
+
 /* Set the options every request shares. */
 static void curl_common(hub_ctx *c, const char *url, http_resp *r)
 {
     CURL *h = c->curl;
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    /* libcurl itself drops a custom Authorization header when a redirect
+     * leaves the host; for a URL we request directly we decide here */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, same_origin(c, url) ? c->headers : c->headers_anon);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -779,6 +816,8 @@ typedef struct dl_state {
     long long seen;       /* bytes at the last change */
     double seen_at;       /* monotonic seconds of the last change */
     int stalled;          /* aborted: no data for timeout_s */
+    int range_mismatch;   /* a 206 answer starting elsewhere than asked */
+    const http_resp *resp;
 } dl_state;
 
 static double now_s(void)
@@ -803,6 +842,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
                 return 0;
             }
             d->offset = 0;
+        } else if (status == 206 && d->resp->range_start != d->offset) {
+            d->range_mismatch = 1;
+            return 0;
         } else if (status != 200 && status != 206) {
             d->bad_status = 1;
         }
@@ -881,9 +923,9 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
         }
         CURLcode rc = CURLE_OK;
         long status = have == m->size ? 206 : 0;
-        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, now_s(), 0 };
+        http_resp r = { 0 };
+        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, now_s(), 0, 0, &r };
         if (have >= 0 && have < m->size) {
-            http_resp r = { 0 };
             curl_common(c, m->url, &r);
             curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
             curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
@@ -914,6 +956,14 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
                                      "%s: disk full while writing %s; free some space and run again to resume",
                                      file, part)
                      : nlp_error_set(err, NLP_ERR_IO, "%s: cannot write %s: %s", file, part, strerror(e));
+            break;
+        }
+        if (d.range_mismatch) {
+            /* cannot append safely: start the file over */
+            unlink(part);
+            if (++attempt < HUB_MAX_ATTEMPTS)
+                continue;
+            st = nlp_error_set(err, NLP_ERR_HTTP, "%s: the server keeps answering a different byte range", file);
             break;
         }
         if (status == 416) {
@@ -990,7 +1040,7 @@ static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file,
         depth += *p == '/';
     size_t cap = (size_t)depth * 3 + strlen(etag) + 16;
     char *target = malloc(cap);
-    char *tmp = nlp_hub_strf("%s.tmp%ld", ptr, (long)getpid());
+    char *tmp = tmp_name(ptr);
     nlp_status st = NLP_OK;
     if (!target || !tmp) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
@@ -1037,7 +1087,21 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     }
     file_meta m;
-    nlp_status st = http_head_meta(c, url, what, &m, err);
+    memset(&m, 0, sizeof m);
+    nlp_status st = NLP_OK;
+    char *ptr = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
+    struct stat sb;
+    if (ptr && stat(ptr, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        /* a commit's files never change: already there */
+        free(ptr);
+        free(url);
+        free(what);
+        if (c->opts && c->opts->progress)
+            c->opts->progress(c->opts->progress_user, file, (uint64_t)sb.st_size, (uint64_t)sb.st_size);
+        return NLP_OK;
+    }
+    free(ptr);
+    st = http_head_meta(c, url, what, &m, err);
     free(url);
     char *blob = NULL, *lock = NULL;
     int lfd = -1;

@@ -140,7 +140,8 @@ static void start_double(void)
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execlp(NLP_PYTHON3, NLP_PYTHON3, DOUBLE_SCRIPT, "--root", g_srv, (char *)NULL);
+        execlp(NLP_PYTHON3, NLP_PYTHON3, DOUBLE_SCRIPT, "--root", g_srv, "--cdn-host", "localhost",
+               (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -233,6 +234,24 @@ static int saw_resume(const char *sub)
     }
     cJSON_Delete(doc);
     return found;
+}
+
+/* Requests whose path contains sub, counted by whether they carried an
+ * Authorization header. */
+static int count_auth(const char *sub, int with_auth)
+{
+    char *s = http("GET", "/_stats", NULL);
+    cJSON *doc = cJSON_Parse(s);
+    free(s);
+    int n = 0;
+    cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(doc, "requests")) {
+        const char *p = cJSON_GetArrayItem(r, 1)->valuestring;
+        if (strstr(p, sub) && cJSON_IsTrue(cJSON_GetArrayItem(r, 3)) == with_auth)
+            n++;
+    }
+    cJSON_Delete(doc);
+    return n;
 }
 
 /* The value of a response header of a HEAD on the resolve URL. */
@@ -493,6 +512,7 @@ START_TEST(test_download_layout)
     ck_assert_int_eq(count_requests("GET", "/cdn/"), 0);
     ck_assert_int_eq(count_requests("GET", "/resolve/"), 0);
     ck_assert_int_eq(count_requests("GET", "/api/models/"), 1);
+    ck_assert_int_eq(count_requests(NULL, ""), 1);
     free(dir2);
     free(ref);
     free(etag);
@@ -697,8 +717,14 @@ START_TEST(test_auth)
     ck_assert_int_eq(nlp_hub_resolve("acme/gated", &t_opts, &dir, &err), NLP_ERR_AUTH);
     ck_assert_ptr_null(strstr(err.msg, "hf_wrong_token_value"));
     setenv("HF_TOKEN", "hf_secret_for_tests", 1);
+    free(http("POST", "/_reset", NULL));
     ck_assert_msg(nlp_hub_resolve("acme/gated", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
     assert_clean("acme/gated");
+    /* the token goes to the hub, never to the CDN host it redirects to */
+    ck_assert_int_eq(count_auth("/resolve/", 0), 0);
+    ck_assert_int_gt(count_auth("/resolve/", 1), 0);
+    ck_assert_int_eq(count_auth("/cdn/", 1), 0);
+    ck_assert_int_eq(count_auth("/cdn/", 0), 1);
     free(dir);
     /* the token file huggingface_hub writes */
     unsetenv("HF_TOKEN");

@@ -10,7 +10,8 @@ repo; its path relative to --root is the repo id, e.g. acme/tiny):
   HEAD|GET /{id}/resolve/{rev}/{file}    X-Repo-Commit, ETag; LFS files answer
                                          302 to /cdn/{sha256}?file=... with
                                          X-Linked-Etag and X-Linked-Size
-  GET  /cdn/{sha256}?file=...            the bytes (Range supported)
+  GET  /cdn/{sha256}?file=...            the bytes (Range supported); with
+                                         --cdn-host the redirect names another host
 
 Revisions: "main", "v1.0" and the commit hash (SHA-1 of the repo's files).
 A repo holding ".token" requires "Authorization: Bearer <its content>"
@@ -28,7 +29,8 @@ Control (never counted):
       norange {}                       ignore the Range header
       header  {"name", "value"}        replace a response header
   POST /_reset                         clear faults and the request log
-  GET  /_stats                         {"total": n, "requests": [[method, path, range], ...]}
+  GET  /_stats                         {"total": n, "requests":
+                                         [[method, path, range, has_authorization], ...]}
 """
 import argparse
 import hashlib
@@ -270,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
                 "X-Linked-Etag": '"%s"' % sha,
                 "X-Linked-Size": str(len(data)),
                 "ETag": '"%s"' % hashlib.sha1(data).hexdigest(),
-                "Location": "/cdn/%s?file=%s" % (sha, urllib.parse.quote(file)),
+                "Location": "%s/cdn/%s?file=%s" % (self.server.cdn, sha, urllib.parse.quote(file)),
             })
             return self.reply(302, b"", headers)
         blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -313,9 +315,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True, help="folder holding the served repositories")
     ap.add_argument("--port", type=int, default=0, help="port (0: any free one)")
+    ap.add_argument("--cdn-host", help="send LFS redirects to http://HOST:PORT (another host name"
+                    " for this server, e.g. localhost) instead of a relative path")
     args = ap.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args.root)
+    port = server.server_address[1]
+    server.cdn = "http://%s:%d" % (args.cdn_host, port) if args.cdn_host else ""
     print(server.server_address[1], flush=True)
     try:
         server.serve_forever()
