@@ -415,7 +415,8 @@ static void usage(void)
            "  --seq-len N      tokens per sequence (default 128)\n"
            "  --batch-size N   sequences per forward pass (default 1)\n"
            "  --threads N      worker threads (default: NLP_NUM_THREADS, else online cores)\n"
-           "  --dtype D        weight type: fp32 (default); int8, bf16 are not available yet\n"
+           "  --dtype D        encoder weights: fp32 (default), int8 (dynamic quantisation;\n"
+           "                   bf16 is not available yet)\n"
            "  --iters N        timed forward passes (default 10)\n"
            "  --warmup N       untimed passes first (default 2)\n"
            "  --cache-dir DIR  where random checkpoints are kept\n"
@@ -545,10 +546,10 @@ int cmd_bench(int argc, char **argv)
         return cli_usage_error(CMD, "--dtype must be fp32, int8 or bf16, got '%s'", dtype);
     if (gemm)
         return run_gemm(gemm, (int)threads, iters, json);
-    if (strcmp(dtype, "fp32") != 0) {
-        fprintf(stderr, "nlp %s: --dtype %s: not implemented in this build (only fp32)\n", CMD, dtype);
-        return CLI_EXIT_FAIL;
-    }
+    nlp_dtype dt;
+    nlp_error err = {0};
+    if (nlp_dtype_parse(dtype, &dt, &err) != NLP_OK)
+        return cli_usage_error(CMD, "%s", err.msg);
 
     /* the shape: a named one, or the sizes of a config.json */
     bench_shape custom;
@@ -556,7 +557,6 @@ int cmd_bench(int argc, char **argv)
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         if (strcmp(shape_arg, shapes[i].name) == 0)
             s = &shapes[i];
-    nlp_error err = {0};
     char name[64];
     if (!s) {
         nlp_config cfg;
@@ -603,7 +603,7 @@ int cmd_bench(int argc, char **argv)
         goto done;
     }
     double load_ms = (now_s() - t0) * 1e3;
-    if (nlp_ctx_create(model, (int)threads, &ctx, &err) != NLP_OK) {
+    if (nlp_ctx_create_dtype(model, (int)threads, dt, &ctx, &err) != NLP_OK) {
         cli_fail(CMD, &err);
         goto done;
     }

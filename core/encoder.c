@@ -21,6 +21,7 @@
 
 #include "nlp/encoder.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "layers.h"
 #include "model_impl.h"
 #include "threadpool.h"
@@ -51,6 +52,7 @@ struct nlp_ctx {
     float *head;     /* [head_cap][H] MLM transform scratch */
     size_t head_cap;
     nlp_packed_b **packed; /* [num_layers][PK_COUNT] layer weights packed for the GEMM kernels */
+    nlp_dtype dtype;
 };
 
 /* The packed dense weights of one layer, in ctx->packed order. */
@@ -58,6 +60,11 @@ enum { PK_Q, PK_K, PK_V, PK_O, PK_FF1, PK_FF2, PK_COUNT };
 
 /* Pack every layer's dense weights once, so the forward pass multiplies
  * by cache-friendly panels and fuses bias, activation and residual. */
+static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K)
+{
+    return ctx->dtype == NLP_DTYPE_INT8 ? nlp_pack_b_int8(W, N, K) : nlp_pack_b(W, N, K);
+}
+
 static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
 {
     const size_t H = (size_t)ctx->cfg->hidden_size;
@@ -71,12 +78,12 @@ static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
     for (int l = 0; l < ctx->cfg->num_layers; l++) {
         const nlp_layer_weights *lw = &ctx->w->layers[l];
         nlp_packed_b **p = ctx->packed + (size_t)l * PK_COUNT;
-        p[PK_Q] = nlp_pack_b(lw->q_w, H, H);
-        p[PK_K] = nlp_pack_b(lw->k_w, H, H);
-        p[PK_V] = nlp_pack_b(lw->v_w, H, H);
-        p[PK_O] = nlp_pack_b(lw->o_w, H, H);
-        p[PK_FF1] = nlp_pack_b(lw->ff1_w, I, H);
-        p[PK_FF2] = nlp_pack_b(lw->ff2_w, H, I);
+        p[PK_Q] = pack(ctx, lw->q_w, H, H);
+        p[PK_K] = pack(ctx, lw->k_w, H, H);
+        p[PK_V] = pack(ctx, lw->v_w, H, H);
+        p[PK_O] = pack(ctx, lw->o_w, H, H);
+        p[PK_FF1] = pack(ctx, lw->ff1_w, I, H);
+        p[PK_FF2] = pack(ctx, lw->ff2_w, H, I);
         for (int k = 0; k < PK_COUNT; k++)
             if (!p[k])
                 return nlp_error_set(err, NLP_ERR_NOMEM,
@@ -168,8 +175,29 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
     return NLP_OK;
 }
 
+nlp_status nlp_dtype_parse(const char *name, nlp_dtype *out, nlp_error *err)
+{
+    if (name && strcmp(name, "fp32") == 0)
+        *out = NLP_DTYPE_FP32;
+    else if (name && strcmp(name, "int8") == 0)
+        *out = NLP_DTYPE_INT8;
+    else if (name && strcmp(name, "bf16") == 0)
+        *out = NLP_DTYPE_BF16;
+    else
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "unknown dtype '%s' (expected fp32, int8 or bf16)",
+                             name ? name : "(null)");
+    return NLP_OK;
+}
+
 nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
                           nlp_ctx **out, nlp_error *err)
+{
+    return nlp_ctx_create_dtype(model, n_threads, NLP_DTYPE_FP32, out, err);
+}
+
+nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
+                                nlp_dtype dtype, nlp_ctx **out, nlp_error *err)
 {
     if (!out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: out is NULL");
@@ -188,9 +216,22 @@ nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_FORMAT,
                              "nlp_ctx_create: hidden size %d is not a multiple of "
                              "the %d attention heads", cfg->hidden_size, cfg->num_heads);
+    if (dtype == NLP_DTYPE_BF16)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "nlp_ctx_create: bf16 weights are not supported yet");
+    if (dtype != NLP_DTYPE_FP32 && dtype != NLP_DTYPE_INT8)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_ctx_create: unknown dtype %d", (int)dtype);
+    if (dtype == NLP_DTYPE_INT8 && (cfg->intermediate_size > NLP_INT8_MAX_K ||
+                                    cfg->hidden_size > NLP_INT8_MAX_K))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "nlp_ctx_create: int8 supports hidden and intermediate "
+                             "sizes up to %d, the model has %d and %d", NLP_INT8_MAX_K,
+                             cfg->hidden_size, cfg->intermediate_size);
     nlp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
+    ctx->dtype = dtype;
     ctx->model = model;
     ctx->cfg = cfg;
     ctx->w = w;

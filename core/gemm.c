@@ -20,11 +20,6 @@
 
 enum { KC = 256, MC = 240 };
 
-struct nlp_packed_b {
-    const nlp_gemm_kernel *kern;
-    size_t N, K, panels;
-    float *data;                /* [panels][K][NR], zero padded */
-};
 
 /* ---------------------------------------------------------------- portable kernel */
 
@@ -103,7 +98,7 @@ static const nlp_gemm_kernel kernels[] = {
 #endif
 };
 
-static const nlp_gemm_kernel *current_kernel(void)
+const nlp_gemm_kernel *nlp_gemm_current_kernel(void)
 {
     nlp_kernel_path p = nlp_cpu_path();
 #if !defined(__x86_64__)
@@ -254,7 +249,7 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
     if (M == 0 || N == 0)
         return;
     nlp_gemm_epilogue ep = { bias, NLP_GEMM_ACT_NONE, NULL, 0 };
-    gemm_job j = { current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
+    gemm_job j = { nlp_gemm_current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
                    B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0, 0 };
     gemm_run(pool, &j);
 }
@@ -266,7 +261,7 @@ nlp_packed_b *nlp_pack_b(const float *B, size_t N, size_t K)
     nlp_packed_b *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->kern = current_kernel();
+    p->kern = nlp_gemm_current_kernel();
     const size_t NR = p->kern->nr;
     p->N = N;
     p->K = K;
@@ -295,6 +290,9 @@ void nlp_packed_b_free(nlp_packed_b *p)
     if (!p)
         return;
     free(p->data);
+    free(p->q8);
+    free(p->scale);
+    free(p->comp);
     free(p);
 }
 
@@ -302,6 +300,8 @@ size_t nlp_packed_b_rows(const nlp_packed_b *p) { return p->N; }
 size_t nlp_packed_b_cols(const nlp_packed_b *p) { return p->K; }
 size_t nlp_packed_b_bytes(const nlp_packed_b *p)
 {
+    if (p->q8)
+        return sizeof *p + p->panels * NLP_INT8_NR * (p->kq * 4 + sizeof(float) + sizeof(int32_t));
     return sizeof *p + p->panels * p->K * p->kern->nr * sizeof(float);
 }
 
@@ -313,6 +313,10 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
         return;
     if (ep && !ep->bias && !ep->residual && ep->act == NLP_GEMM_ACT_NONE)
         ep = NULL;
+    if (B->q8) {
+        nlp_sgemm_packed_int8(pool, M, A, lda, B, ep, C, ldc);
+        return;
+    }
     gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,
                    ep, C, ldc, 0, 0, 0, 0 };
     gemm_run(pool, &j);
@@ -321,5 +325,5 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
 void nlp_gemm_epilogue_row(float *x, size_t n, nlp_gemm_act act,
                            const float *bias, const float *residual)
 {
-    current_kernel()->epilogue(x, n, act, bias, residual);
+    nlp_gemm_current_kernel()->epilogue(x, n, act, bias, residual);
 }

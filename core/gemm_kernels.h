@@ -13,6 +13,7 @@
 #define NLP_GEMM_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "gemm.h"
 
 typedef void (*nlp_ukernel_fn)(size_t mr, size_t nr, size_t kc,
@@ -45,6 +46,26 @@ void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc, const float *a,
 void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
 #endif
+
+/* The fp32 kernel set of the current path. */
+const nlp_gemm_kernel *nlp_gemm_current_kernel(void);
+
+/* Packed weights: fp32 panels (data) or int8 panels (q8, scale, comp). */
+enum { NLP_INT8_NR = 32, NLP_INT8_MR = 12, NLP_INT8_MAX_K = 8192 };
+struct nlp_packed_b {
+    const nlp_gemm_kernel *kern; /* fp32 tiles and the epilogue */
+    size_t N, K, panels;
+    float *data;                /* fp32: [panels][K][NR], zero padded */
+    int8_t *q8;                 /* int8: [panels][kq][32][4], zero padded */
+    float *scale;               /* int8: [panels * 32] per output channel */
+    int32_t *comp;              /* int8: [panels * 32] 128 * sum_k q8 */
+    size_t kq;                  /* int8: K rounded up to 4, divided by 4 */
+    int vnni;                   /* int8: use the AVX-512 VNNI kernel */
+};
+
+void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
+                           size_t lda, const nlp_packed_b *B,
+                           const nlp_gemm_epilogue *ep, float *C, size_t ldc);
 
 enum { NLP_GEMM_GENERIC_MR = 4, NLP_GEMM_GENERIC_NR = 16,
        NLP_GEMM_AVX2_MR = 6, NLP_GEMM_AVX2_NR = 16,

@@ -161,6 +161,118 @@ END_TEST
 START_TEST(test_avx512) { run_path(NLP_PATH_AVX512); }
 END_TEST
 
+/* The documented int8 scheme, computed independently: per-row scales,
+ * round to nearest even, clamp to [-127, 127], exact integer sums. */
+static void quantise_ref(const float *x, size_t K, int *q, double *scale)
+{
+    float amax = 0.0f;
+    for (size_t k = 0; k < K; k++)
+        amax = fmaxf(amax, fabsf(x[k]));
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    *scale = amax / 127.0f;
+    for (size_t k = 0; k < K; k++) {
+        float v = nearbyintf(x[k] * inv);
+        q[k] = v > 127 ? 127 : v < -127 ? -127 : (int)v;
+    }
+}
+
+static void check_int8_case(nlp_pool *pool, size_t M, size_t N, size_t K,
+                            size_t pad, int with_bias, nlp_gemm_act act,
+                            int with_res)
+{
+    size_t lda = K + pad, ldc = N + pad;
+    float *A = fill(M * lda), *B = fill(N * K);
+    float *bias = with_bias ? fill(N) : NULL;
+    float *R = with_res ? fill(M * ldc) : NULL;
+    float *C = malloc((M + 1) * ldc * sizeof *C);
+    int *qa = malloc(M * K * sizeof *qa), *qb = malloc(N * K * sizeof *qb);
+    double *sa = malloc(M * sizeof *sa), *sb = malloc(N * sizeof *sb);
+    ck_assert(C && qa && qb && sa && sb);
+    for (size_t i = 0; i < (M + 1) * ldc; i++)
+        C[i] = SENTINEL;
+    for (size_t m = 0; m < M; m++)
+        quantise_ref(A + m * lda, K, qa + m * K, sa + m);
+    for (size_t n = 0; n < N; n++)
+        quantise_ref(B + n * K, K, qb + n * K, sb + n);
+    nlp_packed_b *pb = nlp_pack_b_int8(B, N, K);
+    ck_assert_ptr_nonnull(pb);
+    ck_assert(nlp_packed_b_is_int8(pb));
+    nlp_gemm_epilogue ep = { bias, act, R, ldc };
+    nlp_sgemm_packed(pool, M, A, lda, pb, &ep, C, ldc);
+    nlp_packed_b_free(pb);
+    for (size_t m = 0; m < M; m++) {
+        for (size_t n = 0; n < N; n++) {
+            long long isum = 0;
+            double exact = 0, sabs = 0, suma = 0, sumb = 0;
+            for (size_t k = 0; k < K; k++) {
+                isum += (long long)qa[m * K + k] * qb[n * K + k];
+                exact += (double)A[m * lda + k] * B[n * K + k];
+                sabs += fabs((double)A[m * lda + k] * B[n * K + k]);
+                suma += fabs(A[m * lda + k]);
+                sumb += fabs(B[n * K + k]);
+            }
+            /* rounding moves each value by at most half a step (max / 254) */
+            double amax = sa[m] * 127, bmax = sb[n] * 127;
+            double qtol = 1.2 * ((suma * bmax + sumb * amax) / 254
+                                 + (double)K * amax * bmax / 64516) + 1e-6;
+            double v = (double)isum * sa[m] * sb[n] + (bias ? bias[n] : 0);
+            double e = exact + (bias ? bias[n] : 0);
+            v = act_ref(v, act) + (R ? R[m * ldc + n] : 0);
+            e = act_ref(e, act) + (R ? R[m * ldc + n] : 0);
+            double got = C[m * ldc + n];
+            ck_assert_msg(fabs(got - v) <= 2e-6 * (1 + fabs(v)) + 1e-6 * sabs,
+                          "int8 %s M=%zu N=%zu K=%zu: C[%zu][%zu] = %.7g, scheme gives %.7g",
+                          nlp_cpu_path_name(nlp_cpu_path()), M, N, K, m, n, got, v);
+            /* and the scheme itself stays close to the fp32 product */
+            ck_assert_msg(fabs(got - e) <= qtol,
+                          "int8 M=%zu N=%zu K=%zu: C[%zu][%zu] = %.7g, fp32 gives %.7g",
+                          M, N, K, m, n, got, e);
+        }
+        for (size_t j = N; j < ldc; j++)
+            ck_assert(C[m * ldc + j] == SENTINEL);
+    }
+    for (size_t j = 0; j < ldc; j++)
+        ck_assert(C[M * ldc + j] == SENTINEL);
+    free(A); free(B); free(bias); free(R); free(C); free(qa); free(qb); free(sa); free(sb);
+}
+
+static void run_int8(nlp_kernel_path path)
+{
+    if (nlp_cpu_force_path(path) != 0)
+        return;
+    nlp_pool *pool3 = nlp_pool_create(3);
+    ck_assert_ptr_nonnull(pool3);
+    rng_state = 0x1234567ull + (uint64_t)path;
+    for (size_t e = 0; e < NEDGE; e++) {
+        for (int axis = 0; axis < 3; axis++) {
+            size_t M = axis == 0 ? edge[e] : irand(1, 30);
+            size_t N = axis == 1 ? edge[e] : irand(1, 70);
+            size_t K = axis == 2 ? edge[e] : irand(1, 300);
+            check_int8_case(e % 2 ? pool3 : NULL, M, N, K, irand(0, 5),
+                            (int)irand(0, 1), (nlp_gemm_act)irand(0, 3), (int)irand(0, 1));
+        }
+    }
+    check_int8_case(pool3, 260, 100, 3072, 0, 1, NLP_GEMM_ACT_GELU, 1);
+    /* an all-zero row of A and of B: scale 0, output the epilogue of 0 */
+    float z[2 * 8] = {0}, one[8] = {1, 1, 1, 1, 1, 1, 1, 1}, out[2 * 2];
+    nlp_packed_b *pb = nlp_pack_b_int8(z, 2, 8);
+    ck_assert_ptr_nonnull(pb);
+    float A2[2 * 8];
+    memcpy(A2, one, sizeof one);
+    memset(A2 + 8, 0, sizeof one);
+    nlp_sgemm_packed(pool3, 2, A2, 8, pb, NULL, out, 2);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(out[i], 0.0f);
+    nlp_packed_b_free(pb);
+    ck_assert_ptr_null(nlp_pack_b_int8(z, 2, 0));
+    nlp_pool_free(pool3);
+}
+
+START_TEST(test_int8_generic) { run_int8(NLP_PATH_GENERIC); }
+END_TEST
+START_TEST(test_int8_avx512) { run_int8(NLP_PATH_AVX512); }
+END_TEST
+
 /* K = 0: the product is empty, C is the epilogue of zero. */
 START_TEST(test_k_zero)
 {
@@ -218,6 +330,8 @@ int main(void)
     tcase_add_test(tc, test_avx2);
     tcase_add_test(tc, test_avx512);
     tcase_add_test(tc, test_k_zero);
+    tcase_add_test(tc, test_int8_generic);
+    tcase_add_test(tc, test_int8_avx512);
     tcase_add_test(tc, test_activations);
     tcase_add_test(tc, test_force_unsupported);
     suite_add_tcase(s, tc);

@@ -1,0 +1,282 @@
+/*
+ * gemm_int8.c - dynamically quantised GEMM (see nlp_pack_b_int8 in gemm.h).
+ *
+ * Weights are int8 with one scale per output channel, packed in panels of
+ * 32 columns where each 32-bit lane holds 4 consecutive k of one column
+ * ([kq][32][4] bytes), the operand layout of VPDPBUSD.  At run time every
+ * MR-row block of A gets one scale per row and is stored as unsigned bytes
+ * q + 128; the bias of 128 is removed with comp[n] = 128 sum_k q8[n][k].
+ * Integer sums are exact (|sum| <= 8192 * 255 * 127 < 2^31), so the
+ * portable and VNNI kernels give identical results before the float
+ * dequantisation.  A task is a group of panels by a chunk of rows; the
+ * quantised rows live on the stack (MR x 8192 bytes at most).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "gemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR, MC = 240 };
+
+nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
+{
+    if (N == 0 || K == 0 || K > NLP_INT8_MAX_K)
+        return NULL;
+    nlp_packed_b *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kern = nlp_gemm_current_kernel();
+    p->N = N;
+    p->K = K;
+    p->kq = (K + 3) / 4;
+    p->panels = (N + NR - 1) / NR;
+    p->vnni = nlp_cpu_path() == NLP_PATH_AVX512 && (nlp_cpu_features() & NLP_CPU_AVX512VNNI);
+    size_t cols = p->panels * NR;
+    p->q8 = aligned_alloc(64, (p->panels * p->kq * NR * 4 + 63) / 64 * 64);
+    p->scale = calloc(cols, sizeof *p->scale);
+    p->comp = calloc(cols, sizeof *p->comp);
+    if (!p->q8 || !p->scale || !p->comp) {
+        nlp_packed_b_free(p);
+        return NULL;
+    }
+    memset(p->q8, 0, p->panels * p->kq * NR * 4);
+    for (size_t n = 0; n < N; n++) {
+        const float *row = B + n * K;
+        float amax = 0.0f;
+        for (size_t k = 0; k < K; k++)
+            amax = fmaxf(amax, fabsf(row[k]));
+        float s = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        int8_t *panel = p->q8 + (n / NR) * p->kq * NR * 4;
+        size_t jn = n % NR;
+        int32_t sum = 0;
+        for (size_t k = 0; k < K; k++) {
+            long q = lrintf(row[k] * inv);
+            q = q > 127 ? 127 : q < -127 ? -127 : q;
+            panel[(k / 4) * NR * 4 + jn * 4 + k % 4] = (int8_t)q;
+            sum += (int32_t)q;
+        }
+        p->scale[n] = s;
+        p->comp[n] = 128 * sum;
+    }
+    return p;
+}
+
+int nlp_packed_b_is_int8(const nlp_packed_b *p)
+{
+    return p && p->q8 != NULL;
+}
+
+/* ---------------------------------------------------------------- A rows */
+
+/* Quantise rows [0, mr) of A (K floats each) to bytes q + 128 in out
+ * ([mr][4 kq], padding 128) with one scale per row in sa. */
+static void quantise_rows_c(const float *A, size_t lda, size_t mr, size_t K,
+                            size_t kq, uint8_t *out, float *sa)
+{
+    for (size_t i = 0; i < mr; i++) {
+        const float *a = A + i * lda;
+        uint8_t *o = out + i * kq * 4;
+        float amax = 0.0f;
+        for (size_t k = 0; k < K; k++)
+            amax = fmaxf(amax, fabsf(a[k]));
+        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        sa[i] = amax / 127.0f;
+        for (size_t k = 0; k < K; k++) {
+            long q = lrintf(a[k] * inv);
+            q = q > 127 ? 127 : q < -127 ? -127 : q;
+            o[k] = (uint8_t)(q + 128);
+        }
+        for (size_t k = K; k < kq * 4; k++)
+            o[k] = 128;
+    }
+}
+
+/* ---------------------------------------------------------------- portable tile */
+
+/* c[i][j] = (sum_q a . b - comp[j]) * sa[i] * sw[j] for i < mr, j < nr. */
+static void tile_c(size_t mr, size_t nr, size_t kq, const uint8_t *a,
+                   const int8_t *b, const float *sa, const float *sw,
+                   const int32_t *comp, float *c, size_t ldc)
+{
+    int32_t acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (size_t q = 0; q < kq; q++) {
+        const int8_t *bq = b + q * NR * 4;
+        for (size_t i = 0; i < mr; i++) {
+            const uint8_t *ai = a + i * kq * 4 + q * 4;
+            for (size_t j = 0; j < NR; j++)
+                acc[i][j] += ai[0] * bq[j * 4] + ai[1] * bq[j * 4 + 1]
+                           + ai[2] * bq[j * 4 + 2] + ai[3] * bq[j * 4 + 3];
+        }
+    }
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++)
+            c[i * ldc + j] = (float)(acc[i][j] - comp[j]) * (sa[i] * sw[j]);
+}
+
+/* ---------------------------------------------------------------- AVX-512 VNNI tile */
+
+#if defined(__x86_64__)
+#define TARGET8 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vnni")))
+
+TARGET8 static inline __attribute__((always_inline)) void
+tile_vnni_r(const size_t R, size_t nr, size_t kq, const uint8_t *a,
+            const int8_t *b, const float *sa, const float *sw,
+            const int32_t *comp, float *c, size_t ldc)
+{
+    __m512i c0[MR], c1[MR];
+#pragma GCC unroll 12
+    for (size_t i = 0; i < R; i++) {
+        c0[i] = _mm512_setzero_si512();
+        c1[i] = _mm512_setzero_si512();
+    }
+    const size_t lda = kq * 4;
+    for (size_t q = 0; q < kq; q++) {
+        const __m512i b0 = _mm512_load_si512((const void *)(b + q * NR * 4));
+        const __m512i b1 = _mm512_load_si512((const void *)(b + q * NR * 4 + 64));
+#pragma GCC unroll 12
+        for (size_t i = 0; i < R; i++) {
+            int32_t word;
+            memcpy(&word, a + i * lda + q * 4, 4);
+            const __m512i av = _mm512_set1_epi32(word);
+            c0[i] = _mm512_dpbusd_epi32(c0[i], av, b0);
+            c1[i] = _mm512_dpbusd_epi32(c1[i], av, b1);
+        }
+    }
+    const __m512i k0 = _mm512_loadu_si512((const void *)comp);
+    const __m512i k1 = _mm512_loadu_si512((const void *)(comp + 16));
+    const __m512 w0 = _mm512_loadu_ps(sw), w1 = _mm512_loadu_ps(sw + 16);
+    const __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+#pragma GCC unroll 12
+    for (size_t i = 0; i < R; i++) {
+        const __m512 s = _mm512_set1_ps(sa[i]);
+        __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], k0)), _mm512_mul_ps(w0, s));
+        __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], k1)), _mm512_mul_ps(w1, s));
+        _mm512_mask_storeu_ps(c + i * ldc, m0, f0);
+        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, f1);
+    }
+}
+
+TARGET8 static void tile_vnni(size_t mr, size_t nr, size_t kq, const uint8_t *a,
+                              const int8_t *b, const float *sa, const float *sw,
+                              const int32_t *comp, float *c, size_t ldc)
+{
+    switch (mr) {
+#define CASE(R) case R: tile_vnni_r(R, nr, kq, a, b, sa, sw, comp, c, ldc); break;
+    CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
+    CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#undef CASE
+    default: break;
+    }
+}
+
+/* As quantise_rows_c, 16 values at a time (same rounding: to nearest even). */
+TARGET8 static void quantise_rows_avx512(const float *A, size_t lda, size_t mr,
+                                         size_t K, size_t kq, uint8_t *out, float *sa)
+{
+    for (size_t i = 0; i < mr; i++) {
+        const float *a = A + i * lda;
+        uint8_t *o = out + i * kq * 4;
+        __m512 vmax = _mm512_setzero_ps();
+        for (size_t k = 0; k < K; k += 16) {
+            __mmask16 m = K - k >= 16 ? 0xffff : (__mmask16)((1u << (K - k)) - 1);
+            vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, a + k)));
+        }
+        float amax = _mm512_reduce_max_ps(vmax);
+        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        sa[i] = amax / 127.0f;
+        const __m512 vinv = _mm512_set1_ps(inv);
+        const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
+                      off = _mm512_set1_epi32(128);
+        for (size_t k = 0; k < K; k += 16) {
+            __mmask16 m = K - k >= 16 ? 0xffff : (__mmask16)((1u << (K - k)) - 1);
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + k), vinv));
+            q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), off);
+            _mm_mask_storeu_epi8(o + k, m, _mm512_cvtepi32_epi8(q));
+        }
+        for (size_t k = K; k < kq * 4; k++)
+            o[k] = 128;
+    }
+}
+#endif
+
+/* ---------------------------------------------------------------- driver */
+
+typedef struct {
+    const nlp_packed_b *B;
+    size_t M;
+    const float *A;
+    size_t lda;
+    const nlp_gemm_epilogue *ep;
+    float *C;
+    size_t ldc;
+    size_t group, groups, mc;
+} int8_job;
+
+static void int8_task(void *vp, size_t t)
+{
+    const int8_job *j = vp;
+    const nlp_packed_b *B = j->B;
+    const size_t g = t % j->groups, mi = t / j->groups;
+    const size_t m0 = mi * j->mc;
+    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
+    const size_t p0 = g * j->group;
+    const size_t p1 = p0 + j->group < B->panels ? p0 + j->group : B->panels;
+    _Alignas(64) uint8_t qa[MR * NLP_INT8_MAX_K];
+    float sa[MR];
+
+    for (size_t m = m0; m < m1; m += MR) {
+        const size_t mr = m1 - m < MR ? m1 - m : MR;
+        const float *a = j->A + m * j->lda;
+#if defined(__x86_64__)
+        if (B->vnni)
+            quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa);
+        else
+#endif
+            quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa);
+        for (size_t p = p0; p < p1; p++) {
+            const size_t n0 = p * NR;
+            const size_t nr = B->N - n0 < NR ? B->N - n0 : NR;
+            const int8_t *b = B->q8 + p * B->kq * NR * 4;
+            float *c = j->C + m * j->ldc + n0;
+#if defined(__x86_64__)
+            if (B->vnni)
+                tile_vnni(mr, nr, B->kq, qa, b, sa, B->scale + n0, B->comp + n0, c, j->ldc);
+            else
+#endif
+                tile_c(mr, nr, B->kq, qa, b, sa, B->scale + n0, B->comp + n0, c, j->ldc);
+            if (j->ep) {
+                const nlp_gemm_epilogue *ep = j->ep;
+                for (size_t i = 0; i < mr; i++)
+                    B->kern->epilogue(c + i * j->ldc, nr, ep->act,
+                                      ep->bias ? ep->bias + n0 : NULL,
+                                      ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
+            }
+        }
+    }
+}
+
+void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
+                           size_t lda, const nlp_packed_b *B,
+                           const nlp_gemm_epilogue *ep, float *C, size_t ldc)
+{
+    int8_job j = { B, M, A, lda, ep, C, ldc, 1, 0, 0 };
+    size_t chunks = (M + MC - 1) / MC;
+    size_t mc = (M + chunks - 1) / chunks;
+    j.mc = (mc + MR - 1) / MR * MR;
+    chunks = (M + j.mc - 1) / j.mc;
+    size_t want = 4 * (size_t)nlp_pool_threads(pool);
+    size_t g = B->panels * chunks / want;
+    j.group = g < 1 ? 1 : g > 8 ? 8 : g;
+    j.groups = (B->panels + j.group - 1) / j.group;
+    nlp_pool_run(pool, int8_task, &j, j.groups * chunks);
+}
