@@ -8,7 +8,8 @@
 // MODEL_DIR holds tokenizer.json + tokenizer_config.json (see
 // tests/gen/make_bert_tokenizer_json.py).  Each INPUT line is
 // {"text": ..., "pair": ... (optional)}; each OUTPUT line is
-// {"ids": [...], "type_ids": [...]}.  Transformers.js gives no offset
+// {"ids": [...], "type_ids": [...]}.  A line {"decode": [ids], "skip_special":
+// bool} is decoded instead, giving {"text": ...}.  Transformers.js gives no offset
 // mapping, so offsets come from ref_tokenizer.py alone.
 import { createRequire } from "module";
 import fs from "fs";
@@ -33,6 +34,10 @@ const lines = fs.readFileSync(inPath, "utf8").split("\n").filter((l) => l.length
 const out = [];
 for (const line of lines) {
   const q = JSON.parse(line);
+  if (q.decode !== undefined) {
+    out.push(JSON.stringify({ text: tok.decode(q.decode, { skip_special_tokens: !!q.skip_special }) }));
+    continue;
+  }
   const opts = { add_special_tokens: q.add_special_tokens !== false };
   if (q.pair !== undefined && q.pair !== null) opts.text_pair = q.pair;
   const enc = tok(q.text, opts);

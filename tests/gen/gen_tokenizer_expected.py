@@ -38,7 +38,8 @@ which ref_tokenizer.truncate implements.
 Known disagreement: Transformers.js 3.8 spaces CJK ideographs per UTF-16
 code unit, so astral ones (U+20000 and up, the "astral CJK" hard case) are
 not split; Hugging Face tokenizers split per code point, as ref_tokenizer.py
-does.  Every other input agrees.
+does (and take U+2B920, not U+2B820, as the start of that CJK range).
+Every other input agrees.
 
 Sentence extraction (the C test repeats it exactly):
   sst2/train.tsv   file lines 2..5001, text = field before the first TAB
@@ -92,7 +93,7 @@ HARD = [
     {"text": "\u0301\u0301 leading combining marks"},
     {"text": "Tab\tseparated\tvalues\u2028line\u2029para\u0085nel\u000bvt\u000cff"},
     {"text": "Cased Words With CAPITALS and MiXeD cAsE"},
-    {"text": "unicode 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠀀𠀁 astral CJK"},
+    {"text": "unicode 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠀀𠀁 astral CJK \U0002B820\U0002B821 ext-E \U0002B920\U0002B921"},
     {"text": "What is the capital of France?", "pair": "Paris is the capital and most populous city of France."},
     {"text": "Short.", "pair": "A much longer second sequence with [MASK] inside and accents: é à ü."},
     {"text": "", "pair": "only the second"},
@@ -295,6 +296,12 @@ def main():
         for skip in (False, True):
             drows.append({"ids": e["ids"], "skip_special": skip,
                           "text": rt.decode(mini, e["ids"], skip_special_tokens=skip)})
+    tj = run_tjs(os.path.join(tmp, "mini-uncased"),
+                 [{"decode": r["ids"], "skip_special": r["skip_special"]} for r in drows])
+    bad = [(r, t) for r, t in zip(drows, tj) if r["text"] != t["text"]]
+    for r, t in bad[:5]:
+        print("  DIFF decode: ref %r tjs %r" % (r["text"], t["text"]))
+    print("decode: %d cases, %d agree with Transformers.js" % (len(drows), len(drows) - len(bad)))
     dump(os.path.join(OUT, "decode.jsonl"), drows)
     print("wrote", OUT)
 

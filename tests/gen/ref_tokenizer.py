@@ -22,7 +22,8 @@ Semantics (those of the Rust `tokenizers` library behind BertTokenizerFast):
   * clean text: U+0000, U+FFFD and "control" characters (categories Cc, Cf,
     Co, Cs, Cn, except tab/newline/CR) are dropped; whitespace (tab, newline,
     CR and the Unicode White_Space property) becomes a space;
-  * CJK ideographs get spaces around them;
+  * CJK ideographs get spaces around them (tokenizers' ranges, see
+    is_chinese_char);
   * strip accents (when strip_accents is True, or None and lowercase): NFD,
     then drop category Mn; lowercase: per-character full lower-casing;
   * pre-tokenise: split on White_Space (removed), then isolate every
@@ -65,9 +66,11 @@ def is_punctuation(c):
 
 
 def is_chinese_char(cp):
+    # tokenizers' BertNormalizer ranges; its fifth starts at U+2B920 where
+    # BERT's Python code (and Transformers.js) say U+2B820.
     return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF
             or 0x20000 <= cp <= 0x2A6DF or 0x2A700 <= cp <= 0x2B73F
-            or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF
+            or 0x2B740 <= cp <= 0x2B81F or 0x2B920 <= cp <= 0x2CEAF
             or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
