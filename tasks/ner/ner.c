@@ -372,7 +372,7 @@ done:
 }
 
 /* Group adjacent entities of `in` (Hugging Face's group_entities) into
- * out.  in's words are consumed.  Returns -1 when out of memory. */
+ * out; in keeps its words.  Returns -1 when out of memory. */
 static int group_entities(ner_state *s, ner_list *in, ner_list *out)
 {
     size_t i = 0;

@@ -157,7 +157,9 @@ static void span_chars(const nlp_encoding *we, size_t s, size_t e, qa_answer *a)
     a->bend = we->byte_end[le];
 }
 
-/* Softmax of x over the positions where keep[t] (others get 0). */
+/* p[T] = softmax of the window's logits (every stride-th float) over
+ * [CLS] and the context tokens; the other positions get 0, as the
+ * -10000 mask of Hugging Face gives them. */
 static void masked_softmax(const float *logits, size_t stride, const nlp_encoding *we,
                            float *p)
 {
