@@ -28,4 +28,16 @@ expect 1 "nlp classify: input 1: zero-shot classification takes one text per inp
 expect 1 "nlp classify: the checkpoint has no sequence-classification head (tensor classifier.weight is missing)" '' \
     "$NLP" classify --model "$top_srcdir/data/models/tiny-bert-mlm" --labels a,b "text"
 
+# Real sentences (SST-2 dev, when the shared data is there): batching,
+# padding and pair chunking change nothing.
+dev="$top_srcdir/../shared/data/sst2/dev.tsv"
+if [ -f "$dev" ]; then
+    tail -n +2 "$dev" | cut -f1 | head -n 200 >"$task_tmp/sst2.txt"
+    task_consistency "$task_tmp/sst2.txt" "$NLP" classify --model "$Z" --labels "film,music,sports"
+    task_consistency "$task_tmp/sst2.txt" "$NLP" classify --model "$top_srcdir/data/models/tiny-bert-mnli" \
+        --labels "good,bad" --multi-label
+else
+    echo "SKIP: batching over SST-2 dev ($dev not found)"
+fi
+
 task_done

@@ -46,4 +46,18 @@ else
     echo "PASS: table output"
 fi
 
+# Real sentences (SST-2 dev with their 3rd word, and in longer ones also
+# their 8th, masked; when the shared data is there): batching and padding
+# change nothing.
+dev="$top_srcdir/../shared/data/sst2/dev.tsv"
+if [ -f "$dev" ]; then
+    tail -n +2 "$dev" | cut -f1 |
+        awk '{ if (NF >= 3) $3 = "[MASK]"; else $0 = $0 " [MASK]"; if (NF >= 12) $8 = "[MASK]"; print }' \
+        >"$task_tmp/masked.txt"
+    task_consistency "$task_tmp/masked.txt" "$NLP" fill-mask --model "$M"
+    task_consistency "$task_tmp/masked.txt" "$NLP" fill-mask --model "$D" --targets good,bad,film
+else
+    echo "SKIP: batching over SST-2 dev ($dev not found)"
+fi
+
 task_done

@@ -4,6 +4,10 @@
 #   task_init                 skip (77) unless $NLP and python3 are there
 #   task_cases TASK           the reference cases of data/expected/TASK, run
 #                             with the default batch size and with 2
+#   task_consistency FILE CMD...
+#                             run CMD --json over the lines of FILE with
+#                             --batch-size 1 and 16: same results (1e-5),
+#                             same errors, one outcome per line
 #   expect STATUS MSG INPUT CMD...
 #                             run CMD with INPUT on stdin (printf format, ""
 #                             for none); pass when it exits with STATUS and
@@ -31,6 +35,46 @@ task_cases() {
     TASK_EXTRA_ARGS="--batch-size 2" python3 "$top_srcdir/tests/task_cases.py" "$1" \
         >"$task_tmp/b2.log" || { cat "$task_tmp/b2.log"; echo "FAIL (with --batch-size 2)"; \
                                  task_failed=$((task_failed + 1)); }
+}
+
+task_consistency() {
+    file=$1
+    shift
+    "$@" --json --batch-size 1 <"$file" >"$task_tmp/b1.out" 2>"$task_tmp/b1.err"
+    s1=$?
+    "$@" --json --batch-size 16 <"$file" >"$task_tmp/b16.out" 2>"$task_tmp/b16.err"
+    s16=$?
+    if python3 - "$file" "$task_tmp" "$s1" "$s16" <<'PYEOF'
+import json, sys
+f, d, s1, s16 = sys.argv[1:]
+n = sum(1 for _ in open(f, encoding="utf-8"))
+a = [json.loads(l) for l in open(d + "/b1.out", encoding="utf-8")]
+b = [json.loads(l) for l in open(d + "/b16.out", encoding="utf-8")]
+e1 = open(d + "/b1.err", encoding="utf-8").read().splitlines()
+e16 = open(d + "/b16.err", encoding="utf-8").read().splitlines()
+assert s1 == s16 and s1 in ("0", "1"), "exit statuses %s / %s" % (s1, s16)
+assert e1 == e16, "different stderr"
+errs = [l for l in e1 if ": input " in l]
+assert len(a) == len(b) and len(a) + len(errs) == n, \
+    "%d / %d results + %d errors for %d inputs" % (len(a), len(b), len(errs), n)
+def same(x, y):
+    if isinstance(x, dict):
+        return set(x) == set(y) and all(same(x[k], y[k]) for k in x)
+    if isinstance(x, list):
+        return len(x) == len(y) and all(same(p, q) for p, q in zip(x, y))
+    if isinstance(x, float) or isinstance(y, float):
+        return abs(x - y) <= 1e-5
+    return x == y
+bad = [i for i, (x, y) in enumerate(zip(a, b)) if not same(x, y)]
+assert not bad, "results differ from result %d on" % (bad[0] + 1)
+print("%d results, %d errors" % (len(a), len(errs)))
+PYEOF
+    then
+        echo "PASS: batch 1 = batch 16: $*"
+    else
+        echo "FAIL: batch 1 vs batch 16: $*"
+        task_failed=$((task_failed + 1))
+    fi
 }
 
 expect() {

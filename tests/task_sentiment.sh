@@ -24,4 +24,15 @@ expect 1 "nlp sentiment: input 2: input is 72 tokens long; the model accepts at 
 expect 1 "nlp sentiment: input 1: invalid UTF-8 at byte 2" 'ok\377\n' \
     "$NLP" sentiment --json --model "$S"
 
+# Real sentences (SST-2 dev, when the shared data is there): batching and
+# padding change nothing.
+dev="$top_srcdir/../shared/data/sst2/dev.tsv"
+if [ -f "$dev" ]; then
+    tail -n +2 "$dev" | cut -f1 >"$task_tmp/sst2.txt"
+    task_consistency "$task_tmp/sst2.txt" "$NLP" sentiment --model "$S" --top-k all
+    task_consistency "$task_tmp/sst2.txt" "$NLP" sentiment --model "$top_srcdir/data/models/tiny-bert-sst2"
+else
+    echo "SKIP: batching over SST-2 dev ($dev not found)"
+fi
+
 task_done
