@@ -33,24 +33,17 @@ typedef struct wp_model {
 
 /* ASCII classes: what BERT's normaliser and pre-tokeniser do with them. */
 enum { A_WORD = 0, A_CTRL = 1, A_SPACE = 2, A_PUNCT = 3 };
-static unsigned char ascii_class[128];
-static int ascii_ready;
-
-static void ascii_init(void)
-{
-    for (int c = 0; c < 128; c++) {
-        unsigned char k = A_WORD;
-        if (c < 32 || c == 127)
-            k = A_CTRL;
-        if (c == ' ' || (c >= 9 && c <= 13))
-            k = A_SPACE; /* \v \f are controls for clean_text, see below */
-        if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-            (c >= 123 && c <= 126))
-            k = A_PUNCT;
-        ascii_class[c] = k;
-    }
-    __atomic_store_n(&ascii_ready, 1, __ATOMIC_RELEASE);
-}
+/* 0 word character, 1 control, 2 whitespace, 3 punctuation */
+static const unsigned char ascii_class[128] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 1,
+};
 
 /* Unicode White_Space (Rust's char::is_whitespace). */
 static int is_white_space(uint32_t c)
@@ -60,14 +53,14 @@ static int is_white_space(uint32_t c)
            c == 0x205F || c == 0x3000;
 }
 
-/* Categories Cc Cf Cs Co Cn (tab, newline and CR excepted). */
+/* What BertNormalizer's clean_text drops: categories Cc, Cf and Co (tab,
+ * newline and CR excepted).  Unassigned code points (Cn) are kept. */
 static int is_control(uint32_t c)
 {
     if (c == '\t' || c == '\n' || c == '\r')
         return 0;
     switch (utf8proc_category((utf8proc_int32_t)c)) {
-    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS:
-    case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CN:
+    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CO:
         return 1;
     default:
         return 0;
@@ -283,8 +276,6 @@ static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, 
                                     nlp_tok_sink *sink, nlp_error *err)
 {
     const wp_model *m = tok->model;
-    if (!__atomic_load_n(&ascii_ready, __ATOMIC_ACQUIRE))
-        ascii_init();
     char sbytes[4 * WP_STACK_CHARS];
     uint32_t sbpos[WP_STACK_CHARS + 1];
     int32_t socp[WP_STACK_CHARS], sob[WP_STACK_CHARS], sobe[WP_STACK_CHARS];

@@ -86,6 +86,7 @@ HARD = [
     {"text": "“Smart quotes” — em–dash … ‘single’ «guillemets» ¿qué? ¡sí!"},
     {"text": "İstanbul ıiİI ß ẞ ﬁ ligature Ⅻ ① ２０２４"},
     {"text": "\ufffdreplacement\ufffd char and \x7f del \x1f unit\x1fsep"},  # NUL: in check_tokenizer.c
+    {"text": "unassigned\u0378kept private\ue000use\U0010fffddropped soft\u00adhyphen rtl\u200fmark"},
     {"text": "e-mail: john.doe@example.com, url: https://example.org/a?b=c&d=e"},
     {"text": "numbers 3.14159 1,000,000 2nd 10th -42 +7 1e-9"},
     {"text": ""},

@@ -20,8 +20,8 @@ Semantics (those of the Rust `tokenizers` library behind BertTokenizerFast):
   * special tokens written in the text ("[MASK]", "[SEP]", ...) are matched
     in the raw text, leftmost-longest, before any normalisation;
   * clean text: U+0000, U+FFFD and "control" characters (categories Cc, Cf,
-    Co, Cs, Cn, except tab/newline/CR) are dropped; whitespace (tab, newline,
-    CR and the Unicode White_Space property) becomes a space;
+    Co, except tab/newline/CR) are dropped; whitespace (tab, newline, CR and
+    the Unicode White_Space property) becomes a space;
   * CJK ideographs get spaces around them (tokenizers' ranges, see
     is_chinese_char);
   * strip accents (when strip_accents is True, or None and lowercase): NFD,
@@ -35,6 +35,9 @@ Semantics (those of the Rust `tokenizers` library behind BertTokenizerFast):
     from; a token's offsets are [first char's origin, last char's origin + 1)
     in code points of the text it came from; template tokens get (0, 0);
   * truncation follows tokenizers' longest_first / only_first / only_second.
+Unicode categories come from Python's unicodedata; tokenizers' Rust code
+takes P*, Mn, Cc/Cf/Co from older tables (unicode_categories crate), so
+characters assigned in recent Unicode versions may be treated differently.
 Run as a script for a quick look:  /usr/bin/python3 tests/gen/ref_tokenizer.py VOCAB TEXT
 """
 import sys
@@ -55,7 +58,9 @@ def is_white_space(c):
 def is_control(c):
     if c in "\t\n\r":
         return False
-    return unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn")
+    # tokenizers' is_control is unicode_categories' is_other(): Cc, Cf and Co
+    # only (unassigned code points are kept, whatever its comment says)
+    return unicodedata.category(c) in ("Cc", "Cf", "Co")
 
 
 def is_punctuation(c):
