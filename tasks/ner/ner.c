@@ -260,6 +260,25 @@ static int ignored(const ner_state *s, const char *name)
 
 /* ------------------------------------------------------------ one window */
 
+/* 1 when token t of e is a special token written in the text itself (e.g.
+ * "[MASK]"): Hugging Face's special_tokens_mask flags those, and the
+ * pipeline leaves them out.  A [UNK] made by WordPiece covers other text
+ * and stays. */
+static int typed_special(const ner_state *s, const nlp_input *in,
+                         const nlp_encoding *e, size_t t)
+{
+    static const nlp_special which[] = {NLP_SPECIAL_UNK, NLP_SPECIAL_CLS, NLP_SPECIAL_SEP,
+                                        NLP_SPECIAL_PAD, NLP_SPECIAL_MASK};
+    for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+        if (e->ids[t] != s->host->special_id(s->tok, which[i]))
+            continue;
+        const char *txt = s->host->special_token(s->tok, which[i]);
+        size_t len = (size_t)(e->byte_end[t] - e->byte_start[t]);
+        return txt && strlen(txt) == len && memcmp(in->text + e->byte_start[t], txt, len) == 0;
+    }
+    return 0;
+}
+
 /* Token-level (none / simple) or word-level (first / average / max)
  * entities of window w into out.  Returns -1 when out of memory. */
 static int window_entities(ner_state *s, const nlp_input *in, const ner_window *w,
@@ -272,11 +291,14 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
     /* piece text and subword flag of each token */
     char **piece = calloc(nt ? nt : 1, sizeof(char *));
     unsigned char *sub = calloc(nt ? nt : 1, 1);
+    unsigned char *skip = calloc(nt ? nt : 1, 1);
+    size_t *pos = calloc(nt ? nt : 1, sizeof(size_t)); /* kept token -> j */
     int rc = -1;
-    if (!piece || !sub)
+    if (!piece || !sub || !skip || !pos)
         goto done;
     for (size_t j = 0; j < nt; j++) {
         size_t t = w->a + j;
+        skip[j] = typed_special(s, in, e, t);
         if (e->ids[t] == s->unk_id) {
             piece[j] = str_ndup(in->text + e->byte_start[t],
                                 (size_t)(e->byte_end[t] - e->byte_start[t]));
@@ -291,18 +313,33 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
         if (!piece[j])
             goto done;
     }
+    /* drop typed special tokens (pre-entities never hold them) */
+    size_t nk = 0;
+    for (size_t j = 0; j < nt; j++) {
+        if (skip[j]) {
+            free(piece[j]);
+            piece[j] = NULL;
+            continue;
+        }
+        piece[nk] = piece[j];
+        if (nk != j)
+            piece[j] = NULL;
+        sub[nk] = sub[j];
+        pos[nk++] = j;
+    }
     const float *rows = s->scores + (w->row + 1) * L; /* [nt][L] */
+#define ROW(m) (rows + pos[m] * L)
     if (s->agg == AGG_NONE || s->agg == AGG_SIMPLE) {
-        for (size_t j = 0; j < nt; j++) {
-            size_t k = argmax(rows + j * L, L);
+        for (size_t m = 0; m < nk; m++) {
+            size_t k = argmax(ROW(m), L);
             ner_ent x = {0};
             x.label = (int)k;
-            x.score = rows[j * L + k];
-            x.index = (long)(w->a + j + 1);
-            x.start = e->start[w->a + j];
-            x.end = e->end[w->a + j];
-            x.word = piece[j];
-            piece[j] = NULL;
+            x.score = ROW(m)[k];
+            x.index = (long)(w->a + pos[m] + 1);
+            x.start = e->start[w->a + pos[m]];
+            x.end = e->end[w->a + pos[m]];
+            x.word = piece[m];
+            piece[m] = NULL;
             if (list_push(out, x))
                 goto done;
         }
@@ -314,32 +351,32 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
     if (!avg)
         goto done;
     size_t g0 = 0;
-    while (g0 < nt) {
+    while (g0 < nk) {
         size_t g1 = g0 + 1;
-        while (g1 < nt && sub[g1])
+        while (g1 < nk && sub[g1])
             g1++;
         size_t k = 0;
         double score = 0;
         if (s->agg == AGG_FIRST) {
-            k = argmax(rows + g0 * L, L);
-            score = rows[g0 * L + k];
+            k = argmax(ROW(g0), L);
+            score = ROW(g0)[k];
         } else if (s->agg == AGG_MAX) {
             size_t best = g0;
-            float bmax = rows[g0 * L + argmax(rows + g0 * L, L)];
-            for (size_t j = g0 + 1; j < g1; j++) {
-                float m = rows[j * L + argmax(rows + j * L, L)];
-                if (m > bmax) {
-                    bmax = m;
-                    best = j;
+            float bmax = ROW(g0)[argmax(ROW(g0), L)];
+            for (size_t m = g0 + 1; m < g1; m++) {
+                float mx = ROW(m)[argmax(ROW(m), L)];
+                if (mx > bmax) {
+                    bmax = mx;
+                    best = m;
                 }
             }
-            k = argmax(rows + best * L, L);
-            score = rows[best * L + k];
+            k = argmax(ROW(best), L);
+            score = ROW(best)[k];
         } else { /* average of the scores, then the best label */
             for (size_t c = 0; c < L; c++) {
                 double sum = 0;
-                for (size_t j = g0; j < g1; j++)
-                    sum += rows[j * L + c];
+                for (size_t m = g0; m < g1; m++)
+                    sum += ROW(m)[c];
                 avg[c] = sum / (double)(g1 - g0);
             }
             for (size_t c = 1; c < L; c++)
@@ -350,9 +387,9 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
         ner_ent x = {0};
         x.label = (int)k;
         x.score = score;
-        x.index = (long)(w->a + g0 + 1);
-        x.start = e->start[w->a + g0];
-        x.end = e->end[w->a + g1 - 1];
+        x.index = (long)(w->a + pos[g0] + 1);
+        x.start = e->start[w->a + pos[g0]];
+        x.end = e->end[w->a + pos[g1 - 1]];
         x.word = wp_join(piece + g0, g1 - g0);
         if (!x.word || list_push(out, x)) {
             free(avg);
@@ -360,6 +397,7 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
         }
         g0 = g1;
     }
+#undef ROW
     free(avg);
     rc = 0;
 done:
@@ -368,6 +406,8 @@ done:
             free(piece[j]);
     free(piece);
     free(sub);
+    free(skip);
+    free(pos);
     return rc;
 }
 

@@ -199,6 +199,8 @@ def gather_pre_entities(m, sentence, enc, base, scores):
     for j, (tid, token, (s, e)) in enumerate(zip(enc["ids"], enc["tokens"], enc["offsets"])):
         word = token
         word_ref = sentence[s:e]
+        if token in rt.SPECIALS_DEFAULT and word_ref == token:
+            continue  # a special token written in the text: special_tokens_mask 1
         is_subword = len(word) != len(word_ref)
         if tid == unk:
             word = word_ref
@@ -437,6 +439,7 @@ NER_EXTRA = [
     "Hugging Face Inc. is a company based in New York City; its headquarters are in DUMBO.",
     "Ren\u00e9e Zellweger flew from Z\u00fcrich to S\u00e3o Paulo \u2013 twice!",
     "Apple's CEO met Microsoft executives in Redmond, Washington.",
+    "Send the [MASK] to Par[SEP]is and Lon[UNK]don, not [unused] Rome.",
 ]
 
 # ---------------------------------------------------------------- Transformers.js
