@@ -978,11 +978,15 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
                 backoff(attempt - 1);
                 continue;
             }
-            st = rc != CURLE_OK
-                     ? nlp_error_set(err, NLP_ERR_NETWORK,
-                                     "%s: download failed after %d attempts: %s (the partial file is kept and resumed next time)",
-                                     file, attempt, curl_easy_strerror(rc))
-                     : http_error(c, status, file, err);
+            if (rc == CURLE_OK)
+                st = http_error(c, status, file, err);
+            else if (retry)
+                st = nlp_error_set(err, NLP_ERR_NETWORK,
+                                   "%s: download failed after %d attempts: %s (the partial file is kept and resumed next time)",
+                                   file, attempt, curl_easy_strerror(rc));
+            else
+                st = nlp_error_set(err, NLP_ERR_NETWORK, "%s: download failed: %s", file,
+                                   curl_easy_strerror(rc));
             break;
         }
         if (status != 200 && status != 206) {
@@ -1252,8 +1256,13 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = http_get_json(c, url, what, &doc, err)) != NLP_OK)
+    if ((st = http_get_json(c, url, what, &doc, err)) != NLP_OK) {
+        if (st == NLP_ERR_NOT_FOUND)
+            nlp_error_set(err, st,
+                          "%s: no such local directory, and %s has no such repository or revision (HTTP 404)",
+                          what, c->endpoint);
         goto out;
+    }
     cJSON *sha = cJSON_GetObjectItemCaseSensitive(doc, "sha");
     cJSON *sib = cJSON_GetObjectItemCaseSensitive(doc, "siblings");
     if (!cJSON_IsString(sha) || !cJSON_IsArray(sib)) {

@@ -119,6 +119,8 @@ static void make_repos(void)
     srv_random("acme/gated", "model.safetensors", 10000, 8);
     srv_file("acme/gated", ".token", "hf_secret_for_tests\n");
 
+    srv_file("acme/old-name", ".moved", "solo");
+
     srv_file("acme/evil", "config.json", cfg);
     srv_random("acme/evil", "model.safetensors", 1000, 9);
     srv_file("acme/evil", ".siblings.json", "[\"config.json\", \"model.safetensors\", \"../../escape.txt\"]");
@@ -648,6 +650,15 @@ START_TEST(test_sharded_and_no_org)
     ck_assert_ptr_nonnull(strstr(dir, "/models--solo/snapshots/"));
     ck_assert(has_file(dir, "tokenizer.json"));
     assert_clean("solo");
+    free(dir);
+    /* a renamed repo: the hub redirects, the cache keeps the name asked for */
+    ck_assert_msg(nlp_hub_resolve("acme/old-name", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(dir, "/models--acme--old-name/snapshots/"));
+    ck_assert(has_file(dir, "model.safetensors"));
+    char src[1024], got[1024];
+    snprintf(src, sizeof src, "%s/solo/model.safetensors", g_srv);
+    snprintf(got, sizeof got, "%s/model.safetensors", dir);
+    ck_assert(files_equal(src, got));
     free(dir);
 }
 END_TEST

@@ -14,7 +14,8 @@ repo; its path relative to --root is the repo id, e.g. acme/tiny):
                                          --cdn-host the redirect names another host
 
 Revisions: "main", "v1.0" and the commit hash (SHA-1 of the repo's files).
-A repo holding ".token" requires "Authorization: Bearer <its content>"
+A repo holding ".moved" (a repo id) was renamed: every request for it is
+answered 307 with the same path under the new id.  A repo holding ".token" requires "Authorization: Bearer <its content>"
 (401 otherwise).  A repo holding ".siblings.json" lists that JSON array of
 names instead of its files.  Dot files are never listed.
 
@@ -63,6 +64,8 @@ class Repo:
         for rel in sorted(self.files):
             h.update(rel.encode() + b"\0" + self.files[rel])
         self.commit = h.hexdigest()
+        moved = self.files.get(".moved")
+        self.moved = moved.decode().strip() if moved is not None else None
         token = self.files.get(".token")
         self.token = token.decode().strip() if token is not None else None
         listing = self.files.get(".siblings.json")
@@ -219,6 +222,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(int(fault["code"]), "injected fault")
         url = urllib.parse.urlsplit(path)
         parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
+        for repo in st.repos.values():
+            if repo.moved:
+                for prefix in ("/api/models/%s/" % repo.id, "/%s/" % repo.id):
+                    if path.startswith(prefix):
+                        new = prefix.replace(repo.id, repo.moved) + path[len(prefix):]
+                        return self.reply(307, b"", {"Location": new})
         if parts[:2] == ["api", "models"]:
             return self.api(parts[2:])
         if parts[:1] == ["cdn"] and len(parts) == 2:
