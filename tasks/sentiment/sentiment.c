@@ -12,11 +12,11 @@
 
 static const nlp_option sentiment_options[] = {
     {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",
-     "function applied to the logits (default: sigmoid for 1 label or "
-     "multi-label models, else softmax)"},
+     "scores from logits; unset: sigmoid for one label or multi-label models, "
+     "else softmax"},
     {"top-k", NLP_OPT_STRING, NULL, NULL,
-     "return the N best labels (or 'all') sorted by score, as an array "
-     "(default: the best label alone)"},
+     "the N best labels (or 'all') sorted by score, as an array; unset: the "
+     "best label alone"},
     {NULL, 0, NULL, NULL, NULL}
 };
 
