@@ -477,6 +477,28 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
+    /* transformers' BertTokenizerFast rebuilds the normaliser from
+     * tokenizer_config.json's do_lower_case / strip_accents /
+     * tokenize_chinese_chars; we apply the keys the config states. */
+    cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(norm, "type");
+    if (cfg && cJSON_IsString(nt) && strcmp(nt->valuestring, "BertNormalizer") == 0) {
+        static const char *const keys[3][2] = { { "do_lower_case", "lowercase" },
+                                                { "strip_accents", "strip_accents" },
+                                                { "tokenize_chinese_chars", "handle_chinese_chars" } };
+        for (int k = 0; k < 3; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, keys[k][0]);
+            if (cJSON_IsBool(v) || (k == 1 && cJSON_IsNull(v))) {
+                cJSON *nv = cJSON_Duplicate(v, 0);
+                if (!nv) {
+                    s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+                    goto done;
+                }
+                cJSON_DeleteItemFromObjectCaseSensitive(norm, keys[k][1]);
+                cJSON_AddItemToObject(norm, keys[k][1], nv);
+            }
+        }
+    }
     if ((s = nlp_wordpiece_from_json(t, root, path, err)))
         goto done;
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");

@@ -324,6 +324,17 @@ START_TEST(hard_config_variants)
         free(txt);
         cJSON_Delete(root);
     }
+    /* an unedited tokenizer.json whose tokenizer_config.json states the
+     * flags: the config wins, as in transformers */
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char *d = tmp_dir();
+        put_file(d, "tokenizer.json", src, n);
+        put_file(d, "tokenizer_config.json", v[i].json, strlen(v[i].json));
+        nlp_tokenizer *t = load_dir(d);
+        run_hard(t, v[i].cfg);
+        nlp_tokenizer_free(t);
+        rm_dir(d);
+    }
     free(src);
 }
 END_TEST
