@@ -35,10 +35,12 @@ void nlp_packed_b_free(nlp_packed_b *p);
 
 /* Pack B ([N][K], as nlp_pack_b) quantised to int8 with one scale per
  * output channel (row of B): q = round(B / s), s = max|B[n][:]| / 127.
- * nlp_sgemm_packed then quantises each row of A to 8 bits at run time
- * (s_a = max|A[m][:]| / 127) and accumulates exact integer products (AVX-512
- * VNNI when the CPU has it, else portable C), so
- *   C[m][n] = s_a[m] s[n] sum_k qA[m][k] q[n][k]   before the epilogue.
+ * nlp_sgemm_packed then quantises each row of A to unsigned 8 bits over
+ * its own range at run time (A[m][k] ~ lo[m] + s_a[m] u[m][k], s_a =
+ * (max - min) / 255, u = round((A - lo) / s_a)) and accumulates exact
+ * integer products (AVX-512 VNNI when the CPU has it, else portable C):
+ *   C[m][n] = s[n] (s_a[m] sum_k u[m][k] q[n][k] + lo[m] sum_k q[n][k])
+ * before the epilogue.
  * Returns NULL when out of memory, N or K is 0, or K > 8192. */
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K);
 /* 1 if p holds int8 weights. */

@@ -4,8 +4,11 @@
  * Weights are int8 with one scale per output channel, packed in panels of
  * 32 columns where each 32-bit lane holds 4 consecutive k of one column
  * ([kq][32][4] bytes), the operand layout of VPDPBUSD.  At run time every
- * MR-row block of A gets one scale per row and is stored as unsigned bytes
- * q + 128; the bias of 128 is removed with comp[n] = 128 sum_k q8[n][k].
+ * row of A is quantised asymmetrically to unsigned bytes over its own
+ * range [lo, hi] (a = lo + s_a u, s_a = (hi - lo) / 255), which keeps the
+ * full 8 bits for one-sided inputs such as GELU outputs; the offset comes
+ * back through comp[n] = sum_k q8[n][k]:
+ *   C[m][n] = s_w[n] (s_a[m] sum_k u[m][k] q8[n][k] + lo[m] comp[n]).
  * Integer sums are exact (|sum| <= 8192 * 255 * 127 < 2^31), so the
  * portable and VNNI kernels give identical results before the float
  * dequantisation.  A task is a group of panels by a chunk of rows; the
@@ -64,7 +67,7 @@ nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
             sum += (int32_t)q;
         }
         p->scale[n] = s;
-        p->comp[n] = 128 * sum;
+        p->comp[n] = sum;
     }
     return p;
 }
@@ -76,35 +79,38 @@ int nlp_packed_b_is_int8(const nlp_packed_b *p)
 
 /* ---------------------------------------------------------------- A rows */
 
-/* Quantise rows [0, mr) of A (K floats each) to bytes q + 128 in out
- * ([mr][4 kq], padding 128) with one scale per row in sa. */
+/* Quantise rows [0, mr) of A (K floats each) to bytes u = round((a - lo)
+ * 255 / (hi - lo)) in out ([mr][4 kq], padding 0), with the step of each
+ * row in sa and its lo in za. */
 static void quantise_rows_c(const float *A, size_t lda, size_t mr, size_t K,
-                            size_t kq, uint8_t *out, float *sa)
+                            size_t kq, uint8_t *out, float *sa, float *za)
 {
     for (size_t i = 0; i < mr; i++) {
         const float *a = A + i * lda;
         uint8_t *o = out + i * kq * 4;
-        float amax = 0.0f;
-        for (size_t k = 0; k < K; k++)
-            amax = fmaxf(amax, fabsf(a[k]));
-        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        sa[i] = amax / 127.0f;
+        float lo = a[0], hi = a[0];
+        for (size_t k = 1; k < K; k++) {
+            lo = fminf(lo, a[k]);
+            hi = fmaxf(hi, a[k]);
+        }
+        float inv = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+        sa[i] = (hi - lo) / 255.0f;
+        za[i] = lo;
         for (size_t k = 0; k < K; k++) {
-            long q = lrintf(a[k] * inv);
-            q = q > 127 ? 127 : q < -127 ? -127 : q;
-            o[k] = (uint8_t)(q + 128);
+            long q = lrintf((a[k] - lo) * inv);
+            o[k] = (uint8_t)(q > 255 ? 255 : q < 0 ? 0 : q);
         }
         for (size_t k = K; k < kq * 4; k++)
-            o[k] = 128;
+            o[k] = 0;
     }
 }
 
 /* ---------------------------------------------------------------- portable tile */
 
-/* c[i][j] = (sum_q a . b - comp[j]) * sa[i] * sw[j] for i < mr, j < nr. */
+/* c[i][j] = sw[j] (sa[i] sum_q a . b + za[i] comp[j]), i < mr, j < nr. */
 static void tile_c(size_t mr, size_t nr, size_t kq, const uint8_t *a,
-                   const int8_t *b, const float *sa, const float *sw,
-                   const int32_t *comp, float *c, size_t ldc)
+                   const int8_t *b, const float *sa, const float *za,
+                   const float *sw, const int32_t *comp, float *c, size_t ldc)
 {
     int32_t acc[MR][NR];
     memset(acc, 0, sizeof acc);
@@ -119,7 +125,7 @@ static void tile_c(size_t mr, size_t nr, size_t kq, const uint8_t *a,
     }
     for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++)
-            c[i * ldc + j] = (float)(acc[i][j] - comp[j]) * (sa[i] * sw[j]);
+            c[i * ldc + j] = sw[j] * ((float)acc[i][j] * sa[i] + za[i] * (float)comp[j]);
 }
 
 /* ---------------------------------------------------------------- AVX-512 VNNI tile */
@@ -129,7 +135,7 @@ static void tile_c(size_t mr, size_t nr, size_t kq, const uint8_t *a,
 
 TARGET8 static inline __attribute__((always_inline)) void
 tile_vnni_r(const size_t R, size_t nr, size_t kq, const uint8_t *a,
-            const int8_t *b, const float *sa, const float *sw,
+            const int8_t *b, const float *sa, const float *za, const float *sw,
             const int32_t *comp, float *c, size_t ldc)
 {
     __m512i c0[MR], c1[MR];
@@ -151,27 +157,30 @@ tile_vnni_r(const size_t R, size_t nr, size_t kq, const uint8_t *a,
             c1[i] = _mm512_dpbusd_epi32(c1[i], av, b1);
         }
     }
-    const __m512i k0 = _mm512_loadu_si512((const void *)comp);
-    const __m512i k1 = _mm512_loadu_si512((const void *)(comp + 16));
+    const __m512 k0 = _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)comp));
+    const __m512 k1 = _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(comp + 16)));
     const __m512 w0 = _mm512_loadu_ps(sw), w1 = _mm512_loadu_ps(sw + 16);
     const __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
 #pragma GCC unroll 12
     for (size_t i = 0; i < R; i++) {
-        const __m512 s = _mm512_set1_ps(sa[i]);
-        __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], k0)), _mm512_mul_ps(w0, s));
-        __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], k1)), _mm512_mul_ps(w1, s));
+        const __m512 s = _mm512_set1_ps(sa[i]), z = _mm512_set1_ps(za[i]);
+        __m512 f0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(c0[i]), s), _mm512_mul_ps(z, k0));
+        __m512 f1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(c1[i]), s), _mm512_mul_ps(z, k1));
+        f0 = _mm512_mul_ps(f0, w0);
+        f1 = _mm512_mul_ps(f1, w1);
         _mm512_mask_storeu_ps(c + i * ldc, m0, f0);
         _mm512_mask_storeu_ps(c + i * ldc + 16, m1, f1);
     }
 }
 
 TARGET8 static void tile_vnni(size_t mr, size_t nr, size_t kq, const uint8_t *a,
-                              const int8_t *b, const float *sa, const float *sw,
-                              const int32_t *comp, float *c, size_t ldc)
+                              const int8_t *b, const float *sa, const float *za,
+                              const float *sw, const int32_t *comp, float *c,
+                              size_t ldc)
 {
     switch (mr) {
-#define CASE(R) case R: tile_vnni_r(R, nr, kq, a, b, sa, sw, comp, c, ldc); break;
+#define CASE(R) case R: tile_vnni_r(R, nr, kq, a, b, sa, za, sw, comp, c, ldc); break;
     CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
@@ -181,30 +190,34 @@ TARGET8 static void tile_vnni(size_t mr, size_t nr, size_t kq, const uint8_t *a,
 
 /* As quantise_rows_c, 16 values at a time (same rounding: to nearest even). */
 TARGET8 static void quantise_rows_avx512(const float *A, size_t lda, size_t mr,
-                                         size_t K, size_t kq, uint8_t *out, float *sa)
+                                         size_t K, size_t kq, uint8_t *out,
+                                         float *sa, float *za)
 {
     for (size_t i = 0; i < mr; i++) {
         const float *a = A + i * lda;
         uint8_t *o = out + i * kq * 4;
-        __m512 vmax = _mm512_setzero_ps();
+        __m512 vmin = _mm512_set1_ps(a[0]), vmax = vmin;
         for (size_t k = 0; k < K; k += 16) {
             __mmask16 m = K - k >= 16 ? 0xffff : (__mmask16)((1u << (K - k)) - 1);
-            vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, a + k)));
+            __m512 v = _mm512_mask_loadu_ps(vmin, m, a + k);
+            vmin = _mm512_min_ps(vmin, v);
+            vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, m, a + k));
         }
-        float amax = _mm512_reduce_max_ps(vmax);
-        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        sa[i] = amax / 127.0f;
-        const __m512 vinv = _mm512_set1_ps(inv);
-        const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
-                      off = _mm512_set1_epi32(128);
+        float lo = _mm512_reduce_min_ps(vmin), hi = _mm512_reduce_max_ps(vmax);
+        float inv = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+        sa[i] = (hi - lo) / 255.0f;
+        za[i] = lo;
+        const __m512 vinv = _mm512_set1_ps(inv), vlo = _mm512_set1_ps(lo);
+        const __m512i q0 = _mm512_setzero_si512(), q255 = _mm512_set1_epi32(255);
         for (size_t k = 0; k < K; k += 16) {
             __mmask16 m = K - k >= 16 ? 0xffff : (__mmask16)((1u << (K - k)) - 1);
-            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + k), vinv));
-            q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), off);
+            __m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + k), vlo);
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
+            q = _mm512_min_epi32(_mm512_max_epi32(q, q0), q255);
             _mm_mask_storeu_epi8(o + k, m, _mm512_cvtepi32_epi8(q));
         }
         for (size_t k = K; k < kq * 4; k++)
-            o[k] = 128;
+            o[k] = 0;
     }
 }
 #endif
@@ -232,17 +245,17 @@ static void int8_task(void *vp, size_t t)
     const size_t p0 = g * j->group;
     const size_t p1 = p0 + j->group < B->panels ? p0 + j->group : B->panels;
     _Alignas(64) uint8_t qa[MR * NLP_INT8_MAX_K];
-    float sa[MR];
+    float sa[MR], za[MR];
 
     for (size_t m = m0; m < m1; m += MR) {
         const size_t mr = m1 - m < MR ? m1 - m : MR;
         const float *a = j->A + m * j->lda;
 #if defined(__x86_64__)
         if (B->vnni)
-            quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa);
+            quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa, za);
         else
 #endif
-            quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa);
+            quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa, za);
         for (size_t p = p0; p < p1; p++) {
             const size_t n0 = p * NR;
             const size_t nr = B->N - n0 < NR ? B->N - n0 : NR;
@@ -250,10 +263,10 @@ static void int8_task(void *vp, size_t t)
             float *c = j->C + m * j->ldc + n0;
 #if defined(__x86_64__)
             if (B->vnni)
-                tile_vnni(mr, nr, B->kq, qa, b, sa, B->scale + n0, B->comp + n0, c, j->ldc);
+                tile_vnni(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
             else
 #endif
-                tile_c(mr, nr, B->kq, qa, b, sa, B->scale + n0, B->comp + n0, c, j->ldc);
+                tile_c(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
             if (j->ep) {
                 const nlp_gemm_epilogue *ep = j->ep;
                 for (size_t i = 0; i < mr; i++)

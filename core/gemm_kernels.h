@@ -58,7 +58,7 @@ struct nlp_packed_b {
     float *data;                /* fp32: [panels][K][NR], zero padded */
     int8_t *q8;                 /* int8: [panels][kq][32][4], zero padded */
     float *scale;               /* int8: [panels * 32] per output channel */
-    int32_t *comp;              /* int8: [panels * 32] 128 * sum_k q8 */
+    int32_t *comp;              /* int8: [panels * 32] sum_k q8 */
     size_t kq;                  /* int8: K rounded up to 4, divided by 4 */
     int vnni;                   /* int8: use the AVX-512 VNNI kernel */
 };

@@ -161,8 +161,25 @@ END_TEST
 START_TEST(test_avx512) { run_path(NLP_PATH_AVX512); }
 END_TEST
 
-/* The documented int8 scheme, computed independently: per-row scales,
- * round to nearest even, clamp to [-127, 127], exact integer sums. */
+/* The documented int8 scheme, computed independently: weights symmetric
+ * per row (round to nearest even, clamp to [-127, 127]), activations
+ * asymmetric per row over [min, max] to [0, 255], exact integer sums. */
+static void quantise_asym_ref(const float *x, size_t K, int *q, double *step, double *lo_out)
+{
+    float lo = x[0], hi = x[0];
+    for (size_t k = 1; k < K; k++) {
+        lo = fminf(lo, x[k]);
+        hi = fmaxf(hi, x[k]);
+    }
+    float inv = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+    *step = (hi - lo) / 255.0f;
+    *lo_out = lo;
+    for (size_t k = 0; k < K; k++) {
+        float v = nearbyintf((x[k] - lo) * inv);
+        q[k] = v > 255 ? 255 : v < 0 ? 0 : (int)v;
+    }
+}
+
 static void quantise_ref(const float *x, size_t K, int *q, double *scale)
 {
     float amax = 0.0f;
@@ -187,11 +204,12 @@ static void check_int8_case(nlp_pool *pool, size_t M, size_t N, size_t K,
     float *C = malloc((M + 1) * ldc * sizeof *C);
     int *qa = malloc(M * K * sizeof *qa), *qb = malloc(N * K * sizeof *qb);
     double *sa = malloc(M * sizeof *sa), *sb = malloc(N * sizeof *sb);
-    ck_assert(C && qa && qb && sa && sb);
+    double *za = malloc(M * sizeof *za);
+    ck_assert(C && qa && qb && sa && sb && za);
     for (size_t i = 0; i < (M + 1) * ldc; i++)
         C[i] = SENTINEL;
     for (size_t m = 0; m < M; m++)
-        quantise_ref(A + m * lda, K, qa + m * K, sa + m);
+        quantise_asym_ref(A + m * lda, K, qa + m * K, sa + m, za + m);
     for (size_t n = 0; n < N; n++)
         quantise_ref(B + n * K, K, qb + n * K, sb + n);
     nlp_packed_b *pb = nlp_pack_b_int8(B, N, K);
@@ -202,25 +220,25 @@ static void check_int8_case(nlp_pool *pool, size_t M, size_t N, size_t K,
     nlp_packed_b_free(pb);
     for (size_t m = 0; m < M; m++) {
         for (size_t n = 0; n < N; n++) {
-            long long isum = 0;
+            long long isum = 0, qsum = 0;
             double exact = 0, sabs = 0, suma = 0, sumb = 0;
             for (size_t k = 0; k < K; k++) {
                 isum += (long long)qa[m * K + k] * qb[n * K + k];
+                qsum += qb[n * K + k];
                 exact += (double)A[m * lda + k] * B[n * K + k];
                 sabs += fabs((double)A[m * lda + k] * B[n * K + k]);
                 suma += fabs(A[m * lda + k]);
                 sumb += fabs(B[n * K + k]);
             }
-            /* rounding moves each value by at most half a step (max / 254) */
-            double amax = sa[m] * 127, bmax = sb[n] * 127;
-            double qtol = 1.2 * ((suma * bmax + sumb * amax) / 254
-                                 + (double)K * amax * bmax / 64516) + 1e-6;
-            double v = (double)isum * sa[m] * sb[n] + (bias ? bias[n] : 0);
+            /* rounding moves each value by at most half a step */
+            double ha = sa[m] / 2, hb = sb[n] / 2;
+            double qtol = 1.2 * (suma * hb + sumb * ha + (double)K * ha * hb) + 1e-6;
+            double v = sb[n] * ((double)isum * sa[m] + za[m] * (double)qsum) + (bias ? bias[n] : 0);
             double e = exact + (bias ? bias[n] : 0);
             v = act_ref(v, act) + (R ? R[m * ldc + n] : 0);
             e = act_ref(e, act) + (R ? R[m * ldc + n] : 0);
             double got = C[m * ldc + n];
-            ck_assert_msg(fabs(got - v) <= 2e-6 * (1 + fabs(v)) + 1e-6 * sabs,
+            ck_assert_msg(fabs(got - v) <= 2e-6 * (1 + fabs(v)) + 2e-6 * (sabs + fabs(za[m]) * sumb),
                           "int8 %s M=%zu N=%zu K=%zu: C[%zu][%zu] = %.7g, scheme gives %.7g",
                           nlp_cpu_path_name(nlp_cpu_path()), M, N, K, m, n, got, v);
             /* and the scheme itself stays close to the fp32 product */
@@ -233,7 +251,7 @@ static void check_int8_case(nlp_pool *pool, size_t M, size_t N, size_t K,
     }
     for (size_t j = 0; j < ldc; j++)
         ck_assert(C[M * ldc + j] == SENTINEL);
-    free(A); free(B); free(bias); free(R); free(C); free(qa); free(qb); free(sa); free(sb);
+    free(A); free(B); free(bias); free(R); free(C); free(qa); free(qb); free(sa); free(sb); free(za);
 }
 
 static void run_int8(nlp_kernel_path path)
