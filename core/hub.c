@@ -1385,13 +1385,20 @@ static nlp_status hub_get(const char *ref, const nlp_hub_opts *opts, int always_
     if (st == NLP_OK && (!always_ask || c.offline)) {
         char *commit = cached_commit(&c);
         char *snap = NULL;
+        int partial = 0;
         if (commit && (st = snapshot_path(&c, commit, &snap, err)) == NLP_OK) {
             int usable = always_ask ? nlp_dir_exists(snap) : snapshot_complete(snap);
             if (usable) {
                 *dir = snap;
                 snap = NULL;
+            } else {
+                partial = nlp_dir_exists(snap);
             }
         }
+        if (st == NLP_OK && partial && c.offline)
+            st = nlp_error_set(err, NLP_ERR_OFFLINE,
+                               "%s: the cached snapshot lacks config.json or the safetensors weights, and offline mode is on (HF_HUB_OFFLINE or --offline); complete it with 'nlp download %s' while online",
+                               snap, ref);
         free(snap);
         free(commit);
         if (st == NLP_OK && !*dir && c.offline)

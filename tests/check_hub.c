@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "nlp/hub.h"
+#include "progress.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -605,6 +606,14 @@ START_TEST(test_offline)
     ck_assert_msg(nlp_hub_resolve("acme/tiny-bert@main", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
     free(dir);
     ck_assert_int_eq(nlp_hub_resolve("acme/tiny-bert@v1.0", &t_opts, &dir, &err), NLP_ERR_OFFLINE);
+    /* a snapshot without its weights is not used by a task */
+    char w[1024];
+    ck_assert_int_eq(nlp_hub_resolve("acme/tiny-bert", &t_opts, &dir, &err), NLP_OK);
+    snprintf(w, sizeof w, "%s/model.safetensors", dir);
+    free(dir);
+    ck_assert_int_eq(unlink(w), 0);
+    ck_assert_int_eq(nlp_hub_resolve("acme/tiny-bert", &t_opts, &dir, &err), NLP_ERR_OFFLINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "lacks config.json or the safetensors weights"));
     ck_assert_int_eq(count_requests(NULL, ""), 0);
     unsetenv("HF_HUB_OFFLINE");
 }
@@ -1034,11 +1043,26 @@ START_TEST(test_connection_refused)
 }
 END_TEST
 
+/* The CLI's progress line (cli/progress.c); expected text worked out by
+ * hand: 500 kB of 1 MB in 2 s is 250 kB/s, 2 s left. */
+START_TEST(test_progress_format)
+{
+    char buf[256];
+    cli_progress_format(buf, sizeof buf, "model.safetensors", 500000, 1000000, 500000, 2.0, 10);
+    ck_assert_str_eq(buf, "model.safetensors [#####.....]  50%  500.0 kB / 1.0 MB  250.0 kB/s ETA 0:00:02");
+    cli_progress_format(buf, sizeof buf, "a", 3000000000ull, 3000000000ull, 1500000000ull, 3661.0, 4);
+    ck_assert_str_eq(buf, "a [####] 100%  3.0 GB / 3.0 GB  409.7 kB/s in 1:01:01");
+    cli_progress_format(buf, sizeof buf, "b", 999, 0, 999, 0.0, 4);
+    ck_assert_str_eq(buf, "b  999 B  -- B/s");
+}
+END_TEST
+
 static Suite *hub_suite(void)
 {
     Suite *s = suite_create("hub");
     TCase *tc = tcase_create("sha256");
     tcase_add_test(tc, test_sha256_vectors);
+    tcase_add_test(tc, test_progress_format);
     suite_add_tcase(s, tc);
     tc = tcase_create("double");
     tcase_add_checked_fixture(tc, setup, NULL);
