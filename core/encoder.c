@@ -18,6 +18,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "nlp/encoder.h"
 #include "gemm.h"
@@ -65,6 +67,26 @@ static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K
     return ctx->dtype == NLP_DTYPE_INT8 ? nlp_pack_b_int8(W, N, K) : nlp_pack_b(W, N, K);
 }
 
+/* Once a weight is packed its original (F32, usually in the read-only
+ * file mapping) is no longer read by the forward pass: ask the kernel to
+ * reclaim those pages, so the resident size holds one copy of each weight,
+ * not two.  MADV_PAGEOUT only drops clean file pages or swaps anonymous
+ * ones out, so the data stay valid; where it is unsupported it is a
+ * no-op. */
+static void release_source(const float *W, size_t count)
+{
+#ifdef MADV_PAGEOUT
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)W + page - 1) / page * page;
+    uintptr_t hi = ((uintptr_t)(W + count)) / page * page;
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_PAGEOUT);
+#else
+    (void)W;
+    (void)count;
+#endif
+}
+
 static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
 {
     const size_t H = (size_t)ctx->cfg->hidden_size;
@@ -84,6 +106,12 @@ static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
         p[PK_O] = pack(ctx, lw->o_w, H, H);
         p[PK_FF1] = pack(ctx, lw->ff1_w, I, H);
         p[PK_FF2] = pack(ctx, lw->ff2_w, H, I);
+        release_source(lw->q_w, H * H);
+        release_source(lw->k_w, H * H);
+        release_source(lw->v_w, H * H);
+        release_source(lw->o_w, H * H);
+        release_source(lw->ff1_w, I * H);
+        release_source(lw->ff2_w, H * I);
         for (int k = 0; k < PK_COUNT; k++)
             if (!p[k])
                 return nlp_error_set(err, NLP_ERR_NOMEM,
