@@ -56,15 +56,22 @@ static const char *scan_plugin_dir(int argc, char **argv)
     return dir;
 }
 
-/* Open the registry on the default search path; refusals are dropped here
- * (nlp plugins and the task runner report them). */
-static nlp_registry *open_registry(const char *plugin_dir)
+static void warn_refused(void *user, const char *line)
+{
+    (void)user;
+    cli_warn(NULL, "refused %s", line);
+}
+
+/* Open the registry on the default search path.  Refusals are reported
+ * only when verbose (nlp plugins and the task runner report them). */
+static nlp_registry *open_registry(const char *plugin_dir, int verbose)
 {
     char **dirs = NULL;
     nlp_registry *reg = NULL;
     if (nlp_plugin_search_path(plugin_dir, &dirs, NULL) != NLP_OK)
         return NULL;
-    nlp_registry_open((const char *const *)dirs, NULL, NULL, &reg, NULL);
+    nlp_registry_open((const char *const *)dirs, verbose ? warn_refused : NULL, NULL,
+                      &reg, NULL);
     nlp_search_path_free(dirs);
     return reg;
 }
@@ -77,7 +84,7 @@ static void print_usage(FILE *f)
 
 static int print_help(const char *plugin_dir)
 {
-    nlp_registry *reg = open_registry(plugin_dir);
+    nlp_registry *reg = open_registry(plugin_dir, 0);
     size_t shown = 0;
     int w = 12;
     for (size_t i = 0; i < nlp_registry_count(reg); i++) {
@@ -122,11 +129,14 @@ static int dispatch(const char *name, int argc, char **argv)
     const cli_command *c = find_builtin(name);
     if (c)
         return c->run(argc, argv);
-    nlp_registry *reg = open_registry(scan_plugin_dir(argc, argv));
+    const char *plugin_dir = scan_plugin_dir(argc, argv);
+    nlp_registry *reg = open_registry(plugin_dir, 0);
     int known = nlp_registry_find(reg, name, NULL, NULL, NULL) == NLP_OK;
     nlp_registry_free(reg);
     if (known)
         return cmd_task(name, argc, argv);
+    /* a refused plugin may be why: say so */
+    nlp_registry_free(open_registry(plugin_dir, 1));
     fprintf(stderr, "nlp: unknown command '%s' (see 'nlp --help' and 'nlp plugins')\n", name);
     return CLI_EXIT_USAGE;
 }
@@ -148,8 +158,19 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0) {
         if (argc < 3)
             return print_help(NULL);
-        char *sub[3] = {argv[2], "--help", NULL};
-        return dispatch(argv[2], 2, sub);
+        /* nlp help CMD [--plugin-dir DIR] = nlp CMD --help [--plugin-dir DIR] */
+        char **sub = calloc((size_t)argc, sizeof *sub);
+        if (!sub) {
+            fprintf(stderr, "nlp: out of memory\n");
+            return CLI_EXIT_FAIL;
+        }
+        sub[0] = argv[2];
+        sub[1] = "--help";
+        for (int i = 3; i < argc; i++)
+            sub[i - 1] = argv[i];
+        int rc = dispatch(argv[2], argc - 1, sub);
+        free(sub);
+        return rc;
     }
     if (cmd[0] == '-') {
         fprintf(stderr, "nlp: unknown option '%s' (see 'nlp --help')\n", cmd);

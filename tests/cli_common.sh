@@ -135,6 +135,14 @@ run 0 "$NLP" echo $P --help && {
     contains "$tmp/out" "a label copied into each row (default: unset)"
 }
 NLP_PLUGIN_PATH=$plugdir run 0 "$NLP" help echo && contains "$tmp/out" "usage: nlp echo"
+run 0 "$NLP" help echo --plugin-dir "$plugdir" && contains "$tmp/out" "usage: nlp echo"
+run 0 "$NLP" help plugins && contains "$tmp/out" "usage: nlp plugins"
+run 2 "$NLP" help frobnicate &&
+    contains "$tmp/err" "nlp: unknown command 'frobnicate' (see 'nlp --help' and 'nlp plugins')"
+# an unknown command says which plugin files were refused
+NLP_PLUGIN_PATH=$tmp/junkdir run 2 "$NLP" frobnicate &&
+    expect "$tmp/err" "nlp: warning: refused $tmp/junkdir/junk.so: not a shared object (no ELF header)
+nlp: unknown command 'frobnicate' (see 'nlp --help' and 'nlp plugins')"
 run 0 "$NLP" echo-qa $P -h && contains "$tmp/out" "--question TEXT" && contains "$tmp/out" "--context TEXT"
 run 0 "$NLP" echo-pair $P -h && contains "$tmp/out" "--text-pair TEXT"
 
