@@ -8,10 +8,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 
@@ -50,6 +50,8 @@ static const common_opt common_opts[] = {
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 #define DEFAULT_BATCH 8
+#define MAX_BATCH 65536
+#define MAX_THREADS 1024
 
 /* Whether a common option applies to a task of this input kind. */
 static int common_applies(const common_opt *c, nlp_input_kind kind)
@@ -526,15 +528,16 @@ static void on_refused(void *user, const char *line)
     cli_warn((const char *)user, "refused %s", line);
 }
 
-/* Parse a whole non-negative integer of a common option. */
+/* Parse a whole integer in [min, max] given to a common option. */
 static int parse_count(const char *task, const char *name, const char *s, long min,
-                       long *out)
+                       long max, long *out)
 {
     char *end;
     errno = 0;
     long x = strtol(s, &end, 10);
-    if (!*s || *end || errno == ERANGE || x < min || x > INT_MAX) {
-        cli_usage_error(task, "option --%s expects an integer >= %ld, got '%s'", name, min, s);
+    if (!*s || *end || errno == ERANGE || x < min || x > max) {
+        cli_usage_error(task, "option --%s expects an integer in %ld..%ld, got '%s'", name,
+                        min, max, s);
         return 0;
     }
     *out = x;
@@ -683,13 +686,13 @@ int cmd_task(const char *task, int argc, char **argv)
         case OPT_MODEL: model_ref = optarg; break;
         case OPT_JSON: r.json = 1; break;
         case OPT_BATCH:
-            if (!parse_count(task, "batch-size", optarg, 1, &batch)) {
+            if (!parse_count(task, "batch-size", optarg, 1, MAX_BATCH, &batch)) {
                 rc = CLI_EXIT_USAGE;
                 goto out;
             }
             break;
         case OPT_THREADS:
-            if (!parse_count(task, "threads", optarg, 0, &threads)) {
+            if (!parse_count(task, "threads", optarg, 0, MAX_THREADS, &threads)) {
                 rc = CLI_EXIT_USAGE;
                 goto out;
             }
@@ -753,6 +756,9 @@ int cmd_task(const char *task, int argc, char **argv)
         in->text_len = strlen(question);
         in->pair_len = strlen(context);
     } else {
+        if (optind >= argc && !quiet && isatty(STDIN_FILENO))
+            fprintf(stderr, "nlp %s: reading inputs from standard input, one per line "
+                            "(end with Ctrl-D)\n", task);
         cli_for_each_input(argc, argv, optind, collect_input, &inputs);
         if (inputs.oom) {
             nlp_error_set(&err, NLP_ERR_NOMEM, "out of memory while reading inputs");

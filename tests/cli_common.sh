@@ -157,8 +157,8 @@ LINE="nlp echo: option --top-k expects an integer, got 'abc' (see 'nlp echo --he
 LINE="nlp echo: option --top-k expects an integer, got '2.5' (see 'nlp echo --help')"; usage echo $P --top-k=2.5 x
 LINE="nlp echo: option --scale expects a number, got 'big' (see 'nlp echo --help')"; usage echo $P --scale big x
 LINE="nlp echo: option --mode expects one of upper|lower|none, got 'loud' (see 'nlp echo --help')"; usage echo $P --mode loud x
-LINE="nlp echo: option --batch-size expects an integer >= 1, got '0' (see 'nlp echo --help')"; usage echo $P --batch-size 0 x
-LINE="nlp echo: option --threads expects an integer >= 0, got '-1' (see 'nlp echo --help')"; usage echo $P --threads -1 x
+LINE="nlp echo: option --batch-size expects an integer in 1..65536, got '0' (see 'nlp echo --help')"; usage echo $P --batch-size 0 x
+LINE="nlp echo: option --threads expects an integer in 0..1024, got '-1' (see 'nlp echo --help')"; usage echo $P --threads -1 x
 LINE="nlp echo: option '--shout' doesn't allow an argument (see 'nlp echo --help')"; usage echo $P --shout=yes x
 LINE="nlp echo: unknown option '--text-pair' (see 'nlp echo --help')"; usage echo $P --text-pair b x
 LINE="nlp echo-qa: --question and --context go together (see 'nlp echo-qa --help')"; usage echo-qa $P --question q
