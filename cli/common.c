@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "cli.h"
+#include "progress.h"
 
 int cli_fail(const char *cmd, const nlp_error *err)
 {
@@ -50,28 +50,18 @@ void cli_warn(const char *cmd, const char *fmt, ...)
         fprintf(stderr, "nlp: warning: %s\n", msg);
 }
 
-/* Download progress on stderr, only when it is a terminal. */
-static void show_progress(void *user, const char *file, uint64_t done, uint64_t total)
-{
-    (void)user;
-    if (total)
-        fprintf(stderr, "\rnlp: %s: %llu / %llu bytes", file,
-                (unsigned long long)done, (unsigned long long)total);
-    else
-        fprintf(stderr, "\rnlp: %s: %llu bytes", file, (unsigned long long)done);
-    if (total && done >= total)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
-
 nlp_status cli_resolve_model(const char *ref, int offline, int quiet,
                              char **dir, nlp_error *err)
 {
     nlp_hub_opts opts;
     memset(&opts, 0, sizeof opts);
     opts.offline = offline;
-    if (!quiet && isatty(STDERR_FILENO))
-        opts.progress = show_progress;
+    cli_progress bar;
+    memset(&bar, 0, sizeof bar);
+    if (cli_progress_wanted(quiet)) {   /* a bar on stderr, when a terminal */
+        opts.progress = cli_progress_update;
+        opts.progress_user = &bar;
+    }
     return nlp_hub_resolve(ref, &opts, dir, err);
 }
 
