@@ -207,6 +207,40 @@ START_TEST(test_not_elf)
 }
 END_TEST
 
+START_TEST(test_undefined_symbol)
+{
+    make_tmpdir();
+    char p[PATH_MAX];
+    install_plugin("tp_undef", "undef.so", p, sizeof p);
+    diag d = {0};
+    nlp_registry *reg = open_one(tmpdir, &d);
+    ck_assert_uint_eq(nlp_registry_count(reg), 0);
+    ck_assert_int_eq(d.n, 1);
+    /* "PATH: cannot load: <dlerror naming the symbol>" */
+    char want[PATH_MAX + 32];
+    snprintf(want, sizeof want, "%s: cannot load: ", p);
+    ck_assert_msg(strncmp(d.lines[0], want, strlen(want)) == 0, "%s", d.lines[0]);
+    ck_assert_ptr_nonnull(strstr(d.lines[0], "undefined symbol: nlp_no_such_symbol"));
+    nlp_registry_free(reg);
+    remove_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(test_no_tasks)
+{
+    make_tmpdir();
+    char p[PATH_MAX];
+    install_plugin("tp_notasks", "notasks.so", p, sizeof p);
+    diag d = {0};
+    nlp_registry *reg = open_one(tmpdir, &d);
+    ck_assert_uint_eq(nlp_registry_count(reg), 0);
+    ck_assert_int_eq(d.n, 1);
+    expect_line(&d, 0, p, "malformed descriptor: no tasks");
+    nlp_registry_free(reg);
+    remove_tree(tmpdir);
+}
+END_TEST
+
 START_TEST(test_duplicate_task)
 {
     make_tmpdir();
@@ -562,6 +596,8 @@ static Suite *plugins_suite(void)
     tcase_add_test(tc, test_size_mismatch);
     tcase_add_test(tc, test_missing_symbol);
     tcase_add_test(tc, test_not_elf);
+    tcase_add_test(tc, test_undefined_symbol);
+    tcase_add_test(tc, test_no_tasks);
     tcase_add_test(tc, test_duplicate_task);
     tcase_add_test(tc, test_one_bad_never_stops_others);
     tcase_add_test(tc, test_same_file_twice);

@@ -4,6 +4,8 @@
  *   -DTP_SIZE     a descriptor smaller than the host's
  *   -DTP_NOSYM    no nlp_plugin_entry symbol at all
  *   -DTP_DUP      a good plugin claiming the task "echo" of tp_good
+ *   -DTP_UNDEF    needs a symbol nothing provides (dlopen must fail)
+ *   -DTP_NOTASKS  a descriptor serving no task
  */
 #include <stddef.h>
 
@@ -34,6 +36,15 @@ static const nlp_task_desc tasks[] = {
 #endif
 };
 
+#ifdef TP_UNDEF
+extern int nlp_no_such_symbol(void);
+int tp_force_reference(void);
+int tp_force_reference(void)
+{
+    return nlp_no_such_symbol();
+}
+#endif
+
 static const nlp_plugin plugin = {
 #ifdef TP_ABI
     NLP_PLUGIN_ABI_VERSION + 98,
@@ -45,7 +56,11 @@ static const nlp_plugin plugin = {
 #else
     sizeof(nlp_plugin),
 #endif
+#ifdef TP_NOTASKS
+    "bad", "0.0.1", tasks, 0, bad_create, bad_run, bad_destroy,
+#else
     "bad", "0.0.1", tasks, 1, bad_create, bad_run, bad_destroy,
+#endif
 };
 
 #ifdef TP_NOSYM
