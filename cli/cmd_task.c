@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "cli.h"
+#include "corpus_run.h"
 
 
 /* ----------------------------------------------------------- options */
@@ -24,6 +25,10 @@
 enum {
     OPT_MODEL = 256, OPT_JSON, OPT_BATCH, OPT_THREADS, OPT_PLUGIN_DIR,
     OPT_OFFLINE, OPT_QUIET, OPT_HELP, OPT_TEXT_PAIR, OPT_QUESTION, OPT_CONTEXT,
+    /* corpus mode (corpus_run.c) */
+    OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_DELIMITER, OPT_NO_HEADER, OPT_TEXT_COL,
+    OPT_PAIR_COL, OPT_QUESTION_COL, OPT_CONTEXT_COL, OPT_ID_COL, OPT_ERRORS, OPT_STRICT,
+    OPT_RESUME,
     OPT_TASK_BASE = 1024   /* + index of the plugin's option */
 };
 
@@ -47,6 +52,19 @@ static const common_opt common_opts[] = {
     {"text-pair", required_argument, OPT_TEXT_PAIR, "TEXT", "second text of every input"},
     {"question", required_argument, OPT_QUESTION, "TEXT", "the question"},
     {"context", required_argument, OPT_CONTEXT, "TEXT", "the context holding the answer"},
+    {"input", required_argument, OPT_INPUT, "FILE", "corpus mode: read a CSV/TSV/JSON Lines file ('-' = stdin)"},
+    {"output", required_argument, OPT_OUTPUT, "FILE", "corpus mode: write the input columns plus the results ('-' = stdout)"},
+    {"format", required_argument, OPT_FORMAT, "csv|tsv|jsonl", "corpus format (default: from the file name, else csv)"},
+    {"delimiter", required_argument, OPT_DELIMITER, "CHAR", "corpus field delimiter ('\\t' for tab)"},
+    {"no-header", no_argument, OPT_NO_HEADER, NULL, "the corpus has no header row; columns are 1, 2, ..."},
+    {"text-column", required_argument, OPT_TEXT_COL, "NAME|INDEX", "corpus column holding the text"},
+    {"text-pair-column", required_argument, OPT_PAIR_COL, "NAME|INDEX", "corpus column holding the second text"},
+    {"question-column", required_argument, OPT_QUESTION_COL, "NAME|INDEX", "corpus column holding the question"},
+    {"context-column", required_argument, OPT_CONTEXT_COL, "NAME|INDEX", "corpus column holding the context"},
+    {"id-column", required_argument, OPT_ID_COL, "NAME|INDEX", "corpus column identifying rows (for --resume)"},
+    {"errors", required_argument, OPT_ERRORS, "FILE", "corpus mode: also write bad rows (line, error) to FILE"},
+    {"strict", no_argument, OPT_STRICT, NULL, "corpus mode: stop at the first bad row"},
+    {"resume", no_argument, OPT_RESUME, NULL, "corpus mode: append to --output, skipping the rows it holds"},
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 #define DEFAULT_BATCH 8
@@ -56,10 +74,13 @@ static const common_opt common_opts[] = {
 /* Whether a common option applies to a task of this input kind. */
 static int common_applies(const common_opt *c, nlp_input_kind kind)
 {
-    if (c->val == OPT_TEXT_PAIR)
+    if (c->val == OPT_TEXT_PAIR || c->val == OPT_PAIR_COL)
         return kind == NLP_INPUT_TEXT_PAIR;
-    if (c->val == OPT_QUESTION || c->val == OPT_CONTEXT)
+    if (c->val == OPT_QUESTION || c->val == OPT_CONTEXT || c->val == OPT_QUESTION_COL ||
+        c->val == OPT_CONTEXT_COL)
         return kind == NLP_INPUT_QUESTION_CONTEXT;
+    if (c->val == OPT_TEXT_COL)
+        return kind != NLP_INPUT_QUESTION_CONTEXT;
     return 1;
 }
 
@@ -127,6 +148,7 @@ static void print_task_help(const char *task, const nlp_task_desc *d, const char
         case OPT_BATCH: snprintf(num, sizeof num, "%d", DEFAULT_BATCH); dflt = num; break;
         case OPT_THREADS: dflt = "0"; break;
         case OPT_JSON: case OPT_OFFLINE: case OPT_QUIET: dflt = "off"; break;
+        case OPT_NO_HEADER: case OPT_STRICT: case OPT_RESUME: dflt = "off"; break;
         case OPT_PLUGIN_DIR: case OPT_TEXT_PAIR: dflt = "none"; break;
         default: break;
         }
@@ -557,9 +579,11 @@ typedef struct task_run {
     size_t *idx;   /* input numbers of the batch */
 } task_run;
 
-static void print_input_header(const task_input *in, size_t number)
+/* "[N] text" before the table of input N; a question stands for its
+ * (usually long) context. */
+static void print_input_header(const task_input *in, size_t number, nlp_input_kind kind)
 {
-    if (in->pair)
+    if (in->pair && kind != NLP_INPUT_QUESTION_CONTEXT)
         printf("[%zu] %s | %s\n", number, in->text, in->pair);
     else
         printf("[%zu] %s\n", number, in->text);
@@ -604,7 +628,7 @@ static int run_batch(task_run *r, input_list *l, size_t n, int *failed, size_t *
             if (r->show_input) {
                 if (*printed)
                     printf("\n");
-                print_input_header(&l->v[r->idx[i]], number);
+                print_input_header(&l->v[r->idx[i]], number, r->desc->input);
             }
             render(r->res[i], r->desc->result_columns);
         }
@@ -678,6 +702,7 @@ int cmd_task(const char *task, int argc, char **argv)
     const char *model_ref = d->default_model, *question = NULL, *context = NULL;
     long batch = DEFAULT_BATCH, threads = 0;
     int offline = 0, quiet = 0;
+    cli_corpus_opts copts = {0};
     opterr = 0;
     optind = 1;
     int c;
@@ -707,6 +732,19 @@ int cmd_task(const char *task, int argc, char **argv)
         case OPT_TEXT_PAIR: inputs.pair = optarg; break;
         case OPT_QUESTION: question = optarg; break;
         case OPT_CONTEXT: context = optarg; break;
+        case OPT_INPUT: copts.input = optarg; copts.any = 1; break;
+        case OPT_OUTPUT: copts.output = optarg; copts.any = 1; break;
+        case OPT_FORMAT: copts.format = optarg; copts.any = 1; break;
+        case OPT_DELIMITER: copts.delimiter = optarg; copts.any = 1; break;
+        case OPT_NO_HEADER: copts.no_header = 1; copts.any = 1; break;
+        case OPT_TEXT_COL: copts.text_col = optarg; copts.any = 1; break;
+        case OPT_PAIR_COL: copts.pair_col = optarg; copts.any = 1; break;
+        case OPT_QUESTION_COL: copts.question_col = optarg; copts.any = 1; break;
+        case OPT_CONTEXT_COL: copts.context_col = optarg; copts.any = 1; break;
+        case OPT_ID_COL: copts.id_col = optarg; copts.any = 1; break;
+        case OPT_ERRORS: copts.errors = optarg; copts.any = 1; break;
+        case OPT_STRICT: copts.strict = 1; copts.any = 1; break;
+        case OPT_RESUME: copts.resume = 1; copts.any = 1; break;
         case ':':
             rc = cli_usage_error(task, "option '%s' needs a value", argv[optind - 1]);
             goto out;
@@ -734,6 +772,25 @@ int cmd_task(const char *task, int argc, char **argv)
             rc = cli_usage_error(task, "unknown option '%s'", argv[optind - 1]);
             goto out;
         }
+    }
+
+    /* corpus mode: a whole file (or stdin) through the task */
+    if (copts.any) {
+        if (optind < argc || question || context || inputs.pair || r.json) {
+            rc = cli_usage_error(task, "'%s' does not go with corpus options (--input, --output, ...)",
+                                 optind < argc ? argv[optind]
+                                 : question ? "--question" : context ? "--context"
+                                 : inputs.pair ? "--text-pair" : "--json");
+            goto out;
+        }
+        copts.quiet = quiet;
+        cli_corpus_task ct = {
+            .task = task, .desc = d, .plugin = r.plugin, .opts = opts,
+            .model_ref = model_ref, .offline = offline, .threads = threads,
+            .batch = (size_t)batch,
+        };
+        rc = cli_corpus_run(&ct, &copts);
+        goto out;
     }
 
     /* inputs */
