@@ -1274,7 +1274,10 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
         st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable commit hash", what);
         goto out;
     }
-    commit = strdup(sha->valuestring);
+    if (!(commit = strdup(sha->valuestring))) {
+        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     const nlp_hub_opts *o = c->opts;
     const char *const *inc = o ? o->include : NULL, *const *exc = o ? o->exclude : NULL;
     int has_st = 0, has_index = 0;
