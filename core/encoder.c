@@ -16,8 +16,14 @@
  *   x       = LayerNorm(ff W2^T + b2 + ln1)                 [N][H]
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -62,6 +68,56 @@ enum { PK_Q, PK_K, PK_V, PK_O, PK_FF1, PK_FF2, PK_COUNT };
 
 /* Pack every layer's dense weights once, so the forward pass multiplies
  * by cache-friendly panels and fuses bias, activation and residual. */
+/* Read-only file mappings of this process (the checkpoint's, among
+ * others), so the pages of a weight that has been packed can be handed
+ * back: the forward pass reads only the packed copy, and a later read of
+ * the original simply faults it in again from the page cache.  Without
+ * this the process would hold every layer weight twice. */
+typedef struct { uintptr_t lo, hi; } map_range;
+enum { MAX_RANGES = 64 };
+
+static size_t file_ranges(map_range *r)
+{
+    size_t n = 0;
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return 0;
+    char line[512];
+    while (n < MAX_RANGES && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, inode;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &inode) == 4
+            && inode != 0 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p') {
+            r[n].lo = lo;
+            r[n].hi = hi;
+            n++;
+        }
+    }
+    fclose(f);
+#else
+    (void)r;
+#endif
+    return n;
+}
+
+static void release_pages(const map_range *r, size_t nr, const float *p, size_t count)
+{
+#if defined(__linux__)
+    uintptr_t a = (uintptr_t)p, b = a + count * sizeof *p;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    uintptr_t lo = (a + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    uintptr_t hi = b / (uintptr_t)page * (uintptr_t)page;
+    for (size_t i = 0; i < nr; i++)
+        if (a >= r[i].lo && b <= r[i].hi && hi > lo)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+    (void)r; (void)nr; (void)p; (void)count;
+#endif
+}
+
 static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K)
 {
     return ctx->dtype == NLP_DTYPE_INT8 ? nlp_pack_b_int8(W, N, K) : nlp_pack_b(W, N, K);
@@ -97,6 +153,8 @@ static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
     ctx->packed = calloc(n, sizeof *ctx->packed);
     if (!ctx->packed)
         return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
+    map_range maps[MAX_RANGES];
+    size_t nmaps = file_ranges(maps);
     for (int l = 0; l < ctx->cfg->num_layers; l++) {
         const nlp_layer_weights *lw = &ctx->w->layers[l];
         nlp_packed_b **p = ctx->packed + (size_t)l * PK_COUNT;
@@ -117,6 +175,12 @@ static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
                 return nlp_error_set(err, NLP_ERR_NOMEM,
                                      "nlp_ctx_create: out of memory packing the "
                                      "weights of layer %d", l);
+        release_pages(maps, nmaps, lw->q_w, H * H);
+        release_pages(maps, nmaps, lw->k_w, H * H);
+        release_pages(maps, nmaps, lw->v_w, H * H);
+        release_pages(maps, nmaps, lw->o_w, H * H);
+        release_pages(maps, nmaps, lw->ff1_w, I * H);
+        release_pages(maps, nmaps, lw->ff2_w, H * I);
     }
     return NLP_OK;
 }
