@@ -214,7 +214,10 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const qa_window
                                const nlp_encoding *wenc, size_t nw)
 {
     const nlp_host_api *host = s->host;
+    /* a window has at most max_seq_len * max_answer_len spans */
     size_t k = s->top_k;
+    if (k > s->max_seq_len * s->max_answer_len)
+        k = s->max_seq_len * s->max_answer_len;
     size_t cap = nw * k + 1;
     qa_answer *all = calloc(cap, sizeof(qa_answer));
     qa_answer *best = calloc(k, sizeof(qa_answer));
@@ -265,8 +268,8 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const qa_window
         all[na++] = x;
     }
     qsort(all, na, sizeof(qa_answer), cmp_answer);
-    if (na > k)
-        na = k;
+    if (na > s->top_k)
+        na = s->top_k;
     if (na == 1) {
         res = answer_value(s, in, &all[0]);
     } else {
@@ -392,6 +395,8 @@ static nlp_status qa_create(const nlp_host_api *host, const nlp_task_args *args,
     } else {
         s->doc_stride = s->max_seq_len / 2 < 128 ? s->max_seq_len / 2 : 128;
     }
+    if (s->max_answer_len > s->max_seq_len) /* no span is longer than a window */
+        s->max_answer_len = s->max_seq_len;
     s->impossible = host->opt_flag(args, "handle-impossible-answer");
     s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
     if (s->pad_id < 0)
