@@ -115,6 +115,17 @@ NLP_PLUGIN_PATH=$tmp/junkdir:$plugdir run 0 "$NLP" plugins &&
 NLP_PLUGIN_PATH=$tmp/junkdir:$plugdir run 0 "$NLP" plugins --path &&
     contains "$tmp/out" "$tmp/junkdir" && contains "$tmp/out" "$plugdir"
 
+# ---- every task plugin of the build exports its entry symbol and nothing else
+for so in "$top_builddir"/tasks/*/.libs/*.so; do
+    [ -f "$so" ] || continue
+    n=$((n + 1))
+    syms=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sort -u)
+    if [ "$syms" != "nlp_plugin_entry" ]; then
+        echo "FAIL $n: $so exports: $syms"
+        fails=$((fails + 1))
+    fi
+done
+
 # ---- task --help, and help TASK
 run 0 "$NLP" echo $P --help && {
     contains "$tmp/out" "usage: nlp echo [options] [TEXT...]"
