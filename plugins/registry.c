@@ -496,16 +496,12 @@ nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
         }
         add_build_tree(&l, exe);
     }
-    if (l.oom || !l.v) {
-        if (!l.oom) {
-            l.v = calloc(1, sizeof *l.v);
-            if (l.v)
-                goto done;
-        }
+    if (!l.oom && !l.v && !(l.v = calloc(1, sizeof *l.v)))   /* empty list */
+        l.oom = 1;
+    if (l.oom) {
         nlp_search_path_free(l.v);
         return nlp_error_set(err, NLP_ERR_NOMEM, "plugin search path: out of memory");
     }
-done:
     *out = l.v;
     return NLP_OK;
 }
