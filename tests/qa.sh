@@ -61,6 +61,7 @@ for m in qa-bert qa-distilbert; do
     check "$m --max-answer-len 3" "$E/$m-maxans3.jsonl" --model "$M" --max-answer-len 3
     check "$m --max-seq-len 48 --doc-stride 8" "$E/$m-seq48-stride8.jsonl" --model "$M" \
         --max-seq-len 48 --doc-stride 8
+    check "$m --max-question-len 4" "$E/$m-maxq4.jsonl" --model "$M" --max-question-len 4
     check "$m --batch-size 1" "$E/$m-default.jsonl" --model "$M" --batch-size 1
 done
 

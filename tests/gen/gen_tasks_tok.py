@@ -344,7 +344,8 @@ def ner(m, text, strategy, ignore=("O",), stride=None):
 
 
 def qa(m, question, context, top_k=1, handle_impossible=False,
-       max_answer_len=15, max_seq_len=None, doc_stride=None, trace=None):
+       max_answer_len=15, max_seq_len=None, doc_stride=None, trace=None,
+       max_question_len=None):
     """Hugging Face's answer(s) for one question / context.  trace, when a
     list, receives (score, token ids of the span) of every kept span."""
     if max_seq_len is None:
@@ -352,6 +353,10 @@ def qa(m, question, context, top_k=1, handle_impossible=False,
     if doc_stride is None:
         doc_stride = min(max_seq_len // 2, 128)
     q = tok(m, question)
+    if max_question_len is not None:
+        # the question's first tokens, as the slow-tokenizer path keeps
+        # them (the fast path ignores max_question_len)
+        q = {k: v[:max_question_len] if isinstance(v, list) else v for k, v in q.items()}
     c = tok(m, context)
     nq, nc = len(q["ids"]), len(c["ids"])
     width = max_seq_len - 3 - nq
@@ -605,6 +610,7 @@ def main():
         "impossible": {"handle_impossible": True},
         "maxans3": {"max_answer_len": 3},
         "seq48-stride8": {"max_seq_len": 48, "doc_stride": 8},
+        "maxq4": {"max_question_len": 4},
     }
     for name in ("qa-bert", "qa-distilbert"):
         m = models[name]
