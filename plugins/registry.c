@@ -378,6 +378,7 @@ static void strlist_add(strlist *l, const char *s, size_t len)
         }
         l->v = v;
         l->cap = cap;
+        l->v[l->n] = NULL;
     }
     char *c = strndup(s, len);
     if (!c) {
