@@ -29,6 +29,7 @@
 #define NWINDOWS 2
 #define WINDOW_PER_BATCH 32
 #define MIN_WINDOW 256
+#define MAX_WARNINGS 10   /* truncation warnings shown; the rest are counted */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -315,6 +316,20 @@ static void row_prepare(runner *R, window *w, crow *r, nlp_encoding *enc)
                       R->limit);
 }
 
+/* Would a well-formed record be skipped for an empty text?  (Resuming
+ * by count skips the rows that were written, so it must not count these.) */
+static int row_empty(const runner *R, const nlp_corpus_row *row)
+{
+    const nlp_corpus_field *f = &row->fields[R->col_text];
+    if (blank(f->s, f->len) || (f->json && strcmp(f->s, "null") == 0))
+        return 1;
+    if (R->kind == NLP_INPUT_QUESTION_CONTEXT) {
+        f = &row->fields[R->col_pair];
+        return blank(f->s, f->len) || (f->json && strcmp(f->s, "null") == 0);
+    }
+    return 0;
+}
+
 /* Does the id of this good record end the resume skip? */
 static int id_matches(runner *R, const nlp_corpus_row *row)
 {
@@ -353,7 +368,7 @@ static void *reader_main(void *arg)
                 continue;
             }
             if (R->skip_rows > 0) {
-                if (st == NLP_OK)
+                if (st == NLP_OK && !row_empty(R, row))
                     R->skip_rows--;
                 continue;
             }
@@ -879,7 +894,7 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
     started = 1;
 
     double t0 = now_s(), last_draw = 0;
-    size_t n_read = 0, n_written = 0, n_skipped = 0;
+    size_t n_read = 0, n_written = 0, n_skipped = 0, n_truncated = 0;
     int stop = 0, fatal = 0;
     while (!stop) {
         window *w = wq_pop(&R.fullq);
@@ -938,8 +953,12 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
         for (size_t i = 0; i < w->n && !stop; i++) {
             crow *r = &w->rows[i];
             n_read++;
-            if (r->warn)
-                cli_warn(task, "%s", r->warn);
+            if (r->warn) {
+                n_truncated++;
+                if (!o->quiet && n_truncated <= MAX_WARNINGS)
+                    cli_warn(task, "%s%s", r->warn,
+                             n_truncated == MAX_WARNINGS ? " (further truncations are only counted)" : "");
+            }
             if (r->bad) {
                 n_skipped++;
                 if (progress)
@@ -1005,8 +1024,11 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
         if (done_before)
             fprintf(stderr, "nlp %s: resumed after %zu rows already in %s\n", task, done_before,
                     o->output);
-        fprintf(stderr, "nlp %s: %zu rows read, %zu written, %zu skipped in %.1f s (%.1f rows/s)%s\n",
-                task, n_read, n_written, n_skipped, secs, secs > 0 ? n_read / secs : 0.0,
+        char trunc[64] = "";
+        if (n_truncated)
+            snprintf(trunc, sizeof trunc, " (%zu truncated)", n_truncated);
+        fprintf(stderr, "nlp %s: %zu rows read, %zu written%s, %zu skipped in %.1f s (%.1f rows/s)%s\n",
+                task, n_read, n_written, trunc, n_skipped, secs, secs > 0 ? n_read / secs : 0.0,
                 stop && o->strict && !fatal ? "; stopped at the first bad row (--strict)" : "");
     }
     rc = fatal || n_skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
