@@ -432,9 +432,9 @@ def qa_logits(state, config, hidden):
 
 # The safetensors dtype order (the library sorts tensors by dtype,
 # largest alignment first, then by name).
-_DT_RANK = {"BOOL": 0, "U8": 1, "I8": 2, "I16": 3, "U16": 4, "F16": 5,
-            "BF16": 6, "I32": 7, "U32": 8, "F32": 9, "F64": 10, "I64": 11,
-            "U64": 12}
+_DT_RANK = {n: i for i, n in enumerate(
+    ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+     "I32", "U32", "F32", "F64", "I64", "U64"])}
 _TORCH_DT = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
              torch.float64: "F64", torch.int64: "I64", torch.int32: "I32",
              torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
@@ -471,7 +471,7 @@ def write_safetensors(path, tensors, metadata=None):
                         "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
-    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hj = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     hj += b" " * ((8 - len(hj) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(hj)))
