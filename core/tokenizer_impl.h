@@ -32,6 +32,8 @@ typedef struct nlp_vocab {
     uint32_t *slot_hash;  /* [mask+1] 32-bit hash of the slot's token */
     size_t mask;
     size_t max_len;       /* longest token in bytes */
+    size_t n_model;       /* ids below this belong to the model's own vocabulary;
+                             added tokens appended later are not model pieces */
 } nlp_vocab;
 
 void nlp_vocab_init(nlp_vocab *v);

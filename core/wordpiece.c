@@ -152,8 +152,9 @@ static nlp_status wp_flush(wp_state *st)
         while (end > start) {
             id = nlp_vocab_find2(v, m->prefix, pl, w->bytes + w->bpos[start],
                                  w->bpos[end] - w->bpos[start]);
-            if (id >= 0)
+            if (id >= 0 && (size_t)id < v->n_model)
                 break;
+            id = -1;
             end--;
         }
         if (id < 0)
@@ -489,6 +490,7 @@ nlp_status nlp_wordpiece_read_vocab_txt(const char *path, nlp_vocab *v, nlp_erro
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: empty vocabulary", path);
     if ((s = nlp_vocab_index(v)))
         return nlp_error_set(err, s, "%s: out of memory", path);
+    v->n_model = v->n;
     return NLP_OK;
 }
 
@@ -520,6 +522,7 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is empty", path);
     if ((s = nlp_vocab_index(&tok->vocab)))
         return nlp_error_set(err, s, "%s: out of memory", path);
+    tok->vocab.n_model = tok->vocab.n;
 
     nlp_wordpiece_opts o = { 0, 0, 0, 0, 100, "[UNK]", "##", 1 };
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
