@@ -339,6 +339,57 @@ START_TEST(hard_config_variants)
 }
 END_TEST
 
+/* Extra added tokens in tokenizer.json (ids after the vocabulary): matched
+ * in the raw text, never used as WordPiece pieces; special or not. */
+START_TEST(added_tokens_json)
+{
+    jl ex = jl_load(TOKDATA "/added_tokens.jsonl");
+    size_t n;
+    char *src = slurp(MINI_JSON "/tokenizer.json", &n);
+    ck_assert(src != NULL);
+    cJSON *root = cJSON_Parse(src);
+    free(src);
+    cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ex.row[0], "added")) {
+        cJSON *o = cJSON_Duplicate(a, 1);
+        cJSON_AddFalseToObject(o, "normalized");
+        cJSON_AddItemToArray(added, o);
+    }
+    char *txt = cJSON_PrintUnformatted(root);
+    char *d = tmp_dir();
+    put_file(d, "tokenizer.json", txt, strlen(txt));
+    free(txt);
+    nlp_tokenizer *t = load_dir(d);
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    for (size_t r = 0; r < ex.n; r++) {
+        const char *s = cJSON_GetObjectItemCaseSensitive(ex.row[r], "text")->valuestring;
+        ck_assert(nlp_tokenizer_encode(t, s, strlen(s), NULL, 0, NULL, &e, &err) == NLP_OK);
+        const char *why = enc_diff(&e, cJSON_GetObjectItemCaseSensitive(ex.row[r], "ids"), NULL,
+                                   cJSON_GetObjectItemCaseSensitive(ex.row[r], "off"), 0,
+                                   cJSON_GetObjectItemCaseSensitive(ex.row[r], "words"), s,
+                                   strlen(s), NULL, 0);
+        ck_assert_msg(why == NULL, "added-token case %zu: %s", r, why);
+    }
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ex.row[0], "added")) {
+        int32_t id = cJSON_GetObjectItemCaseSensitive(a, "id")->valueint;
+        const char *c = cJSON_GetObjectItemCaseSensitive(a, "content")->valuestring;
+        ck_assert_int_eq(nlp_tokenizer_token_to_id(t, c), id);
+        ck_assert_str_eq(nlp_tokenizer_id_to_token(t, id), c);
+        ck_assert_int_eq(nlp_tokenizer_is_special(t, id),
+                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special")));
+    }
+    ck_assert_uint_eq(nlp_tokenizer_vocab_size(t), (size_t)cJSON_GetObjectItemCaseSensitive(
+                                                       cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ex.row[0], "added"), 1), "id")->valueint + 1);
+    nlp_encoding_free(&e);
+    nlp_tokenizer_free(t);
+    rm_dir(d);
+    cJSON_Delete(root);
+    jl_free(&ex);
+}
+END_TEST
+
 /* ------------------------------------------------------------ parity */
 
 typedef struct strvec {
@@ -903,6 +954,7 @@ static Suite *tokenizer_suite(void)
     tcase_add_test(tc, hard_uncased_tokenizer_json);
     tcase_add_test(tc, hard_flag_variants);
     tcase_add_test(tc, hard_config_variants);
+    tcase_add_test(tc, added_tokens_json);
     tcase_add_test(tc, truncation_strategies);
     tcase_add_test(tc, apply_template_slices);
     tcase_add_test(tc, decode_reference);

@@ -26,6 +26,9 @@ script reports each disagreement.  Writes under data/expected/tokenizer/:
                     "strategy", "ids", "type_ids", "off", "n_truncated"} or
                     {"error": true}
   decode.jsonl      {"ids", "skip_special", "text"}
+  added_tokens.jsonl  texts with extra added tokens (tokenizer.json
+                    added_tokens, normalized false): {"added", "text", "ids",
+                    "off", "words"}
   mini/vocab.txt    vocabulary used by the hard cases (a subset of
                     bert-base-uncased: specials, single characters, "##"
                     single characters, and every token the hard cases need)
@@ -39,6 +42,9 @@ Known disagreement: Transformers.js 3.8 spaces CJK ideographs per UTF-16
 code unit, so astral ones (U+20000 and up, the "astral CJK" hard case) are
 not split; Hugging Face tokenizers split per code point, as ref_tokenizer.py
 does (and take U+2B920, not U+2B820, as the start of that CJK range).
+Transformers.js also lets WordPiece use added tokens as pieces (its vocabulary
+merges them), so "COVID19" lower-cased to an added token's text becomes that
+token there; in tokenizers the model's vocabulary excludes added tokens.
 Every other input agrees.
 
 Sentence extraction (the C test repeats it exactly):
@@ -278,6 +284,33 @@ def main():
                  cfg["strip_accents"], cfg["tokenize_chinese_chars"])
         compare("hard cases [%s]" % name, HARD, refs, run_tjs(cdir, HARD))
     dump(os.path.join(OUT, "hard_cases.jsonl"), hard_rows)
+
+    # added tokens from tokenizer.json: one plain (matched in raw text, not
+    # special), one special; ids after the vocabulary
+    added = [{"id": len(mini), "content": "covid19", "special": False},
+             {"id": len(mini) + 1, "content": "<ent>", "special": True}]
+    adir = os.path.join(tmp, "mini-added")
+    mk.build(os.path.join(OUT, "mini", "vocab.txt"), adir)
+    with open(os.path.join(adir, "tokenizer.json"), encoding="utf-8") as f:
+        tjson = json.load(f)
+    for a in added:
+        tjson["added_tokens"].append({"id": a["id"], "content": a["content"], "single_word": False,
+                                      "lstrip": False, "rstrip": False, "normalized": False,
+                                      "special": a["special"]})
+    with open(os.path.join(adir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tjson, f, ensure_ascii=False)
+    atexts = ["covid19 cases rose", "COVID19 and Covid19 differ from covid19",
+              "the<ent>Paris<ent> is big", "xcovid19x <ent><ent> covid1 [MASK]covid19"]
+    amap = {a["content"]: a["id"] for a in added}
+    arows, arefs = [], []
+    for t in atexts:
+        e = rt.encode(mini, t, added_tokens=amap)
+        arefs.append(e)
+        arows.append({"added": added, "text": t, "ids": e["ids"], "off": flat(e["offsets"]),
+                      "words": [-1 if w is None else w for w in e["word_ids"]]})
+    compare("added tokens", [{"text": t} for t in atexts], arefs,
+            run_tjs(adir, [{"text": t} for t in atexts]))
+    dump(os.path.join(OUT, "added_tokens.jsonl"), arows)
 
     trows = []
     for k, (a, b, ml, st) in enumerate(TRUNC):

@@ -218,16 +218,21 @@ def _split_specials(text, specials):
 
 def tokenize(vocab_tokens, text, lowercase=True, strip_accents=None,
              tokenize_chinese_chars=True, clean_text=True,
-             specials=SPECIALS_DEFAULT, unk="[UNK]", max_input_chars_per_word=100):
-    """One text -> list of (token, id, start, end, word)."""
+             specials=SPECIALS_DEFAULT, unk="[UNK]", max_input_chars_per_word=100,
+             added_tokens=None):
+    """One text -> list of (token, id, start, end, word).  added_tokens:
+    extra {content: id} matched in the raw text like the special tokens
+    (tokenizer.json added tokens with normalized false); they never serve
+    as WordPiece pieces."""
     vmap = _vocab_map(vocab_tokens)
     toks = []
     word = 0
-    specials = [t for t in specials if t in vmap]
-    for is_sp, a, b in _split_specials(text, specials):
+    raw = {t: vmap[t] for t in specials if t in vmap}
+    raw.update(added_tokens or {})
+    for is_sp, a, b in _split_specials(text, list(raw)):
         if is_sp:
             t = text[a:b]
-            toks.append((t, vmap[t], a, b, word))
+            toks.append((t, raw[t], a, b, word))
             word += 1
             continue
         chars = normalize(text[a:b], a, lowercase, strip_accents,
@@ -285,7 +290,7 @@ def encode(vocab_tokens, text, pair=None, lowercase=True, strip_accents=None,
            tokenize_chinese_chars=True, clean_text=True, add_special_tokens=True,
            max_length=None, truncation="longest_first",
            specials=SPECIALS_DEFAULT, cls="[CLS]", sep="[SEP]", unk="[UNK]",
-           max_input_chars_per_word=100):
+           max_input_chars_per_word=100, added_tokens=None):
     """Encode a text or a pair as BertTokenizerFast does.
     Returns dict(ids, type_ids, offsets, tokens, word_ids, special_mask,
     n_truncated); offsets are (start, end) code-point pairs into the text
@@ -294,7 +299,8 @@ def encode(vocab_tokens, text, pair=None, lowercase=True, strip_accents=None,
     kw = dict(lowercase=lowercase, strip_accents=strip_accents,
               tokenize_chinese_chars=tokenize_chinese_chars, clean_text=clean_text,
               specials=specials, unk=unk,
-              max_input_chars_per_word=max_input_chars_per_word)
+              max_input_chars_per_word=max_input_chars_per_word,
+              added_tokens=added_tokens)
     a = tokenize(vmap, text, **kw)
     b = tokenize(vmap, pair, **kw) if pair is not None else None
     n_trunc = 0
