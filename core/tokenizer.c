@@ -5,6 +5,11 @@
  * vocabulary hash map, added/special tokens matched in raw text (PCRE2
  * alternation, longest first), the BERT template, Hugging Face truncation,
  * encodings, decode, and UTF-8 validation.
+ *
+ * Limits: every added token is matched in the raw text (tokenizers matches
+ * those marked "normalized": true in the normalised text), and the
+ * lstrip / rstrip / single_word flags of added tokens are ignored; BERT's
+ * own special tokens need neither.
  */
 #include <stdlib.h>
 #include <string.h>

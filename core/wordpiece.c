@@ -11,6 +11,10 @@
  * WordPiece-encoded as soon as it ends.  The word buffer lives on the stack
  * (heap only for max_input_chars_per_word above WP_STACK_CHARS), so encoding
  * allocates nothing but the output arrays.
+ *
+ * Unicode properties come from utf8proc (Unicode 15); tokenizers takes
+ * punctuation, Mn and Cc/Cf/Co from older tables, so code points assigned
+ * in recent Unicode versions can be classed differently there.
  */
 #include <stdlib.h>
 #include <string.h>
