@@ -236,6 +236,65 @@ printf 'text,label\ngood,1\n' | run --text-column text --quiet >"$T/clash.csv"
 [ "$(head -1 "$T/clash.csv")" = "text,label,sentiment_label,score" ] || fail "a result column clashing with an input column"
 ok "result columns of qa, ner, fill-mask; name clashes"
 
+# ---- per-task results against the tasks' own references: qa over a JSON
+# Lines corpus (long contexts, windowed), ner over a one-column CSV,
+# sentiment with a text-pair column
+cat >"$T/same.py" <<'PYEOF'
+import csv, json, sys
+kind, out, exp = sys.argv[1], sys.argv[2], sys.argv[3]
+def close(a, b, where):
+    if isinstance(b, float):
+        assert abs(float(a) - b) < 1e-4, (where, a, b)
+    elif isinstance(b, list):
+        assert len(a) == len(b), (where, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, "%s[%d]" % (where, i))
+    elif isinstance(b, dict):
+        for k in b:
+            close(a[k], b[k], where + "." + k)
+    else:
+        assert str(a) == str(b), (where, a, b)
+if kind == "qa":
+    got = [json.loads(l) for l in open(out, encoding="utf-8")]
+    want = [json.loads(l) for l in open(exp, encoding="utf-8")]
+    ins = [json.loads(l) for l in open(sys.argv[4], encoding="utf-8")]
+    assert len(got) == len(want) == len(ins)
+    for i, (g, w, x) in enumerate(zip(got, want, ins)):
+        assert g["question"] == x["question"] and g["context"] == x["context"], i
+        close({k: g[k] for k in w}, w, "row %d" % (i + 1))
+elif kind == "ner":
+    rows = list(csv.DictReader(open(out, encoding="utf-8", newline="")))
+    want = [json.loads(l) for l in open(exp, encoding="utf-8")]
+    texts = [l.rstrip("\n") for l in open(sys.argv[4], encoding="utf-8")]
+    assert len(rows) == len(want) == len(texts), (len(rows), len(want))
+    for i, (r, w, t) in enumerate(zip(rows, want, texts)):
+        assert r["text"] == t, i
+        close(json.loads(r["entities"]), w, "row %d" % (i + 1))
+else:
+    rows = list(csv.DictReader(open(out, encoding="utf-8", newline="")))
+    case = json.load(open(exp, encoding="utf-8"))
+    assert len(rows) == len(case["expected"])
+    for i, (r, w) in enumerate(zip(rows, case["expected"])):
+        close({"label": r["label"], "score": r["score"]}, w, "row %d" % (i + 1))
+PYEOF
+"$NLP" qa --model "$D/models/qa-bert" --input "$D/expected/qa/inputs.jsonl" --output "$T/qa.jsonl" \
+    --batch-size 3 --quiet || fail "qa over JSON Lines: exit status"
+"$PY" "$T/same.py" qa "$T/qa.jsonl" "$D/expected/qa/qa-bert-default.jsonl" "$D/expected/qa/inputs.jsonl" ||
+    fail "qa over JSON Lines: results differ from data/expected/qa/qa-bert-default.jsonl"
+"$PY" -c 'import csv,sys; w=csv.writer(sys.stdout, lineterminator="\n"); w.writerow(["text"]); [w.writerow([l.rstrip("\n")]) for l in open(sys.argv[1], encoding="utf-8")]' \
+    "$D/expected/ner/inputs.txt" >"$T/ner-in.csv"
+"$NLP" ner --model "$D/models/ner-bert" --aggregation simple --input "$T/ner-in.csv" \
+    --output "$T/ner-out.csv" --batch-size 4 --quiet || fail "ner over CSV: exit status"
+"$PY" "$T/same.py" ner "$T/ner-out.csv" "$D/expected/ner/ner-bert-simple.jsonl" "$D/expected/ner/inputs.txt" ||
+    fail "ner over CSV: entities differ from data/expected/ner/ner-bert-simple.jsonl"
+"$PY" -c 'import csv,json,sys; c=json.load(open(sys.argv[1])); w=csv.writer(sys.stdout, lineterminator="\n"); w.writerow(["a","b"]); [w.writerow([t, c["args"][1]]) for t in c["inputs"]]' \
+    "$D/expected/sentiment/bert-sst2-pair.json" >"$T/pair.csv"
+run --input "$T/pair.csv" --text-column a --text-pair-column b --output "$T/pair-out.csv" --quiet ||
+    fail "sentiment pairs: exit status"
+"$PY" "$T/same.py" pair "$T/pair-out.csv" "$D/expected/sentiment/bert-sst2-pair.json" ||
+    fail "sentiment --text-pair-column differs from data/expected/sentiment/bert-sst2-pair.json"
+ok "qa (JSON Lines), ner, sentiment pairs against their references"
+
 if [ $failed -ne 0 ]; then
     echo "$failed failure(s)"
     exit 1
