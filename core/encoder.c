@@ -120,7 +120,12 @@ static void release_pages(const map_range *r, size_t nr, const float *p, size_t 
 
 static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K)
 {
-    return ctx->dtype == NLP_DTYPE_INT8 ? nlp_pack_b_int8(W, N, K) : nlp_pack_b(W, N, K);
+    switch (ctx->dtype) {
+    case NLP_DTYPE_INT8: return nlp_pack_b_int8(W, N, K);
+    case NLP_DTYPE_BF16: return nlp_pack_b_bf16(W, N, K);
+    case NLP_DTYPE_FP32: break;
+    }
+    return nlp_pack_b(W, N, K);
 }
 
 /* Once a weight is packed its original (F32, usually in the read-only
@@ -308,17 +313,15 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_FORMAT,
                              "nlp_ctx_create: hidden size %d is not a multiple of "
                              "the %d attention heads", cfg->hidden_size, cfg->num_heads);
-    if (dtype == NLP_DTYPE_BF16)
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                             "nlp_ctx_create: bf16 weights are not supported yet");
-    if (dtype != NLP_DTYPE_FP32 && dtype != NLP_DTYPE_INT8)
+    if (dtype != NLP_DTYPE_FP32 && dtype != NLP_DTYPE_INT8 && dtype != NLP_DTYPE_BF16)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "nlp_ctx_create: unknown dtype %d", (int)dtype);
-    if (dtype == NLP_DTYPE_INT8 && (cfg->intermediate_size > NLP_INT8_MAX_K ||
+    if (dtype != NLP_DTYPE_FP32 && (cfg->intermediate_size > NLP_INT8_MAX_K ||
                                     cfg->hidden_size > NLP_INT8_MAX_K))
         return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                             "nlp_ctx_create: int8 supports hidden and intermediate "
-                             "sizes up to %d, the model has %d and %d", NLP_INT8_MAX_K,
+                             "nlp_ctx_create: %s supports hidden and intermediate "
+                             "sizes up to %d, the model has %d and %d",
+                             dtype == NLP_DTYPE_INT8 ? "int8" : "bf16", NLP_INT8_MAX_K,
                              cfg->hidden_size, cfg->intermediate_size);
     nlp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)

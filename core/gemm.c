@@ -293,6 +293,7 @@ void nlp_packed_b_free(nlp_packed_b *p)
     free(p->q8);
     free(p->scale);
     free(p->comp);
+    free(p->bf16);
     free(p);
 }
 
@@ -302,6 +303,8 @@ size_t nlp_packed_b_bytes(const nlp_packed_b *p)
 {
     if (p->q8)
         return sizeof *p + p->panels * NLP_INT8_NR * (p->kq * 4 + sizeof(float) + sizeof(int32_t));
+    if (p->bf16)
+        return sizeof *p + p->panels * NLP_INT8_NR * p->kq * 2 * sizeof(uint16_t);
     return sizeof *p + p->panels * p->K * p->kern->nr * sizeof(float);
 }
 
@@ -315,6 +318,10 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
         ep = NULL;
     if (B->q8) {
         nlp_sgemm_packed_int8(pool, M, A, lda, B, ep, C, ldc);
+        return;
+    }
+    if (B->bf16) {
+        nlp_sgemm_packed_bf16(pool, M, A, lda, B, ep, C, ldc);
         return;
     }
     gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,

@@ -45,6 +45,13 @@ void nlp_packed_b_free(nlp_packed_b *p);
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K);
 /* 1 if p holds int8 weights. */
 int nlp_packed_b_is_int8(const nlp_packed_b *p);
+
+/* Pack B ([N][K]) rounded to bfloat16 (nearest even).  nlp_sgemm_packed
+ * rounds A to bf16 the same way and accumulates the exact products in
+ * fp32 (AVX-512 BF16 when the CPU has it, else portable C).  Returns NULL
+ * when out of memory, N or K is 0, or K > 8192. */
+nlp_packed_b *nlp_pack_b_bf16(const float *B, size_t N, size_t K);
+int nlp_packed_b_is_bf16(const nlp_packed_b *p);
 size_t nlp_packed_b_rows(const nlp_packed_b *p);   /* N */
 size_t nlp_packed_b_cols(const nlp_packed_b *p);   /* K */
 size_t nlp_packed_b_bytes(const nlp_packed_b *p);  /* memory held */

@@ -59,11 +59,16 @@ struct nlp_packed_b {
     int8_t *q8;                 /* int8: [panels][kq][32][4], zero padded */
     float *scale;               /* int8: [panels * 32] per output channel */
     int32_t *comp;              /* int8: [panels * 32] sum_k q8 */
-    size_t kq;                  /* int8: K rounded up to 4, divided by 4 */
+    size_t kq;                  /* int8: K / 4 rounded up; bf16: K / 2 rounded up */
     int vnni;                   /* int8: use the AVX-512 VNNI kernel */
+    uint16_t *bf16;             /* bf16: [panels][kq][32][2] */
+    int bf16_hw;                /* bf16: use the AVX-512 BF16 kernel */
 };
 
 void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
+                           size_t lda, const nlp_packed_b *B,
+                           const nlp_gemm_epilogue *ep, float *C, size_t ldc);
+void nlp_sgemm_packed_bf16(nlp_pool *pool, size_t M, const float *A,
                            size_t lda, const nlp_packed_b *B,
                            const nlp_gemm_epilogue *ep, float *C, size_t ldc);
 

@@ -16,6 +16,7 @@
 #include "threadpool.h"
 
 static const float SENTINEL = -12345.0f;
+static const float SENTINEL_ROW[1] = { -12345.0f };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static float frand(void)
@@ -291,6 +292,82 @@ END_TEST
 START_TEST(test_int8_avx512) { run_int8(NLP_PATH_AVX512); }
 END_TEST
 
+/* bf16: both operands rounded to bfloat16 (nearest even), then a
+ * double-precision product of the rounded values. */
+static float bf16_round(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static void check_bf16_case(nlp_pool *pool, size_t M, size_t N, size_t K, size_t pad,
+                            int with_bias, nlp_gemm_act act, int with_res)
+{
+    size_t lda = K + pad, ldc = N + pad;
+    float *A = fill(M * lda), *B = fill(N * K);
+    float *bias = with_bias ? fill(N) : NULL;
+    float *R = with_res ? fill(M * ldc) : NULL;
+    float *C = malloc((M + 1) * ldc * sizeof *C);
+    ck_assert_ptr_nonnull(C);
+    for (size_t i = 0; i < (M + 1) * ldc; i++)
+        C[i] = SENTINEL;
+    nlp_packed_b *pb = nlp_pack_b_bf16(B, N, K);
+    ck_assert_ptr_nonnull(pb);
+    ck_assert(nlp_packed_b_is_bf16(pb) && !nlp_packed_b_is_int8(pb));
+    nlp_gemm_epilogue ep = { bias, act, R, ldc };
+    nlp_sgemm_packed(pool, M, A, lda, pb, &ep, C, ldc);
+    nlp_packed_b_free(pb);
+    for (size_t m = 0; m < M; m++) {
+        for (size_t n = 0; n < N; n++) {
+            double s = 0, sabs = 0;
+            for (size_t k = 0; k < K; k++) {
+                double p = (double)bf16_round(A[m * lda + k]) * bf16_round(B[n * K + k]);
+                s += p;
+                sabs += fabs(p);
+            }
+            if (bias) {
+                s += bias[n];
+                sabs += fabs(bias[n]);
+            }
+            s = act_ref(s, act) + (R ? R[m * ldc + n] : 0);
+            double got = C[m * ldc + n];
+            ck_assert_msg(fabs(got - s) <= 1e-5 * sabs + 2e-6 * (1 + fabs(s)),
+                          "bf16 %s M=%zu N=%zu K=%zu: C[%zu][%zu] = %.7g, expected %.7g",
+                          nlp_cpu_path_name(nlp_cpu_path()), M, N, K, m, n, got, s);
+        }
+        for (size_t j = N; j < ldc; j++)
+            ck_assert(C[m * ldc + j] == SENTINEL);
+    }
+    for (size_t j = 0; j < ldc; j++)
+        ck_assert(C[M * ldc + j] == SENTINEL);
+    free(A); free(B); free(bias); free(R); free(C);
+}
+
+static void run_bf16(nlp_kernel_path path)
+{
+    if (nlp_cpu_force_path(path) != 0)
+        return;
+    nlp_pool *pool3 = nlp_pool_create(3);
+    ck_assert_ptr_nonnull(pool3);
+    rng_state = 0xabcdefull + (uint64_t)path;
+    for (size_t e = 0; e < NEDGE; e++)
+        for (int axis = 0; axis < 3; axis++)
+            check_bf16_case(e % 2 ? pool3 : NULL, axis == 0 ? edge[e] : irand(1, 30),
+                            axis == 1 ? edge[e] : irand(1, 70), axis == 2 ? edge[e] : irand(1, 300),
+                            irand(0, 5), (int)irand(0, 1), (nlp_gemm_act)irand(0, 3), (int)irand(0, 1));
+    check_bf16_case(pool3, 260, 100, 3071, 1, 1, NLP_GEMM_ACT_GELU, 1);
+    ck_assert_ptr_null(nlp_pack_b_bf16(SENTINEL_ROW, 1, 0));
+    nlp_pool_free(pool3);
+}
+
+START_TEST(test_bf16_generic) { run_bf16(NLP_PATH_GENERIC); }
+END_TEST
+START_TEST(test_bf16_avx512) { run_bf16(NLP_PATH_AVX512); }
+END_TEST
+
 /* K = 0: the product is empty, C is the epilogue of zero. */
 START_TEST(test_k_zero)
 {
@@ -350,6 +427,8 @@ int main(void)
     tcase_add_test(tc, test_k_zero);
     tcase_add_test(tc, test_int8_generic);
     tcase_add_test(tc, test_int8_avx512);
+    tcase_add_test(tc, test_bf16_generic);
+    tcase_add_test(tc, test_bf16_avx512);
     tcase_add_test(tc, test_activations);
     tcase_add_test(tc, test_force_unsupported);
     suite_add_tcase(s, tc);

@@ -77,7 +77,8 @@ typedef enum nlp_dtype {
     NLP_DTYPE_FP32 = 0,  /* as in the checkpoint (packed for the kernels) */
     NLP_DTYPE_INT8 = 1,  /* int8 per output channel; activations quantised
                             per row at run time (dynamic quantisation) */
-    NLP_DTYPE_BF16 = 2   /* not available yet: NLP_ERR_UNSUPPORTED */
+    NLP_DTYPE_BF16 = 2   /* bfloat16 weights, activations rounded to bf16,
+                            fp32 accumulation */
 } nlp_dtype;
 
 /* As nlp_ctx_create, with the dense weights of every encoder layer
