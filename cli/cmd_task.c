@@ -135,6 +135,8 @@ static void print_task_help(const char *task, const nlp_task_desc *d, const char
                "per line of standard input: {\"question\": \"...\", \"context\": \"...\"}.\n");
     else
         printf("Inputs: the TEXT arguments, or one per line of standard input.\n");
+    printf("Corpus mode: --input/--output FILE (CSV, TSV or JSON Lines; '-' = stdin/stdout)\n"
+           "runs over a whole file, keeping every column (see docs/corpus.md).\n");
     printf("Default model: %s\n", d->default_model ? d->default_model : "(none; --model is required)");
     printf("Served by the plugin '%s'.\n\nOptions:\n", plugin);
     char num[32];

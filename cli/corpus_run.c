@@ -955,6 +955,8 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
             n_read++;
             if (r->warn) {
                 n_truncated++;
+                if (!o->quiet && n_truncated <= MAX_WARNINGS && progress)
+                    fprintf(stderr, "\r\033[K");
                 if (!o->quiet && n_truncated <= MAX_WARNINGS)
                     cli_warn(task, "%s%s", r->warn,
                              n_truncated == MAX_WARNINGS ? " (further truncations are only counted)" : "");
