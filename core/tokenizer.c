@@ -6,10 +6,10 @@
  * alternation, longest first), the BERT template, Hugging Face truncation,
  * encodings, decode, and UTF-8 validation.
  *
- * Limits: every added token is matched in the raw text (tokenizers matches
- * those marked "normalized": true in the normalised text), and the
- * lstrip / rstrip / single_word flags of added tokens are ignored; BERT's
- * own special tokens need neither.
+ * Added tokens marked "normalized" are matched in the normalised text of
+ * the pieces between raw-matched ones, as tokenizers does.  Limits: the
+ * lstrip / rstrip / single_word flags of added tokens are ignored (BERT's
+ * special tokens use none of them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -271,10 +271,13 @@ void nlp_tokenizer_free(nlp_tokenizer *tok)
     if (tok->ops && tok->ops->free_model)
         tok->ops->free_model(tok->model);
     nlp_vocab_free(&tok->vocab);
-    for (size_t i = 0; i < tok->n_added; i++)
+    for (size_t i = 0; i < tok->n_added; i++) {
         free(tok->added[i].content);
+        free(tok->added[i].norm);
+    }
     free(tok->added);
     pcre2_code_free(tok->added_re);
+    pcre2_code_free(tok->added_norm_re);
     for (int i = 0; i < 5; i++)
         free(tok->special_str[i]);
     free(tok);
@@ -293,12 +296,14 @@ static nlp_tokenizer *tok_new(void)
 }
 
 /* Add (or update) an added token. */
-static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special)
+static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special,
+                          int normalized)
 {
     for (size_t i = 0; i < t->n_added; i++)
         if (strcmp(t->added[i].content, content) == 0) {
             t->added[i].id = id;
             t->added[i].special |= special;
+            t->added[i].normalized = normalized;
             return NLP_OK;
         }
     nlp_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
@@ -308,35 +313,36 @@ static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int
     char *c = strdup(content);
     if (!c)
         return NLP_ERR_NOMEM;
-    a[t->n_added++] = (nlp_added_token){ c, id, special };
+    a[t->n_added++] = (nlp_added_token){ c, id, special, normalized, NULL };
     return NLP_OK;
 }
 
-static int cmp_added_len(const void *a, const void *b)
+/* Alternation of the given literals (NULL or empty ones skipped), longest
+ * first, so the leftmost match is also the longest one starting there.
+ * *out stays NULL when there is nothing to match. */
+static nlp_status compile_alternation(const char **lit, size_t n, pcre2_code **out,
+                                      const char *where, nlp_error *err)
 {
-    size_t la = strlen(((const nlp_added_token *)a)->content);
-    size_t lb = strlen(((const nlp_added_token *)b)->content);
-    return la < lb ? 1 : la > lb ? -1 : 0;
-}
-
-/* Compile the alternation of added tokens, longest first, so the leftmost
- * match is also the longest one starting there. */
-static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_error *err)
-{
-    if (t->n_added == 0)
-        return NLP_OK;
-    qsort(t->added, t->n_added, sizeof *t->added, cmp_added_len);
+    *out = NULL;
+    /* insertion sort by length, longest first (n is small) */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strlen(lit[j] ? lit[j] : "") > strlen(lit[j - 1] ? lit[j - 1] : "");
+             j--) {
+            const char *x = lit[j];
+            lit[j] = lit[j - 1];
+            lit[j - 1] = x;
+        }
     size_t cap = 1;
-    for (size_t i = 0; i < t->n_added; i++)
-        cap += 2 * strlen(t->added[i].content) + 1;
+    for (size_t i = 0; i < n; i++)
+        cap += lit[i] ? 2 * strlen(lit[i]) + 1 : 0;
     char *pat = malloc(cap);
     if (!pat)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
     size_t k = 0;
     int any = 0;
-    for (size_t i = 0; i < t->n_added; i++) {
-        const unsigned char *c = (const unsigned char *)t->added[i].content;
-        if (!*c)
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *c = (const unsigned char *)lit[i];
+        if (!c || !*c)
             continue;
         if (any)
             pat[k++] = '|';
@@ -360,10 +366,46 @@ static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_err
     if (!re)
         return nlp_error_set(err, NLP_ERR_INTERNAL, "%s: cannot compile the added-token pattern (PCRE2 error %d)",
                              where, ec);
-    /* No JIT: the pattern starts with a literal, so the interpreter is as
-     * fast here, and JIT code confuses valgrind. */
-    t->added_re = re;
+    /* No JIT: the patterns are literal alternations, which the interpreter
+     * matches as fast here, and JIT code confuses valgrind. */
+    *out = re;
     return NLP_OK;
+}
+
+/* Patterns for the added tokens: one over raw text, one over normalised
+ * text for the tokens marked "normalized" (their content normalised by
+ * the model's normaliser). */
+static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_error *err)
+{
+    if (t->n_added == 0)
+        return NLP_OK;
+    const char **lit = calloc(t->n_added, sizeof *lit);
+    if (!lit)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_added; i++)
+        if (!t->added[i].normalized)
+            lit[n++] = t->added[i].content;
+    pcre2_code *re = NULL;
+    nlp_status s = compile_alternation(lit, n, &re, where, err);
+    t->added_re = re;
+    n = 0;
+    for (size_t i = 0; !s && i < t->n_added; i++) {
+        nlp_added_token *a = &t->added[i];
+        if (!a->normalized)
+            continue;
+        size_t len;
+        if ((s = t->ops->normalize(t, a->content, strlen(a->content), &a->norm, &len)))
+            s = nlp_error_set(err, s, "%s: out of memory", where);
+        else
+            lit[n++] = a->norm;
+    }
+    if (!s && n) {
+        s = compile_alternation(lit, n, &re, where, err);
+        t->added_norm_re = re;
+    }
+    free(lit);
+    return s;
 }
 
 /* A special token entry of a config: "[CLS]" or {"content": "[CLS]", ...}. */
@@ -523,8 +565,10 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
             s = nlp_error_set(err, s, "%s: out of memory", path);
             goto done;
         }
-        if ((s = tok_add(t, c->valuestring, iid,
-                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"))))) {
+        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
+        const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
+        if ((s = tok_add(t, c->valuestring, iid, special,
+                         cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special))) {
             s = nlp_error_set(err, s, "%s: out of memory", path);
             goto done;
         }
@@ -620,7 +664,7 @@ static nlp_status load_vocab_txt(const char *vocab_path, int lower, int strip, i
                 (s = nlp_vocab_index(&t->vocab)))
                 goto oom;
         }
-        if ((s = tok_add(t, nm, id, 1)))
+        if ((s = tok_add(t, nm, id, 1, 0)))
             goto oom;
     }
     const cJSON *src[2] = { cfg, stmap };
@@ -637,7 +681,7 @@ static nlp_status load_vocab_txt(const char *vocab_path, int lower, int strip, i
                     (s = nlp_vocab_index(&t->vocab)))
                     goto oom;
             }
-            if ((s = tok_add(t, nm, id, 1)))
+            if ((s = tok_add(t, nm, id, 1, 0)))
                 goto oom;
         }
     }
@@ -653,8 +697,9 @@ static nlp_status load_vocab_txt(const char *vocab_path, int lower, int strip, i
             ((s = nlp_vocab_set(&t->vocab, (int32_t)id, nm, strlen(nm))) ||
              (s = nlp_vocab_index(&t->vocab))))
             goto oom;
-        if ((s = tok_add(t, nm, (int32_t)id,
-                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special")))))
+        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
+        const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
+        if ((s = tok_add(t, nm, (int32_t)id, special, cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special)))
             goto oom;
     }
     if ((s = nlp_wordpiece_attach(t, &o, vocab_path, err)))
@@ -761,7 +806,7 @@ static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size
             tok_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
         int32_t id = -1;
         for (size_t k = 0; k < t->n_added; k++)
-            if (strlen(t->added[k].content) == me - ms &&
+            if (!t->added[k].normalized && strlen(t->added[k].content) == me - ms &&
                 memcmp(t->added[k].content, text + ms, me - ms) == 0) {
                 id = t->added[k].id;
                 break;

@@ -82,6 +82,11 @@ typedef struct nlp_tok_ops {
     nlp_status (*decode_token)(const nlp_tokenizer *tok, size_t k, const char *token,
                                char **buf, size_t *len, size_t *cap);
     void (*free_model)(void *model);
+    /* Normalise text[0..len) as encode_segment does before pre-tokenising;
+     * *out (NUL-terminated, free()) gets the normalised UTF-8.  Used for
+     * the content of added tokens marked "normalized". */
+    nlp_status (*normalize)(const nlp_tokenizer *tok, const char *text, size_t len,
+                            char **out, size_t *out_len);
 } nlp_tok_ops;
 
 /* One added token (tokenizer.json "added_tokens", or the special tokens of
@@ -90,6 +95,8 @@ typedef struct nlp_added_token {
     char *content;
     int32_t id;
     int special;
+    int normalized;  /* matched in the normalised text (content normalised first) */
+    char *norm;      /* normalised content when normalized, else NULL */
 } nlp_added_token;
 
 struct nlp_tokenizer {
@@ -99,7 +106,9 @@ struct nlp_tokenizer {
 
     nlp_added_token *added;      /* [n_added] */
     size_t n_added;
-    void *added_re;              /* pcre2_code_8 *: alternation of added tokens, longest first */
+    void *added_re;              /* pcre2_code_8 *: alternation of the raw-matched added
+                                    tokens, longest first */
+    void *added_norm_re;         /* the same for normalised contents, or NULL */
 
     int32_t special_id[5];       /* by nlp_special, -1 when absent */
     char *special_str[5];

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <utf8proc.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "tokenizer_impl.h"
 #include "util.h"
@@ -105,13 +107,69 @@ typedef struct wp_word {
     int32_t last_cp, last_be; /* origin of the last character seen */
 } wp_word;
 
+/* The whole normalised text of a segment, kept when added tokens must be
+ * matched in it: UTF-8 plus, per character, its byte position and origin. */
+typedef struct wp_rec {
+    char *nb;
+    size_t nlen, ncap;
+    uint32_t *pos;
+    int32_t *ocp, *ob, *obe;
+    size_t n, cap;
+} wp_rec;
+
 typedef struct wp_state {
     const nlp_tokenizer *tok;
     const wp_model *m;
     wp_word w;
     int32_t *word;
     nlp_tok_sink *sink;
+    wp_rec *rec;     /* non-NULL: record normalised characters instead of encoding */
 } wp_state;
+
+static int rec_push(wp_rec *r, uint32_t c, int32_t cp, int32_t b, int32_t be)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? 2 * r->cap : 256;
+        uint32_t *p = realloc(r->pos, nc * sizeof *p);
+        if (!p)
+            return -1;
+        r->pos = p;
+        int32_t *q[3] = { r->ocp, r->ob, r->obe };
+        for (int k = 0; k < 3; k++) {
+            int32_t *x = realloc(q[k], nc * sizeof *x);
+            if (!x)
+                return -1;
+            q[k] = x;
+            if (k == 0) r->ocp = x; else if (k == 1) r->ob = x; else r->obe = x;
+        }
+        r->cap = nc;
+    }
+    if (r->nlen + 5 > r->ncap) {
+        size_t nc = r->ncap ? 2 * r->ncap : 1024;
+        char *x = realloc(r->nb, nc);
+        if (!x)
+            return -1;
+        r->nb = x;
+        r->ncap = nc;
+    }
+    r->pos[r->n] = (uint32_t)r->nlen;
+    r->ocp[r->n] = cp;
+    r->ob[r->n] = b;
+    r->obe[r->n] = be;
+    r->n++;
+    r->nlen += nlp_utf8_put(c, r->nb + r->nlen);
+    r->nb[r->nlen] = '\0';
+    return 0;
+}
+
+static void rec_free(wp_rec *r)
+{
+    free(r->nb);
+    free(r->pos);
+    free(r->ocp);
+    free(r->ob);
+    free(r->obe);
+}
 
 static nlp_status wp_flush(wp_state *st)
 {
@@ -236,6 +294,14 @@ static inline nlp_status wp_emit(wp_state *st, uint32_t c, int32_t cp, int32_t b
     return NLP_OK;
 }
 
+/* One character of the normalised text: recorded, or pre-tokenised now. */
+static inline nlp_status wp_out(wp_state *st, uint32_t c, int32_t cp, int32_t b, int32_t be)
+{
+    if (st->rec)
+        return rec_push(st->rec, c, cp, b, be) ? NLP_ERR_NOMEM : NLP_OK;
+    return wp_emit(st, c, cp, b, be);
+}
+
 /* Accent stripping and lower-casing of one character, then pre-tokenising. */
 static nlp_status wp_case(wp_state *st, uint32_t c, int32_t cp, int32_t b, int32_t be)
 {
@@ -263,42 +329,25 @@ static nlp_status wp_case(wp_state *st, uint32_t c, int32_t cp, int32_t b, int32
                 if (x >= 'A' && x <= 'Z')
                     x += 32;
             } else if (x == 0x130) { /* the one full lower-case mapping of two characters */
-                if ((s = wp_emit(st, 'i', cp, b, be)) || (s = wp_emit(st, 0x307, cp, b, be)))
+                if ((s = wp_out(st, 'i', cp, b, be)) || (s = wp_out(st, 0x307, cp, b, be)))
                     return s;
                 continue;
             } else {
                 x = (uint32_t)utf8proc_tolower((utf8proc_int32_t)x);
             }
         }
-        if ((s = wp_emit(st, x, cp, b, be)))
+        if ((s = wp_out(st, x, cp, b, be)))
             return s;
     }
     return NLP_OK;
 }
 
-static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, size_t len,
-                                    int32_t cp_base, int32_t byte_base, int32_t *word,
-                                    nlp_tok_sink *sink, nlp_error *err)
+/* BertNormalizer over text, each normalised character going to wp_out
+ * (whitespace as ' ', CJK ideographs between two spaces). */
+static nlp_status wp_normalize_run(wp_state *st, const char *text, size_t len, int32_t cp_base,
+                                   int32_t byte_base)
 {
-    const wp_model *m = tok->model;
-    char sbytes[4 * WP_STACK_CHARS];
-    uint32_t sbpos[WP_STACK_CHARS + 1];
-    int32_t socp[WP_STACK_CHARS], sob[WP_STACK_CHARS], sobe[WP_STACK_CHARS];
-    wp_state st = { .tok = tok, .m = m, .word = word, .sink = sink };
-    void *heap = NULL;
-    uint32_t cap = (uint32_t)m->max_chars + 1;
-    if (cap <= WP_STACK_CHARS) {
-        st.w = (wp_word){ sbytes, sbpos, socp, sob, sobe, 0, cap, 0, 0, 0, 0 };
-    } else {
-        heap = malloc((size_t)cap * (4 + 4 * 4) + 4);
-        if (!heap)
-            return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
-        char *p = heap;
-        st.w = (wp_word){ p, (uint32_t *)(p + 4 * (size_t)cap),
-                          (int32_t *)(p + 8 * (size_t)cap + 4),
-                          (int32_t *)(p + 12 * (size_t)cap + 4),
-                          (int32_t *)(p + 16 * (size_t)cap + 4), 0, cap, 0, 0, 0, 0 };
-    }
+    const wp_model *m = st->m;
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     int32_t cp = cp_base;
@@ -315,13 +364,14 @@ static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, 
                 cp++;
                 continue;
             }
-            if (k == A_SPACE || k == A_PUNCT) {
-                rc = wp_emit(&st, c, cp, b, be);
-            } else {
-                if (m->lowercase && c >= 'A' && c <= 'Z')
-                    c += 32;
-                wp_add(&st.w, c, cp, b, be);
-            }
+            if (m->lowercase && c >= 'A' && c <= 'Z')
+                c += 32;
+            if (k == A_SPACE && m->clean_text)
+                c = ' ';
+            if (k == A_WORD && !st->rec)
+                wp_add(&st->w, c, cp, b, be); /* the common case, straight to the word */
+            else
+                rc = wp_out(st, c, cp, b, be);
             cp++;
             continue;
         }
@@ -331,24 +381,137 @@ static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, 
                 continue;
             }
             if (is_white_space(c)) {
-                rc = wp_flush(&st);
+                rc = wp_out(st, ' ', cp, b, be);
                 cp++;
                 continue;
             }
         }
         if (m->chinese && is_cjk(c)) {
-            if ((rc = wp_flush(&st)) == NLP_OK && (rc = wp_case(&st, c, cp, b, be)) == NLP_OK)
-                rc = wp_flush(&st);
+            if ((rc = wp_out(st, ' ', cp, b, be)) == NLP_OK &&
+                (rc = wp_case(st, c, cp, b, be)) == NLP_OK)
+                rc = wp_out(st, ' ', cp, b, be);
         } else {
-            rc = wp_case(&st, c, cp, b, be);
+            rc = wp_case(st, c, cp, b, be);
         }
         cp++;
     }
-    if (rc == NLP_OK)
-        rc = wp_flush(&st);
+    return rc;
+}
+
+/* Find the added token whose normalised content is s[0..n). */
+static int32_t added_norm_id(const nlp_tokenizer *tok, const char *s, size_t n)
+{
+    for (size_t k = 0; k < tok->n_added; k++) {
+        const char *c = tok->added[k].norm;
+        if (c && strlen(c) == n && memcmp(c, s, n) == 0)
+            return tok->added[k].id;
+    }
+    return -1;
+}
+
+/* Normalised text recorded in st->rec: added tokens matched in it, the
+ * text between them pre-tokenised and encoded. */
+static nlp_status wp_encode_recorded(wp_state *st)
+{
+    wp_rec *r = st->rec;
+    st->rec = NULL;
+    const pcre2_code *re = st->tok->added_norm_re;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    if (!md)
+        return NLP_ERR_NOMEM;
+    nlp_status s = NLP_OK;
+    size_t at = 0, ri = 0;
+    while (s == NLP_OK && ri < r->n) {
+        size_t ms = r->nlen, me = r->nlen;
+        int rc = pcre2_match(re, (PCRE2_SPTR)r->nb, r->nlen, at, 0, md, NULL);
+        if (rc > 0) {
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            ms = ov[0];
+            me = ov[1];
+        } else if (rc != PCRE2_ERROR_NOMATCH) {
+            s = NLP_ERR_INTERNAL;
+            break;
+        }
+        for (; ri < r->n && r->pos[ri] < ms && s == NLP_OK; ri++)
+            s = wp_emit(st, nlp_utf8_next((const unsigned char *)r->nb + r->pos[ri], &(size_t){ 0 }),
+                        r->ocp[ri], r->ob[ri], r->obe[ri]);
+        if (s == NLP_OK)
+            s = wp_flush(st);
+        if (s || ms == r->nlen)
+            break;
+        size_t first = ri;
+        while (ri < r->n && r->pos[ri] < me)
+            ri++;
+        s = nlp_tok_sink_push(st->sink, added_norm_id(st->tok, r->nb + ms, me - ms), (*st->word)++,
+                              r->ocp[first], r->ocp[ri - 1] + 1, r->ob[first], r->obe[ri - 1]);
+        at = me;
+    }
+    pcre2_match_data_free(md);
+    return s;
+}
+
+static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, size_t len,
+                                    int32_t cp_base, int32_t byte_base, int32_t *word,
+                                    nlp_tok_sink *sink, nlp_error *err)
+{
+    const wp_model *m = tok->model;
+    char sbytes[4 * WP_STACK_CHARS];
+    uint32_t sbpos[WP_STACK_CHARS + 1];
+    int32_t socp[WP_STACK_CHARS], sob[WP_STACK_CHARS], sobe[WP_STACK_CHARS];
+    wp_state st = { .tok = tok, .m = m, .word = word, .sink = sink, .rec = NULL };
+    void *heap = NULL;
+    uint32_t cap = (uint32_t)m->max_chars + 1;
+    if (cap <= WP_STACK_CHARS) {
+        st.w = (wp_word){ sbytes, sbpos, socp, sob, sobe, 0, cap, 0, 0, 0, 0 };
+    } else {
+        heap = malloc((size_t)cap * (4 + 4 * 4) + 4);
+        if (!heap)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+        char *p = heap;
+        st.w = (wp_word){ p, (uint32_t *)(p + 4 * (size_t)cap),
+                          (int32_t *)(p + 8 * (size_t)cap + 4),
+                          (int32_t *)(p + 12 * (size_t)cap + 4),
+                          (int32_t *)(p + 16 * (size_t)cap + 4), 0, cap, 0, 0, 0, 0 };
+    }
+    nlp_status rc;
+    if (tok->added_norm_re) {
+        wp_rec r = { 0 };
+        st.rec = &r;
+        rc = wp_normalize_run(&st, text, len, cp_base, byte_base);
+        if (rc == NLP_OK)
+            rc = wp_encode_recorded(&st);
+        rec_free(&r);
+    } else {
+        rc = wp_normalize_run(&st, text, len, cp_base, byte_base);
+        if (rc == NLP_OK)
+            rc = wp_flush(&st);
+    }
     free(heap);
     if (rc)
-        return nlp_error_set(err, rc, "tokenizer: out of memory");
+        return nlp_error_set(err, rc, rc == NLP_ERR_NOMEM ? "tokenizer: out of memory"
+                                                          : "tokenizer: added-token match failed");
+    return NLP_OK;
+}
+
+static nlp_status wp_normalize(const nlp_tokenizer *tok, const char *text, size_t len,
+                               char **out, size_t *out_len)
+{
+    wp_rec r = { 0 };
+    wp_state st = { .tok = tok, .m = tok->model, .rec = &r };
+    nlp_status s = wp_normalize_run(&st, text, len, 0, 0);
+    if (s == NLP_OK && !r.nb) {
+        r.nb = calloc(1, 1);
+        if (!r.nb)
+            s = NLP_ERR_NOMEM;
+    }
+    if (s) {
+        rec_free(&r);
+        return s;
+    }
+    *out = r.nb;
+    *out_len = r.nlen;
+    r.nb = NULL;
+    rec_free(&r);
     return NLP_OK;
 }
 
@@ -425,7 +588,8 @@ static void wp_free(void *model)
     free(model);
 }
 
-const nlp_tok_ops nlp_wordpiece_ops = { "WordPiece", wp_encode_segment, wp_decode_token, wp_free };
+const nlp_tok_ops nlp_wordpiece_ops = { "WordPiece", wp_encode_segment, wp_decode_token, wp_free,
+                                        wp_normalize };
 
 nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
                                 const char *where, nlp_error *err)

@@ -339,11 +339,12 @@ START_TEST(hard_config_variants)
 }
 END_TEST
 
-/* Extra added tokens in tokenizer.json (ids after the vocabulary): matched
- * in the raw text, never used as WordPiece pieces; special or not. */
-START_TEST(added_tokens_json)
+/* Extra added tokens in tokenizer.json (ids after the vocabulary), special
+ * or not: matched in the raw text, or in the normalised text when marked
+ * "normalized"; never used as WordPiece pieces. */
+static void run_added(const char *file)
 {
-    jl ex = jl_load(TOKDATA "/added_tokens.jsonl");
+    jl ex = jl_load(file);
     size_t n;
     char *src = slurp(MINI_JSON "/tokenizer.json", &n);
     ck_assert(src != NULL);
@@ -353,7 +354,8 @@ START_TEST(added_tokens_json)
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ex.row[0], "added")) {
         cJSON *o = cJSON_Duplicate(a, 1);
-        cJSON_AddFalseToObject(o, "normalized");
+        if (!cJSON_GetObjectItemCaseSensitive(o, "normalized"))
+            cJSON_AddFalseToObject(o, "normalized");
         cJSON_AddItemToArray(added, o);
     }
     char *txt = cJSON_PrintUnformatted(root);
@@ -370,7 +372,7 @@ START_TEST(added_tokens_json)
                                    cJSON_GetObjectItemCaseSensitive(ex.row[r], "off"), 0,
                                    cJSON_GetObjectItemCaseSensitive(ex.row[r], "words"), s,
                                    strlen(s), NULL, 0);
-        ck_assert_msg(why == NULL, "added-token case %zu: %s", r, why);
+        ck_assert_msg(why == NULL, "%s case %zu: %s", file, r, why);
     }
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ex.row[0], "added")) {
         int32_t id = cJSON_GetObjectItemCaseSensitive(a, "id")->valueint;
@@ -380,13 +382,21 @@ START_TEST(added_tokens_json)
         ck_assert_int_eq(nlp_tokenizer_is_special(t, id),
                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special")));
     }
-    ck_assert_uint_eq(nlp_tokenizer_vocab_size(t), (size_t)cJSON_GetObjectItemCaseSensitive(
-                                                       cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ex.row[0], "added"), 1), "id")->valueint + 1);
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(ex.row[0], "added");
+    const cJSON *last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
+    ck_assert_uint_eq(nlp_tokenizer_vocab_size(t),
+                      (size_t)cJSON_GetObjectItemCaseSensitive(last, "id")->valueint + 1);
     nlp_encoding_free(&e);
     nlp_tokenizer_free(t);
     rm_dir(d);
     cJSON_Delete(root);
     jl_free(&ex);
+}
+
+START_TEST(added_tokens_json)
+{
+    run_added(TOKDATA "/added_tokens.jsonl");
+    run_added(TOKDATA "/added_normalized.jsonl");
 }
 END_TEST
 

@@ -29,6 +29,8 @@ script reports each disagreement.  Writes under data/expected/tokenizer/:
   added_tokens.jsonl  texts with extra added tokens (tokenizer.json
                     added_tokens, normalized false): {"added", "text", "ids",
                     "off", "words"}
+  added_normalized.jsonl  the same with added tokens marked "normalized"
+                    (ref_tokenizer.py only: Transformers.js ignores the flag)
   mini/vocab.txt    vocabulary used by the hard cases (a subset of
                     bert-base-uncased: specials, single characters, "##"
                     single characters, and every token the hard cases need)
@@ -311,6 +313,38 @@ def main():
     compare("added tokens", [{"text": t} for t in atexts], arefs,
             run_tjs(adir, [{"text": t} for t in atexts]))
     dump(os.path.join(OUT, "added_tokens.jsonl"), arows)
+
+    # added tokens marked "normalized": matched in the normalised text.
+    # Transformers.js matches every added token in the raw text, so it is no
+    # reference here (its disagreements are printed for information only).
+    nadded = [{"id": len(mini), "content": "Covid19", "special": False, "normalized": True},
+              {"id": len(mini) + 1, "content": "hello world", "special": False, "normalized": True},
+              {"id": len(mini) + 2, "content": "NAÏVE", "special": False, "normalized": True},
+              {"id": len(mini) + 3, "content": "<ent>", "special": True, "normalized": False}]
+    ndir = os.path.join(tmp, "mini-added-norm")
+    mk.build(os.path.join(OUT, "mini", "vocab.txt"), ndir)
+    with open(os.path.join(ndir, "tokenizer.json"), encoding="utf-8") as f:
+        tjson = json.load(f)
+    for a in nadded:
+        tjson["added_tokens"].append({"id": a["id"], "content": a["content"], "single_word": False,
+                                      "lstrip": False, "rstrip": False,
+                                      "normalized": a["normalized"], "special": a["special"]})
+    with open(os.path.join(ndir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tjson, f, ensure_ascii=False)
+    ntexts = ["COVID19 cases rose", "Hello   World! hello\tworld, HELLO WORLD",
+              "a naïve NAIVE Naïve approach", "xcovid19y<ent>covid19 [MASK]hello world",
+              "hello worldly covid190"]
+    raw_map = {a["content"]: a["id"] for a in nadded if not a["normalized"]}
+    norm_map = {a["content"]: a["id"] for a in nadded if a["normalized"]}
+    nrows, nrefs = [], []
+    for t in ntexts:
+        e = rt.encode(mini, t, added_tokens=raw_map, added_normalized=norm_map)
+        nrefs.append(e)
+        nrows.append({"added": nadded, "text": t, "ids": e["ids"], "off": flat(e["offsets"]),
+                      "words": [-1 if w is None else w for w in e["word_ids"]]})
+    compare("normalized added tokens (information only)", [{"text": t} for t in ntexts], nrefs,
+            run_tjs(ndir, [{"text": t} for t in ntexts]))
+    dump(os.path.join(OUT, "added_normalized.jsonl"), nrows)
 
     trows = []
     for k, (a, b, ml, st) in enumerate(TRUNC):

@@ -219,28 +219,44 @@ def _split_specials(text, specials):
 def tokenize(vocab_tokens, text, lowercase=True, strip_accents=None,
              tokenize_chinese_chars=True, clean_text=True,
              specials=SPECIALS_DEFAULT, unk="[UNK]", max_input_chars_per_word=100,
-             added_tokens=None):
+             added_tokens=None, added_normalized=None):
     """One text -> list of (token, id, start, end, word).  added_tokens:
     extra {content: id} matched in the raw text like the special tokens
-    (tokenizer.json added tokens with normalized false); they never serve
-    as WordPiece pieces."""
+    (tokenizer.json added tokens with normalized false); added_normalized:
+    {content: id} matched, leftmost-longest, in the normalised text of the
+    pieces between raw matches, their content normalised the same way
+    (tokenizers' second added-vocabulary pass).  Neither kind ever serves
+    as a WordPiece piece.  (Offsets of a normalised added token starting
+    with a CJK ideograph start at that ideograph here.)"""
     vmap = _vocab_map(vocab_tokens)
     toks = []
     word = 0
     raw = {t: vmap[t] for t in specials if t in vmap}
     raw.update(added_tokens or {})
+    nopts = (lowercase, strip_accents, tokenize_chinese_chars, clean_text)
+    ncont = {}
+    for t, i in (added_normalized or {}).items():
+        k = "".join(c for c, _ in normalize(t, 0, *nopts))
+        if k and k not in ncont:
+            ncont[k] = (t, i)
     for is_sp, a, b in _split_specials(text, list(raw)):
         if is_sp:
             t = text[a:b]
             toks.append((t, raw[t], a, b, word))
             word += 1
             continue
-        chars = normalize(text[a:b], a, lowercase, strip_accents,
-                          tokenize_chinese_chars, clean_text)
-        for w in pre_tokenize(chars):
-            for t, i, s, e in wordpiece(w, vmap, unk, "##", max_input_chars_per_word):
-                toks.append((t, i, s, e, word))
-            word += 1
+        chars = normalize(text[a:b], a, *nopts)
+        ntext = "".join(c for c, _ in chars)
+        for is_tok, x, y in _split_specials(ntext, list(ncont)):
+            if is_tok:
+                t, i = ncont[ntext[x:y]]
+                toks.append((t, i, chars[x][1], chars[y - 1][1] + 1, word))
+                word += 1
+                continue
+            for w in pre_tokenize(chars[x:y]):
+                for t, i, s, e in wordpiece(w, vmap, unk, "##", max_input_chars_per_word):
+                    toks.append((t, i, s, e, word))
+                word += 1
     return toks
 
 
@@ -290,7 +306,7 @@ def encode(vocab_tokens, text, pair=None, lowercase=True, strip_accents=None,
            tokenize_chinese_chars=True, clean_text=True, add_special_tokens=True,
            max_length=None, truncation="longest_first",
            specials=SPECIALS_DEFAULT, cls="[CLS]", sep="[SEP]", unk="[UNK]",
-           max_input_chars_per_word=100, added_tokens=None):
+           max_input_chars_per_word=100, added_tokens=None, added_normalized=None):
     """Encode a text or a pair as BertTokenizerFast does.
     Returns dict(ids, type_ids, offsets, tokens, word_ids, special_mask,
     n_truncated); offsets are (start, end) code-point pairs into the text
@@ -300,7 +316,7 @@ def encode(vocab_tokens, text, pair=None, lowercase=True, strip_accents=None,
               tokenize_chinese_chars=tokenize_chinese_chars, clean_text=clean_text,
               specials=specials, unk=unk,
               max_input_chars_per_word=max_input_chars_per_word,
-              added_tokens=added_tokens)
+              added_tokens=added_tokens, added_normalized=added_normalized)
     a = tokenize(vmap, text, **kw)
     b = tokenize(vmap, pair, **kw) if pair is not None else None
     n_trunc = 0
