@@ -391,6 +391,37 @@ START_TEST(test_softmax_sigmoid_linear)
 }
 END_TEST
 
+/* DistilBERT has no token types: type ids are ignored, not rejected. */
+START_TEST(test_distilbert_ignores_type_ids)
+{
+    tcase c;
+    find_case("tiny-distilbert", "batch3", &c);
+    nlp_model *m = load_model("tiny-distilbert");
+    nlp_ctx *ctx = NULL;
+    nlp_error err;
+    ck_assert_int_eq(nlp_ctx_create(m, 1, &ctx, &err), NLP_OK);
+    const size_t n = c.B * c.T * c.H;
+    float *plain = malloc(n * sizeof *plain);
+    nlp_batch bt = { c.B, c.T, c.ids, NULL, c.lengths };
+    const float *hid = NULL;
+    ck_assert_int_eq(nlp_encoder_forward(ctx, &bt, &hid, &err), NLP_OK);
+    memcpy(plain, hid, n * sizeof *plain);
+    int32_t *types = malloc(c.B * c.T * sizeof *types);
+    for (size_t i = 0; i < c.B * c.T; i++)
+        types[i] = 7;
+    bt.type_ids = types;
+    ck_assert_int_eq(nlp_encoder_forward(ctx, &bt, &hid, &err), NLP_OK);
+    ck_assert_mem_eq(hid, plain, n * sizeof *plain);
+    /* an empty MLM request is a no-op */
+    ck_assert_int_eq(nlp_mlm_head_forward(ctx, hid, 0, plain, &err), NLP_OK);
+    free(types);
+    free(plain);
+    nlp_ctx_free(ctx);
+    nlp_model_free(m);
+    case_free(&c);
+}
+END_TEST
+
 static Suite *encoder_suite(void)
 {
     Suite *s = suite_create("encoder");
@@ -404,6 +435,7 @@ static Suite *encoder_suite(void)
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_errors);
     tcase_add_test(te, test_softmax_sigmoid_linear);
+    tcase_add_test(te, test_distilbert_ignores_type_ids);
     suite_add_tcase(s, te);
     return s;
 }
