@@ -546,9 +546,9 @@ int cmd_bench(int argc, char **argv)
         return cli_usage_error(CMD, "--dtype must be fp32, int8 or bf16, got '%s'", dtype);
     if (gemm)
         return run_gemm(gemm, (int)threads, iters, json);
-    nlp_dtype dt;
+    nlp_weight_type dt;
     nlp_error err = {0};
-    if (nlp_dtype_parse(dtype, &dt, &err) != NLP_OK)
+    if (nlp_weight_type_parse(dtype, &dt, &err) != NLP_OK)
         return cli_usage_error(CMD, "%s", err.msg);
 
     /* the shape: a named one, or the sizes of a config.json */

@@ -60,7 +60,7 @@ struct nlp_ctx {
     float *head;     /* [head_cap][H] MLM transform scratch */
     size_t head_cap;
     nlp_packed_b **packed; /* [num_layers][PK_COUNT] layer weights packed for the GEMM kernels */
-    nlp_dtype dtype;
+    nlp_weight_type dtype;
 };
 
 /* The packed dense weights of one layer, in ctx->packed order. */
@@ -121,9 +121,9 @@ static void release_pages(const map_range *r, size_t nr, const float *p, size_t 
 static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K)
 {
     switch (ctx->dtype) {
-    case NLP_DTYPE_INT8: return nlp_pack_b_int8(W, N, K);
-    case NLP_DTYPE_BF16: return nlp_pack_b_bf16(W, N, K);
-    case NLP_DTYPE_FP32: break;
+    case NLP_WEIGHTS_INT8: return nlp_pack_b_int8(W, N, K);
+    case NLP_WEIGHTS_BF16: return nlp_pack_b_bf16(W, N, K);
+    case NLP_WEIGHTS_FP32: break;
     }
     return nlp_pack_b(W, N, K);
 }
@@ -272,14 +272,14 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
     return NLP_OK;
 }
 
-nlp_status nlp_dtype_parse(const char *name, nlp_dtype *out, nlp_error *err)
+nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err)
 {
     if (name && strcmp(name, "fp32") == 0)
-        *out = NLP_DTYPE_FP32;
+        *out = NLP_WEIGHTS_FP32;
     else if (name && strcmp(name, "int8") == 0)
-        *out = NLP_DTYPE_INT8;
+        *out = NLP_WEIGHTS_INT8;
     else if (name && strcmp(name, "bf16") == 0)
-        *out = NLP_DTYPE_BF16;
+        *out = NLP_WEIGHTS_BF16;
     else
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "unknown dtype '%s' (expected fp32, int8 or bf16)",
@@ -290,11 +290,11 @@ nlp_status nlp_dtype_parse(const char *name, nlp_dtype *out, nlp_error *err)
 nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
                           nlp_ctx **out, nlp_error *err)
 {
-    return nlp_ctx_create_dtype(model, n_threads, NLP_DTYPE_FP32, out, err);
+    return nlp_ctx_create_dtype(model, n_threads, NLP_WEIGHTS_FP32, out, err);
 }
 
 nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
-                                nlp_dtype dtype, nlp_ctx **out, nlp_error *err)
+                                nlp_weight_type dtype, nlp_ctx **out, nlp_error *err)
 {
     if (!out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: out is NULL");
@@ -313,15 +313,15 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_FORMAT,
                              "nlp_ctx_create: hidden size %d is not a multiple of "
                              "the %d attention heads", cfg->hidden_size, cfg->num_heads);
-    if (dtype != NLP_DTYPE_FP32 && dtype != NLP_DTYPE_INT8 && dtype != NLP_DTYPE_BF16)
+    if (dtype != NLP_WEIGHTS_FP32 && dtype != NLP_WEIGHTS_INT8 && dtype != NLP_WEIGHTS_BF16)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "nlp_ctx_create: unknown dtype %d", (int)dtype);
-    if (dtype != NLP_DTYPE_FP32 && (cfg->intermediate_size > NLP_INT8_MAX_K ||
+    if (dtype != NLP_WEIGHTS_FP32 && (cfg->intermediate_size > NLP_INT8_MAX_K ||
                                     cfg->hidden_size > NLP_INT8_MAX_K))
         return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
                              "nlp_ctx_create: %s supports hidden and intermediate "
                              "sizes up to %d, the model has %d and %d",
-                             dtype == NLP_DTYPE_INT8 ? "int8" : "bf16", NLP_INT8_MAX_K,
+                             dtype == NLP_WEIGHTS_INT8 ? "int8" : "bf16", NLP_INT8_MAX_K,
                              cfg->hidden_size, cfg->intermediate_size);
     nlp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)

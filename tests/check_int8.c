@@ -1,6 +1,6 @@
 /*
  * check_int8.c - accuracy of int8 contexts (nlp_ctx_create_dtype with
- * NLP_DTYPE_INT8) against PyTorch.
+ * NLP_WEIGHTS_INT8) against PyTorch.
  *
  * The fixture checkpoints (data/models/tiny-*) and the PyTorch hidden
  * states and MLM logits (data/expected/numerics/, from
@@ -60,7 +60,7 @@ static size_t argmax(const float *x, size_t n)
     return best;
 }
 
-static void run_accuracy(nlp_dtype dt, const char *dname)
+static void run_accuracy(nlp_weight_type dt, const char *dname)
 {
     size_t len;
     char *text = read_all(NUM_DIR, "manifest.json", &len);
@@ -214,9 +214,9 @@ static void run_accuracy(nlp_dtype dt, const char *dname)
                   dname, all_agree, all_total);
 }
 
-START_TEST(test_int8_vs_pytorch) { run_accuracy(NLP_DTYPE_INT8, "int8"); }
+START_TEST(test_int8_vs_pytorch) { run_accuracy(NLP_WEIGHTS_INT8, "int8"); }
 END_TEST
-START_TEST(test_bf16_vs_pytorch) { run_accuracy(NLP_DTYPE_BF16, "bf16"); }
+START_TEST(test_bf16_vs_pytorch) { run_accuracy(NLP_WEIGHTS_BF16, "bf16"); }
 END_TEST
 
 START_TEST(test_dtype_args)
@@ -225,11 +225,11 @@ START_TEST(test_dtype_args)
     nlp_ctx *ctx = NULL;
     nlp_error err;
     ck_assert_msg(nlp_model_load(NLP_TEST_DATA "/models/tiny-bert", &m, &err) == NLP_OK, "%s", err.msg);
-    ck_assert_int_eq(nlp_ctx_create_dtype(m, 1, (nlp_dtype)7, &ctx, &err), NLP_ERR_INVALID_ARG);
-    nlp_dtype d;
-    ck_assert_int_eq(nlp_dtype_parse("int8", &d, &err), NLP_OK);
-    ck_assert_int_eq(d, NLP_DTYPE_INT8);
-    ck_assert_int_eq(nlp_dtype_parse("fp16", &d, &err), NLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(nlp_ctx_create_dtype(m, 1, (nlp_weight_type)7, &ctx, &err), NLP_ERR_INVALID_ARG);
+    nlp_weight_type d;
+    ck_assert_int_eq(nlp_weight_type_parse("int8", &d, &err), NLP_OK);
+    ck_assert_int_eq(d, NLP_WEIGHTS_INT8);
+    ck_assert_int_eq(nlp_weight_type_parse("fp16", &d, &err), NLP_ERR_INVALID_ARG);
     nlp_model_free(m);
 }
 END_TEST

@@ -73,24 +73,24 @@ void nlp_softmax(float *x, size_t n, size_t d);
 void nlp_sigmoid(float *x, size_t count);
 
 /* How a context stores the encoder layers' dense weights. */
-typedef enum nlp_dtype {
-    NLP_DTYPE_FP32 = 0,  /* as in the checkpoint (packed for the kernels) */
-    NLP_DTYPE_INT8 = 1,  /* int8 per output channel; activations quantised
+typedef enum nlp_weight_type {
+    NLP_WEIGHTS_FP32 = 0,  /* as in the checkpoint (packed for the kernels) */
+    NLP_WEIGHTS_INT8 = 1,  /* int8 per output channel; activations quantised
                             per row at run time (dynamic quantisation) */
-    NLP_DTYPE_BF16 = 2   /* bfloat16 weights, activations rounded to bf16,
+    NLP_WEIGHTS_BF16 = 2   /* bfloat16 weights, activations rounded to bf16,
                             fp32 accumulation */
-} nlp_dtype;
+} nlp_weight_type;
 
 /* As nlp_ctx_create, with the dense weights of every encoder layer
  * converted to dtype once, here.  Embeddings, LayerNorms and heads stay
  * fp32.  nlp_ctx_create(m, n, out, err) is
- * nlp_ctx_create_dtype(m, n, NLP_DTYPE_FP32, out, err). */
+ * nlp_ctx_create_dtype(m, n, NLP_WEIGHTS_FP32, out, err). */
 nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
-                                nlp_dtype dtype, nlp_ctx **out,
+                                nlp_weight_type dtype, nlp_ctx **out,
                                 nlp_error *err);
 
 /* "fp32", "int8" or "bf16" to *out; NLP_ERR_INVALID_ARG otherwise. */
-nlp_status nlp_dtype_parse(const char *name, nlp_dtype *out, nlp_error *err);
+nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err);
 
 #ifdef __cplusplus
 }
