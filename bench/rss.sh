@@ -9,7 +9,8 @@
 # 12 heads, intermediate 3072, vocab 30522, F32, ~420 MB) with numpy into a
 # temporary directory, builds bench/fwd_rss.c against the build tree and
 # runs it: the peak RSS should stay under the weight file size + 150 MB,
-# since F32 weights are used in place from the mapping.
+# since F32 weights are used in place from the mapping.  With RSS_MODEL set
+# to a directory, the checkpoint is written there once and reused.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -20,11 +21,12 @@ lib="$build/core/.libs"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp-rss.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-/usr/bin/python3 - "$tmp/model" <<'EOF'
+model="${RSS_MODEL:-$tmp/model}"
+[ -f "$model/model.safetensors" ] || /usr/bin/python3 - "$model" <<'EOF'
 import json, os, struct, sys
 import numpy as np
 d = sys.argv[1]
-os.makedirs(d)
+os.makedirs(d, exist_ok=True)
 H, L, I, V, P, TV = 768, 12, 3072, 30522, 512, 2
 cfg = {"architectures": ["BertModel"], "hidden_act": "gelu", "hidden_size": H,
        "intermediate_size": I, "layer_norm_eps": 1e-12,
@@ -72,4 +74,4 @@ EOF
 
 gcc -std=c11 -O2 -D_GNU_SOURCE -I"$top/include" "$here/fwd_rss.c" \
     -L"$lib" -Wl,-rpath,"$lib" -lnlp -o "$tmp/fwd_rss"
-"$tmp/fwd_rss" "$tmp/model" "$@"
+"$tmp/fwd_rss" "$model" "$@"
