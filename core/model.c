@@ -247,6 +247,42 @@ static void drop_pages(const void *data, size_t nbytes)
         madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+/* An int8 tensor written by `nlp quantize` (cli/cmd_quantize.c): NAME is
+ * I8 [N][K] and NAME_scale is F32 [N], one scale per row; its F32 view is
+ * q * scale[n].  An I8 tensor without a scale is left without a view. */
+static nlp_status dequantize_i8(nlp_model *m, size_t i, nlp_error *err)
+{
+    nlp_st *st = m->st;
+    const nlp_st_tensor *t = &st->tensors[i];
+    char name[512];
+    if ((size_t)snprintf(name, sizeof name, "%s_scale", t->name) >= sizeof name)
+        return NLP_OK;
+    const nlp_st_tensor *sc = nlp_st_find(st, name);
+    if (!sc)
+        return NLP_OK;
+    const char *file = st->files[t->file].path;
+    if (t->ndim != 2 || sc->dtype != NLP_DT_F32 || sc->ndim != 1 || sc->shape[0] != t->shape[0])
+        return nlp_error_set(err, NLP_ERR_FORMAT,
+                             "%s: int8 tensor %s needs a 2-D shape and %s as F32 [%lld]",
+                             file, t->name, name, (long long)t->shape[0]);
+    const size_t N = (size_t)t->shape[0], K = (size_t)t->shape[1];
+    float *buf = malloc((N * K > 0 ? N * K : 1) * sizeof *buf);
+    if (!buf)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory converting tensor %s",
+                             file, t->name);
+    m->owned[i] = buf;
+    const int8_t *q = t->data;
+    const unsigned char *sb = sc->data;
+    for (size_t n = 0; n < N; n++) {
+        float scale;
+        memcpy(&scale, sb + n * sizeof scale, sizeof scale);
+        for (size_t k = 0; k < K; k++)
+            buf[n * K + k] = (float)q[n * K + k] * scale;
+    }
+    m->f32[i] = buf;
+    return NLP_OK;
+}
+
 /* Give every floating-point tensor an F32 view (in place or converted). */
 static nlp_status make_views(nlp_model *m, nlp_error *err)
 {
@@ -258,6 +294,10 @@ static nlp_status make_views(nlp_model *m, nlp_error *err)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", st->source);
     for (size_t i = 0; i < st->n_tensors; i++) {
         const nlp_st_tensor *t = &st->tensors[i];
+        if (t->dtype == NLP_DT_I8) {
+            TRY(dequantize_i8(m, i, err));
+            continue;
+        }
         if (t->dtype != NLP_DT_F32 && t->dtype != NLP_DT_F16 && t->dtype != NLP_DT_BF16 &&
             t->dtype != NLP_DT_F64)
             continue;

@@ -234,6 +234,61 @@ START_TEST(test_dtype_args)
 }
 END_TEST
 
+/* `nlp quantize` writes a checkpoint whose int8 (bf16) weights give an
+ * int8 (bf16) context exactly the numbers of the original: the stored
+ * values are the ones the kernels quantise to.  Needs the CLI ($NLP). */
+static void quantized_matches(const char *fixture, const char *dtype, nlp_weight_type wt)
+{
+    const char *nlp = getenv("NLP");
+    if (!nlp || !*nlp) {
+        fprintf(stderr, "check_int8: NLP is not set; skipping the nlp quantize test\n");
+        return;
+    }
+    char tmp[] = "/tmp/check_int8.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    char in[512], out[600], cmd[2048];
+    snprintf(in, sizeof in, "%s/models/%s", NLP_TEST_DATA, fixture);
+    snprintf(out, sizeof out, "%s/q", tmp);
+    snprintf(cmd, sizeof cmd, "'%s' quantize --dtype %s '%s' '%s' >/dev/null", nlp, dtype, in, out);
+    ck_assert_int_eq(system(cmd), 0);
+    nlp_model *m0 = NULL, *m1 = NULL;
+    nlp_ctx *c0 = NULL, *c1 = NULL;
+    nlp_error err;
+    ck_assert_msg(nlp_model_load(in, &m0, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_msg(nlp_model_load(out, &m1, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_uint_lt(nlp_model_weight_bytes(m1), nlp_model_weight_bytes(m0));
+    ck_assert(nlp_ctx_create_dtype(m0, 2, wt, &c0, &err) == NLP_OK);
+    ck_assert(nlp_ctx_create_dtype(m1, 2, wt, &c1, &err) == NLP_OK);
+    int32_t ids[2 * 9] = { 2, 17, 400, 33, 1200, 9, 3, 0, 0, 2, 5, 6, 7, 8, 9, 10, 11, 3 };
+    int32_t lens[2] = { 7, 9 };
+    nlp_batch bt = { 2, 9, ids, NULL, lens };
+    const float *h0, *h1;
+    ck_assert(nlp_encoder_forward(c0, &bt, &h0, &err) == NLP_OK);
+    size_t H = (size_t)nlp_model_config(m0)->hidden_size;
+    float *keep = malloc(2 * 9 * H * sizeof *keep);
+    memcpy(keep, h0, 2 * 9 * H * sizeof *keep);
+    ck_assert(nlp_encoder_forward(c1, &bt, &h1, &err) == NLP_OK);
+    for (size_t i = 0; i < 2 * 9 * H; i++)
+        ck_assert_msg(fabsf(keep[i] - h1[i]) <= 1e-5f * (1 + fabsf(keep[i])),
+                      "%s %s: hidden[%zu] %.7g from the original, %.7g from the quantized copy",
+                      fixture, dtype, i, keep[i], h1[i]);
+    free(keep);
+    nlp_ctx_free(c0);
+    nlp_ctx_free(c1);
+    nlp_model_free(m0);
+    nlp_model_free(m1);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_quantize_cli)
+{
+    quantized_matches("tiny-bert-mlm", "int8", NLP_WEIGHTS_INT8);
+    quantized_matches("tiny-distilbert-mlm", "int8", NLP_WEIGHTS_INT8);
+    quantized_matches("tiny-bert-mlm", "bf16", NLP_WEIGHTS_BF16);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("int8");
@@ -242,6 +297,7 @@ int main(void)
     tcase_add_test(tc, test_int8_vs_pytorch);
     tcase_add_test(tc, test_bf16_vs_pytorch);
     tcase_add_test(tc, test_dtype_args);
+    tcase_add_test(tc, test_quantize_cli);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
