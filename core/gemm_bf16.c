@@ -139,6 +139,26 @@ tile_hw_r(const size_t R, size_t nr, size_t kp, const uint16_t *a,
     }
 }
 
+/* As convert_rows, 32 values at a time (VCVTNE2PS2BF16 rounds to nearest
+ * even too; it treats subnormal inputs as zero). */
+TARGETBF static void convert_rows_hw(const float *A, size_t lda, size_t mr, size_t K,
+                                     size_t kp, uint16_t *out)
+{
+    for (size_t i = 0; i < mr; i++) {
+        const float *a = A + i * lda;
+        uint16_t *o = out + i * kp * 2;
+        size_t k = 0;
+        for (; k + 32 <= K; k += 32) {
+            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(a + k + 16), _mm512_loadu_ps(a + k));
+            _mm512_storeu_si512((void *)(o + k), (__m512i)v);
+        }
+        for (; k < K; k++)
+            o[k] = to_bf16(a[k]);
+        for (; k < kp * 2; k++)
+            o[k] = 0;
+    }
+}
+
 TARGETBF static void tile_hw(size_t mr, size_t nr, size_t kp, const uint16_t *a,
                              const uint16_t *b, float *c, size_t ldc)
 {
@@ -176,7 +196,12 @@ static void bf16_task(void *vp, size_t t)
 
     for (size_t m = m0; m < m1; m += MR) {
         const size_t mr = m1 - m < MR ? m1 - m : MR;
-        convert_rows(j->A + m * j->lda, j->lda, mr, B->K, B->kq, abuf);
+#if defined(__x86_64__)
+        if (B->bf16_hw)
+            convert_rows_hw(j->A + m * j->lda, j->lda, mr, B->K, B->kq, abuf);
+        else
+#endif
+            convert_rows(j->A + m * j->lda, j->lda, mr, B->K, B->kq, abuf);
         for (size_t p = p0; p < p1; p++) {
             const size_t n0 = p * NR;
             const size_t nr = B->N - n0 < NR ? B->N - n0 : NR;
