@@ -603,10 +603,12 @@ int cmd_bench(int argc, char **argv)
         goto done;
     }
     double load_ms = (now_s() - t0) * 1e3;
+    t0 = now_s();
     if (nlp_ctx_create_dtype(model, (int)threads, dt, &ctx, &err) != NLP_OK) {
         cli_fail(CMD, &err);
         goto done;
     }
+    double ctx_ms = (now_s() - t0) * 1e3;
     int nt = nlp_ctx_threads(ctx);
     ids = malloc((size_t)(batch * seq) * sizeof *ids);
     lens = malloc((size_t)batch * sizeof *lens);
@@ -649,11 +651,11 @@ int cmd_bench(int argc, char **argv)
         printf("{\"shape\":\"%s\",\"dtype\":\"%s\",\"seq_len\":%ld,\"batch_size\":%ld,\"threads\":%d,"
                "\"kernel\":\"%s\",\"seq_per_s\":%.3f,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
                "\"peak_gflops\":%.2f,\"peak_share\":%.4f,\"median_ms\":%.3f,\"min_ms\":%.3f,"
-               "\"max_ms\":%.3f,\"iters\":%ld,\"load_ms\":%.1f,\"weights_mb\":%.1f,"
+               "\"max_ms\":%.3f,\"iters\":%ld,\"load_ms\":%.1f,\"ctx_ms\":%.1f,\"weights_mb\":%.1f,"
                "\"peak_rss_mb\":%.1f,\"model_dir\":\"%s\"}\n",
                s->name, dtype, seq, batch, nt, nlp_cpu_path_name(nlp_cpu_path()), sps,
                sps * (double)seq, gflops, peak / 1e9, gflops * 1e9 / peak, st.median * 1e3,
-               st.min * 1e3, st.max * 1e3, iters, load_ms, file_mb, peak_rss_mb(), dir);
+               st.min * 1e3, st.max * 1e3, iters, load_ms, ctx_ms, file_mb, peak_rss_mb(), dir);
     else {
         printf("model     %s (%s), %s kernels, %d threads, batch %ld x %ld tokens\n",
                s->name, dtype, nlp_cpu_path_name(nlp_cpu_path()), nt, batch, seq);
@@ -662,8 +664,8 @@ int cmd_bench(int argc, char **argv)
                gflops, 100.0 * gflops * 1e9 / peak, peak / 1e9);
         printf("batch     median %.2f ms, min %.2f, max %.2f over %ld runs\n",
                st.median * 1e3, st.min * 1e3, st.max * 1e3, iters);
-        printf("memory    load %.0f ms, weights %.0f MiB, peak RSS %.0f MiB\n",
-               load_ms, file_mb, peak_rss_mb());
+        printf("memory    load %.0f ms, context (weights packed) %.0f ms, weights %.0f MiB, "
+               "peak RSS %.0f MiB\n", load_ms, ctx_ms, file_mb, peak_rss_mb());
     }
     rc = CLI_EXIT_OK;
 done:

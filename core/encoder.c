@@ -66,8 +66,6 @@ struct nlp_ctx {
 /* The packed dense weights of one layer, in ctx->packed order. */
 enum { PK_Q, PK_K, PK_V, PK_O, PK_FF1, PK_FF2, PK_COUNT };
 
-/* Pack every layer's dense weights once, so the forward pass multiplies
- * by cache-friendly panels and fuses bias, activation and residual. */
 /* Read-only file mappings of this process (the checkpoint's, among
  * others), so the pages of a weight that has been packed can be handed
  * back: the forward pass reads only the packed copy, and a later read of
@@ -148,10 +146,42 @@ static void release_source(const float *W, size_t count)
 #endif
 }
 
-static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
+typedef struct {
+    nlp_ctx *ctx;
+    const map_range *maps;
+    size_t nmaps;
+} pack_job;
+
+/* Pack weight i (layer i / PK_COUNT, matrix i % PK_COUNT); one pool item. */
+static void pack_one(void *vp, size_t i)
 {
+    const pack_job *j = vp;
+    nlp_ctx *ctx = j->ctx;
     const size_t H = (size_t)ctx->cfg->hidden_size;
     const size_t I = (size_t)ctx->cfg->intermediate_size;
+    const nlp_layer_weights *lw = &ctx->w->layers[i / PK_COUNT];
+    const float *W;
+    size_t N = H, K = H;
+    switch (i % PK_COUNT) {
+    case PK_Q: W = lw->q_w; break;
+    case PK_K: W = lw->k_w; break;
+    case PK_V: W = lw->v_w; break;
+    case PK_O: W = lw->o_w; break;
+    case PK_FF1: W = lw->ff1_w; N = I; break;
+    default: W = lw->ff2_w; K = I; break;
+    }
+    ctx->packed[i] = pack(ctx, W, N, K);
+    if (ctx->packed[i]) {
+        release_source(W, N * K);
+        release_pages(j->maps, j->nmaps, W, N * K);
+    }
+}
+
+/* Pack every layer's dense weights once, on the context's threads, so the
+ * forward pass multiplies by cache-friendly panels and fuses bias,
+ * activation and residual. */
+static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
+{
     const size_t n = (size_t)ctx->cfg->num_layers * PK_COUNT;
     if (n == 0)
         return NLP_OK;
@@ -159,34 +189,13 @@ static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
     if (!ctx->packed)
         return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
     map_range maps[MAX_RANGES];
-    size_t nmaps = file_ranges(maps);
-    for (int l = 0; l < ctx->cfg->num_layers; l++) {
-        const nlp_layer_weights *lw = &ctx->w->layers[l];
-        nlp_packed_b **p = ctx->packed + (size_t)l * PK_COUNT;
-        p[PK_Q] = pack(ctx, lw->q_w, H, H);
-        p[PK_K] = pack(ctx, lw->k_w, H, H);
-        p[PK_V] = pack(ctx, lw->v_w, H, H);
-        p[PK_O] = pack(ctx, lw->o_w, H, H);
-        p[PK_FF1] = pack(ctx, lw->ff1_w, I, H);
-        p[PK_FF2] = pack(ctx, lw->ff2_w, H, I);
-        release_source(lw->q_w, H * H);
-        release_source(lw->k_w, H * H);
-        release_source(lw->v_w, H * H);
-        release_source(lw->o_w, H * H);
-        release_source(lw->ff1_w, I * H);
-        release_source(lw->ff2_w, H * I);
-        for (int k = 0; k < PK_COUNT; k++)
-            if (!p[k])
-                return nlp_error_set(err, NLP_ERR_NOMEM,
-                                     "nlp_ctx_create: out of memory packing the "
-                                     "weights of layer %d", l);
-        release_pages(maps, nmaps, lw->q_w, H * H);
-        release_pages(maps, nmaps, lw->k_w, H * H);
-        release_pages(maps, nmaps, lw->v_w, H * H);
-        release_pages(maps, nmaps, lw->o_w, H * H);
-        release_pages(maps, nmaps, lw->ff1_w, I * H);
-        release_pages(maps, nmaps, lw->ff2_w, H * I);
-    }
+    pack_job j = { ctx, maps, file_ranges(maps) };
+    nlp_pool_run(ctx->pool, pack_one, &j, n);
+    for (size_t i = 0; i < n; i++)
+        if (!ctx->packed[i])
+            return nlp_error_set(err, NLP_ERR_NOMEM,
+                                 "nlp_ctx_create: out of memory packing the "
+                                 "weights of layer %zu", i / PK_COUNT);
     return NLP_OK;
 }
 
