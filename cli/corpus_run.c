@@ -789,7 +789,7 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
             }
         names[ncols + k] = rc_cols[k].name;
     }
-    if (o->no_header)   /* columns stay positional */
+    if (o->no_header && oo.format == NLP_CORPUS_CSV)   /* columns stay positional */
         for (size_t k = 0; k < n_rc; k++) {
             free(rc_cols[k].name);
             rc_cols[k].name = xprintf("%zu", ncols + k + 1);

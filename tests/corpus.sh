@@ -102,6 +102,10 @@ run --format tsv --no-header --text-column 2 --quiet <"$T/nohdr.tsv" >"$T/nohdr.
 [ $? -eq 0 ] || fail "--no-header: exit status"
 { printf 'id\treview\tnote\tlabel\tscore\n'; cat "$T/nohdr.out"; } | tr '\t' ',' >"$T/nohdr.csv"
 "$PY" "$CMP" output "$T/nohdr.csv" "$T/in.tsv.json" || fail "--no-header: results"
+# headerless TSV to JSON Lines: keys are the column numbers, then the results
+run --format tsv --no-header --text-column 2 --quiet --output "$T/nohdr.jsonl" <"$T/nohdr.tsv"
+head -1 "$T/nohdr.jsonl" | grep -q '^{"1":"[0-9]*","2":".*","3":".*","label":"[A-Z]*","score":[0-9.e-]*}$' ||
+    fail "--no-header to JSON Lines: $(head -1 "$T/nohdr.jsonl")"
 ok "TSV, --no-header"
 
 # ---- --strict: stops at the first bad row (line 19), rows before it written
