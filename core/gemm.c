@@ -136,10 +136,11 @@ static void tile_epilogue(const gemm_job *j, float *c, size_t m, size_t mr,
                           ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
 }
 
-/* Packed B: a task is a group of panels by a chunk of rows.  Each MR-row
- * block of A is copied once per K block into a buffer whose row stride is
- * not a multiple of 4 KiB (A rows of 3072 floats would otherwise all fall
- * in one L1 set) and reused across the group's panels. */
+/* Packed B: a task is a group of panels by a chunk of rows.  When A's row
+ * stride is a multiple of 4 KiB (3072 floats: all MR rows would fall in
+ * one L1 set), each MR-row block of A is first copied, once per K block,
+ * into a buffer with a harmless stride and reused across the group's
+ * panels; otherwise the micro-kernel reads A in place. */
 static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
 {
     enum { ALD = KC + 16 };
@@ -149,6 +150,7 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
     const size_t p0 = g * j->group;
     const size_t p1 = p0 + j->group < j->panels ? p0 + j->group : j->panels;
     const size_t nk = (j->K + KC - 1) / KC;
+    const int aliasing = (j->lda * sizeof(float)) % 4096 == 0;
     _Alignas(64) float abuf[NLP_GEMM_MAX_MR * ALD];   /* [MR][ALD] */
 
     for (size_t kb = 0; kb < nk; kb++) {
@@ -157,13 +159,19 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
         const int last = kb + 1 == nk;
         for (size_t m = m0; m < m1; m += MR) {
             const size_t mr = m1 - m < MR ? m1 - m : MR;
-            for (size_t i = 0; i < mr; i++)
-                memcpy(abuf + i * ALD, j->A + (m + i) * j->lda + k0, kc * sizeof(float));
+            const float *a = j->A + m * j->lda + k0;
+            size_t lda = j->lda;
+            if (aliasing) {
+                for (size_t i = 0; i < mr; i++)
+                    memcpy(abuf + i * ALD, a + i * j->lda, kc * sizeof(float));
+                a = abuf;
+                lda = ALD;
+            }
             for (size_t p = p0; p < p1; p++) {
                 const size_t n0 = p * NR;
                 const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
                 float *c = j->C + m * j->ldc + n0;
-                j->kern->tile(mr, nr, kc, abuf, ALD, j->B + p * j->K * NR + k0 * NR,
+                j->kern->tile(mr, nr, kc, a, lda, j->B + p * j->K * NR + k0 * NR,
                               NR, c, j->ldc, kb > 0);
                 if (last && j->ep)
                     tile_epilogue(j, c, m, mr, n0, nr);
