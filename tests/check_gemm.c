@@ -152,6 +152,9 @@ static void run_path(nlp_kernel_path path)
     check_case(pool3, 0, 1, 500, 40, 520, 0, 1, 0, 0, 0);
     check_case(pool3, 0, 0, 13, 300, 513, 5, 0, 0, 0, 0);
     check_case(NULL, 1, 1, 1, 300, 300, 0, 1, NLP_GEMM_ACT_GELU_TANH, 1, 0);
+    /* a row stride of 4 KiB: A blocks go through the copy buffer */
+    check_case(pool3, 1, 1, 30, 40, 1024, 0, 1, NLP_GEMM_ACT_GELU, 1, 0);
+    check_case(pool3, 1, 1, 13, 70, 1000, 24, 1, NLP_GEMM_ACT_NONE, 0, 0);
     nlp_pool_free(pool3);
 }
 
