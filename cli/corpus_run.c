@@ -810,6 +810,38 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
             R.skip_rows = done_before;
     }
 
+    /* model, tokenizers, context, plugin */
+    if (ncols > 0 && !t->model_ref) {
+        rc = cli_usage_error(task, "no default model for this task: give --model");
+        goto out;
+    }
+    if (ncols > 0 && (cli_resolve_model(t->model_ref, t->offline, o->quiet, &model_dir, &err) != NLP_OK ||
+        nlp_model_load(model_dir, &model, &err) != NLP_OK ||
+        nlp_tokenizer_load(model_dir, &tok, &err) != NLP_OK ||
+        nlp_tokenizer_load(model_dir, &tok2, &err) != NLP_OK ||
+        nlp_ctx_create(model, (int)t->threads, &ctx, &err) != NLP_OK))
+        goto fail;
+    R.count_tok = tok2;
+    R.limit = model ? (size_t)nlp_model_config(model)->max_position_embeddings : 0;
+    size_t mml = tok ? nlp_tokenizer_model_max_length(tok) : 0;
+    if (mml > 0 && mml < R.limit)
+        R.limit = mml;
+    R.windowed = strcmp(task, "ner") == 0 || strcmp(task, "token-classification") == 0 ||
+                 strcmp(task, "qa") == 0 || strcmp(task, "question-answering") == 0;
+    warn_task = task;
+    nlp_host_set_warn_sink(warn_sink, NULL);
+    nlp_task_args args = {
+        .task = task, .model = model, .tokenizer = tok, .ctx = ctx,
+        .batch_size = t->batch, .host_data = t->opts,
+    };
+    nlp_error_clear(&err);
+    if (ncols > 0 && t->plugin->create(nlp_host_api_get(), &args, &state, &err) != NLP_OK) {
+        if (!err.msg[0])
+            nlp_error_set(&err, NLP_ERR_PLUGIN, "the plugin '%s' could not start", t->plugin->name);
+        goto fail;
+    }
+    created = ncols > 0;
+
     /* output, errors file */
     out = is_stdio(o->output) ? stdout : fopen(o->output, o->resume ? "ab" : "wb");
     if (!out) {
@@ -837,38 +869,6 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
         rc = CLI_EXIT_OK;
         goto out;
     }
-
-    /* model, tokenizers, context, plugin */
-    if (!t->model_ref) {
-        rc = cli_usage_error(task, "no default model for this task: give --model");
-        goto out;
-    }
-    if (cli_resolve_model(t->model_ref, t->offline, o->quiet, &model_dir, &err) != NLP_OK ||
-        nlp_model_load(model_dir, &model, &err) != NLP_OK ||
-        nlp_tokenizer_load(model_dir, &tok, &err) != NLP_OK ||
-        nlp_tokenizer_load(model_dir, &tok2, &err) != NLP_OK ||
-        nlp_ctx_create(model, (int)t->threads, &ctx, &err) != NLP_OK)
-        goto fail;
-    R.count_tok = tok2;
-    R.limit = (size_t)nlp_model_config(model)->max_position_embeddings;
-    size_t mml = nlp_tokenizer_model_max_length(tok);
-    if (mml > 0 && mml < R.limit)
-        R.limit = mml;
-    R.windowed = strcmp(task, "ner") == 0 || strcmp(task, "token-classification") == 0 ||
-                 strcmp(task, "qa") == 0 || strcmp(task, "question-answering") == 0;
-    warn_task = task;
-    nlp_host_set_warn_sink(warn_sink, NULL);
-    nlp_task_args args = {
-        .task = task, .model = model, .tokenizer = tok, .ctx = ctx,
-        .batch_size = t->batch, .host_data = t->opts,
-    };
-    nlp_error_clear(&err);
-    if (t->plugin->create(nlp_host_api_get(), &args, &state, &err) != NLP_OK) {
-        if (!err.msg[0])
-            nlp_error_set(&err, NLP_ERR_PLUGIN, "the plugin '%s' could not start", t->plugin->name);
-        goto fail;
-    }
-    created = 1;
 
     size_t B = t->batch;
     R.window_rows = B * WINDOW_PER_BATCH > MIN_WINDOW ? B * WINDOW_PER_BATCH : MIN_WINDOW;
