@@ -3,12 +3,15 @@
  * format case against Python's csv and json modules
  * (data/expected/corpus/cases.json from tests/gen/gen_corpus.py), every
  * bad-record case with its message and line number, records across input
- * buffer boundaries, and CSV / JSON Lines round trips.
+ * buffer boundaries, a pipe fed a few bytes at a time, and CSV / JSON
+ * Lines round trips.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -443,6 +446,61 @@ START_TEST(test_across_buffers)
 }
 END_TEST
 
+/* A pipe fed a few bytes at a time (as stdin often is): the same records. */
+typedef struct trickle {
+    int fd;
+    const char *data;
+    size_t len;
+} trickle;
+
+static void *trickle_main(void *arg)
+{
+    trickle *t = arg;
+    for (size_t i = 0; i < t->len; i += 3) {
+        size_t n = t->len - i < 3 ? t->len - i : 3;
+        if (write(t->fd, t->data + i, n) != (ssize_t)n)
+            break;
+        if (i % 300 == 0)
+            usleep(200);
+    }
+    close(t->fd);
+    return NULL;
+}
+
+START_TEST(test_pipe_input)
+{
+    static const char in[] = "\xEF\xBB\xBFid,text\r\n1,\"a\r\nb\"\r\n2,plain\r\n3,\"x,\"\"y\"\"\"\r\n";
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    trickle t = {fds[1], in, sizeof in - 1};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, trickle_main, &t), 0);
+    FILE *fp = fdopen(fds[0], "rb");
+    nlp_corpus_reader *r;
+    nlp_error err = {0};
+    nlp_corpus_opts o = {0};
+    ck_assert_int_eq(nlp_corpus_reader_open(fp, "stdin", &o, &r, &err), NLP_OK);
+    ck_assert_str_eq(nlp_corpus_column_name(r, 0), "id");   /* the mark is not part of it */
+    static const char *want[][2] = {{"1", "a\r\nb"}, {"2", "plain"}, {"3", "x,\"y\""}};
+    static const size_t lines[] = {2, 4, 5};
+    for (int i = 0; i < 3; i++) {
+        const nlp_corpus_row *row;
+        ck_assert_int_eq(nlp_corpus_next(r, &row, &err), NLP_OK);
+        ck_assert_ptr_nonnull(row);
+        ck_assert_str_eq(row->fields[0].s, want[i][0]);
+        ck_assert_str_eq(row->fields[1].s, want[i][1]);
+        ck_assert_uint_eq(row->line, lines[i]);
+    }
+    const nlp_corpus_row *row;
+    ck_assert_int_eq(nlp_corpus_next(r, &row, &err), NLP_OK);
+    ck_assert_ptr_null(row);
+    ck_assert_uint_eq(nlp_corpus_bytes_read(r), sizeof in - 1);
+    nlp_corpus_reader_free(r);
+    fclose(fp);
+    pthread_join(th, NULL);
+}
+END_TEST
+
 START_TEST(test_format_from_path)
 {
     nlp_corpus_format f;
@@ -521,6 +579,7 @@ static Suite *corpus_suite(void)
     tcase_add_test(tc, test_no_header_and_columns);
     tcase_add_test(tc, test_empty_and_eol);
     tcase_add_test(tc, test_across_buffers);
+    tcase_add_test(tc, test_pipe_input);
     tcase_add_test(tc, test_format_from_path);
     tcase_add_test(tc, test_writer_errors_and_literals);
     suite_add_tcase(s, tc);
