@@ -240,7 +240,6 @@ typedef struct runner {
 
     wqueue freeq, fullq;
     atomic_uint_least64_t bytes;
-    atomic_size_t records;
     atomic_int stop;
 } runner;
 
@@ -380,7 +379,6 @@ static void *reader_main(void *arg)
                 w->last = 1;
                 break;
             }
-            atomic_fetch_add(&R->records, 1);
             r->line = row->line;
             if (st != NLP_OK)
                 r->bad = strdup(err.msg[0] ? err.msg : "bad record");
