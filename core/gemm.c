@@ -107,6 +107,45 @@ const nlp_gemm_kernel *nlp_gemm_current_kernel(void)
     return &kernels[p];
 }
 
+/* ---------------------------------------------------------------- partition */
+
+void nlp_gemm_part(size_t n, size_t parts, size_t i, size_t *lo, size_t *hi)
+{
+    *lo = n * i / parts;
+    *hi = n * (i + 1) / parts;
+}
+
+void nlp_gemm_rows(size_t M, size_t MR, size_t chunks, size_t i, size_t *m0, size_t *m1)
+{
+    size_t blocks = (M + MR - 1) / MR, b0, b1;
+    nlp_gemm_part(blocks, chunks, i, &b0, &b1);
+    *m0 = b0 * MR;
+    *m1 = b1 * MR < M ? b1 * MR : M;
+}
+
+void nlp_gemm_split(size_t panels, size_t M, size_t MR, int threads,
+                    size_t max_group, size_t *groups, size_t *chunks)
+{
+    const size_t T = threads > 0 ? (size_t)threads : 1;
+    const size_t blocks = (M + MR - 1) / MR;
+    size_t c = (M + MC - 1) / MC;
+    *chunks = c < 1 ? 1 : c > blocks ? blocks : c;
+    /* about 4 tasks per thread, at most max_group panels per task, and
+     * (when it can be had) a task count that is a multiple of T */
+    size_t want = 4 * T, g = (want + *chunks - 1) / *chunks;
+    size_t least = (panels + max_group - 1) / max_group;
+    if (g < least)
+        g = least;
+    if (g > panels)
+        g = panels;
+    for (size_t t = g; t <= panels && t <= 2 * g; t++)
+        if ((t * *chunks) % T == 0) {
+            g = t;
+            break;
+        }
+    *groups = g;
+}
+
 /* ---------------------------------------------------------------- driver */
 
 typedef enum { B_PACKED, B_KN, B_NK } b_mode;
@@ -122,7 +161,7 @@ typedef struct {
     const nlp_gemm_epilogue *ep;
     float *C;
     size_t ldc;
-    size_t panels, group, groups, mc;
+    size_t panels, groups, chunks;  /* tasks: groups of panels x chunks of rows */
 } gemm_job;
 
 /* The epilogue over the rows [m, m + mr) of the tile at column n0. */
@@ -145,10 +184,9 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
 {
     enum { ALD = KC + 16 };
     const size_t NR = j->kern->nr, MR = j->kern->mr;
-    const size_t m0 = mi * j->mc;
-    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
-    const size_t p0 = g * j->group;
-    const size_t p1 = p0 + j->group < j->panels ? p0 + j->group : j->panels;
+    size_t m0, m1, p0, p1;
+    nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
+    nlp_gemm_part(j->panels, j->groups, g, &p0, &p1);
     const size_t nk = (j->K + KC - 1) / KC;
     const int aliasing = (j->lda * sizeof(float)) % 4096 == 0;
     _Alignas(64) float abuf[NLP_GEMM_MAX_MR * ALD];   /* [MR][ALD] */
@@ -185,8 +223,8 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
 static void gemm_task_raw(const gemm_job *j, size_t p, size_t mi)
 {
     const size_t NR = j->kern->nr, MR = j->kern->mr;
-    const size_t m0 = mi * j->mc;
-    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
+    size_t m0, m1;
+    nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
     const size_t n0 = p * NR;
     const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
     const size_t nk = j->K ? (j->K + KC - 1) / KC : 1;
@@ -234,20 +272,11 @@ static void gemm_run(nlp_pool *pool, gemm_job *j)
 {
     const size_t MR = j->kern->mr, NR = j->kern->nr;
     j->panels = (j->N + NR - 1) / NR;
-    size_t chunks = (j->M + MC - 1) / MC;
-    size_t mc = (j->M + chunks - 1) / chunks;
-    j->mc = (mc + MR - 1) / MR * MR;
-    chunks = (j->M + j->mc - 1) / j->mc;
-    /* packed: a few panels per task so each copied A block serves several,
-     * while leaving about 4 tasks per thread for balance */
-    j->group = 1;
-    if (j->mode == B_PACKED) {
-        size_t want = 4 * (size_t)nlp_pool_threads(pool);
-        size_t g = j->panels * chunks / (want ? want : 1);
-        j->group = g < 1 ? 1 : g > 8 ? 8 : g;
-    }
-    j->groups = (j->panels + j->group - 1) / j->group;
-    nlp_pool_run(pool, gemm_task, j, j->groups * chunks);
+    /* packed: a few panels per task; raw: one (its block of B is
+     * transposed once per task) */
+    nlp_gemm_split(j->panels, j->M, MR, nlp_pool_threads(pool),
+                   j->mode == B_PACKED ? 8 : 1, &j->groups, &j->chunks);
+    nlp_pool_run(pool, gemm_task, j, j->groups * j->chunks);
 }
 
 void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
@@ -258,7 +287,7 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
         return;
     nlp_gemm_epilogue ep = { bias, NLP_GEMM_ACT_NONE, NULL, 0 };
     gemm_job j = { nlp_gemm_current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
-                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0, 0 };
+                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0 };
     gemm_run(pool, &j);
 }
 
@@ -333,7 +362,7 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
         return;
     }
     gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,
-                   ep, C, ldc, 0, 0, 0, 0 };
+                   ep, C, ldc, 0, 0, 0 };
     gemm_run(pool, &j);
 }
 

@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR, MC = 240 };
+enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR };
 
 /* fp32 -> bf16, round to nearest even; NaN stays NaN. */
 static uint16_t to_bf16(float f)
@@ -180,7 +180,7 @@ typedef struct {
     const nlp_gemm_epilogue *ep;
     float *C;
     size_t ldc;
-    size_t group, groups, mc;
+    size_t groups, chunks;      /* tasks: groups of panels x chunks of rows */
 } bf16_job;
 
 static void bf16_task(void *vp, size_t t)
@@ -188,10 +188,9 @@ static void bf16_task(void *vp, size_t t)
     const bf16_job *j = vp;
     const nlp_packed_b *B = j->B;
     const size_t g = t % j->groups, mi = t / j->groups;
-    const size_t m0 = mi * j->mc;
-    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
-    const size_t p0 = g * j->group;
-    const size_t p1 = p0 + j->group < B->panels ? p0 + j->group : B->panels;
+    size_t m0, m1, p0, p1;
+    nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
+    nlp_gemm_part(B->panels, j->groups, g, &p0, &p1);
     _Alignas(64) uint16_t abuf[MR * NLP_INT8_MAX_K];
 
     for (size_t m = m0; m < m1; m += MR) {
@@ -228,14 +227,7 @@ void nlp_sgemm_packed_bf16(nlp_pool *pool, size_t M, const float *A,
                            size_t lda, const nlp_packed_b *B,
                            const nlp_gemm_epilogue *ep, float *C, size_t ldc)
 {
-    bf16_job j = { B, M, A, lda, ep, C, ldc, 1, 0, 0 };
-    size_t chunks = (M + MC - 1) / MC;
-    size_t mc = (M + chunks - 1) / chunks;
-    j.mc = (mc + MR - 1) / MR * MR;
-    chunks = (M + j.mc - 1) / j.mc;
-    size_t want = 4 * (size_t)nlp_pool_threads(pool);
-    size_t g = B->panels * chunks / want;
-    j.group = g < 1 ? 1 : g > 8 ? 8 : g;
-    j.groups = (B->panels + j.group - 1) / j.group;
-    nlp_pool_run(pool, bf16_task, &j, j.groups * chunks);
+    bf16_job j = { B, M, A, lda, ep, C, ldc, 0, 0 };
+    nlp_gemm_split(B->panels, M, MR, nlp_pool_threads(pool), 8, &j.groups, &j.chunks);
+    nlp_pool_run(pool, bf16_task, &j, j.groups * j.chunks);
 }

@@ -27,7 +27,7 @@
 #include <immintrin.h>
 #endif
 
-enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR, MC = 240 };
+enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR };
 
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
 {
@@ -232,7 +232,7 @@ typedef struct {
     const nlp_gemm_epilogue *ep;
     float *C;
     size_t ldc;
-    size_t group, groups, mc;
+    size_t groups, chunks;      /* tasks: groups of panels x chunks of rows */
 } int8_job;
 
 static void int8_task(void *vp, size_t t)
@@ -240,10 +240,9 @@ static void int8_task(void *vp, size_t t)
     const int8_job *j = vp;
     const nlp_packed_b *B = j->B;
     const size_t g = t % j->groups, mi = t / j->groups;
-    const size_t m0 = mi * j->mc;
-    const size_t m1 = m0 + j->mc < j->M ? m0 + j->mc : j->M;
-    const size_t p0 = g * j->group;
-    const size_t p1 = p0 + j->group < B->panels ? p0 + j->group : B->panels;
+    size_t m0, m1, p0, p1;
+    nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
+    nlp_gemm_part(B->panels, j->groups, g, &p0, &p1);
     _Alignas(64) uint8_t qa[MR * NLP_INT8_MAX_K];
     float sa[MR], za[MR];
 
@@ -282,14 +281,7 @@ void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
                            size_t lda, const nlp_packed_b *B,
                            const nlp_gemm_epilogue *ep, float *C, size_t ldc)
 {
-    int8_job j = { B, M, A, lda, ep, C, ldc, 1, 0, 0 };
-    size_t chunks = (M + MC - 1) / MC;
-    size_t mc = (M + chunks - 1) / chunks;
-    j.mc = (mc + MR - 1) / MR * MR;
-    chunks = (M + j.mc - 1) / j.mc;
-    size_t want = 4 * (size_t)nlp_pool_threads(pool);
-    size_t g = B->panels * chunks / want;
-    j.group = g < 1 ? 1 : g > 8 ? 8 : g;
-    j.groups = (B->panels + j.group - 1) / j.group;
-    nlp_pool_run(pool, int8_task, &j, j.groups * chunks);
+    int8_job j = { B, M, A, lda, ep, C, ldc, 0, 0 };
+    nlp_gemm_split(B->panels, M, MR, nlp_pool_threads(pool), 8, &j.groups, &j.chunks);
+    nlp_pool_run(pool, int8_task, &j, j.groups * j.chunks);
 }

@@ -47,6 +47,16 @@ void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
 #endif
 
+/* Work partition shared by the drivers.  nlp_gemm_part: the i-th of parts
+ * near-equal ranges of [0, n).  nlp_gemm_rows: the rows of the i-th of
+ * chunks ranges of whole MR-row blocks.  nlp_gemm_split: how many groups
+ * of panels (at most max_group panels each) and chunks of rows (about
+ * 240 rows) to cut a product into for threads threads. */
+void nlp_gemm_part(size_t n, size_t parts, size_t i, size_t *lo, size_t *hi);
+void nlp_gemm_rows(size_t M, size_t MR, size_t chunks, size_t i, size_t *m0, size_t *m1);
+void nlp_gemm_split(size_t panels, size_t M, size_t MR, int threads,
+                    size_t max_group, size_t *groups, size_t *chunks);
+
 /* The fp32 kernel set of the current path. */
 const nlp_gemm_kernel *nlp_gemm_current_kernel(void);
 
