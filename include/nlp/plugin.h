@@ -11,9 +11,12 @@
  *     cc -shared -fPIC $(pkg-config --cflags nlp) -o myplugin.so myplugin.c
  *
  * Compatibility rules: NLP_PLUGIN_ABI_VERSION changes whenever a change
- * would break an existing plugin; within one ABI version, structs only grow
- * at the end (struct_size tells which fields a side knows), and the host
- * table only gains entries at the end.
+ * would break an existing plugin.  Within one ABI version, nlp_plugin and
+ * nlp_host_api only grow at the end (their struct_size tells which fields a
+ * side knows), and the host table only gains entries at the end.  The
+ * element types of the arrays a plugin hands over (nlp_task_desc,
+ * nlp_option) keep their layout for the whole ABI version: growing them
+ * means a new ABI version.
  *
  * Lifecycle, for one CLI invocation or one server worker:
  *   desc = nlp_plugin_entry();           checked: abi_version, struct_size
