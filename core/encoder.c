@@ -6,7 +6,8 @@
  * it once, after which calls allocate nothing.  The forward pass works on
  * packed rows (only the real tokens of each batch row, back to back) and
  * scatters the final hidden states into the padded [B][T][H] output, with
- * zeros at padded positions.
+ * zeros at padded positions.  The packed layer weights are the model's
+ * (nlp_model_packed), shared by every context of the same weight type.
  *
  * Per layer (both families are post-LayerNorm encoders):
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
@@ -20,12 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "nlp/encoder.h"
 #include "gemm.h"
@@ -59,154 +54,10 @@ struct nlp_ctx {
     nlp_acts a;
     float *head;     /* [head_cap][H] MLM transform scratch */
     size_t head_cap;
-    nlp_packed_b **packed; /* [num_layers][PK_COUNT] layer weights packed for the GEMM kernels */
+    nlp_packed_b *const *packed; /* [num_layers][NLP_PK_COUNT] layer weights packed
+                                  * for the GEMM kernels, owned by the model */
     nlp_weight_type dtype;
 };
-
-/* The packed dense weights of one layer, in ctx->packed order. */
-enum { PK_Q, PK_K, PK_V, PK_O, PK_FF1, PK_FF2, PK_COUNT };
-
-/* Read-only file mappings of this process (the checkpoint's, among
- * others), so the pages of a weight that has been packed can be handed
- * back: the forward pass reads only the packed copy, and a later read of
- * the original simply faults it in again from the page cache.  Without
- * this the process would hold every layer weight twice. */
-typedef struct { uintptr_t lo, hi; } map_range;
-enum { MAX_RANGES = 64 };
-
-static size_t file_ranges(map_range *r)
-{
-    size_t n = 0;
-#if defined(__linux__)
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return 0;
-    char line[512];
-    while (n < MAX_RANGES && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, inode;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &inode) == 4
-            && inode != 0 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p') {
-            r[n].lo = lo;
-            r[n].hi = hi;
-            n++;
-        }
-    }
-    fclose(f);
-#else
-    (void)r;
-#endif
-    return n;
-}
-
-static void release_pages(const map_range *r, size_t nr, const float *p, size_t count)
-{
-#if defined(__linux__)
-    uintptr_t a = (uintptr_t)p, b = a + count * sizeof *p;
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0)
-        return;
-    uintptr_t lo = (a + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
-    uintptr_t hi = b / (uintptr_t)page * (uintptr_t)page;
-    for (size_t i = 0; i < nr; i++)
-        if (a >= r[i].lo && b <= r[i].hi && hi > lo)
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
-#else
-    (void)r; (void)nr; (void)p; (void)count;
-#endif
-}
-
-static nlp_packed_b *pack(const nlp_ctx *ctx, const float *W, size_t N, size_t K)
-{
-    switch (ctx->dtype) {
-    case NLP_WEIGHTS_INT8: return nlp_pack_b_int8(W, N, K);
-    case NLP_WEIGHTS_BF16: return nlp_pack_b_bf16(W, N, K);
-    case NLP_WEIGHTS_FP32: break;
-    }
-    return nlp_pack_b(W, N, K);
-}
-
-/* Once a weight is packed its original (F32, usually in the read-only
- * file mapping) is no longer read by the forward pass: ask the kernel to
- * reclaim those pages, so the resident size holds one copy of each weight,
- * not two.  MADV_PAGEOUT only drops clean file pages or swaps anonymous
- * ones out, so the data stay valid; where it is unsupported it is a
- * no-op. */
-static void release_source(const float *W, size_t count)
-{
-#ifdef MADV_PAGEOUT
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)W + page - 1) / page * page;
-    uintptr_t hi = ((uintptr_t)(W + count)) / page * page;
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_PAGEOUT);
-#else
-    (void)W;
-    (void)count;
-#endif
-}
-
-typedef struct {
-    nlp_ctx *ctx;
-    const map_range *maps;
-    size_t nmaps;
-} pack_job;
-
-/* Pack weight i (layer i / PK_COUNT, matrix i % PK_COUNT); one pool item. */
-static void pack_one(void *vp, size_t i)
-{
-    const pack_job *j = vp;
-    nlp_ctx *ctx = j->ctx;
-    const size_t H = (size_t)ctx->cfg->hidden_size;
-    const size_t I = (size_t)ctx->cfg->intermediate_size;
-    const nlp_layer_weights *lw = &ctx->w->layers[i / PK_COUNT];
-    const float *W;
-    size_t N = H, K = H;
-    switch (i % PK_COUNT) {
-    case PK_Q: W = lw->q_w; break;
-    case PK_K: W = lw->k_w; break;
-    case PK_V: W = lw->v_w; break;
-    case PK_O: W = lw->o_w; break;
-    case PK_FF1: W = lw->ff1_w; N = I; break;
-    default: W = lw->ff2_w; K = I; break;
-    }
-    ctx->packed[i] = pack(ctx, W, N, K);
-    if (ctx->packed[i]) {
-        release_source(W, N * K);
-        release_pages(j->maps, j->nmaps, W, N * K);
-    }
-}
-
-/* Pack every layer's dense weights once, on the context's threads, so the
- * forward pass multiplies by cache-friendly panels and fuses bias,
- * activation and residual. */
-static nlp_status pack_layers(nlp_ctx *ctx, nlp_error *err)
-{
-    const size_t n = (size_t)ctx->cfg->num_layers * PK_COUNT;
-    if (n == 0)
-        return NLP_OK;
-    ctx->packed = calloc(n, sizeof *ctx->packed);
-    if (!ctx->packed)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_ctx_create: out of memory");
-    map_range maps[MAX_RANGES];
-    pack_job j = { ctx, maps, file_ranges(maps) };
-    nlp_pool_run(ctx->pool, pack_one, &j, n);
-    for (size_t i = 0; i < n; i++)
-        if (!ctx->packed[i])
-            return nlp_error_set(err, NLP_ERR_NOMEM,
-                                 "nlp_ctx_create: out of memory packing the "
-                                 "weights of layer %zu", i / PK_COUNT);
-    return NLP_OK;
-}
-
-static void free_packed(nlp_ctx *ctx)
-{
-    if (!ctx->packed)
-        return;
-    for (size_t i = 0; i < (size_t)ctx->cfg->num_layers * PK_COUNT; i++)
-        nlp_packed_b_free(ctx->packed[i]);
-    free(ctx->packed);
-}
 
 /* y[N][out] = act(x[N][in] . W^T + bias) + res, W packed. */
 static void dense(nlp_pool *pool, const nlp_packed_b *W, size_t N,
@@ -345,7 +196,7 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_NOMEM,
                              "nlp_ctx_create: cannot start %d threads", n_threads);
     }
-    nlp_status ps = pack_layers(ctx, err);
+    nlp_status ps = nlp_model_packed(model, dtype, ctx->pool, &ctx->packed, err);
     if (ps != NLP_OK) {
         nlp_ctx_free(ctx);
         return ps;
@@ -359,7 +210,6 @@ void nlp_ctx_free(nlp_ctx *ctx)
     if (!ctx)
         return;
     nlp_pool_free(ctx->pool);
-    free_packed(ctx);
     free(ctx->arena);
     free(ctx->head);
     free(ctx);
@@ -466,20 +316,20 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
                            : NLP_GEMM_ACT_GELU;
     for (int l = 0; l < cfg->num_layers && N > 0; l++) {
         const nlp_layer_weights *lw = &w->layers[l];
-        nlp_packed_b *const *pk = ctx->packed + (size_t)l * PK_COUNT;
-        dense(pool, pk[PK_Q], N, a->x, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q);
-        dense(pool, pk[PK_K], N, a->x, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k);
-        dense(pool, pk[PK_V], N, a->x, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v);
+        nlp_packed_b *const *pk = ctx->packed + (size_t)l * NLP_PK_COUNT;
+        dense(pool, pk[NLP_PK_Q], N, a->x, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q);
+        dense(pool, pk[NLP_PK_K], N, a->x, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k);
+        dense(pool, pk[NLP_PK_V], N, a->x, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v);
         nlp_attention_forward(pool, a->att, a->q, a->k, a->v, batch->lengths,
                               a->offs, B, T, H, nh, a->scratch);
         /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
-        dense(pool, pk[PK_O], N, a->att, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj);
+        dense(pool, pk[NLP_PK_O], N, a->att, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,
                               lw->ln1_g, lw->ln1_b, N, H, eps);
         /* ff = act(ln1 W1^T + b1), bias and activation fused */
-        dense(pool, pk[PK_FF1], N, a->ln1, lw->ff1_b, act, NULL, a->ff);
+        dense(pool, pk[NLP_PK_FF1], N, a->ln1, lw->ff1_b, act, NULL, a->ff);
         /* x = LayerNorm(ff W2^T + b2 + ln1) */
-        dense(pool, pk[PK_FF2], N, a->ff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->ln1, a->proj);
+        dense(pool, pk[NLP_PK_FF2], N, a->ff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->ln1, a->proj);
         nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->proj,
                               lw->ln2_g, lw->ln2_b, N, H, eps);
     }

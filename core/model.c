@@ -10,10 +10,16 @@
  * returns, the model is immutable, so every accessor (including
  * nlp_model_tensor() for head weights) is safe to call from many threads.
  *
+ * Packed weights: the layer weights packed for the GEMM kernels (one set
+ * per weight type, see nlp_model_packed) also belong to the model, built
+ * on first use under a mutex so every context on the model shares them;
+ * loading itself never packs, so it stays a mapping and a header parse.
+ *
  * Names: a lookup tries the name as given, then with the family prefix
  * ("bert." / "distilbert.") added or removed, and for ".weight" / ".bias"
  * also the old LayerNorm spellings ".gamma" / ".beta".
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,9 @@ struct nlp_model {
     float **owned;          /* [st->n_tensors] converted buffers (or NULL) */
     nlp_weights w;
     const char *prefix;     /* "bert." or "distilbert." */
+    pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
+    nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
+    size_t packed_bytes;
 };
 
 /* ------------------------------------------------------------ lookup */
@@ -317,6 +326,134 @@ static nlp_status make_views(nlp_model *m, nlp_error *err)
     return NLP_OK;
 }
 
+/* ------------------------------------------------------------ packing */
+
+/* After a weight is packed the forward pass reads only the packed copy,
+ * so the pages of its original are handed back with MADV_DONTNEED when
+ * they lie in one of the read-only file mappings: they leave this
+ * process's resident set but stay in the page cache, so a later read (a
+ * context of another dtype packing again) or the next process's load is
+ * still warm.  Without it the process would hold every layer weight twice
+ * (the packed panels plus the resident originals).
+ * MADV_PAGEOUT would also shrink the RSS but evicts the file from the page
+ * cache, so the next run would load cold; it is not used.  Converted
+ * (owned, anonymous) buffers are left alone: MADV_DONTNEED would zero
+ * them. */
+static void release_source(const nlp_model *m, const float *W, size_t count)
+{
+    const long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0)
+        return;
+    const uintptr_t page = (uintptr_t)ps;
+    const uintptr_t a = (uintptr_t)W, b = a + count * sizeof *W;
+    for (int i = 0; i < m->st->n_files; i++) {
+        const uintptr_t lo = (uintptr_t)m->st->files[i].map;
+        const uintptr_t hi = lo + m->st->files[i].size;
+        if (a >= lo && b <= hi) {
+            uintptr_t plo = (a + page - 1) / page * page, phi = b / page * page;
+            if (phi > plo)
+                (void)madvise((void *)plo, phi - plo, MADV_DONTNEED);
+            return;
+        }
+    }
+}
+
+static void free_packed(nlp_packed_b **p, size_t n)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < n; i++)
+        nlp_packed_b_free(p[i]);
+    free(p);
+}
+
+typedef struct {
+    const nlp_model *m;
+    nlp_weight_type dtype;
+    nlp_packed_b **out;
+} pack_job;
+
+/* Pack weight i (layer i / NLP_PK_COUNT, matrix i % NLP_PK_COUNT); one
+ * pool item. */
+static void pack_one(void *vp, size_t i)
+{
+    const pack_job *j = vp;
+    const size_t H = (size_t)j->m->cfg.hidden_size;
+    const size_t I = (size_t)j->m->cfg.intermediate_size;
+    const nlp_layer_weights *lw = &j->m->w.layers[i / NLP_PK_COUNT];
+    const float *W;
+    size_t N = H, K = H;
+    switch (i % NLP_PK_COUNT) {
+    case NLP_PK_Q: W = lw->q_w; break;
+    case NLP_PK_K: W = lw->k_w; break;
+    case NLP_PK_V: W = lw->v_w; break;
+    case NLP_PK_O: W = lw->o_w; break;
+    case NLP_PK_FF1: W = lw->ff1_w; N = I; break;
+    default: W = lw->ff2_w; K = I; break;
+    }
+    switch (j->dtype) {
+    case NLP_WEIGHTS_INT8: j->out[i] = nlp_pack_b_int8(W, N, K); break;
+    case NLP_WEIGHTS_BF16: j->out[i] = nlp_pack_b_bf16(W, N, K); break;
+    default: j->out[i] = nlp_pack_b(W, N, K); break;
+    }
+    if (j->out[i])
+        release_source(j->m, W, N * K);
+}
+
+nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
+                            nlp_pool *pool, nlp_packed_b *const **out,
+                            nlp_error *err)
+{
+    *out = NULL;
+    if ((unsigned)dtype >= sizeof model->packed / sizeof model->packed[0])
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_model_packed: unknown dtype %d", (int)dtype);
+    /* The packed panels are a cache of the immutable weights: filling it
+     * does not change what the model computes. */
+    nlp_model *m = (nlp_model *)model;
+    const size_t n = (size_t)m->cfg.num_layers * NLP_PK_COUNT;
+    nlp_status st = NLP_OK;
+    pthread_mutex_lock(&m->pack_lock);
+    if (!m->packed[dtype] && n > 0) {
+        nlp_packed_b **p = calloc(n, sizeof *p);
+        if (!p) {
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory packing the weights",
+                               m->dir);
+        } else {
+            pack_job j = { m, dtype, p };
+            nlp_pool_run(pool, pack_one, &j, n);
+            size_t bytes = 0;
+            for (size_t i = 0; i < n && st == NLP_OK; i++) {
+                if (!p[i])
+                    st = nlp_error_set(err, NLP_ERR_NOMEM,
+                                       "%s: out of memory packing the weights of layer %zu",
+                                       m->dir, i / NLP_PK_COUNT);
+                else
+                    bytes += nlp_packed_b_bytes(p[i]);
+            }
+            if (st == NLP_OK) {
+                m->packed[dtype] = p;
+                m->packed_bytes += bytes;
+            } else {
+                free_packed(p, n);
+            }
+        }
+    }
+    if (st == NLP_OK)
+        *out = m->packed[dtype];
+    pthread_mutex_unlock(&m->pack_lock);
+    return st;
+}
+
+size_t nlp_model_packed_bytes(const nlp_model *model)
+{
+    nlp_model *m = (nlp_model *)model;
+    pthread_mutex_lock(&m->pack_lock);
+    size_t b = m->packed_bytes;
+    pthread_mutex_unlock(&m->pack_lock);
+    return b;
+}
+
 /* Open the weights of dir: model.safetensors, else the sharded index. */
 static nlp_status open_weights(const char *dir, nlp_st **st, nlp_error *err)
 {
@@ -388,6 +525,10 @@ nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err)
     nlp_model *m = calloc(1, sizeof *m);
     if (!m)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    if (pthread_mutex_init(&m->pack_lock, NULL) != 0) {
+        free(m);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: cannot create a mutex", dir);
+    }
     nlp_status s = model_init(m, dir, err);
     if (s != NLP_OK) {
         nlp_model_free(m);
@@ -401,6 +542,9 @@ void nlp_model_free(nlp_model *model)
 {
     if (!model)
         return;
+    for (size_t d = 0; d < sizeof model->packed / sizeof model->packed[0]; d++)
+        free_packed(model->packed[d], (size_t)model->cfg.num_layers * NLP_PK_COUNT);
+    pthread_mutex_destroy(&model->pack_lock);
     if (model->owned)
         for (size_t i = 0; i < model->st->n_tensors; i++)
             free(model->owned[i]);

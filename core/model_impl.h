@@ -11,7 +11,10 @@
 #ifndef NLP_MODEL_IMPL_H
 #define NLP_MODEL_IMPL_H
 
+#include "nlp/encoder.h"
 #include "nlp/model.h"
+#include "gemm.h"
+#include "threadpool.h"
 
 typedef struct nlp_layer_weights {
     const float *q_w, *q_b;       /* [H][H], [H]  query */
@@ -40,5 +43,23 @@ typedef struct nlp_weights {
 
 /* The bound weights of model (owned by the model). */
 const nlp_weights *nlp_model_weights(const nlp_model *model);
+
+/* The dense weights of one layer, in the order of nlp_model_packed. */
+enum { NLP_PK_Q, NLP_PK_K, NLP_PK_V, NLP_PK_O, NLP_PK_FF1, NLP_PK_FF2, NLP_PK_COUNT };
+
+/* The layer weights of model packed for the GEMM kernels as dtype:
+ * *out = [num_layers][NLP_PK_COUNT] panels, owned by the model and shared
+ * by every context using that dtype.  Built on the first call for each
+ * dtype (on pool's threads, pool may be NULL) under the model's lock, so
+ * concurrent callers wait for one build; later calls return the same
+ * array at once.  Freed by nlp_model_free.  Returns NLP_OK, or
+ * NLP_ERR_NOMEM with err naming the layer (and a later call retries). */
+nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
+                            nlp_pool *pool, nlp_packed_b *const **out,
+                            nlp_error *err);
+
+/* Bytes of packed panels the model holds, over all dtypes built so far
+ * (0 right after nlp_model_load). */
+size_t nlp_model_packed_bytes(const nlp_model *model);
 
 #endif /* NLP_MODEL_IMPL_H */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nlp/nlp.h"
+#include "model_impl.h"
 #include "util.h"
 
 #define NUM_DIR NLP_TEST_DATA "/expected/numerics"
@@ -422,6 +423,58 @@ START_TEST(test_distilbert_ignores_type_ids)
 }
 END_TEST
 
+/* Contexts share the model's packed weights: the first context of a
+ * weight type packs them, a second one adds no memory, both give the same
+ * bits, and a context outlives another on the same model. */
+START_TEST(test_shared_packed_weights)
+{
+    tcase c;
+    find_case("tiny-bert", "batch3", &c);
+    nlp_model *m = load_model("tiny-bert");
+    nlp_error err;
+    ck_assert_uint_eq(nlp_model_packed_bytes(m), 0);   /* loading never packs */
+    nlp_ctx *c1 = NULL, *c2 = NULL, *c3 = NULL;
+    ck_assert_msg(nlp_ctx_create(m, 2, &c1, &err) == NLP_OK, "%s", err.msg);
+    const size_t one = nlp_model_packed_bytes(m);
+    ck_assert_uint_gt(one, 0);
+    ck_assert_msg(nlp_ctx_create(m, 2, &c2, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_uint_eq(nlp_model_packed_bytes(m), one);
+    nlp_packed_b *const *p1 = NULL, *const *p2 = NULL;
+    ck_assert_int_eq(nlp_model_packed(m, NLP_WEIGHTS_FP32, NULL, &p1, &err), NLP_OK);
+    ck_assert_int_eq(nlp_model_packed(m, NLP_WEIGHTS_FP32, NULL, &p2, &err), NLP_OK);
+    ck_assert_ptr_nonnull(p1);
+    ck_assert_ptr_eq(p1, p2);
+    ck_assert_uint_eq(nlp_model_packed_bytes(m), one);
+
+    const size_t n = c.B * c.T * c.H;
+    nlp_batch bt = { c.B, c.T, c.ids, c.type_ids, c.lengths };
+    const float *h1 = NULL, *h2 = NULL;
+    ck_assert_int_eq(nlp_encoder_forward(c1, &bt, &h1, &err), NLP_OK);
+    ck_assert_int_eq(nlp_encoder_forward(c2, &bt, &h2, &err), NLP_OK);
+    ck_assert_ptr_ne(h1, h2);
+    ck_assert_mem_eq(h1, h2, n * sizeof *h1);
+    /* freeing one context leaves the other (and the weights) usable */
+    nlp_ctx_free(c1);
+    run_case(c2, m, &c);
+
+    /* another weight type packs its own set once */
+    ck_assert_msg(nlp_ctx_create_dtype(m, 1, NLP_WEIGHTS_INT8, &c3, &err) == NLP_OK,
+                  "%s", err.msg);
+    const size_t two = nlp_model_packed_bytes(m);
+    ck_assert_uint_gt(two, one);
+    nlp_ctx_free(c3);
+    ck_assert_msg(nlp_ctx_create_dtype(m, 1, NLP_WEIGHTS_INT8, &c3, &err) == NLP_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(nlp_model_packed_bytes(m), two);
+    ck_assert_int_eq(nlp_model_packed(m, (nlp_weight_type)7, NULL, &p1, &err),
+                     NLP_ERR_INVALID_ARG);
+    nlp_ctx_free(c3);
+    nlp_ctx_free(c2);
+    nlp_model_free(m);
+    case_free(&c);
+}
+END_TEST
+
 static Suite *encoder_suite(void)
 {
     Suite *s = suite_create("encoder");
@@ -431,6 +484,7 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_numerics_2threads);
     tcase_add_test(tc, test_padding_bert);
     tcase_add_test(tc, test_padding_distilbert);
+    tcase_add_test(tc, test_shared_packed_weights);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_errors);
