@@ -1,12 +1,15 @@
 /*
  * gemm_avx512.c - AVX-512F micro-kernel (12 rows x 32 columns) and the
- * vectorised epilogue (bias, exact or tanh GELU, ReLU, residual).
+ * vectorised epilogue (bias, exact or tanh GELU, ReLU, residual), plus
+ * the softmax and LayerNorm rows of the forward pass.
  *
  * Compiled for any x86-64 with per-function target attributes; gemm.c
  * only calls these when cpu.c found AVX-512 at run time.  The tile keeps
  * 24 accumulators in zmm registers; A values are broadcast from memory,
  * B rows are loaded with masks so a partial panel never reads past nr.
  */
+#include <math.h>
+
 #include "gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -144,5 +147,77 @@ TARGET void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
             v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + j));
         _mm512_mask_storeu_ps(x + j, m, v);
     }
+}
+static inline __mmask16 tail_mask(size_t left)
+{
+    return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
+TARGET void nlp_softmax_row_avx512(float *s, size_t n, float scale)
+{
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), sc);
+        mx = _mm512_mask_max_ps(mx, m, mx, v);
+    }
+    const __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        __m512 v = _mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, s + j), sc, vmax);
+        v = exp512(v);
+        sum = _mm512_mask_add_ps(sum, m, sum, v);
+        _mm512_mask_storeu_ps(s + j, m, v);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        _mm512_mask_storeu_ps(s + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), inv));
+    }
+}
+
+TARGET void nlp_layernorm_row_avx512(float *o, const float *x, const float *g,
+                                     const float *b, size_t H, float eps,
+                                     float *mean, float *rstd)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 32 <= H; j += 32) {
+        s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + j));
+        s1 = _mm512_add_ps(s1, _mm512_loadu_ps(x + j + 16));
+    }
+    for (; j < H; j += 16)
+        s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(tail_mask(H - j), x + j));
+    const float m = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)H;
+    const __m512 vm = _mm512_set1_ps(m);
+    s0 = _mm512_setzero_ps();
+    s1 = _mm512_setzero_ps();
+    for (j = 0; j + 32 <= H; j += 32) {
+        const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + j), vm);
+        const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + j + 16), vm);
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; j < H; j += 16) {
+        const __mmask16 k = tail_mask(H - j);
+        const __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + j), vm);
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    const float var = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)H;
+    const float rs = 1.0f / sqrtf(var + eps);
+    const __m512 vr = _mm512_set1_ps(rs);
+    for (j = 0; j < H; j += 16) {
+        const __mmask16 k = tail_mask(H - j);
+        const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), vm), vr);
+        const __m512 y = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(k, g + j),
+                                         _mm512_maskz_loadu_ps(k, b + j));
+        _mm512_mask_storeu_ps(o + j, k, y);
+    }
+    if (mean)
+        *mean = m;
+    if (rstd)
+        *rstd = rs;
 }
 #endif

@@ -8,8 +8,20 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "layers.h"
+
+/* 1 when the AVX-512 row helpers of gemm_avx512.c may run. */
+static int use_avx512(void)
+{
+#if defined(__x86_64__)
+    return nlp_cpu_path() == NLP_PATH_AVX512;
+#else
+    return 0;
+#endif
+}
 
 /* ------------------------------------------------------------ embeddings */
 
@@ -43,6 +55,7 @@ typedef struct {
     const float *in, *g, *b;
     size_t N, H, rows_per_task;
     float eps;
+    int avx512;
 } ln_job;
 
 static void ln_rows(void *vp, size_t task)
@@ -51,6 +64,15 @@ static void ln_rows(void *vp, size_t task)
     size_t r0 = task * j->rows_per_task;
     size_t r1 = r0 + j->rows_per_task < j->N ? r0 + j->rows_per_task : j->N;
     const size_t H = j->H;
+#if defined(__x86_64__)
+    if (j->avx512) {
+        for (size_t r = r0; r < r1; r++)
+            nlp_layernorm_row_avx512(j->out + r * H, j->in + r * H, j->g, j->b, H,
+                                     j->eps, j->mean ? j->mean + r : NULL,
+                                     j->rstd ? j->rstd + r : NULL);
+        return;
+    }
+#endif
     for (size_t r = r0; r < r1; r++) {
         const float *x = j->in + r * H;
         float *o = j->out + r * H;
@@ -79,7 +101,7 @@ void nlp_layernorm_forward(nlp_pool *pool, float *out, float *mean,
 {
     if (N == 0)
         return;
-    ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps };
+    ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps, use_avx512() };
     size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
     if (tasks > N)
         tasks = N;
@@ -170,6 +192,7 @@ typedef struct {
     size_t B, T, H, nh;
     float *scratch;              /* [tasks][T][T] */
     atomic_size_t next;          /* next (b, h) pair to take */
+    int avx512;                  /* vectorised softmax rows */
 } att_job;
 
 /* One worker: takes (batch row, head) pairs until none are left, using
@@ -195,6 +218,14 @@ static void att_worker(void *vp, size_t task)
         float *O = j->out + row0 * H + h * dh;
         /* S[L][L] = Q K^T */
         nlp_sgemm(NULL, 1, L, L, dh, Q, H, K, H, NULL, S, L);
+#if defined(__x86_64__)
+        if (j->avx512) {
+            for (size_t r = 0; r < L; r++)
+                nlp_softmax_row_avx512(S + r * L, L, scale);
+            nlp_sgemm(NULL, 0, L, dh, L, S, L, V, H, NULL, O, H);
+            continue;
+        }
+#endif
         for (size_t r = 0; r < L; r++) {
             float *s = S + r * L;
             float mx = -INFINITY;
@@ -236,6 +267,7 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
     j.nh = nh;
     j.scratch = scratch;
     atomic_init(&j.next, 0);
+    j.avx512 = use_avx512();
     size_t tasks = (size_t)nlp_pool_threads(pool);
     if (tasks > B * nh)
         tasks = B * nh;
