@@ -139,9 +139,7 @@ static void zs_destroy(zs_state *z)
 {
     if (!z)
         return;
-    for (size_t i = 0; i < z->cap_encs; i++)
-        z->host->encoding_free(&z->encs[i]);
-    free(z->encs);
+    nlp_tc_encodings_free(z->host, &z->encs, &z->cap_encs);
     free(z->failed);
     free(z->valid);
     nlp_tc_batch_free(&z->batch);
@@ -165,12 +163,8 @@ static nlp_status zs_create(const nlp_host_api *host, const nlp_task_args *args,
     z->ctx = args->ctx;
     const nlp_config *cfg = host->model_config(args->model);
     z->limit = (size_t)cfg->max_position_embeddings;
-    z->max_length = host->model_max_length(args->tokenizer);
-    if (z->max_length == 0 || z->max_length > z->limit)
-        z->max_length = z->limit;
-    z->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
-    if (z->pad_id < 0)
-        z->pad_id = cfg->pad_token_id;
+    z->max_length = nlp_tc_max_length(host, args);
+    z->pad_id = nlp_tc_pad_id(host, args);
     z->chunk = args->batch_size ? args->batch_size : 8;
     z->multi_label = host->opt_flag(args, "multi-label");
     nlp_status st;
@@ -274,17 +268,8 @@ static nlp_status zs_run(zs_state *z, const nlp_input *inputs, size_t n,
     size_t nl = z->nl, L = z->head.L, P = n * nl;
     for (size_t i = 0; i < n; i++)
         results[i] = NULL;
-    if (P > z->cap_encs) {
-        nlp_encoding *p = realloc(z->encs, P * sizeof *p);
-        if (!p) {
-            st = host->error_set(&fatal, NLP_ERR_NOMEM, "out of memory");
-            goto fatal_out;
-        }
-        memset(p + z->cap_encs, 0, (P - z->cap_encs) * sizeof *p);
-        z->encs = p;
-        z->cap_encs = P;
-    }
-    if ((st = nlp_tc_reserve(host, (void **)&z->failed, &z->cap_failed, n, &fatal)) ||
+    if ((st = nlp_tc_encodings_reserve(host, &z->encs, &z->cap_encs, P, &fatal)) ||
+        (st = nlp_tc_reserve(host, (void **)&z->failed, &z->cap_failed, n, &fatal)) ||
         (st = nlp_tc_reserve(host, (void **)&z->logits, &z->cap_logits, P * L * sizeof(float), &fatal)))
         goto fatal_out;
 
@@ -358,13 +343,7 @@ static nlp_status zs_run(zs_state *z, const nlp_input *inputs, size_t n,
     return NLP_OK;
 
 fatal_out:
-    for (size_t i = 0; i < n; i++) {
-        if (results[i])
-            host->value_free(results[i]);
-        results[i] = NULL;
-        errs[i] = fatal;
-    }
-    return st;
+    return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
 static void classify_destroy(void *p)

@@ -273,3 +273,58 @@ nlp_status nlp_tc_encode(const nlp_host_api *host, const nlp_tokenizer *tok,
                                out->n, limit);
     return NLP_OK;
 }
+
+/* ------------------------------------------------------------ run() plumbing */
+
+nlp_status nlp_tc_encodings_reserve(const nlp_host_api *host, nlp_encoding **v,
+                                    size_t *cap, size_t n, nlp_error *err)
+{
+    if (n <= *cap && (*v || n == 0))
+        return NLP_OK;
+    size_t want = *cap * 2 > n ? *cap * 2 : n;
+    if (want == 0)
+        want = 1;
+    if (want > SIZE_MAX / sizeof(nlp_encoding))
+        return host->error_set(err, NLP_ERR_NOMEM, "out of memory (%zu encodings)", n);
+    nlp_encoding *g = realloc(*v, want * sizeof(nlp_encoding));
+    if (!g)
+        return host->error_set(err, NLP_ERR_NOMEM, "out of memory (%zu encodings)", want);
+    memset(g + *cap, 0, (want - *cap) * sizeof(nlp_encoding));
+    *v = g;
+    *cap = want;
+    return NLP_OK;
+}
+
+void nlp_tc_encodings_free(const nlp_host_api *host, nlp_encoding **v, size_t *cap)
+{
+    for (size_t i = 0; *v && i < *cap; i++)
+        host->encoding_free(&(*v)[i]);
+    free(*v);
+    *v = NULL;
+    *cap = 0;
+}
+
+int32_t nlp_tc_pad_id(const nlp_host_api *host, const nlp_task_args *args)
+{
+    int32_t id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
+    return id >= 0 ? id : host->model_config(args->model)->pad_token_id;
+}
+
+size_t nlp_tc_max_length(const nlp_host_api *host, const nlp_task_args *args)
+{
+    size_t limit = (size_t)host->model_config(args->model)->max_position_embeddings;
+    size_t len = host->model_max_length(args->tokenizer);
+    return len == 0 || len > limit ? limit : len;
+}
+
+nlp_status nlp_tc_fail_all(const nlp_host_api *host, nlp_value **results,
+                           nlp_error *errs, size_t n, const nlp_error *fatal)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (results[i])
+            host->value_free(results[i]);
+        results[i] = NULL;
+        errs[i] = *fatal;
+    }
+    return fatal->status != NLP_OK ? fatal->status : NLP_ERR_INTERNAL;
+}

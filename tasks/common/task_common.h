@@ -11,7 +11,9 @@
  *     allocation failures;
  *   - nlp_tc_seqcls: the sequence-classification head of BERT (pooler +
  *     classifier) and DistilBERT (pre_classifier + ReLU + classifier);
- *   - small text helpers (comma lists, option parsing).
+ *   - small text helpers (comma lists, option parsing);
+ *   - run() plumbing: encoding arrays, pad id, maximum length, the fatal
+ *     exit that clears every result.
  *
  * Helpers that can fail return nlp_status and fill err through
  * host->error_set.  New helpers are appended; existing ones keep their
@@ -171,6 +173,31 @@ nlp_status nlp_tc_textcls_run(nlp_tc_textcls *c, const nlp_input *inputs, size_t
                               nlp_value **results, nlp_error *errs);
 
 void nlp_tc_textcls_destroy(nlp_tc_textcls *c);
+
+/* ------------------------------------------------------------ run() plumbing */
+
+/* Make the array *v hold at least n encodings (*cap counts entries; it
+ * grows to at least twice its size).  New entries are zeroed, so
+ * encoding_free on them is harmless.  Free with nlp_tc_encodings_free. */
+nlp_status nlp_tc_encodings_reserve(const nlp_host_api *host, nlp_encoding **v,
+                                    size_t *cap, size_t n, nlp_error *err);
+
+/* encoding_free every entry of (*v)[0..*cap), free the array, zero both. */
+void nlp_tc_encodings_free(const nlp_host_api *host, nlp_encoding **v, size_t *cap);
+
+/* The padding id of a task: the tokenizer's pad token, else the config's
+ * pad_token_id. */
+int32_t nlp_tc_pad_id(const nlp_host_api *host, const nlp_task_args *args);
+
+/* Longest encoding a task builds: the tokenizer's model_max_length, capped
+ * by (and, when unset, equal to) the model's max_position_embeddings. */
+size_t nlp_tc_max_length(const nlp_host_api *host, const nlp_task_args *args);
+
+/* The fatal exit of a plugin's run(): frees and NULLs results[0..n),
+ * copies *fatal into every errs[i].  Returns fatal->status
+ * (NLP_ERR_INTERNAL when it is NLP_OK). */
+nlp_status nlp_tc_fail_all(const nlp_host_api *host, nlp_value **results,
+                           nlp_error *errs, size_t n, const nlp_error *fatal);
 
 /* ------------------------------------------------------------ entry */
 

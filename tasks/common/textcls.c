@@ -50,9 +50,7 @@ nlp_status nlp_tc_textcls_create(const nlp_host_api *host, const nlp_task_args *
     c->ctx = args->ctx;
     const nlp_config *cfg = host->model_config(args->model);
     c->limit = (size_t)cfg->max_position_embeddings;
-    c->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
-    if (c->pad_id < 0)
-        c->pad_id = cfg->pad_token_id;
+    c->pad_id = nlp_tc_pad_id(host, args);
     nlp_status st = nlp_tc_seqcls_init(&c->head, host, args->model, err);
     if (st != NLP_OK)
         goto fail;
@@ -78,9 +76,7 @@ void nlp_tc_textcls_destroy(nlp_tc_textcls *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->cap_encs; i++)
-        c->host->encoding_free(&c->encs[i]);
-    free(c->encs);
+    nlp_tc_encodings_free(c->host, &c->encs, &c->cap_encs);
     free(c->valid);
     free(c->input_of);
     nlp_tc_batch_free(&c->batch);
@@ -140,17 +136,8 @@ nlp_status nlp_tc_textcls_run(nlp_tc_textcls *c, const nlp_input *inputs, size_t
     nlp_status st = NLP_OK;
     for (size_t i = 0; i < n; i++)
         results[i] = NULL;
-    if (n > c->cap_encs) {
-        nlp_encoding *p = realloc(c->encs, n * sizeof *p);
-        if (!p) {
-            st = host->error_set(&fatal, NLP_ERR_NOMEM, "out of memory");
-            goto fatal_out;
-        }
-        memset(p + c->cap_encs, 0, (n - c->cap_encs) * sizeof *p);
-        c->encs = p;
-        c->cap_encs = n;
-    }
-    if ((st = nlp_tc_reserve(host, (void **)&c->valid, &c->cap_valid, n * sizeof *c->valid, &fatal)) ||
+    if ((st = nlp_tc_encodings_reserve(host, &c->encs, &c->cap_encs, n, &fatal)) ||
+        (st = nlp_tc_reserve(host, (void **)&c->valid, &c->cap_valid, n * sizeof *c->valid, &fatal)) ||
         (st = nlp_tc_reserve(host, (void **)&c->input_of, &c->cap_input_of,
                              n * sizeof *c->input_of, &fatal)))
         goto fatal_out;
@@ -194,11 +181,5 @@ nlp_status nlp_tc_textcls_run(nlp_tc_textcls *c, const nlp_input *inputs, size_t
     return NLP_OK;
 
 fatal_out:
-    for (size_t i = 0; i < n; i++) {
-        if (results[i])
-            host->value_free(results[i]);
-        results[i] = NULL;
-        errs[i] = fatal;
-    }
-    return st;
+    return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }

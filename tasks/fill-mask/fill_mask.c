@@ -68,9 +68,7 @@ static void fm_destroy(void *p)
     fm_state *s = p;
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap_encs; i++)
-        s->host->encoding_free(&s->encs[i]);
-    free(s->encs);
+    nlp_tc_encodings_free(s->host, &s->encs, &s->cap_encs);
     free(s->valid);
     free(s->input_of);
     nlp_tc_batch_free(&s->batch);
@@ -165,9 +163,7 @@ static nlp_status fm_create(const nlp_host_api *host, const nlp_task_args *args,
     s->limit = (size_t)cfg->max_position_embeddings;
     s->mask_id = host->special_id(args->tokenizer, NLP_SPECIAL_MASK);
     s->mask_token = host->special_token(args->tokenizer, NLP_SPECIAL_MASK);
-    s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
-    if (s->pad_id < 0)
-        s->pad_id = cfg->pad_token_id;
+    s->pad_id = nlp_tc_pad_id(host, args);
     nlp_status st = NLP_OK;
     if (s->mask_id < 0 || !s->mask_token) {
         st = host->error_set(err, NLP_ERR_UNSUPPORTED,
@@ -267,16 +263,9 @@ static nlp_status fm_candidates(fm_state *s, const float *probs, const nlp_encod
 static nlp_status fm_grow(fm_state *s, size_t n, nlp_error *err)
 {
     const nlp_host_api *host = s->host;
-    if (n > s->cap_encs) {
-        nlp_encoding *p = realloc(s->encs, n * sizeof *p);
-        if (!p)
-            return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
-        memset(p + s->cap_encs, 0, (n - s->cap_encs) * sizeof *p);
-        s->encs = p;
-        s->cap_encs = n;
-    }
     nlp_status st;
-    if ((st = nlp_tc_reserve(host, (void **)&s->valid, &s->cap_valid, n * sizeof *s->valid, err)) ||
+    if ((st = nlp_tc_encodings_reserve(host, &s->encs, &s->cap_encs, n, err)) ||
+        (st = nlp_tc_reserve(host, (void **)&s->valid, &s->cap_valid, n * sizeof *s->valid, err)) ||
         (st = nlp_tc_reserve(host, (void **)&s->input_of, &s->cap_input_of,
                              n * sizeof *s->input_of, err)) ||
         (st = nlp_tc_reserve(host, (void **)&s->best, &s->cap_best,
@@ -391,13 +380,7 @@ static nlp_status fm_run(void *p, const nlp_input *inputs, size_t n,
     return NLP_OK;
 
 fatal_out:
-    for (size_t i = 0; i < n; i++) {
-        if (results[i])
-            host->value_free(results[i]);
-        results[i] = NULL;
-        errs[i] = fatal;
-    }
-    return st;
+    return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
 static const nlp_plugin fm_plugin = {
