@@ -80,3 +80,79 @@ size_t nlp_tc_utf8_len(const char *s, size_t len)
             n++;
     return n;
 }
+
+/* ------------------------------------------------------------ window lists */
+
+void nlp_tc_windows_clear(nlp_tc_windows *ws)
+{
+    ws->n = 0;
+    ws->rows = 0;
+}
+
+nlp_status nlp_tc_windows_add(const nlp_host_api *host, nlp_tc_windows *ws,
+                              const nlp_tokenizer *tok, size_t input,
+                              const nlp_encoding *first, const nlp_encoding *doc,
+                              size_t width, size_t stride, nlp_error *err)
+{
+    if (doc->n == 0)
+        return NLP_OK;
+    size_t cnt = nlp_tc_window_count(doc->n, width, stride), m = ws->n + cnt;
+    nlp_status st;
+    if ((st = nlp_tc_encodings_reserve(host, &ws->enc, &ws->cap_enc, m, err)) ||
+        (st = nlp_tc_reserve(host, (void **)&ws->win, &ws->cap_win, m * sizeof(nlp_tc_window), err)) ||
+        (st = nlp_tc_reserve(host, (void **)&ws->ptr, &ws->cap_ptr, m * sizeof(nlp_encoding *), err)))
+        return st;
+    for (size_t c = 0; c < cnt; c++) {
+        size_t k = ws->n;
+        nlp_tc_window *w = &ws->win[k];
+        w->input = input;
+        nlp_tc_window_range(doc->n, width, stride, c, &w->a, &w->b);
+        if (first)
+            st = host->apply_template(tok, first, 0, first->n, doc, w->a, w->b - w->a,
+                                      &ws->enc[k], err);
+        else
+            st = host->apply_template(tok, doc, w->a, w->b - w->a, NULL, 0, 0, &ws->enc[k], err);
+        if (st != NLP_OK)
+            return st;
+        w->row = ws->rows;
+        ws->rows += ws->enc[k].n;
+        ws->n++;
+    }
+    return NLP_OK;
+}
+
+nlp_status nlp_tc_windows_head(const nlp_host_api *host, nlp_tc_windows *ws, nlp_ctx *ctx,
+                               size_t chunk, int32_t pad_id, size_t H,
+                               const float *W, const float *bias, size_t out,
+                               nlp_error *err)
+{
+    if (ws->n == 0)
+        return NLP_OK;
+    nlp_status st = nlp_tc_reserve(host, (void **)&ws->out, &ws->cap_out,
+                                   ws->rows * out * sizeof(float), err);
+    if (st != NLP_OK)
+        return st;
+    /* enc may have moved while windows were added: point at it now */
+    for (size_t k = 0; k < ws->n; k++)
+        ws->ptr[k] = &ws->enc[k];
+    return nlp_tc_token_head(host, ctx, &ws->head, ws->ptr, ws->n, chunk, pad_id, H, W, bias,
+                             out, ws->out, err);
+}
+
+size_t nlp_tc_windows_next(const nlp_tc_windows *ws, size_t input, size_t *k)
+{
+    size_t first = *k;
+    while (*k < ws->n && ws->win[*k].input == input)
+        (*k)++;
+    return *k - first;
+}
+
+void nlp_tc_windows_free(const nlp_host_api *host, nlp_tc_windows *ws)
+{
+    nlp_tc_encodings_free(host, &ws->enc, &ws->cap_enc);
+    free(ws->win);
+    free(ws->ptr);
+    free(ws->out);
+    nlp_tc_head_scratch_free(&ws->head);
+    memset(ws, 0, sizeof(*ws));
+}

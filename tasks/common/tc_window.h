@@ -47,6 +47,57 @@ nlp_status nlp_tc_token_head(const nlp_host_api *host, nlp_ctx *ctx,
 
 void nlp_tc_head_scratch_free(nlp_tc_head_scratch *s);
 
+/* One window of one input: tokens [a, b) of the windowed sequence, its
+ * encoding with the template at the same index of nlp_tc_windows.enc. */
+typedef struct nlp_tc_window {
+    size_t input;           /* index of the input */
+    size_t a, b;            /* token range of the windowed sequence */
+    size_t row;             /* first packed head row (the window's [CLS]) */
+} nlp_tc_window;
+
+/* The windows of a run and their per-token head outputs, reused across
+ * runs (arrays only grow). */
+typedef struct nlp_tc_windows {
+    size_t n;               /* windows this run */
+    size_t rows;            /* packed rows: the sum of the windows' lengths */
+    nlp_tc_window *win;     /* [n] */
+    size_t cap_win;         /* bytes */
+    nlp_encoding *enc;      /* [n] windows with the template */
+    size_t cap_enc;         /* entries */
+    const nlp_encoding **ptr; /* [n] &enc[k], for nlp_tc_token_head */
+    size_t cap_ptr;         /* bytes */
+    float *out;             /* [rows][out] head outputs */
+    size_t cap_out;         /* bytes */
+    nlp_tc_head_scratch head;
+} nlp_tc_windows;
+
+/* Forget the windows of the previous run (memory is kept). */
+void nlp_tc_windows_clear(nlp_tc_windows *ws);
+
+/* Append the windows of input `input`: doc cut into windows of `width`
+ * tokens sharing `stride` (nlp_tc_window_range), each wrapped by the
+ * tokenizer's template as [CLS] doc[a:b] [SEP] when first is NULL, else
+ * [CLS] first [SEP] doc[a:b] [SEP].  doc->n == 0 adds nothing.  Errors
+ * are fatal (out of memory, template failure). */
+nlp_status nlp_tc_windows_add(const nlp_host_api *host, nlp_tc_windows *ws,
+                              const nlp_tokenizer *tok, size_t input,
+                              const nlp_encoding *first, const nlp_encoding *doc,
+                              size_t width, size_t stride, nlp_error *err);
+
+/* Run the encoder and the linear head W [out][H], bias [out] over every
+ * window (nlp_tc_token_head, `chunk` windows per forward call): the
+ * outputs of window k start at row ws->win[k].row of ws->out. */
+nlp_status nlp_tc_windows_head(const nlp_host_api *host, nlp_tc_windows *ws, nlp_ctx *ctx,
+                               size_t chunk, int32_t pad_id, size_t H,
+                               const float *W, const float *bias, size_t out,
+                               nlp_error *err);
+
+/* Number of windows of input `input` from window *k on (windows of one
+ * input are consecutive); advances *k past them. */
+size_t nlp_tc_windows_next(const nlp_tc_windows *ws, size_t input, size_t *k);
+
+void nlp_tc_windows_free(const nlp_host_api *host, nlp_tc_windows *ws);
+
 /* Code points in the UTF-8 string s[0..len) (continuation bytes are not
  * counted). */
 size_t nlp_tc_utf8_len(const char *s, size_t len);

@@ -52,13 +52,6 @@ typedef struct ner_list {
     size_t n, cap;
 } ner_list;
 
-/* One window of one input. */
-typedef struct ner_window {
-    size_t input;
-    size_t a, b;        /* token range of the input's encoding */
-    size_t row;         /* first packed score row (its [CLS]) */
-} ner_window;
-
 typedef struct ner_state {
     const nlp_host_api *host;
     const nlp_model *model;
@@ -75,16 +68,10 @@ typedef struct ner_state {
     int32_t unk_id, pad_id;
     /* per-run scratch, grown as needed */
     nlp_encoding *full;       /* [n] the inputs' tokens, no template */
-    size_t cap_full;
-    nlp_encoding *wenc;       /* [windows] */
-    size_t cap_wenc;
-    ner_window *win;
-    size_t cap_win;           /* bytes */
-    const nlp_encoding **wptr;
-    size_t cap_wptr;          /* bytes */
-    float *scores;            /* [rows][L] */
-    size_t cap_scores;        /* bytes */
-    nlp_tc_head_scratch head;
+    size_t cap_full;          /* entries */
+    unsigned char *ok;        /* [n] the input encoded */
+    size_t cap_ok;            /* bytes */
+    nlp_tc_windows ws;        /* windows; ws.out holds the scores [rows][L] */
 } ner_state;
 
 /* ------------------------------------------------------------ strings */
@@ -281,7 +268,7 @@ static int typed_special(const ner_state *s, const nlp_input *in,
 
 /* Token-level (none / simple) or word-level (first / average / max)
  * entities of window w into out.  Returns -1 when out of memory. */
-static int window_entities(ner_state *s, const nlp_input *in, const ner_window *w,
+static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_window *w,
                            ner_list *out)
 {
     const nlp_host_api *host = s->host;
@@ -327,7 +314,7 @@ static int window_entities(ner_state *s, const nlp_input *in, const ner_window *
         sub[nk] = sub[j];
         pos[nk++] = j;
     }
-    const float *rows = s->scores + (w->row + 1) * L; /* [nt][L] */
+    const float *rows = s->ws.out + (w->row + 1) * L; /* [nt][L] */
 #define ROW(m) (rows + pos[m] * L)
     if (s->agg == AGG_NONE || s->agg == AGG_SIMPLE) {
         for (size_t m = 0; m < nk; m++) {
@@ -525,7 +512,7 @@ fail:
 
 /* All windows of input i are done: aggregate, filter, merge, render. */
 static nlp_value *input_result(ner_state *s, const nlp_input *in,
-                               const ner_window *w, size_t nw)
+                               const nlp_tc_window *w, size_t nw)
 {
     ner_list all = {0}, tok = {0}, grp = {0};
     nlp_value *v = NULL;
@@ -587,16 +574,9 @@ static void ner_destroy(void *state)
     ner_state *s = state;
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap_full; i++)
-        s->host->encoding_free(&s->full[i]);
-    for (size_t i = 0; i < s->cap_wenc; i++)
-        s->host->encoding_free(&s->wenc[i]);
-    free(s->full);
-    free(s->wenc);
-    free(s->win);
-    free(s->wptr);
-    free(s->scores);
-    nlp_tc_head_scratch_free(&s->head);
+    nlp_tc_encodings_free(s->host, &s->full, &s->cap_full);
+    free(s->ok);
+    nlp_tc_windows_free(s->host, &s->ws);
     if (s->labels)
         for (size_t i = 0; i < s->L; i++)
             free(s->labels[i]);
@@ -664,10 +644,7 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
     if ((st = nlp_tc_list_split(host, ign ? ign : "", &s->ignore, &s->n_ignore, err)) != NLP_OK)
         goto fail;
 
-    size_t limit = (size_t)cfg->max_position_embeddings;
-    size_t maxlen = host->model_max_length(args->tokenizer);
-    if (maxlen == 0 || maxlen > limit)
-        maxlen = limit;
+    size_t maxlen = nlp_tc_max_length(host, args);
     size_t nsp = host->num_special(args->tokenizer, 0);
     if (maxlen <= nsp + 1) {
         st = host->error_set(err, NLP_ERR_UNSUPPORTED,
@@ -688,9 +665,7 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
         s->stride = s->width / 2 < 128 ? s->width / 2 : 128;
     }
     s->unk_id = host->special_id(args->tokenizer, NLP_SPECIAL_UNK);
-    s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
-    if (s->pad_id < 0)
-        s->pad_id = cfg->pad_token_id;
+    s->pad_id = nlp_tc_pad_id(host, args);
     *state = s;
     return NLP_OK;
 nomem:
@@ -700,20 +675,6 @@ fail:
     return st;
 }
 
-/* Grow an array of encodings to n entries (new ones zeroed). */
-static int grow_encodings(nlp_encoding **v, size_t *cap, size_t n)
-{
-    if (n <= *cap)
-        return 0;
-    nlp_encoding *g = realloc(*v, n * sizeof(nlp_encoding));
-    if (!g)
-        return -1;
-    memset(g + *cap, 0, (n - *cap) * sizeof(nlp_encoding));
-    *v = g;
-    *cap = n;
-    return 0;
-}
-
 static nlp_status ner_run(void *state, const nlp_input *inputs, size_t n,
                           nlp_value **results, nlp_error *errs)
 {
@@ -721,88 +682,50 @@ static nlp_status ner_run(void *state, const nlp_input *inputs, size_t n,
     const nlp_host_api *host = s->host;
     nlp_error fatal = {0};
     nlp_status st;
-    if (grow_encodings(&s->full, &s->cap_full, n))
-        return host->error_set(&errs[0], NLP_ERR_NOMEM, "ner: out of memory");
-    /* tokenise every input; count windows */
+    for (size_t i = 0; i < n; i++)
+        results[i] = NULL;
+    if ((st = nlp_tc_encodings_reserve(host, &s->full, &s->cap_full, n, &fatal)) ||
+        (st = nlp_tc_reserve(host, (void **)&s->ok, &s->cap_ok, n, &fatal)))
+        goto fatal_out;
+    /* tokenise every input and cut it into windows with [CLS] ... [SEP] */
     nlp_encode_opts raw = NLP_ENCODE_OPTS_INIT;
     raw.add_special_tokens = 0;
-    size_t nwin = 0;
-    unsigned char *ok = calloc(n, 1);
-    if (!ok)
-        return host->error_set(&errs[0], NLP_ERR_NOMEM, "ner: out of memory");
+    nlp_tc_windows_clear(&s->ws);
     for (size_t i = 0; i < n; i++) {
-        results[i] = NULL;
+        s->ok[i] = 0;
         st = host->encode(s->tok, inputs[i].text, inputs[i].text_len, NULL, 0, &raw,
                           &s->full[i], &errs[i]);
         if (st == NLP_ERR_NOMEM) {
-            free(ok);
-            return st;
+            fatal = errs[i];
+            goto fatal_out;
         }
         if (st != NLP_OK)
             continue;
-        ok[i] = 1;
-        if (s->full[i].n > 0)
-            nwin += nlp_tc_window_count(s->full[i].n, s->width, s->stride);
+        s->ok[i] = 1;
+        if ((st = nlp_tc_windows_add(host, &s->ws, s->tok, i, NULL, &s->full[i], s->width,
+                                     s->stride, &fatal)) != NLP_OK)
+            goto fatal_out;
     }
-    /* the windows, with [CLS] ... [SEP] */
-    if (grow_encodings(&s->wenc, &s->cap_wenc, nwin ? nwin : 1) ||
-        nlp_tc_reserve(host, (void **)&s->win, &s->cap_win, (nwin ? nwin : 1) * sizeof(ner_window), &fatal) ||
-        nlp_tc_reserve(host, (void **)&s->wptr, &s->cap_wptr, (nwin ? nwin : 1) * sizeof(nlp_encoding *), &fatal)) {
-        st = host->error_set(&fatal, NLP_ERR_NOMEM, "ner: out of memory");
+    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H, s->W,
+                                  s->bias, s->L, &fatal)) != NLP_OK)
         goto fatal_out;
-    }
-    size_t k = 0, rows = 0;
+    if (s->ws.rows > 0)
+        host->softmax(s->ws.out, s->ws.rows, s->L); /* [rows][L] */
+    /* post-process each input over its windows (none for an empty text) */
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!ok[i] || s->full[i].n == 0)
+        if (!s->ok[i])
             continue;
-        size_t cnt = nlp_tc_window_count(s->full[i].n, s->width, s->stride);
-        for (size_t c = 0; c < cnt; c++, k++) {
-            ner_window *w = &s->win[k];
-            w->input = i;
-            nlp_tc_window_range(s->full[i].n, s->width, s->stride, c, &w->a, &w->b);
-            st = host->apply_template(s->tok, &s->full[i], w->a, w->b - w->a, NULL, 0, 0,
-                                      &s->wenc[k], &fatal);
-            if (st != NLP_OK)
-                goto fatal_out;
-            w->row = rows;
-            rows += s->wenc[k].n;
-            s->wptr[k] = &s->wenc[k];
-        }
-    }
-    if (nwin > 0) {
-        if ((st = nlp_tc_reserve(host, (void **)&s->scores, &s->cap_scores,
-                                 rows * s->L * sizeof(float), &fatal)) != NLP_OK)
-            goto fatal_out;
-        st = nlp_tc_token_head(host, s->ctx, &s->head, s->wptr, nwin, s->chunk, s->pad_id,
-                               s->H, s->W, s->bias, s->L, s->scores, &fatal);
-        if (st != NLP_OK)
-            goto fatal_out;
-        host->softmax(s->scores, rows, s->L);
-    }
-    /* post-process each input over its windows */
-    k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!ok[i])
-            continue;
-        size_t cnt = s->full[i].n ? nlp_tc_window_count(s->full[i].n, s->width, s->stride) : 0;
-        results[i] = input_result(s, &inputs[i], s->win + k, cnt);
-        k += cnt;
+        size_t first = k, cnt = nlp_tc_windows_next(&s->ws, i, &k);
+        results[i] = input_result(s, &inputs[i], s->ws.win + first, cnt);
         if (!results[i]) {
-            st = host->error_set(&fatal, NLP_ERR_NOMEM, "ner: out of memory building the result");
+            host->error_set(&fatal, NLP_ERR_NOMEM, "ner: out of memory building the result");
             goto fatal_out;
         }
     }
-    free(ok);
     return NLP_OK;
 fatal_out:
-    free(ok);
-    for (size_t i = 0; i < n; i++) {
-        if (results[i])
-            host->value_free(results[i]);
-        results[i] = NULL;
-        errs[i] = fatal;
-    }
-    return st;
+    return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
 static const nlp_plugin ner_plugin = {

@@ -43,12 +43,6 @@ typedef struct qa_answer {
     size_t order;             /* creation order, for a stable sort */
 } qa_answer;
 
-typedef struct qa_window {
-    size_t input;
-    size_t a, b;              /* context token range */
-    size_t row;               /* first packed logit row */
-} qa_window;
-
 typedef struct qa_state {
     const nlp_host_api *host;
     const nlp_tokenizer *tok;
@@ -61,32 +55,12 @@ typedef struct qa_state {
     int32_t pad_id;
     /* per-run scratch */
     nlp_encoding *q, *c;      /* [n] question / context tokens, no template */
-    size_t cap_q, cap_c;
-    nlp_encoding *wenc;
-    size_t cap_wenc;
-    qa_window *win;
-    size_t cap_win;           /* bytes */
-    const nlp_encoding **wptr;
-    size_t cap_wptr;          /* bytes */
-    float *logits;            /* [rows][2] */
-    size_t cap_logits;        /* bytes */
-    float *ps, *pe;           /* [T] probabilities of one window */
-    size_t cap_ps, cap_pe;    /* bytes */
-    nlp_tc_head_scratch head;
+    size_t cap_q, cap_c;      /* entries */
+    unsigned char *ok;        /* [n] the input has windows */
+    size_t cap_ok;            /* bytes */
+    nlp_tc_windows ws;        /* context windows; ws.out holds the logits [rows][2] */
+    float *ps, *pe;           /* [max_seq_len] probabilities of one window */
 } qa_state;
-
-static int grow_encodings(nlp_encoding **v, size_t *cap, size_t n)
-{
-    if (n <= *cap)
-        return 0;
-    nlp_encoding *g = realloc(*v, n * sizeof(nlp_encoding));
-    if (!g)
-        return -1;
-    memset(g + *cap, 0, (n - *cap) * sizeof(nlp_encoding));
-    *v = g;
-    *cap = n;
-    return 0;
-}
 
 /* Context tokens available per window for a question of nq tokens. */
 static size_t qa_width(const qa_state *s, size_t nq)
@@ -210,7 +184,7 @@ static nlp_value *answer_value(const qa_state *s, const nlp_input *in, const qa_
 }
 
 /* The answers of one input over its windows; NULL when out of memory. */
-static nlp_value *input_result(qa_state *s, const nlp_input *in, const qa_window *w,
+static nlp_value *input_result(qa_state *s, const nlp_input *in, const nlp_tc_window *w,
                                const nlp_encoding *wenc, size_t nw)
 {
     const nlp_host_api *host = s->host;
@@ -229,7 +203,7 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const qa_window
     for (size_t wi = 0; wi < nw; wi++) {
         const nlp_encoding *we = &wenc[wi];
         size_t T = we->n;
-        const float *lg = s->logits + w[wi].row * 2; /* [T][2] */
+        const float *lg = s->ws.out + w[wi].row * 2; /* [T][2] */
         float *ps = s->ps, *pe = s->pe;
         masked_softmax(lg, 2, we, ps);
         masked_softmax(lg + 1, 2, we, pe);
@@ -316,21 +290,12 @@ static void qa_destroy(void *state)
     qa_state *s = state;
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap_q; i++)
-        s->host->encoding_free(&s->q[i]);
-    for (size_t i = 0; i < s->cap_c; i++)
-        s->host->encoding_free(&s->c[i]);
-    for (size_t i = 0; i < s->cap_wenc; i++)
-        s->host->encoding_free(&s->wenc[i]);
-    free(s->q);
-    free(s->c);
-    free(s->wenc);
-    free(s->win);
-    free(s->wptr);
-    free(s->logits);
+    nlp_tc_encodings_free(s->host, &s->q, &s->cap_q);
+    nlp_tc_encodings_free(s->host, &s->c, &s->cap_c);
+    free(s->ok);
+    nlp_tc_windows_free(s->host, &s->ws);
     free(s->ps);
     free(s->pe);
-    nlp_tc_head_scratch_free(&s->head);
     free(s);
 }
 
@@ -368,9 +333,7 @@ static nlp_status qa_create(const nlp_host_api *host, const nlp_task_args *args,
         (st = positive_opt(host, args, "max-question-len", 64, 1, &s->max_question_len, err)))
         goto fail;
     size_t limit = (size_t)cfg->max_position_embeddings;
-    size_t mml = host->model_max_length(args->tokenizer);
-    if (mml == 0 || mml > limit)
-        mml = limit;
+    size_t mml = nlp_tc_max_length(host, args);
     if (host->opt_string(args, "max-seq-len")) {
         if ((st = positive_opt(host, args, "max-seq-len", 384, 1, &s->max_seq_len, err)))
             goto fail;
@@ -398,9 +361,7 @@ static nlp_status qa_create(const nlp_host_api *host, const nlp_task_args *args,
     if (s->max_answer_len > s->max_seq_len) /* no span is longer than a window */
         s->max_answer_len = s->max_seq_len;
     s->impossible = host->opt_flag(args, "handle-impossible-answer");
-    s->pad_id = host->special_id(args->tokenizer, NLP_SPECIAL_PAD);
-    if (s->pad_id < 0)
-        s->pad_id = cfg->pad_token_id;
+    s->pad_id = nlp_tc_pad_id(host, args);
     if (!(s->ps = malloc(s->max_seq_len * sizeof(float))) ||
         !(s->pe = malloc(s->max_seq_len * sizeof(float)))) {
         st = host->error_set(err, NLP_ERR_NOMEM, "qa: out of memory");
@@ -422,16 +383,18 @@ static nlp_status qa_run(void *state, const nlp_input *inputs, size_t n,
     nlp_status st;
     for (size_t i = 0; i < n; i++)
         results[i] = NULL;
-    if (grow_encodings(&s->q, &s->cap_q, n) || grow_encodings(&s->c, &s->cap_c, n))
-        return host->error_set(&errs[0], NLP_ERR_NOMEM, "qa: out of memory");
-    unsigned char *ok = calloc(n, 1);
-    if (!ok)
-        return host->error_set(&errs[0], NLP_ERR_NOMEM, "qa: out of memory");
+    if ((st = nlp_tc_encodings_reserve(host, &s->q, &s->cap_q, n, &fatal)) ||
+        (st = nlp_tc_encodings_reserve(host, &s->c, &s->cap_c, n, &fatal)) ||
+        (st = nlp_tc_reserve(host, (void **)&s->ok, &s->cap_ok, n, &fatal)))
+        goto fatal_out;
+    /* tokenise question and context; cut the context into windows
+     * [CLS] question [SEP] slice [SEP] */
     nlp_encode_opts raw = NLP_ENCODE_OPTS_INIT;
     raw.add_special_tokens = 0;
-    size_t nwin = 0;
+    nlp_tc_windows_clear(&s->ws);
     for (size_t i = 0; i < n; i++) {
         const nlp_input *in = &inputs[i];
+        s->ok[i] = 0;
         if (!in->text || in->text_len == 0) {
             host->error_set(&errs[i], NLP_ERR_INPUT, "the question is empty");
             continue;
@@ -458,67 +421,28 @@ static nlp_status qa_run(void *state, const nlp_input *inputs, size_t n,
         }
         if (qa_check(s, i, &errs[i]) != NLP_OK)
             continue;
-        ok[i] = 1;
-        nwin += nlp_tc_window_count(s->c[i].n, qa_width(s, s->q[i].n), s->doc_stride);
+        s->ok[i] = 1;
+        if ((st = nlp_tc_windows_add(host, &s->ws, s->tok, i, &s->q[i], &s->c[i],
+                                     qa_width(s, s->q[i].n), s->doc_stride, &fatal)) != NLP_OK)
+            goto fatal_out;
     }
-    if (nwin == 0)
-        goto out;
-    if (grow_encodings(&s->wenc, &s->cap_wenc, nwin) ||
-        nlp_tc_reserve(host, (void **)&s->win, &s->cap_win, nwin * sizeof(qa_window), &fatal) ||
-        nlp_tc_reserve(host, (void **)&s->wptr, &s->cap_wptr, nwin * sizeof(nlp_encoding *), &fatal)) {
-        st = host->error_set(&fatal, NLP_ERR_NOMEM, "qa: out of memory");
+    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H, s->W,
+                                  s->bias, 2, &fatal)) != NLP_OK)
         goto fatal_out;
-    }
-    size_t k = 0, rows = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!ok[i])
+        if (!s->ok[i])
             continue;
-        size_t width = qa_width(s, s->q[i].n);
-        size_t cnt = nlp_tc_window_count(s->c[i].n, width, s->doc_stride);
-        for (size_t j = 0; j < cnt; j++, k++) {
-            qa_window *w = &s->win[k];
-            w->input = i;
-            nlp_tc_window_range(s->c[i].n, width, s->doc_stride, j, &w->a, &w->b);
-            st = host->apply_template(s->tok, &s->q[i], 0, s->q[i].n, &s->c[i], w->a,
-                                      w->b - w->a, &s->wenc[k], &fatal);
-            if (st != NLP_OK)
-                goto fatal_out;
-            w->row = rows;
-            rows += s->wenc[k].n;
-            s->wptr[k] = &s->wenc[k];
-        }
-    }
-    if ((st = nlp_tc_reserve(host, (void **)&s->logits, &s->cap_logits, rows * 2 * sizeof(float),
-                             &fatal)) != NLP_OK)
-        goto fatal_out;
-    st = nlp_tc_token_head(host, s->ctx, &s->head, s->wptr, nwin, s->chunk, s->pad_id, s->H,
-                           s->W, s->bias, 2, s->logits, &fatal);
-    if (st != NLP_OK)
-        goto fatal_out;
-    k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!ok[i])
-            continue;
-        size_t cnt = nlp_tc_window_count(s->c[i].n, qa_width(s, s->q[i].n), s->doc_stride);
-        results[i] = input_result(s, &inputs[i], s->win + k, s->wenc + k, cnt);
-        k += cnt;
+        size_t first = k, cnt = nlp_tc_windows_next(&s->ws, i, &k);
+        results[i] = input_result(s, &inputs[i], s->ws.win + first, s->ws.enc + first, cnt);
         if (!results[i]) {
-            st = host->error_set(&fatal, NLP_ERR_NOMEM, "qa: out of memory building the result");
+            host->error_set(&fatal, NLP_ERR_NOMEM, "qa: out of memory building the result");
             goto fatal_out;
         }
     }
-out:
-    free(ok);
     return NLP_OK;
 fatal_out:
-    free(ok);
-    for (size_t i = 0; i < n; i++) {
-        if (results[i])
-            host->value_free(results[i]);
-        results[i] = NULL;
-        errs[i] = fatal;
-    }
-    return fatal.status ? fatal.status : NLP_ERR_INTERNAL;
+    return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
 static const nlp_plugin qa_plugin = {
