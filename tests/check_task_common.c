@@ -3,7 +3,9 @@
  * against a sorted reference (ties included), comma lists and --top-k
  * parsing as documented, batch padding, and the sequence-classification
  * head binding (labels, missing tensors, the default function) on the
- * fixture checkpoints.  The helpers run over libnlp's real host table.
+ * fixture checkpoints, overflow windows against a direct walk of the
+ * rule, and the run() plumbing (encoding arrays, the fatal exit).  The
+ * helpers run over libnlp's real host table.
  */
 #include <check.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "nlp/nlp.h"
 #include "nlp/registry.h"
 #include "task_common.h"
+#include "tc_window.h"
 
 #ifndef NLP_TEST_DATA
 #error "NLP_TEST_DATA must name the data directory"
@@ -243,6 +246,68 @@ START_TEST(apply_function)
 }
 END_TEST
 
+/* ------------------------------------------------------------ windows */
+
+START_TEST(windows_cover_like_overflow)
+{
+    /* The overflow rule walked directly: windows start at 0, then every
+     * width - stride tokens, until one reaches the end. */
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t width = 1; width <= 12; width++)
+            for (size_t stride = 0; stride < width; stride++) {
+                size_t want = 0, start = 0;
+                for (;;) {
+                    size_t stop = start + width < n ? start + width : n;
+                    size_t a, b;
+                    nlp_tc_window_range(n, width, stride, want, &a, &b);
+                    ck_assert_uint_eq(a, start);
+                    ck_assert_uint_eq(b, stop);
+                    want++;
+                    if (stop >= n)
+                        break;
+                    start += width - stride;
+                }
+                ck_assert_uint_eq(nlp_tc_window_count(n, width, stride), want);
+            }
+}
+END_TEST
+
+START_TEST(encodings_reserve_and_fail_all)
+{
+    nlp_error err = {0};
+    nlp_encoding *v = NULL;
+    size_t cap = 0;
+    ck_assert_int_eq(nlp_tc_encodings_reserve(H, &v, &cap, 3, &err), NLP_OK);
+    ck_assert_uint_ge(cap, 3);
+    for (size_t i = 0; i < cap; i++)
+        ck_assert_uint_eq(v[i].n, 0);
+    v[1].n = 7; /* kept when the array grows */
+    size_t old = cap;
+    ck_assert_int_eq(nlp_tc_encodings_reserve(H, &v, &cap, old + 1, &err), NLP_OK);
+    ck_assert_uint_ge(cap, old + 1);
+    ck_assert_uint_eq(v[1].n, 7);
+    for (size_t i = old; i < cap; i++)
+        ck_assert_ptr_null(v[i].ids);
+    v[1].n = 0;
+    nlp_tc_encodings_free(H, &v, &cap);
+    ck_assert_ptr_null(v);
+    ck_assert_uint_eq(cap, 0);
+
+    nlp_value *res[2] = {H->value_array(), NULL};
+    nlp_error errs[2] = {{0}};
+    nlp_error fatal = {0};
+    H->error_set(&fatal, NLP_ERR_NOMEM, "out of memory");
+    ck_assert_int_eq(nlp_tc_fail_all(H, res, errs, 2, &fatal), NLP_ERR_NOMEM);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_ptr_null(res[i]);
+        ck_assert_int_eq(errs[i].status, NLP_ERR_NOMEM);
+        ck_assert_str_eq(errs[i].msg, "out of memory");
+    }
+    nlp_error unset = {0};
+    ck_assert_int_eq(nlp_tc_fail_all(H, res, errs, 2, &unset), NLP_ERR_INTERNAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("task_common");
@@ -255,6 +320,8 @@ int main(void)
     tcase_add_test(tc, batch_pack_pads);
     tcase_add_test(tc, seqcls_binds_heads);
     tcase_add_test(tc, apply_function);
+    tcase_add_test(tc, windows_cover_like_overflow);
+    tcase_add_test(tc, encodings_reserve_and_fail_all);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
