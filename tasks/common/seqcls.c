@@ -41,6 +41,34 @@ static nlp_status bind_vector(const nlp_host_api *host, const nlp_model *model,
     return host->model_tensor(model, name, 1, shape, data, NULL, err);
 }
 
+nlp_status nlp_tc_classifier_bind(const nlp_host_api *host, const nlp_model *model,
+                                  size_t H, size_t *L, const float **W,
+                                  const float **bias, char ***labels, nlp_error *err)
+{
+    nlp_status st = bind_matrix(host, model, "classifier.weight", 0, H, L, W, err);
+    if (st != NLP_OK || (st = bind_vector(host, model, "classifier.bias", *L, bias, err)) != NLP_OK)
+        return st;
+    const nlp_config *cfg = host->model_config(model);
+    char **names = calloc(*L, sizeof *names);
+    if (!names)
+        return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < *L; i++) {
+        if ((size_t)cfg->num_labels == *L && cfg->id2label && cfg->id2label[i]) {
+            names[i] = strdup(cfg->id2label[i]);
+        } else {
+            char name[32];
+            snprintf(name, sizeof name, "LABEL_%zu", i);
+            names[i] = strdup(name);
+        }
+        if (!names[i]) {
+            nlp_tc_list_free(names, i);
+            return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
+        }
+    }
+    *labels = names;
+    return NLP_OK;
+}
+
 nlp_status nlp_tc_seqcls_init(nlp_tc_seqcls *sc, const nlp_host_api *host,
                               const nlp_model *model, nlp_error *err)
 {
@@ -55,38 +83,22 @@ nlp_status nlp_tc_seqcls_init(nlp_tc_seqcls *sc, const nlp_host_api *host,
         return host->error_set(err, NLP_ERR_NOT_FOUND,
                                "the checkpoint has no sequence-classification head "
                                "(tensor classifier.weight is missing)");
-    st = bind_matrix(host, model, "classifier.weight", 0, sc->H, &sc->L, &sc->cls_w, err);
+    st = nlp_tc_classifier_bind(host, model, sc->H, &sc->L, &sc->cls_w, &sc->cls_b,
+                                &sc->labels, err);
     if (st != NLP_OK)
-        return st;
-    if ((st = bind_vector(host, model, "classifier.bias", sc->L, &sc->cls_b, err)) != NLP_OK)
         return st;
     if (sc->family == NLP_FAMILY_DISTILBERT) {
         if ((st = bind_matrix(host, model, "pre_classifier.weight", sc->H, sc->H, NULL,
-                              &sc->pre_w, err)) != NLP_OK ||
-            (st = bind_vector(host, model, "pre_classifier.bias", sc->H, &sc->pre_b, err)) != NLP_OK)
-            return st;
+                              &sc->pre_w, err)) == NLP_OK)
+            st = bind_vector(host, model, "pre_classifier.bias", sc->H, &sc->pre_b, err);
     } else if (!host->model_has_tensor(model, "pooler.dense.weight")) {
-        return host->error_set(err, NLP_ERR_NOT_FOUND,
-                               "the checkpoint has no pooler (tensor pooler.dense.weight is "
-                               "missing), which BERT sequence classification needs");
+        st = host->error_set(err, NLP_ERR_NOT_FOUND,
+                             "the checkpoint has no pooler (tensor pooler.dense.weight is "
+                             "missing), which BERT sequence classification needs");
     }
-    sc->labels = calloc(sc->L, sizeof *sc->labels);
-    if (!sc->labels)
-        return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < sc->L; i++) {
-        if ((size_t)cfg->num_labels == sc->L && cfg->id2label && cfg->id2label[i]) {
-            sc->labels[i] = strdup(cfg->id2label[i]);
-        } else {
-            char name[32];
-            snprintf(name, sizeof name, "LABEL_%zu", i);
-            sc->labels[i] = strdup(name);
-        }
-        if (!sc->labels[i]) {
-            nlp_tc_seqcls_free(sc);
-            return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
-        }
-    }
-    return NLP_OK;
+    if (st != NLP_OK)
+        nlp_tc_seqcls_free(sc);
+    return st;
 }
 
 nlp_status nlp_tc_seqcls_logits(nlp_tc_seqcls *sc, nlp_ctx *ctx,
@@ -161,10 +173,7 @@ void nlp_tc_seqcls_free(nlp_tc_seqcls *sc)
 {
     if (!sc)
         return;
-    if (sc->labels)
-        for (size_t i = 0; i < sc->L; i++)
-            free(sc->labels[i]);
-    free(sc->labels);
+    nlp_tc_list_free(sc->labels, sc->labels ? sc->L : 0);
     free(sc->rows);
     free(sc->rows2);
     memset(sc, 0, sizeof *sc);

@@ -136,6 +136,14 @@ nlp_tc_function nlp_tc_seqcls_function(const nlp_tc_seqcls *sc, nlp_tc_function 
 void nlp_tc_apply_function(const nlp_host_api *host, nlp_tc_function fn,
                            float *scores, size_t L);
 
+/* Bind classifier.weight [L][H] and classifier.bias [L] of model (L >= 1,
+ * read from the weight) and name the labels: config id2label when it has
+ * L entries, else "LABEL_<i>".  On success *labels is a new array of L new
+ * strings (nlp_tc_list_free(*labels, L)).  Errors name the tensor. */
+nlp_status nlp_tc_classifier_bind(const nlp_host_api *host, const nlp_model *model,
+                                  size_t H, size_t *L, const float **W,
+                                  const float **bias, char ***labels, nlp_error *err);
+
 /* Parse "softmax" | "sigmoid" | "none"; NULL or "" gives NLP_TC_FN_AUTO. */
 nlp_status nlp_tc_parse_function(const nlp_host_api *host, const char *s,
                                  nlp_tc_function *fn, nlp_error *err);

@@ -27,7 +27,6 @@
  * ({entity, score, index, word, start, end} for none); start / end are
  * code-point offsets into the text.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nlp/plugin.h"
@@ -54,7 +53,6 @@ typedef struct ner_list {
 
 typedef struct ner_state {
     const nlp_host_api *host;
-    const nlp_model *model;
     const nlp_tokenizer *tok;
     nlp_ctx *ctx;
     size_t chunk;             /* windows per forward call */
@@ -72,6 +70,12 @@ typedef struct ner_state {
     unsigned char *ok;        /* [n] the input encoded */
     size_t cap_ok;            /* bytes */
     nlp_tc_windows ws;        /* windows; ws.out holds the scores [rows][L] */
+    /* per-window post-processing scratch */
+    char **piece;             /* [tokens] */
+    unsigned char *sub;       /* [tokens] */
+    size_t *pos;              /* [tokens] */
+    size_t cap_piece, cap_sub, cap_pos; /* bytes */
+    double *avg;              /* [L] */
 } ner_state;
 
 /* ------------------------------------------------------------ strings */
@@ -275,43 +279,34 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
     const nlp_encoding *e = &s->full[w->input];
     size_t L = s->L;
     size_t nt = w->b - w->a;
-    /* piece text and subword flag of each token */
-    char **piece = calloc(nt ? nt : 1, sizeof(char *));
-    unsigned char *sub = calloc(nt ? nt : 1, 1);
-    unsigned char *skip = calloc(nt ? nt : 1, 1);
-    size_t *pos = calloc(nt ? nt : 1, sizeof(size_t)); /* kept token -> j */
+    nlp_error oom;
+    if (nlp_tc_reserve(host, (void **)&s->piece, &s->cap_piece, nt * sizeof(char *), &oom) ||
+        nlp_tc_reserve(host, (void **)&s->sub, &s->cap_sub, nt, &oom) ||
+        nlp_tc_reserve(host, (void **)&s->pos, &s->cap_pos, nt * sizeof(size_t), &oom))
+        return -1;
+    char **piece = s->piece;     /* [nk] text of each kept token, owned until moved */
+    unsigned char *sub = s->sub; /* [nk] the token continues the previous word */
+    size_t *pos = s->pos;        /* [nk] kept token -> its offset in the window */
     int rc = -1;
-    if (!piece || !sub || !skip || !pos)
-        goto done;
+    /* pre-entities: the window's tokens but typed special ones */
+    size_t nk = 0;
     for (size_t j = 0; j < nt; j++) {
         size_t t = w->a + j;
-        skip[j] = typed_special(s, in, e, t);
+        if (typed_special(s, in, e, t))
+            continue;
         if (e->ids[t] == s->unk_id) {
-            piece[j] = str_ndup(in->text + e->byte_start[t],
-                                (size_t)(e->byte_end[t] - e->byte_start[t]));
-            sub[j] = 0;
+            piece[nk] = str_ndup(in->text + e->byte_start[t],
+                                 (size_t)(e->byte_end[t] - e->byte_start[t]));
+            sub[nk] = 0;
         } else {
             const char *tk = host->id_to_token(s->tok, e->ids[t]);
             if (!tk)
                 tk = "";
-            piece[j] = str_ndup(tk, strlen(tk));
-            sub[j] = nlp_tc_utf8_len(tk, strlen(tk)) != (size_t)(e->end[t] - e->start[t]);
+            piece[nk] = str_ndup(tk, strlen(tk));
+            sub[nk] = nlp_tc_utf8_len(tk, strlen(tk)) != (size_t)(e->end[t] - e->start[t]);
         }
-        if (!piece[j])
+        if (!piece[nk])
             goto done;
-    }
-    /* drop typed special tokens (pre-entities never hold them) */
-    size_t nk = 0;
-    for (size_t j = 0; j < nt; j++) {
-        if (skip[j]) {
-            free(piece[j]);
-            piece[j] = NULL;
-            continue;
-        }
-        piece[nk] = piece[j];
-        if (nk != j)
-            piece[j] = NULL;
-        sub[nk] = sub[j];
         pos[nk++] = j;
     }
     const float *rows = s->ws.out + (w->row + 1) * L; /* [nt][L] */
@@ -334,9 +329,7 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
         goto done;
     }
     /* words: a token flagged as subword joins the current word */
-    double *avg = malloc(L * sizeof(double));
-    if (!avg)
-        goto done;
+    double *avg = s->avg; /* [L] */
     size_t g0 = 0;
     while (g0 < nk) {
         size_t g1 = g0 + 1;
@@ -378,23 +371,15 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
         x.start = e->start[w->a + pos[g0]];
         x.end = e->end[w->a + pos[g1 - 1]];
         x.word = wp_join(piece + g0, g1 - g0);
-        if (!x.word || list_push(out, x)) {
-            free(avg);
+        if (!x.word || list_push(out, x))
             goto done;
-        }
         g0 = g1;
     }
 #undef ROW
-    free(avg);
     rc = 0;
 done:
-    if (piece)
-        for (size_t j = 0; j < nt; j++)
-            free(piece[j]);
-    free(piece);
-    free(sub);
-    free(skip);
-    free(pos);
+    for (size_t m = 0; m < nk; m++)
+        free(piece[m]);
     return rc;
 }
 
@@ -577,10 +562,11 @@ static void ner_destroy(void *state)
     nlp_tc_encodings_free(s->host, &s->full, &s->cap_full);
     free(s->ok);
     nlp_tc_windows_free(s->host, &s->ws);
-    if (s->labels)
-        for (size_t i = 0; i < s->L; i++)
-            free(s->labels[i]);
-    free(s->labels);
+    free(s->piece);
+    free(s->sub);
+    free(s->pos);
+    free(s->avg);
+    nlp_tc_list_free(s->labels, s->labels ? s->L : 0);
     nlp_tc_list_free(s->ignore, s->n_ignore);
     free(s);
 }
@@ -592,7 +578,6 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
     if (!s)
         return host->error_set(err, NLP_ERR_NOMEM, "ner: out of memory");
     s->host = host;
-    s->model = args->model;
     s->tok = args->tokenizer;
     s->ctx = args->ctx;
     s->chunk = args->batch_size ? args->batch_size : 8;
@@ -600,41 +585,18 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
     const nlp_config *cfg = host->model_config(args->model);
     s->H = (size_t)cfg->hidden_size;
 
-    int64_t shape[4] = {0};
-    if ((st = host->model_tensor(args->model, "classifier.weight", 2, NULL, &s->W, shape, err)) != NLP_OK)
+    if ((st = nlp_tc_classifier_bind(host, args->model, s->H, &s->L, &s->W, &s->bias,
+                                     &s->labels, err)) != NLP_OK)
         goto fail;
-    if (shape[1] != (int64_t)s->H || shape[0] < 1) {
-        st = host->error_set(err, NLP_ERR_SHAPE,
-                             "classifier.weight is [%lld, %lld]; expected [num_labels, %zu]",
-                             (long long)shape[0], (long long)shape[1], s->H);
-        goto fail;
-    }
-    s->L = (size_t)shape[0];
-    int64_t bshape[1] = {(int64_t)s->L};
-    if ((st = host->model_tensor(args->model, "classifier.bias", 1, bshape, &s->bias, NULL, err)) != NLP_OK)
-        goto fail;
-    s->labels = calloc(s->L, sizeof(char *));
-    if (!s->labels)
+    if (!(s->avg = malloc(s->L * sizeof(double))))
         goto nomem;
-    for (size_t i = 0; i < s->L; i++) {
-        char buf[32];
-        const char *name = buf;
-        if ((size_t)cfg->num_labels == s->L && cfg->id2label && cfg->id2label[i])
-            name = cfg->id2label[i];
-        else
-            snprintf(buf, sizeof(buf), "LABEL_%zu", i);
-        if (!(s->labels[i] = str_ndup(name, strlen(name))))
-            goto nomem;
-    }
 
     const char *agg = host->opt_string(args, "aggregation");
     static const char *const aggs[] = {"none", "simple", "first", "average", "max"};
-    s->agg = -1;
-    for (int i = 0; i < 5; i++)
-        if (agg && strcmp(agg, aggs[i]) == 0)
+    s->agg = agg ? -1 : AGG_NONE;
+    for (int i = 0; agg && i < (int)(sizeof(aggs) / sizeof(aggs[0])); i++)
+        if (strcmp(agg, aggs[i]) == 0)
             s->agg = i;
-    if (agg == NULL)
-        s->agg = AGG_NONE;
     if (s->agg < 0) {
         st = host->error_set(err, NLP_ERR_INVALID_ARG,
                              "--aggregation %s: expected none, simple, first, average or max", agg);
@@ -739,8 +701,6 @@ static const nlp_plugin ner_plugin = {
     ner_run,
     ner_destroy,
 };
-
-NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
 {

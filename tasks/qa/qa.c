@@ -60,6 +60,8 @@ typedef struct qa_state {
     size_t cap_ok;            /* bytes */
     nlp_tc_windows ws;        /* context windows; ws.out holds the logits [rows][2] */
     float *ps, *pe;           /* [max_seq_len] probabilities of one window */
+    qa_answer *all, *best;    /* answers of one input, best spans of one window */
+    size_t cap_all, cap_best; /* bytes */
 } qa_state;
 
 /* Context tokens available per window for a question of nq tokens. */
@@ -192,14 +194,15 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const nlp_tc_wi
     size_t k = s->top_k;
     if (k > s->max_seq_len * s->max_answer_len)
         k = s->max_seq_len * s->max_answer_len;
-    size_t cap = nw * k + 1;
-    qa_answer *all = calloc(cap, sizeof(qa_answer));
-    qa_answer *best = calloc(k, sizeof(qa_answer));
+    nlp_error oom;
+    if (nlp_tc_reserve(host, (void **)&s->all, &s->cap_all, (nw * k + 1) * sizeof(qa_answer), &oom) ||
+        nlp_tc_reserve(host, (void **)&s->best, &s->cap_best, k * sizeof(qa_answer), &oom))
+        return NULL;
+    qa_answer *all = s->all;   /* [nw * k + 1] */
+    qa_answer *best = s->best; /* [k] */
     nlp_value *res = NULL;
     size_t na = 0;
     double min_null = 1000000.0;
-    if (!all || !best)
-        goto done;
     for (size_t wi = 0; wi < nw; wi++) {
         const nlp_encoding *we = &wenc[wi];
         size_t T = we->n;
@@ -255,9 +258,6 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const nlp_tc_wi
                 res = NULL;
             }
     }
-done:
-    free(all);
-    free(best);
     return res;
 }
 
@@ -296,6 +296,8 @@ static void qa_destroy(void *state)
     nlp_tc_windows_free(s->host, &s->ws);
     free(s->ps);
     free(s->pe);
+    free(s->all);
+    free(s->best);
     free(s);
 }
 
@@ -456,8 +458,6 @@ static const nlp_plugin qa_plugin = {
     qa_run,
     qa_destroy,
 };
-
-NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)
 {
