@@ -2,7 +2,7 @@
 # rss.sh - peak memory and speed of the encoder forward pass on a
 # bert-base-sized random checkpoint (not part of make check).
 #
-#   bench/rss.sh BUILD_DIR [BATCH [SEQ [THREADS [REPS]]]]
+#   bench/rss.sh BUILD_DIR [BATCH [SEQ [THREADS [REPS [DTYPE]]]]]
 #
 # BUILD_DIR is a configured and built tree (core/.libs/libnlp.so).  The
 # script writes a random BertModel checkpoint (hidden 768, 12 layers,

@@ -36,7 +36,7 @@ typedef struct nlp_acts {
     float *att;      /* [N][H] attention context */
     float *proj;     /* [N][H] dense output + residual */
     float *ln1;      /* [N][H] after the attention LayerNorm */
-    float *ff;       /* [N][I] intermediate (activated in place) */
+    float *ff;       /* [N][ldff] intermediate (activated in place) */
     float *mean;     /* [N] LayerNorm statistics of the last LayerNorm */
     float *rstd;     /* [N] */
     float *out;      /* [B][T][H] padded final hidden states */
@@ -59,14 +59,24 @@ struct nlp_ctx {
     nlp_weight_type dtype;
 };
 
-/* y[N][out] = act(x[N][in] . W^T + bias) + res, W packed. */
+/* y[N][out] = act(x[N][in] . W^T + bias) + res, W packed; x rows ldx
+ * apart, y rows ldy apart, res rows out apart. */
 static void dense(nlp_pool *pool, const nlp_packed_b *W, size_t N,
-                  const float *x, const float *bias, nlp_gemm_act act,
-                  const float *res, float *y)
+                  const float *x, size_t ldx, const float *bias,
+                  nlp_gemm_act act, const float *res, float *y, size_t ldy)
 {
-    const size_t in = nlp_packed_b_cols(W), out = nlp_packed_b_rows(W);
+    const size_t out = nlp_packed_b_rows(W);
     nlp_gemm_epilogue ep = { bias, act, res, out };
-    nlp_sgemm_packed(pool, N, x, in, W, &ep, y, out);
+    nlp_sgemm_packed(pool, N, x, ldx, W, &ep, y, ldy);
+}
+
+/* Row stride of the intermediate activations: I, padded by one cache line
+ * when I floats are a multiple of 4 KiB (3072 in BERT-base), so the rows
+ * the GEMM reads together do not all fall in the same L1 set and it needs
+ * no aliasing copy of them. */
+static size_t ff_stride(size_t I)
+{
+    return (I * sizeof(float)) % 4096 == 0 ? I + 64 / sizeof(float) : I;
 }
 
 enum { ALIGN = 64 };
@@ -98,7 +108,7 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(att, float, NT * H);
     CARVE(proj, float, NT * H);
     CARVE(ln1, float, NT * H);
-    CARVE(ff, float, NT * I);
+    CARVE(ff, float, NT * ff_stride(I));
     CARVE(mean, float, NT);
     CARVE(rstd, float, NT);
     CARVE(out, float, NT * H);
@@ -296,6 +306,7 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     nlp_pool *pool = ctx->pool;
     const size_t H = (size_t)cfg->hidden_size;
     const size_t nh = (size_t)cfg->num_heads;
+    const size_t ldff = ff_stride((size_t)cfg->intermediate_size);
     const float eps = cfg->layer_norm_eps;
 
     size_t N = 0;                                   /* packed tokens */
@@ -317,19 +328,19 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     for (int l = 0; l < cfg->num_layers && N > 0; l++) {
         const nlp_layer_weights *lw = &w->layers[l];
         nlp_packed_b *const *pk = ctx->packed + (size_t)l * NLP_PK_COUNT;
-        dense(pool, pk[NLP_PK_Q], N, a->x, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q);
-        dense(pool, pk[NLP_PK_K], N, a->x, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k);
-        dense(pool, pk[NLP_PK_V], N, a->x, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v);
+        dense(pool, pk[NLP_PK_Q], N, a->x, H, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q, H);
+        dense(pool, pk[NLP_PK_K], N, a->x, H, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k, H);
+        dense(pool, pk[NLP_PK_V], N, a->x, H, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v, H);
         nlp_attention_forward(pool, a->att, a->q, a->k, a->v, batch->lengths,
                               a->offs, B, T, H, nh, a->scratch);
         /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
-        dense(pool, pk[NLP_PK_O], N, a->att, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj);
+        dense(pool, pk[NLP_PK_O], N, a->att, H, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj, H);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,
                               lw->ln1_g, lw->ln1_b, N, H, eps);
         /* ff = act(ln1 W1^T + b1), bias and activation fused */
-        dense(pool, pk[NLP_PK_FF1], N, a->ln1, lw->ff1_b, act, NULL, a->ff);
+        dense(pool, pk[NLP_PK_FF1], N, a->ln1, H, lw->ff1_b, act, NULL, a->ff, ldff);
         /* x = LayerNorm(ff W2^T + b2 + ln1) */
-        dense(pool, pk[NLP_PK_FF2], N, a->ff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->ln1, a->proj);
+        dense(pool, pk[NLP_PK_FF2], N, a->ff, ldff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->ln1, a->proj, H);
         nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->proj,
                               lw->ln2_g, lw->ln2_b, N, H, eps);
     }
