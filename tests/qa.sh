@@ -6,50 +6,20 @@
 # windows, --top-k, --handle-impossible-answer, --max-answer-len,
 # --max-seq-len / --doc-stride; then the error cases.
 # Environment (from make check): NLP, top_srcdir.
-set -u
-: "${NLP:?}" "${top_srcdir:?}"
+. "$(dirname "$0")/task_lib.sh"
+task_init
 D="$top_srcdir/data"
 E="$D/expected/qa"
 if [ ! -f "$D/models/qa-bert/model.safetensors" ] || [ ! -f "$E/inputs.jsonl" ]; then
     echo "SKIP: qa fixtures missing (run tests/gen/gen_tasks_tok.py)"
     exit 77
 fi
-PY=${PYTHON3:-python3}
-CMP="$top_srcdir/tests/tasks_compare.py"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
 
+# check NAME EXPECTED ARGS...: nlp qa --json ARGS over inputs.jsonl
 check() {
     name=$1 exp=$2
     shift 2
-    "$NLP" qa --json "$@" < "$E/inputs.jsonl" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-        echo "FAIL $name: exit status $rc: $(cat "$T/err")"
-        fail=1
-    elif ! "$PY" "$CMP" "$exp" "$T/out"; then
-        echo "FAIL $name"
-        fail=1
-    else
-        echo "ok   $name"
-    fi
-}
-
-expect_error() {
-    name=$1 status=$2 msg=$3
-    shift 3
-    "$NLP" qa "$@" > "$T/out" 2> "$T/err" < /dev/null
-    rc=$?
-    if [ "$rc" -ne "$status" ]; then
-        echo "FAIL $name: exit status $rc, expected $status ($(cat "$T/err"))"
-        fail=1
-    elif ! grep -qF -- "$msg" "$T/err"; then
-        echo "FAIL $name: stderr lacks '$msg': $(cat "$T/err")"
-        fail=1
-    else
-        echo "ok   $name"
-    fi
+    task_compare "$name" "$exp" "$E/inputs.jsonl" "$NLP" qa --json "$@"
 }
 
 for m in qa-bert qa-distilbert; do
@@ -67,29 +37,27 @@ done
 
 M="$D/models/qa-bert"
 # --question / --context give the same answer as the JSON line
-line=$(sed -n 4p "$E/inputs.jsonl")
-"$NLP" qa --json --model "$M" --question "Where does Wolfgang live?" \
-    --context "My name is Wolfgang and I live in Berlin." > "$T/out" 2> "$T/err"
-sed -n 4p "$E/qa-bert-default.jsonl" > "$T/exp"
-if "$PY" "$CMP" "$T/exp" "$T/out"; then echo "ok   --question/--context"; else
-    echo "FAIL --question/--context: $(cat "$T/err")"; fail=1; fi
+sed -n 4p "$E/qa-bert-default.jsonl" >"$task_tmp/exp"
+task_compare "--question/--context" "$task_tmp/exp" /dev/null \
+    "$NLP" qa --json --model "$M" --question "Where does Wolfgang live?" \
+    --context "My name is Wolfgang and I live in Berlin."
 
-expect_error "empty question" 1 "input 1: the question is empty" \
-    --model "$M" --question "" --context "Some context."
-expect_error "empty context" 1 "input 1: the context is empty" \
-    --model "$M" --question "Who?" --context ""
-expect_error "--top-k 0" 1 "--top-k 0: must be at least 1" \
-    --model "$M" --top-k 0 --question "Who?" --context "Me."
-expect_error "--max-answer-len 0" 1 "--max-answer-len 0: must be at least 1" \
-    --model "$M" --max-answer-len 0 --question "Who?" --context "Me."
-expect_error "--max-seq-len beyond the model" 1 "--max-seq-len 100: the model accepts at most 64 tokens" \
-    --model "$M" --max-seq-len 100 --question "Who?" --context "Me."
-expect_error "--doc-stride above --max-seq-len" 1 "--doc-stride 41 is larger than --max-seq-len 40" \
-    --model "$M" --max-seq-len 40 --doc-stride 41 --question "Who?" --context "Me."
-expect_error "model without a QA head" 1 "missing tensor qa_outputs.weight" \
-    --model "$D/models/ner-bert" --question "Who?" --context "Me."
+expect 1 "input 1: the question is empty" '' \
+    "$NLP" qa --model "$M" --question "" --context "Some context."
+expect 1 "input 1: the context is empty" '' \
+    "$NLP" qa --model "$M" --question "Who?" --context ""
+expect 1 "--top-k 0: must be at least 1" '' \
+    "$NLP" qa --model "$M" --top-k 0 --question "Who?" --context "Me."
+expect 1 "--max-answer-len 0: must be at least 1" '' \
+    "$NLP" qa --model "$M" --max-answer-len 0 --question "Who?" --context "Me."
+expect 1 "--max-seq-len 100: the model accepts at most 64 tokens" '' \
+    "$NLP" qa --model "$M" --max-seq-len 100 --question "Who?" --context "Me."
+expect 1 "--doc-stride 41 is larger than --max-seq-len 40" '' \
+    "$NLP" qa --model "$M" --max-seq-len 40 --doc-stride 41 --question "Who?" --context "Me."
+expect 1 "missing tensor qa_outputs.weight" '' \
+    "$NLP" qa --model "$D/models/ner-bert" --question "Who?" --context "Me."
 q=$(yes word | head -70 | tr '\n' ' ')
 c=$(yes context | head -70 | tr '\n' ' ')
-expect_error "question leaves no room" 1 "input 1: the question takes 64 tokens, leaving 0 context tokens" \
-    --model "$M" --question "$q" --context "$c"
-exit $fail
+expect 1 "input 1: the question takes 64 tokens, leaving 0 context tokens" '' \
+    "$NLP" qa --model "$M" --question "$q" --context "$c"
+task_done

@@ -1,5 +1,6 @@
 # task_lib.sh - shell helpers for the end-to-end task tests
-# (tests/task_fill_mask.sh, task_sentiment.sh, task_classify.sh); sourced.
+# (tests/task_fill_mask.sh, task_sentiment.sh, task_classify.sh, ner.sh,
+# qa.sh); sourced.
 #
 #   task_init                 skip (77) unless $NLP and python3 are there
 #   task_cases TASK           the reference cases of data/expected/TASK, run
@@ -8,6 +9,10 @@
 #                             run CMD --json over the lines of FILE with
 #                             --batch-size 1 and 16: same results (1e-5),
 #                             same errors, one outcome per line
+#   task_compare NAME EXPECTED INPUT CMD...
+#                             run CMD (with --json) with the file INPUT on
+#                             stdin; pass when it exits with 0 and its lines
+#                             match EXPECTED (tests/tasks_compare.py)
 #   expect STATUS MSG INPUT CMD...
 #                             run CMD with INPUT on stdin (printf format, ""
 #                             for none); pass when it exits with STATUS and
@@ -74,6 +79,24 @@ PYEOF
     else
         echo "FAIL: batch 1 vs batch 16: $*"
         task_failed=$((task_failed + 1))
+    fi
+}
+
+task_compare() {
+    name=$1
+    exp=$2
+    input=$3
+    shift 3
+    "$@" <"$input" >"$task_tmp/out" 2>"$task_tmp/err"
+    status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "FAIL: $name: exit status $status: $(cat "$task_tmp/err")"
+        task_failed=$((task_failed + 1))
+    elif ! python3 "$top_srcdir/tests/tasks_compare.py" "$exp" "$task_tmp/out"; then
+        echo "FAIL: $name"
+        task_failed=$((task_failed + 1))
+    else
+        echo "PASS: $name"
     fi
 }
 
