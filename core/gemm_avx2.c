@@ -2,7 +2,8 @@
  * gemm_avx2.c - AVX2+FMA micro-kernel (6 rows x 16 columns) for x86-64
  * CPUs without AVX-512.  12 accumulators live in ymm registers; partial
  * panels use masked loads and stores so nothing past nr is touched.
- * The epilogue reuses the portable one (libm erff/tanhf).
+ * The epilogue is vectorised too: erf-based GELU through erfc's rational
+ * form and a polynomial exp (the method of the AVX-512 epilogue).
  */
 #include "gemm_kernels.h"
 
@@ -58,9 +59,77 @@ TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
     }
 }
 
-void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
-                       const float *bias, const float *residual)
+/* e^x for x in [-87, 88]: 2^n p(r), r = x - n ln2, degree-6 polynomial
+ * (relative error about 2e-7); 2^n is built in the exponent field. */
+TARGET static inline __m256 exp256(__m256 x)
 {
-    nlp_epilogue_generic(x, n, act, bias, residual);
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    /* n in [-126, 127]: (n + 127) << 23 is the float 2^n */
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n),
+                                                         _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* x Phi(x) with Phi from erfc(|x|/sqrt2) = t poly(t) exp(-x^2/2),
+ * t = 1/(1 + p|z|) (absolute error of erfc below 1.5e-7). */
+TARGET static inline __m256 gelu256(__m256 x)
+{
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    const __m256 z = _mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f));
+    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                   _mm256_fmadd_ps(z, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
+    __m256 p = _mm256_set1_ps(1.061405429f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    p = _mm256_mul_ps(p, t);
+    const __m256 erfc = _mm256_mul_ps(p, exp256(_mm256_mul_ps(_mm256_mul_ps(z, z), _mm256_set1_ps(-1.0f))));
+    const __m256 half = _mm256_mul_ps(erfc, _mm256_set1_ps(0.5f));
+    const __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    const __m256 phi = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), half), half, neg);
+    return _mm256_mul_ps(x, phi);
+}
+
+/* 0.5 x (1 + tanh(y)) = x / (1 + e^(-2y)), y = sqrt(2/pi)(x + 0.044715 x^3). */
+TARGET static inline __m256 gelu_tanh256(__m256 x)
+{
+    const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    const __m256 y = _mm256_mul_ps(_mm256_fmadd_ps(x3, _mm256_set1_ps(0.044715f), x),
+                                   _mm256_set1_ps(-2.0f * 0.79788456080286536f));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp256(y)));
+}
+
+TARGET void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
+                              const float *bias, const float *residual)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = n - j >= 8 ? _mm256_set1_epi32(-1)
+                        : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lane);
+        __m256 v = _mm256_maskload_ps(x + j, m);
+        if (bias)
+            v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, m));
+        switch (act) {
+        case NLP_GEMM_ACT_GELU: v = gelu256(v); break;
+        case NLP_GEMM_ACT_GELU_TANH: v = gelu_tanh256(v); break;
+        case NLP_GEMM_ACT_RELU: v = _mm256_max_ps(v, _mm256_setzero_ps()); break;
+        case NLP_GEMM_ACT_NONE: break;
+        }
+        if (residual)
+            v = _mm256_add_ps(v, _mm256_maskload_ps(residual + j, m));
+        _mm256_maskstore_ps(x + j, m, v);
+    }
 }
 #endif

@@ -13,6 +13,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "threadpool.h"
 
 static const float SENTINEL = -12345.0f;
@@ -409,6 +410,60 @@ START_TEST(test_activations)
 }
 END_TEST
 
+/* The AVX-512 softmax and LayerNorm rows against double-precision
+ * formulas, at lengths with and without a partial vector. */
+START_TEST(test_rows_avx512)
+{
+#if defined(__x86_64__)
+    if (!nlp_cpu_path_supported(NLP_PATH_AVX512))
+        return;
+    static const size_t len[] = { 1, 3, 16, 17, 31, 32, 33, 100, 128, 768, 775 };
+    rng_state = 12345;
+    for (size_t c = 0; c < sizeof len / sizeof len[0]; c++) {
+        const size_t n = len[c];
+        float *x = fill(n), *o = malloc(n * sizeof *o), *g = fill(n), *b = fill(n);
+        for (size_t i = 0; i < n; i++)
+            x[i] = 8.0f * x[i] + 3.0f;                 /* offset and spread */
+        /* softmax(0.3 x) */
+        memcpy(o, x, n * sizeof *o);
+        nlp_softmax_row_avx512(o, n, 0.3f);
+        double mx = -INFINITY, sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            mx = fmax(mx, 0.3 * x[i]);
+        for (size_t i = 0; i < n; i++)
+            sum += exp(0.3 * x[i] - mx);
+        for (size_t i = 0; i < n; i++) {
+            double want = exp(0.3 * x[i] - mx) / sum;
+            ck_assert_msg(fabs(o[i] - want) <= 1e-6 * want + 1e-9,
+                          "softmax n=%zu [%zu]: %.9g vs %.9g", n, i, o[i], want);
+        }
+        /* LayerNorm, out of place and in place */
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < n; i++)
+            m += x[i];
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            v += (x[i] - m) * (x[i] - m);
+        v /= (double)n;
+        const double rs = 1.0 / sqrt(v + 1e-5);
+        float fm = 0, fr = 0;
+        nlp_layernorm_row_avx512(o, x, g, b, n, 1e-5f, &fm, &fr);
+        ck_assert_msg(fabs(fm - m) <= 1e-5 * (1 + fabs(m)), "mean n=%zu", n);
+        ck_assert_msg(fabs(fr - rs) <= 1e-5 * rs, "rstd n=%zu", n);
+        for (size_t i = 0; i < n; i++) {
+            double want = (x[i] - m) * rs * g[i] + b[i];
+            ck_assert_msg(fabs(o[i] - want) <= 1e-5 * (1 + fabs(want)),
+                          "layernorm n=%zu [%zu]: %.9g vs %.9g", n, i, o[i], want);
+        }
+        /* in place gives the same bits */
+        nlp_layernorm_row_avx512(x, x, g, b, n, 1e-5f, NULL, NULL);
+        ck_assert_mem_eq(x, o, n * sizeof *x);
+        free(x); free(o); free(g); free(b);
+    }
+#endif
+}
+END_TEST
+
 /* A forced path the CPU lacks is refused. */
 START_TEST(test_force_unsupported)
 {
@@ -433,6 +488,7 @@ int main(void)
     tcase_add_test(tc, test_bf16_generic);
     tcase_add_test(tc, test_bf16_avx512);
     tcase_add_test(tc, test_activations);
+    tcase_add_test(tc, test_rows_avx512);
     tcase_add_test(tc, test_force_unsupported);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
