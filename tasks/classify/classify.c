@@ -68,12 +68,7 @@ static const nlp_option classify_options[] = {
      "zero-shot hypothesis; {} stands for the label"},
     {"multi-label", NLP_OPT_FLAG, NULL, NULL,
      "zero-shot: score each label independently (entailment vs contradiction)"},
-    {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",
-     "without --labels: scores from logits; unset: sigmoid for one label or "
-     "multi-label models, else softmax"},
-    {"top-k", NLP_OPT_STRING, NULL, NULL,
-     "without --labels: the N best labels (or 'all') sorted by score, as an "
-     "array; unset: the best label alone"},
+    NLP_TC_TEXTCLS_OPTIONS("without --labels: "),
     {NULL, 0, NULL, NULL, NULL}
 };
 

@@ -172,6 +172,17 @@ nlp_status nlp_tc_encode(const nlp_host_api *host, const nlp_tokenizer *tok,
  * set gives an array of {label, score} sorted by score). */
 typedef struct nlp_tc_textcls nlp_tc_textcls;
 
+/* The two nlp_option entries ("function", "top-k") a task using
+ * nlp_tc_textcls declares; pre is a string literal put before each help
+ * text ("" for none). */
+#define NLP_TC_TEXTCLS_OPTIONS(pre)                                             \
+    {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",                  \
+     pre "scores from logits; unset: sigmoid for one label or multi-label "     \
+         "models, else softmax"},                                               \
+    {"top-k", NLP_OPT_STRING, NULL, NULL,                                       \
+     pre "the N best labels (or 'all') sorted by score, as an array; unset: "   \
+         "the best label alone"}
+
 nlp_status nlp_tc_textcls_create(const nlp_host_api *host, const nlp_task_args *args,
                                  nlp_tc_textcls **out, nlp_error *err);
 

@@ -11,12 +11,7 @@
 #include "task_common.h"
 
 static const nlp_option sentiment_options[] = {
-    {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",
-     "scores from logits; unset: sigmoid for one label or multi-label models, "
-     "else softmax"},
-    {"top-k", NLP_OPT_STRING, NULL, NULL,
-     "the N best labels (or 'all') sorted by score, as an array; unset: the "
-     "best label alone"},
+    NLP_TC_TEXTCLS_OPTIONS(""),
     {NULL, 0, NULL, NULL, NULL}
 };
 
