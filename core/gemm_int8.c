@@ -10,8 +10,10 @@
  * back through comp[n] = sum_k q8[n][k]:
  *   C[m][n] = s_w[n] (s_a[m] sum_k u[m][k] q8[n][k] + lo[m] comp[n]).
  * Integer sums are exact (|sum| <= 8192 * 255 * 127 < 2^31), so the
- * portable and VNNI kernels give identical results before the float
- * dequantisation.  A task is a group of panels by a chunk of rows; the
+ * portable, VNNI (AVX-512 or AVX-VNNI) and AVX2 kernels give identical
+ * results before the float dequantisation.  The AVX2 tile widens both
+ * operands to 16 bits and uses VPMADDWD, whose pair sums (at most
+ * 2 * 255 * 127) cannot saturate, unlike the 8-bit VPMADDUBSW.  A task is a group of panels by a chunk of rows; the
  * quantised rows live on the stack (MR x 8192 bytes at most).
  */
 #include <math.h>
@@ -29,6 +31,13 @@
 
 enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR };
 
+static int allow_avxvnni = 1;
+
+void nlp_int8_allow_avxvnni(int allow)
+{
+    allow_avxvnni = allow;
+}
+
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
 {
     if (N == 0 || K == 0 || K > NLP_INT8_MAX_K)
@@ -41,7 +50,12 @@ nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
     p->K = K;
     p->kq = (K + 3) / 4;
     p->panels = (N + NR - 1) / NR;
-    p->vnni = nlp_cpu_path() == NLP_PATH_AVX512 && (nlp_cpu_features() & NLP_CPU_AVX512VNNI);
+    const nlp_kernel_path path = nlp_cpu_path();
+    const unsigned feat = nlp_cpu_features();
+    p->vnni = path == NLP_PATH_AVX512 && (feat & NLP_CPU_AVX512VNNI) ? NLP_INT8_KERNEL_AVX512
+            : path >= NLP_PATH_AVX2 && (feat & NLP_CPU_AVXVNNI) && allow_avxvnni
+                ? NLP_INT8_KERNEL_AVXVNNI
+            : path >= NLP_PATH_AVX2 ? NLP_INT8_KERNEL_AVX2 : NLP_INT8_KERNEL_C;
     size_t cols = p->panels * NR;
     p->q8 = aligned_alloc(64, (p->panels * p->kq * NR * 4 + 63) / 64 * 64);
     p->scale = calloc(cols, sizeof *p->scale);
@@ -220,6 +234,157 @@ TARGET8 static void quantise_rows_avx512(const float *A, size_t lda, size_t mr,
             o[k] = 0;
     }
 }
+
+/* ---------------------------------------------------------------- AVX2 tiles */
+
+#define TARGET2 __attribute__((target("avx2,fma")))
+#define TARGETV __attribute__((target("avx2,fma,avxvnni")))
+
+/* c[i][j] = sw[j] (sa[i] acc[i][j] + za[i] comp[j]) for one row, j < nr,
+ * acc as 4 vectors of 8 columns. */
+TARGET2 static inline __attribute__((always_inline)) void
+store_row256(const __m256i acc[4], size_t nr, float sa, float za,
+             const float *sw, const int32_t *comp, float *c)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 s = _mm256_set1_ps(sa), z = _mm256_set1_ps(za);
+    for (size_t v = 0; v < 4 && v * 8 < nr; v++) {
+        const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(nr - v * 8)), lane);
+        const __m256 k = _mm256_cvtepi32_ps(_mm256_loadu_si256((const void *)(comp + v * 8)));
+        __m256 f = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[v]), s), _mm256_mul_ps(z, k));
+        f = _mm256_mul_ps(f, _mm256_loadu_ps(sw + v * 8));
+        _mm256_maskstore_ps(c + v * 8, m, f);
+    }
+}
+
+/* AVX-VNNI: two rows at a time, 32 columns in 4 ymm accumulators each. */
+TARGETV static void tile_avxvnni(size_t mr, size_t nr, size_t kq, const uint8_t *a,
+                                 const int8_t *b, const float *sa, const float *za,
+                                 const float *sw, const int32_t *comp, float *c,
+                                 size_t ldc)
+{
+    const size_t lda = kq * 4;
+    for (size_t i = 0; i < mr; i += 2) {
+        const int two = i + 1 < mr;
+        __m256i c0[4], c1[4];
+        for (int v = 0; v < 4; v++)
+            c0[v] = c1[v] = _mm256_setzero_si256();
+        const uint8_t *a0 = a + i * lda, *a1 = two ? a0 + lda : a0;
+        for (size_t q = 0; q < kq; q++) {
+            int32_t w0, w1;
+            memcpy(&w0, a0 + q * 4, 4);
+            memcpy(&w1, a1 + q * 4, 4);
+            const __m256i x0 = _mm256_set1_epi32(w0), x1 = _mm256_set1_epi32(w1);
+            const int8_t *bq = b + q * NR * 4;
+            for (int v = 0; v < 4; v++) {
+                const __m256i bv = _mm256_load_si256((const void *)(bq + v * 32));
+                c0[v] = _mm256_dpbusd_avx_epi32(c0[v], x0, bv);
+                c1[v] = _mm256_dpbusd_avx_epi32(c1[v], x1, bv);
+            }
+        }
+        store_row256(c0, nr, sa[i], za[i], sw, comp, c + i * ldc);
+        if (two)
+            store_row256(c1, nr, sa[i + 1], za[i + 1], sw, comp, c + (i + 1) * ldc);
+    }
+}
+
+/* Plain AVX2: two rows by 16 columns at a time.  The 4 bytes of one k
+ * group of a row become 4 words repeated; 16 bytes of B (4 columns x 4 k)
+ * become 16 words; VPMADDWD leaves two partial sums per column, which
+ * VPHADDD joins at the end. */
+TARGET2 static void tile_avx2(size_t mr, size_t nr, size_t kq, const uint8_t *a,
+                              const int8_t *b, const float *sa, const float *za,
+                              const float *sw, const int32_t *comp, float *c,
+                              size_t ldc)
+{
+    const size_t lda = kq * 4;
+    for (size_t i = 0; i < mr; i += 2) {
+        const int two = i + 1 < mr;
+        const uint8_t *a0 = a + i * lda, *a1 = two ? a0 + lda : a0;
+        __m256i r0[4], r1[4];                       /* [32 columns / 8] per row */
+        for (size_t h = 0; h < 2; h++) {            /* columns 16 h .. 16 h + 15 */
+            __m256i p0[4], p1[4];                   /* 4 columns each, 2 partials */
+            for (int v = 0; v < 4; v++)
+                p0[v] = p1[v] = _mm256_setzero_si256();
+            for (size_t q = 0; q < kq; q++) {
+                int32_t w0, w1;
+                memcpy(&w0, a0 + q * 4, 4);
+                memcpy(&w1, a1 + q * 4, 4);
+                const __m256i x0 = _mm256_cvtepu8_epi16(_mm_set1_epi32(w0));
+                const __m256i x1 = _mm256_cvtepu8_epi16(_mm_set1_epi32(w1));
+                const int8_t *bq = b + q * NR * 4 + h * 64;
+                for (int v = 0; v < 4; v++) {
+                    const __m256i bv = _mm256_cvtepi8_epi16(
+                        _mm_load_si128((const void *)(bq + v * 16)));
+                    p0[v] = _mm256_add_epi32(p0[v], _mm256_madd_epi16(x0, bv));
+                    p1[v] = _mm256_add_epi32(p1[v], _mm256_madd_epi16(x1, bv));
+                }
+            }
+            /* hadd within 128-bit lanes: (p[0], p[1]) -> columns 0,1,4,5 | 2,3,6,7 */
+            for (int u = 0; u < 2; u++) {
+                __m256i s0 = _mm256_hadd_epi32(p0[2 * u], p0[2 * u + 1]);
+                __m256i s1 = _mm256_hadd_epi32(p1[2 * u], p1[2 * u + 1]);
+                r0[2 * h + (size_t)u] = _mm256_permute4x64_epi64(s0, 0xd8);
+                r1[2 * h + (size_t)u] = _mm256_permute4x64_epi64(s1, 0xd8);
+            }
+        }
+        store_row256(r0, nr, sa[i], za[i], sw, comp, c + i * ldc);
+        if (two)
+            store_row256(r1, nr, sa[i + 1], za[i + 1], sw, comp, c + (i + 1) * ldc);
+    }
+}
+
+/* As quantise_rows_c, 8 values at a time (same rounding: to nearest even,
+ * the default mode lrintf uses); the last K % 8 values in C. */
+TARGET2 static void quantise_rows_avx2(const float *A, size_t lda, size_t mr,
+                                       size_t K, size_t kq, uint8_t *out,
+                                       float *sa, float *za)
+{
+    const size_t K8 = K / 8 * 8;
+    for (size_t i = 0; i < mr; i++) {
+        const float *a = A + i * lda;
+        uint8_t *o = out + i * kq * 4;
+        __m256 vmin = _mm256_set1_ps(a[0]), vmax = vmin;
+        for (size_t k = 0; k < K8; k += 8) {
+            const __m256 v = _mm256_loadu_ps(a + k);
+            vmin = _mm256_min_ps(vmin, v);
+            vmax = _mm256_max_ps(vmax, v);
+        }
+        float mn[8], mx[8];
+        _mm256_storeu_ps(mn, vmin);
+        _mm256_storeu_ps(mx, vmax);
+        float lo = mn[0], hi = mx[0];
+        for (int t = 1; t < 8; t++) {
+            lo = mn[t] < lo ? mn[t] : lo;
+            hi = mx[t] > hi ? mx[t] : hi;
+        }
+        for (size_t k = K8; k < K; k++) {
+            lo = a[k] < lo ? a[k] : lo;
+            hi = a[k] > hi ? a[k] : hi;
+        }
+        const float inv = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+        sa[i] = (hi - lo) / 255.0f;
+        za[i] = lo;
+        const __m256 vinv = _mm256_set1_ps(inv), vlo = _mm256_set1_ps(lo);
+        const __m256i q0 = _mm256_setzero_si256(), q255 = _mm256_set1_epi32(255);
+        for (size_t k = 0; k < K8; k += 8) {
+            __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(a + k), vlo), vinv));
+            q = _mm256_min_epi32(_mm256_max_epi32(q, q0), q255);
+            /* 8 dwords -> bytes: q0..q3 in the low lane, q4..q7 in the high */
+            const __m256i w = _mm256_packus_epi16(_mm256_packus_epi32(q, q), q0);
+            const int32_t lo4 = _mm_cvtsi128_si32(_mm256_castsi256_si128(w));
+            const int32_t hi4 = _mm_cvtsi128_si32(_mm256_extracti128_si256(w, 1));
+            memcpy(o + k, &lo4, 4);
+            memcpy(o + k + 4, &hi4, 4);
+        }
+        for (size_t k = K8; k < K; k++) {
+            long qv = lrintf((a[k] - lo) * inv);
+            o[k] = (uint8_t)(qv > 255 ? 255 : qv < 0 ? 0 : qv);
+        }
+        for (size_t k = K; k < kq * 4; k++)
+            o[k] = 0;
+    }
+}
 #endif
 
 /* ---------------------------------------------------------------- driver */
@@ -250,8 +415,10 @@ static void int8_task(void *vp, size_t t)
         const size_t mr = m1 - m < MR ? m1 - m : MR;
         const float *a = j->A + m * j->lda;
 #if defined(__x86_64__)
-        if (B->vnni)
+        if (B->vnni == NLP_INT8_KERNEL_AVX512)
             quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa, za);
+        else if (B->vnni != NLP_INT8_KERNEL_C)
+            quantise_rows_avx2(a, j->lda, mr, B->K, B->kq, qa, sa, za);
         else
 #endif
             quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa, za);
@@ -261,8 +428,12 @@ static void int8_task(void *vp, size_t t)
             const int8_t *b = B->q8 + p * B->kq * NR * 4;
             float *c = j->C + m * j->ldc + n0;
 #if defined(__x86_64__)
-            if (B->vnni)
+            if (B->vnni == NLP_INT8_KERNEL_AVX512)
                 tile_vnni(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
+            else if (B->vnni == NLP_INT8_KERNEL_AVXVNNI)
+                tile_avxvnni(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
+            else if (B->vnni == NLP_INT8_KERNEL_AVX2)
+                tile_avx2(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
             else
 #endif
                 tile_c(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);

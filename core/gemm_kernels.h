@@ -69,6 +69,18 @@ void nlp_gemm_split(size_t panels, size_t M, size_t MR, int threads,
 /* The fp32 kernel set of the current path. */
 const nlp_gemm_kernel *nlp_gemm_current_kernel(void);
 
+/* The int8 tile an int8 packed matrix uses (chosen at pack time from the
+ * current path and CPU features). */
+enum {
+    NLP_INT8_KERNEL_C = 0,       /* portable C */
+    NLP_INT8_KERNEL_AVX512 = 1,  /* AVX-512 VNNI, zmm */
+    NLP_INT8_KERNEL_AVXVNNI = 2, /* AVX-VNNI, ymm (AVX2 path) */
+    NLP_INT8_KERNEL_AVX2 = 3     /* AVX2 16-bit multiply-adds, exact */
+};
+/* Tests: with allow 0, int8 packing on the AVX2 path ignores AVX-VNNI and
+ * uses the plain AVX2 tile. */
+void nlp_int8_allow_avxvnni(int allow);
+
 /* Packed weights: fp32 panels (data) or int8 panels (q8, scale, comp). */
 enum { NLP_INT8_NR = 32, NLP_INT8_MR = 12, NLP_INT8_MAX_K = 8192 };
 struct nlp_packed_b {
@@ -79,7 +91,7 @@ struct nlp_packed_b {
     float *scale;               /* int8: [panels * 32] per output channel */
     int32_t *comp;              /* int8: [panels * 32] sum_k q8 */
     size_t kq;                  /* int8: K / 4 rounded up; bf16: K / 2 rounded up */
-    int vnni;                   /* int8: use the AVX-512 VNNI kernel */
+    int vnni;                   /* int8 kernel: an NLP_INT8_KERNEL_* value */
     uint16_t *bf16;             /* bf16: [panels][kq][32][2] */
     int bf16_hw;                /* bf16: use the AVX-512 BF16 kernel */
 };

@@ -293,6 +293,15 @@ static void run_int8(nlp_kernel_path path)
 
 START_TEST(test_int8_generic) { run_int8(NLP_PATH_GENERIC); }
 END_TEST
+/* The AVX2 path: AVX-VNNI when the CPU has it, then the plain AVX2 tile. */
+START_TEST(test_int8_avx2)
+{
+    run_int8(NLP_PATH_AVX2);
+    nlp_int8_allow_avxvnni(0);
+    run_int8(NLP_PATH_AVX2);
+    nlp_int8_allow_avxvnni(1);
+}
+END_TEST
 START_TEST(test_int8_avx512) { run_int8(NLP_PATH_AVX512); }
 END_TEST
 
@@ -484,6 +493,7 @@ int main(void)
     tcase_add_test(tc, test_avx512);
     tcase_add_test(tc, test_k_zero);
     tcase_add_test(tc, test_int8_generic);
+    tcase_add_test(tc, test_int8_avx2);
     tcase_add_test(tc, test_int8_avx512);
     tcase_add_test(tc, test_bf16_generic);
     tcase_add_test(tc, test_bf16_avx512);
