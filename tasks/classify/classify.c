@@ -292,27 +292,23 @@ static nlp_status zs_run(zs_state *z, const nlp_input *inputs, size_t n,
         }
     }
 
-    /* Logits of every pair of the valid inputs, chunk pairs per forward. */
-    size_t pending = 0;
-    size_t first_row = 0; /* pair index of valid[0] */
-    for (size_t p = 0; p <= P; p++) {
-        int take = p < P && !z->failed[p / nl];
-        int flush = pending > 0 && (pending == z->chunk || p == P || !take ||
-                                    p != first_row + pending);
-        if (flush) {
-            const float *hidden = NULL; /* [pending][T][H] */
-            if ((st = nlp_tc_batch_pack(host, &z->batch, z->valid, pending, z->pad_id, &fatal)) ||
-                (st = host->encoder_forward(z->ctx, &z->batch.batch, &hidden, &fatal)) ||
-                (st = nlp_tc_seqcls_logits(&z->head, z->ctx, hidden, pending, z->batch.batch.seq,
-                                           z->logits + first_row * L, &fatal)))
-                goto fatal_out;
-            pending = 0;
+    /* Logits of every pair of the valid inputs: runs of consecutive pairs,
+     * at most chunk per forward, so each run's logits rows are contiguous.
+     * A failed input is met at its first pair and skipped whole. */
+    for (size_t p = 0; p < P;) {
+        if (z->failed[p / nl]) {
+            p += nl;
+            continue;
         }
-        if (take) {
-            if (pending == 0)
-                first_row = p;
-            z->valid[pending++] = &z->encs[p];
-        }
+        size_t first = p, B = 0;
+        while (p < P && B < z->chunk && !z->failed[p / nl])
+            z->valid[B++] = &z->encs[p++];
+        const float *hidden = NULL; /* [B][T][H] */
+        if ((st = nlp_tc_batch_pack(host, &z->batch, z->valid, B, z->pad_id, &fatal)) ||
+            (st = host->encoder_forward(z->ctx, &z->batch.batch, &hidden, &fatal)) ||
+            (st = nlp_tc_seqcls_logits(&z->head, z->ctx, hidden, B, z->batch.batch.seq,
+                                       z->logits + first * L, &fatal)))
+            goto fatal_out;
     }
 
     for (size_t i = 0; i < n; i++) {
