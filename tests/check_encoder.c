@@ -12,6 +12,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,52 @@ START_TEST(test_shared_packed_weights)
 }
 END_TEST
 
+typedef struct {
+    const nlp_model *m;
+    nlp_ctx *ctx;
+    nlp_status st;
+} create_arg;
+
+static void *create_thread(void *vp)
+{
+    create_arg *a = vp;
+    nlp_error err;
+    a->st = nlp_ctx_create(a->m, 1, &a->ctx, &err);
+    return NULL;
+}
+
+/* Contexts created at the same time on one model wait for one packing. */
+START_TEST(test_concurrent_create)
+{
+    nlp_model *m = load_model("tiny-distilbert");
+    enum { NT = 4 };
+    pthread_t th[NT];
+    create_arg args[NT];
+    for (int i = 0; i < NT; i++) {
+        args[i] = (create_arg){ m, NULL, NLP_ERR_INTERNAL };
+        ck_assert_int_eq(pthread_create(&th[i], NULL, create_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < NT; i++)
+        pthread_join(th[i], NULL);
+    nlp_error err;
+    nlp_packed_b *const *p = NULL;
+    const size_t bytes = nlp_model_packed_bytes(m);
+    ck_assert_int_eq(nlp_model_packed(m, NLP_WEIGHTS_FP32, NULL, &p, &err), NLP_OK);
+    for (int i = 0; i < NT; i++) {
+        ck_assert_int_eq(args[i].st, NLP_OK);
+        nlp_ctx_free(args[i].ctx);
+    }
+    /* one fp32 set: as large as a fresh model packs for one context */
+    nlp_model *m2 = load_model("tiny-distilbert");
+    nlp_ctx *c = NULL;
+    ck_assert_int_eq(nlp_ctx_create(m2, 1, &c, &err), NLP_OK);
+    ck_assert_uint_eq(nlp_model_packed_bytes(m2), bytes);
+    nlp_ctx_free(c);
+    nlp_model_free(m2);
+    nlp_model_free(m);
+}
+END_TEST
+
 static Suite *encoder_suite(void)
 {
     Suite *s = suite_create("encoder");
@@ -485,6 +532,7 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_padding_bert);
     tcase_add_test(tc, test_padding_distilbert);
     tcase_add_test(tc, test_shared_packed_weights);
+    tcase_add_test(tc, test_concurrent_create);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_errors);
