@@ -80,16 +80,6 @@ typedef struct ner_state {
 
 /* ------------------------------------------------------------ strings */
 
-static char *str_ndup(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* s with every occurrence of from replaced by to (a new string), or NULL
  * when out of memory.  s is freed. */
 static char *str_replace_all(char *s, const char *from, const char *to)
@@ -145,9 +135,9 @@ static char *wp_join(char *const *pieces, size_t n)
         const char *p = pieces[i];
         char *piece;
         if (i == 0)
-            piece = str_ndup(p, strlen(p));
+            piece = strdup(p);
         else if (strncmp(p, "##", 2) == 0)
-            piece = str_ndup(p + 2, strlen(p + 2));
+            piece = strdup(p + 2);
         else {
             piece = malloc(strlen(p) + 2);
             if (piece) {
@@ -295,14 +285,14 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
         if (typed_special(s, in, e, t))
             continue;
         if (e->ids[t] == s->unk_id) {
-            piece[nk] = str_ndup(in->text + e->byte_start[t],
-                                 (size_t)(e->byte_end[t] - e->byte_start[t]));
+            piece[nk] = strndup(in->text + e->byte_start[t],
+                                (size_t)(e->byte_end[t] - e->byte_start[t]));
             sub[nk] = 0;
         } else {
             const char *tk = host->id_to_token(s->tok, e->ids[t]);
             if (!tk)
                 tk = "";
-            piece[nk] = str_ndup(tk, strlen(tk));
+            piece[nk] = strdup(tk);
             sub[nk] = nlp_tc_utf8_len(tk, strlen(tk)) != (size_t)(e->end[t] - e->start[t]);
         }
         if (!piece[nk])
