@@ -848,6 +848,11 @@ int cmd_task(const char *task, int argc, char **argv)
     };
     nlp_error_clear(&err);
     if (r.plugin->create(nlp_host_api_get(), &args, &r.state, &err) != NLP_OK) {
+        if (err.status == NLP_ERR_INVALID_ARG && err.msg[0]) {
+            /* an option value the plugin refused: a usage error */
+            rc = cli_usage_error(task, "%s", err.msg);
+            goto out;
+        }
         if (!err.msg[0])
             nlp_error_set(&err, NLP_ERR_PLUGIN, "the plugin '%s' could not start", r.plugin->name);
         goto fail;

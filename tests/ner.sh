@@ -42,7 +42,7 @@ if [ "$out" = "[]" ]; then echo "PASS: empty text"; else
 
 expect 2 "--aggregation expects one of none|simple|first|average|max" '' \
     "$NLP" ner --model "$M" --aggregation bogus text
-expect 1 "--stride 62: must be at least 0 and below the window of 62 tokens" '' \
+expect 2 "--stride 62: must be at least 0 and below the window of 62 tokens" '' \
     "$NLP" ner --model "$M" --stride 62 text
 expect 1 "missing tensor classifier.weight" '' \
     "$NLP" ner --model "$D/models/qa-bert" text

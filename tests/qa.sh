@@ -46,13 +46,13 @@ expect 1 "input 1: the question is empty" '' \
     "$NLP" qa --model "$M" --question "" --context "Some context."
 expect 1 "input 1: the context is empty" '' \
     "$NLP" qa --model "$M" --question "Who?" --context ""
-expect 1 "--top-k 0: must be at least 1" '' \
+expect 2 "--top-k 0: must be at least 1" '' \
     "$NLP" qa --model "$M" --top-k 0 --question "Who?" --context "Me."
-expect 1 "--max-answer-len 0: must be at least 1" '' \
+expect 2 "--max-answer-len 0: must be at least 1" '' \
     "$NLP" qa --model "$M" --max-answer-len 0 --question "Who?" --context "Me."
-expect 1 "--max-seq-len 100: the model accepts at most 64 tokens" '' \
+expect 2 "--max-seq-len 100: the model accepts at most 64 tokens" '' \
     "$NLP" qa --model "$M" --max-seq-len 100 --question "Who?" --context "Me."
-expect 1 "--doc-stride 41 is larger than --max-seq-len 40" '' \
+expect 2 "--doc-stride 41 is larger than --max-seq-len 40" '' \
     "$NLP" qa --model "$M" --max-seq-len 40 --doc-stride 41 --question "Who?" --context "Me."
 expect 1 "missing tensor qa_outputs.weight" '' \
     "$NLP" qa --model "$D/models/ner-bert" --question "Who?" --context "Me."

@@ -13,15 +13,15 @@ Z="$top_srcdir/data/models/tiny-distilbert-mnli"
 
 expect 1 "nlp classify: zero-shot classification needs an NLI model: no label starting with 'entail' in the model's id2label (2 labels, first 'NEGATIVE')" '' \
     "$NLP" classify --model "$top_srcdir/data/models/tiny-bert-sst2" --labels a,b "text"
-expect 1 "nlp classify: --labels: give at least one label" '' \
+expect 2 "nlp classify: --labels: give at least one label" '' \
     "$NLP" classify --model "$Z" --labels ' , ,' "text"
-expect 1 "nlp classify: --template \"no slot\" has no {} where the label goes" '' \
+expect 2 "nlp classify: --template \"no slot\" has no {} where the label goes" '' \
     "$NLP" classify --model "$Z" --labels a,b --template "no slot" "text"
-expect 1 "nlp classify: --template: unexpected '{' at byte 6" '' \
+expect 2 "nlp classify: --template: unexpected '{' at byte 6" '' \
     "$NLP" classify --model "$Z" --labels a,b --template "about {x}" "text"
-expect 1 "nlp classify: --multi-label needs --labels" '' \
+expect 2 "nlp classify: --multi-label needs --labels" '' \
     "$NLP" classify --model "$Z" --multi-label "text"
-expect 1 "nlp classify: --function and --top-k apply only without --labels" '' \
+expect 2 "nlp classify: --function and --top-k apply only without --labels" '' \
     "$NLP" classify --model "$Z" --labels a,b --top-k 2 "text"
 expect 1 "nlp classify: input 1: zero-shot classification takes one text per input, not a pair" '' \
     "$NLP" classify --model "$Z" --labels a,b --text-pair "other" "text"

@@ -22,11 +22,11 @@ expect 1 "nlp fill-mask: input 1: invalid UTF-8 at byte 9" 'a [MASK] \377 b\n' \
     "$NLP" fill-mask --json --model "$M"
 expect 1 "nlp fill-mask: input 1: input is 73 tokens long; the model accepts at most 64" '' \
     "$NLP" fill-mask --json --model "$M" "$long"
-expect 1 "nlp fill-mask: --top-k must be at least 1, not 0" '' \
+expect 2 "nlp fill-mask: --top-k must be at least 1, not 0" '' \
     "$NLP" fill-mask --model "$M" --top-k 0 "a [MASK]"
 expect 2 "nlp fill-mask: option --top-k expects an integer, got 'abc'" '' \
     "$NLP" fill-mask --model "$M" --top-k abc "a [MASK]"
-expect 1 "nlp fill-mask: --targets: no usable target word" '' \
+expect 2 "nlp fill-mask: --targets: no usable target word" '' \
     "$NLP" fill-mask --model "$M" --targets ' , ' "a [MASK]"
 expect 0 "nlp fill-mask: warning: target 'Good' is not in the vocabulary; using 'good' instead" '' \
     "$NLP" fill-mask --json --model "$M" --targets 'Good,world' "a [MASK]"

@@ -11,9 +11,9 @@ task_cases sentiment
 S="$top_srcdir/data/models/tiny-distilbert-sst2"
 long=$(i=0; while [ $i -lt 70 ]; do printf 'good '; i=$((i + 1)); done)
 
-expect 1 "nlp sentiment: --top-k must be a positive integer or 'all', not '0'" '' \
+expect 2 "nlp sentiment: --top-k must be a positive integer or 'all', not '0'" '' \
     "$NLP" sentiment --model "$S" --top-k 0 "fine"
-expect 1 "nlp sentiment: --top-k must be a positive integer or 'all', not 'two'" '' \
+expect 2 "nlp sentiment: --top-k must be a positive integer or 'all', not 'two'" '' \
     "$NLP" sentiment --model "$S" --top-k two "fine"
 expect 2 "nlp sentiment: option --function expects one of softmax|sigmoid|none, got 'tanh'" '' \
     "$NLP" sentiment --model "$S" --function tanh "fine"

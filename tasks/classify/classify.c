@@ -192,7 +192,7 @@ static nlp_status zs_create(const nlp_host_api *host, const nlp_task_args *args,
         if (strncasecmp(z->head.labels[e], "entail", 6) == 0)
             break;
     if (e == L) {
-        st = host->error_set(err, NLP_ERR_INVALID_ARG,
+        st = host->error_set(err, NLP_ERR_UNSUPPORTED,
                              "zero-shot classification needs an NLI model: no label starting "
                              "with 'entail' in the model's id2label (%zu labels, first '%s')",
                              L, z->head.labels[0]);
