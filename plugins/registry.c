@@ -402,21 +402,23 @@ static int path_within(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-static void add_build_tree(strlist *l, const char *exe)
+/* When exe runs from the build tree, add the build tree's plugin folders
+ * (tasks/<task>/.libs) and return 1; else return 0. */
+static int add_build_tree(strlist *l, const char *exe)
 {
     char tasks[PATH_MAX], top[PATH_MAX];
     if (!realpath(NLP_BUILD_PLUGIN_DIR, tasks))
-        return;
+        return 0;
     snprintf(top, sizeof top, "%s", tasks);
     char *slash = strrchr(top, '/');
     if (!slash || slash == top)
-        return;
+        return 0;
     *slash = '\0';
     if (!path_within(exe, top))
-        return;
+        return 0;
     DIR *d = opendir(tasks);
     if (!d)
-        return;
+        return 1;
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
@@ -445,6 +447,31 @@ static void add_build_tree(strlist *l, const char *exe)
         free(names[i]);
     }
     free(names);
+    return 1;
+}
+
+/* The plugin folder of the installation exe belongs to:
+ * <exe's prefix>/<pkglibdir relative to the configured prefix>, so a moved
+ * or staged installation finds its own plugins.  Returns 1 and fills out
+ * when that folder exists. */
+static int installed_dir_of(const char *exe, char *out, size_t size)
+{
+    size_t np = strlen(NLP_PREFIX);
+    if (strncmp(NLP_PLUGIN_DIR, NLP_PREFIX, np) != 0 || NLP_PLUGIN_DIR[np] != '/')
+        return 0;
+    const char *rel = NLP_PLUGIN_DIR + np;
+    char pre[PATH_MAX];
+    snprintf(pre, sizeof pre, "%s", exe);
+    char *s1 = strrchr(pre, '/');            /* drop the file name */
+    if (!s1)
+        return 0;
+    *s1 = '\0';
+    char *s2 = strrchr(pre, '/');            /* drop "bin" */
+    if (!s2)
+        return 0;
+    *s2 = '\0';
+    int m = snprintf(out, size, "%s%s", pre, rel);
+    return m > 0 && (size_t)m < size && is_dir(out);
 }
 
 nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
@@ -463,39 +490,18 @@ nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
         strlist_add(&l, env, len);
         env = colon ? colon + 1 : NULL;
     }
-    if (is_dir(NLP_PLUGIN_DIR))
-        strlist_add(&l, NLP_PLUGIN_DIR, strlen(NLP_PLUGIN_DIR));
-
-    char exe[PATH_MAX];
+    /* Then this binary's own plugins: the build tree's when it runs
+     * uninstalled, else those of the installation it belongs to, else the
+     * configured $(pkglibdir). */
+    char exe[PATH_MAX], own[PATH_MAX];
     ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = '\0';
-        /* a moved installation: <exe prefix>/<pkglibdir relative to prefix> */
-        size_t np = strlen(NLP_PREFIX);
-        const char *rel = strncmp(NLP_PLUGIN_DIR, NLP_PREFIX, np) == 0 &&
-                                  NLP_PLUGIN_DIR[np] == '/'
-                              ? NLP_PLUGIN_DIR + np
-                              : NULL;
-        char *s1 = strrchr(exe, '/');
-        if (rel && s1) {
-            char pre[PATH_MAX];
-            size_t plen = (size_t)(s1 - exe);
-            if (plen < sizeof pre) {
-                memcpy(pre, exe, plen);
-                pre[plen] = '\0';
-                char *s2 = strrchr(pre, '/');   /* drop "bin" */
-                if (s2) {
-                    *s2 = '\0';
-                    char cand[PATH_MAX];
-                    int m = snprintf(cand, sizeof cand, "%s%s", pre, rel);
-                    char r1[PATH_MAX], r2[PATH_MAX];
-                    if (m > 0 && (size_t)m < sizeof cand && realpath(cand, r1) &&
-                        !(realpath(NLP_PLUGIN_DIR, r2) && strcmp(r1, r2) == 0))
-                        strlist_add(&l, cand, strlen(cand));
-                }
-            }
-        }
-        add_build_tree(&l, exe);
+    exe[k > 0 ? k : 0] = '\0';
+    if (exe[0] && add_build_tree(&l, exe)) {
+        /* uninstalled */
+    } else if (exe[0] && installed_dir_of(exe, own, sizeof own)) {
+        strlist_add(&l, own, strlen(own));
+    } else if (is_dir(NLP_PLUGIN_DIR)) {
+        strlist_add(&l, NLP_PLUGIN_DIR, strlen(NLP_PLUGIN_DIR));
     }
     if (!l.oom && !l.v && !(l.v = calloc(1, sizeof *l.v)))   /* empty list */
         l.oom = 1;

@@ -58,12 +58,13 @@ nlp_status nlp_registry_find(const nlp_registry *reg, const char *task,
                              const nlp_task_desc **desc, nlp_error *err);
 
 /* The default search path, in order: plugin_dir (may be NULL), each entry
- * of $NLP_PLUGIN_PATH (colon-separated), the installed plugin directory
- * ($(pkglibdir), also relative to the executable's prefix when the
- * installation was moved), and, when the running executable lives inside
- * the build tree, every tasks/<task>/.libs of that tree.  Installed and
- * build-tree directories are listed only when they exist.  On success *out
- * is a new NULL-terminated array freed with nlp_search_path_free(). */
+ * of $NLP_PLUGIN_PATH (colon-separated), then the running binary's own
+ * plugins: every tasks/<task>/.libs of the build tree when it runs from the
+ * build tree; else the plugin directory of the installation it belongs to
+ * (<its prefix>/lib/nlp, so a moved or staged installation finds its own);
+ * else the configured $(pkglibdir).  Those directories are listed only when
+ * they exist.  On success *out is a new NULL-terminated array freed with
+ * nlp_search_path_free(). */
 nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
                                   nlp_error *err);
 void nlp_search_path_free(char **dirs);
