@@ -3,8 +3,11 @@
  * CPUs without AVX-512.  12 accumulators live in ymm registers; partial
  * panels use masked loads and stores so nothing past nr is touched.
  * The epilogue is vectorised too: erf-based GELU through erfc's rational
- * form and a polynomial exp (the method of the AVX-512 epilogue).
+ * form and a polynomial exp (the method of the AVX-512 epilogue); so are
+ * the softmax and LayerNorm rows of the forward pass.
  */
+#include <math.h>
+
 #include "gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -131,5 +134,82 @@ TARGET void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
             v = _mm256_add_ps(v, _mm256_maskload_ps(residual + j, m));
         _mm256_maskstore_ps(x + j, m, v);
     }
+}
+/* Lanes j .. j+7 that are below n, as a maskload mask. */
+TARGET static inline __m256i lanes_below(size_t left)
+{
+    return left >= 8 ? _mm256_set1_epi32(-1)
+         : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+TARGET static inline float hsum256(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+TARGET static inline float hmax256(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+TARGET void nlp_softmax_row_avx2(float *s, size_t n, float scale)
+{
+    const __m256 sc = _mm256_set1_ps(scale), ninf = _mm256_set1_ps(-INFINITY);
+    __m256 mx = ninf;
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 v = _mm256_mul_ps(_mm256_maskload_ps(s + j, m), sc);
+        mx = _mm256_max_ps(mx, _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(m)));
+    }
+    const __m256 vmax = _mm256_set1_ps(hmax256(mx));
+    __m256 sum = _mm256_setzero_ps();
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 e = exp256(_mm256_fmsub_ps(_mm256_maskload_ps(s + j, m), sc, vmax));
+        sum = _mm256_add_ps(sum, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
+        _mm256_maskstore_ps(s + j, m, e);
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / hsum256(sum));
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        _mm256_maskstore_ps(s + j, m, _mm256_mul_ps(_mm256_maskload_ps(s + j, m), inv));
+    }
+}
+
+TARGET void nlp_layernorm_row_avx2(float *o, const float *x, const float *g,
+                                   const float *b, size_t H, float eps,
+                                   float *mean, float *rstd)
+{
+    __m256 s0 = _mm256_setzero_ps();
+    for (size_t j = 0; j < H; j += 8)
+        s0 = _mm256_add_ps(s0, _mm256_maskload_ps(x + j, lanes_below(H - j)));
+    const float m = hsum256(s0) / (float)H;
+    const __m256 vm = _mm256_set1_ps(m);
+    s0 = _mm256_setzero_ps();
+    for (size_t j = 0; j < H; j += 8) {
+        const __m256i k = lanes_below(H - j);
+        const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + j, k), vm),
+                                       _mm256_castsi256_ps(k));
+        s0 = _mm256_fmadd_ps(d, d, s0);
+    }
+    const float rs = 1.0f / sqrtf(hsum256(s0) / (float)H + eps);
+    const __m256 vr = _mm256_set1_ps(rs);
+    for (size_t j = 0; j < H; j += 8) {
+        const __m256i k = lanes_below(H - j);
+        const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + j, k), vm), vr);
+        _mm256_maskstore_ps(o + j, k, _mm256_fmadd_ps(d, _mm256_maskload_ps(g + j, k),
+                                                      _mm256_maskload_ps(b + j, k)));
+    }
+    if (mean)
+        *mean = m;
+    if (rstd)
+        *rstd = rs;
 }
 #endif

@@ -45,12 +45,17 @@ void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc, const float *a,
                         size_t ldc, int load_c);
 void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
-/* Row helpers of the forward pass on the AVX-512 path.
+/* Row helpers of the forward pass on the AVX-512 path (and the same on
+ * the AVX2 path, *_avx2).
  * softmax: s[n] = softmax(scale * s) in place (exp accurate to ~2e-7).
  * layernorm: o[H] = (x - mean) * rstd * g + b, two passes over x (mean,
  * then centred variance), float accumulators; *mean, *rstd get the
  * statistics.  o may equal x. */
 void nlp_softmax_row_avx512(float *s, size_t n, float scale);
+void nlp_softmax_row_avx2(float *s, size_t n, float scale);
+void nlp_layernorm_row_avx2(float *o, const float *x, const float *g,
+                            const float *b, size_t H, float eps,
+                            float *mean, float *rstd);
 void nlp_layernorm_row_avx512(float *o, const float *x, const float *g,
                               const float *b, size_t H, float eps,
                               float *mean, float *rstd);

@@ -13,11 +13,13 @@
 #include "gemm_kernels.h"
 #include "layers.h"
 
-/* 1 when the AVX-512 row helpers of gemm_avx512.c may run. */
-static int use_avx512(void)
+/* Which vectorised row helpers (gemm_avx512.c, gemm_avx2.c) may run:
+ * 2 AVX-512, 1 AVX2, 0 none (portable loops). */
+static int row_path(void)
 {
 #if defined(__x86_64__)
-    return nlp_cpu_path() == NLP_PATH_AVX512;
+    const nlp_kernel_path p = nlp_cpu_path();
+    return p == NLP_PATH_AVX512 ? 2 : p == NLP_PATH_AVX2 ? 1 : 0;
 #else
     return 0;
 #endif
@@ -55,7 +57,7 @@ typedef struct {
     const float *in, *g, *b;
     size_t N, H, rows_per_task;
     float eps;
-    int avx512;
+    int vec;         /* row helpers: 2 AVX-512, 1 AVX2, 0 portable */
 } ln_job;
 
 static void ln_rows(void *vp, size_t task)
@@ -65,11 +67,11 @@ static void ln_rows(void *vp, size_t task)
     size_t r1 = r0 + j->rows_per_task < j->N ? r0 + j->rows_per_task : j->N;
     const size_t H = j->H;
 #if defined(__x86_64__)
-    if (j->avx512) {
+    if (j->vec) {
         for (size_t r = r0; r < r1; r++)
-            nlp_layernorm_row_avx512(j->out + r * H, j->in + r * H, j->g, j->b, H,
-                                     j->eps, j->mean ? j->mean + r : NULL,
-                                     j->rstd ? j->rstd + r : NULL);
+            (j->vec == 2 ? nlp_layernorm_row_avx512 : nlp_layernorm_row_avx2)(
+                j->out + r * H, j->in + r * H, j->g, j->b, H, j->eps,
+                j->mean ? j->mean + r : NULL, j->rstd ? j->rstd + r : NULL);
         return;
     }
 #endif
@@ -101,7 +103,7 @@ void nlp_layernorm_forward(nlp_pool *pool, float *out, float *mean,
 {
     if (N == 0)
         return;
-    ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps, use_avx512() };
+    ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps, row_path() };
     size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
     if (tasks > N)
         tasks = N;
@@ -192,7 +194,7 @@ typedef struct {
     size_t B, T, H, nh;
     float *scratch;              /* [tasks][T][T] */
     atomic_size_t next;          /* next (b, h) pair to take */
-    int avx512;                  /* vectorised softmax rows */
+    int vec;                     /* softmax rows: 2 AVX-512, 1 AVX2, 0 portable */
 } att_job;
 
 /* One worker: takes (batch row, head) pairs until none are left, using
@@ -219,9 +221,10 @@ static void att_worker(void *vp, size_t task)
         /* S[L][L] = Q K^T */
         nlp_sgemm(NULL, 1, L, L, dh, Q, H, K, H, NULL, S, L);
 #if defined(__x86_64__)
-        if (j->avx512) {
+        if (j->vec) {
             for (size_t r = 0; r < L; r++)
-                nlp_softmax_row_avx512(S + r * L, L, scale);
+                (j->vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(
+                    S + r * L, L, scale);
             nlp_sgemm(NULL, 0, L, dh, L, S, L, V, H, NULL, O, H);
             continue;
         }
@@ -267,7 +270,7 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
     j.nh = nh;
     j.scratch = scratch;
     atomic_init(&j.next, 0);
-    j.avx512 = use_avx512();
+    j.vec = row_path();
     size_t tasks = (size_t)nlp_pool_threads(pool);
     if (tasks > B * nh)
         tasks = B * nh;

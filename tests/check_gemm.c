@@ -419,14 +419,17 @@ START_TEST(test_activations)
 }
 END_TEST
 
-/* The AVX-512 softmax and LayerNorm rows against double-precision
- * formulas, at lengths with and without a partial vector. */
-START_TEST(test_rows_avx512)
-{
+/* The AVX-512 and AVX2 softmax and LayerNorm rows against
+ * double-precision formulas, at lengths with and without a partial
+ * vector. */
 #if defined(__x86_64__)
-    if (!nlp_cpu_path_supported(NLP_PATH_AVX512))
-        return;
-    static const size_t len[] = { 1, 3, 16, 17, 31, 32, 33, 100, 128, 768, 775 };
+typedef void (*softmax_fn)(float *, size_t, float);
+typedef void (*layernorm_fn)(float *, const float *, const float *,
+                             const float *, size_t, float, float *, float *);
+
+static void check_rows(const char *name, softmax_fn softmax, layernorm_fn layernorm)
+{
+    static const size_t len[] = { 1, 3, 7, 8, 9, 16, 17, 31, 32, 33, 100, 128, 768, 775 };
     rng_state = 12345;
     for (size_t c = 0; c < sizeof len / sizeof len[0]; c++) {
         const size_t n = len[c];
@@ -435,7 +438,7 @@ START_TEST(test_rows_avx512)
             x[i] = 8.0f * x[i] + 3.0f;                 /* offset and spread */
         /* softmax(0.3 x) */
         memcpy(o, x, n * sizeof *o);
-        nlp_softmax_row_avx512(o, n, 0.3f);
+        softmax(o, n, 0.3f);
         double mx = -INFINITY, sum = 0.0;
         for (size_t i = 0; i < n; i++)
             mx = fmax(mx, 0.3 * x[i]);
@@ -444,9 +447,9 @@ START_TEST(test_rows_avx512)
         for (size_t i = 0; i < n; i++) {
             double want = exp(0.3 * x[i] - mx) / sum;
             ck_assert_msg(fabs(o[i] - want) <= 1e-6 * want + 1e-9,
-                          "softmax n=%zu [%zu]: %.9g vs %.9g", n, i, o[i], want);
+                          "%s softmax n=%zu [%zu]: %.9g vs %.9g", name, n, i, o[i], want);
         }
-        /* LayerNorm, out of place and in place */
+        /* LayerNorm */
         double m = 0.0, v = 0.0;
         for (size_t i = 0; i < n; i++)
             m += x[i];
@@ -456,19 +459,29 @@ START_TEST(test_rows_avx512)
         v /= (double)n;
         const double rs = 1.0 / sqrt(v + 1e-5);
         float fm = 0, fr = 0;
-        nlp_layernorm_row_avx512(o, x, g, b, n, 1e-5f, &fm, &fr);
-        ck_assert_msg(fabs(fm - m) <= 1e-5 * (1 + fabs(m)), "mean n=%zu", n);
-        ck_assert_msg(fabs(fr - rs) <= 1e-5 * rs, "rstd n=%zu", n);
+        layernorm(o, x, g, b, n, 1e-5f, &fm, &fr);
+        ck_assert_msg(fabs(fm - m) <= 1e-5 * (1 + fabs(m)), "%s mean n=%zu", name, n);
+        ck_assert_msg(fabs(fr - rs) <= 1e-5 * rs, "%s rstd n=%zu", name, n);
         for (size_t i = 0; i < n; i++) {
             double want = (x[i] - m) * rs * g[i] + b[i];
             ck_assert_msg(fabs(o[i] - want) <= 1e-5 * (1 + fabs(want)),
-                          "layernorm n=%zu [%zu]: %.9g vs %.9g", n, i, o[i], want);
+                          "%s layernorm n=%zu [%zu]: %.9g vs %.9g", name, n, i, o[i], want);
         }
         /* in place gives the same bits */
-        nlp_layernorm_row_avx512(x, x, g, b, n, 1e-5f, NULL, NULL);
+        layernorm(x, x, g, b, n, 1e-5f, NULL, NULL);
         ck_assert_mem_eq(x, o, n * sizeof *x);
         free(x); free(o); free(g); free(b);
     }
+}
+#endif
+
+START_TEST(test_rows_vector)
+{
+#if defined(__x86_64__)
+    if (nlp_cpu_path_supported(NLP_PATH_AVX2))
+        check_rows("avx2", nlp_softmax_row_avx2, nlp_layernorm_row_avx2);
+    if (nlp_cpu_path_supported(NLP_PATH_AVX512))
+        check_rows("avx512", nlp_softmax_row_avx512, nlp_layernorm_row_avx512);
 #endif
 }
 END_TEST
@@ -498,7 +511,7 @@ int main(void)
     tcase_add_test(tc, test_bf16_generic);
     tcase_add_test(tc, test_bf16_avx512);
     tcase_add_test(tc, test_activations);
-    tcase_add_test(tc, test_rows_avx512);
+    tcase_add_test(tc, test_rows_vector);
     tcase_add_test(tc, test_force_unsupported);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
