@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh - a staged installation works as installed software:
-#   make install DESTDIR=$tmp prefix=/usr/local
+#   make install DESTDIR=$tmp   (at the configured prefix)
 # then the installed nlp (with the installed libnlp) lists the installed
 # task plugins with `nlp plugins`, the installed plugins export only their
 # entry symbol, and the example plugin, built out of tree with
@@ -24,10 +24,14 @@ fail() {
     exit 1
 }
 
-$MAKE -s -C "$top_builddir" install DESTDIR="$stage" prefix=/usr/local >"$tmp/make.log" 2>&1 ||
+# The configured prefix is kept (nlp.pc and the compiled-in plugin folder
+# name it); DESTDIR stages the whole tree elsewhere.
+prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+[ -n "$prefix" ] || fail "no prefix in $top_builddir/Makefile"
+$MAKE -s -C "$top_builddir" install DESTDIR="$stage" >"$tmp/make.log" 2>&1 ||
     { cat "$tmp/make.log"; fail "make install"; }
 
-root=$stage/usr/local
+root=$stage$prefix
 nlp=$root/bin/nlp
 [ -x "$nlp" ] || fail "$nlp was not installed"
 for h in nlp.h plugin.h registry.h status.h; do
