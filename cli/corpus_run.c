@@ -834,6 +834,11 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
     };
     nlp_error_clear(&err);
     if (ncols > 0 && t->plugin->create(nlp_host_api_get(), &args, &state, &err) != NLP_OK) {
+        if (err.status == NLP_ERR_INVALID_ARG && err.msg[0]) {
+            /* an option value the plugin refused: a usage error */
+            rc = cli_usage_error(task, "%s", err.msg);
+            goto out;
+        }
         if (!err.msg[0])
             nlp_error_set(&err, NLP_ERR_PLUGIN, "the plugin '%s' could not start", t->plugin->name);
         goto fail;
