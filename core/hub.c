@@ -46,6 +46,11 @@
 #include "sha256.h"
 #include "util.h"
 
+/* Appended to "cannot reach" errors: what a download needs, and the ways
+ * to do without one. */
+#define HUB_OFFLINE_HINT \
+    " (downloading needs network access; a model already in the cache runs with --offline, a local checkpoint with --model DIR)"
+
 #define HUB_DEFAULT_ENDPOINT "https://huggingface.co"
 #define HUB_MAX_ATTEMPTS 5        /* tries per request on transient failures */
 #define HUB_BACKOFF_MS 250        /* first retry delay, doubled each time */
@@ -692,8 +697,8 @@ static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, c
             continue;
         }
         if (rc != CURLE_OK)
-            return nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s", what, c->endpoint,
-                                 curl_easy_strerror(rc));
+            return nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s" HUB_OFFLINE_HINT, what,
+                                 c->endpoint, curl_easy_strerror(rc));
         return http_error(c, status, what, err);
     }
 }
@@ -740,8 +745,8 @@ static nlp_status http_head_meta(hub_ctx *c, const char *url0, const char *what,
                 backoff(attempt - 1);
                 continue;
             }
-            st = rc != CURLE_OK ? nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s", what,
-                                                c->endpoint, curl_easy_strerror(rc))
+            st = rc != CURLE_OK ? nlp_error_set(err, NLP_ERR_NETWORK, "%s: cannot reach %s: %s" HUB_OFFLINE_HINT,
+                                                what, c->endpoint, curl_easy_strerror(rc))
                                 : http_error(c, status, what, err);
             break;
         }
