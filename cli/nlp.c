@@ -28,7 +28,7 @@ static const cli_command builtins[] = {
     {"plugins", "list the task plugins found and where they come from", cmd_plugins},
     {"download", "fetch a model from the Hugging Face Hub into the cache", cmd_download},
     {"models", "list the models in the local cache", cmd_models},
-    {"bench", "measure tokenizer and encoder speed", cmd_bench},
+    {"bench", "time the encoder on a random-weight model of a given shape", cmd_bench},
     {"quantize", "write a smaller copy of a checkpoint", cmd_quantize},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
