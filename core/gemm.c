@@ -182,37 +182,55 @@ static void tile_epilogue(const gemm_job *j, float *c, size_t m, size_t mr,
  * panels; otherwise the micro-kernel reads A in place. */
 static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
 {
-    enum { ALD = KC + 16 };
+    enum { ALD = KC + 16, SUB = 4 };
     const size_t NR = j->kern->nr, MR = j->kern->mr;
     size_t m0, m1, p0, p1;
     nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
     nlp_gemm_part(j->panels, j->groups, g, &p0, &p1);
     const size_t nk = (j->K + KC - 1) / KC;
     const int aliasing = (j->lda * sizeof(float)) % 4096 == 0;
-    _Alignas(64) float abuf[NLP_GEMM_MAX_MR * ALD];   /* [MR][ALD] */
+    _Alignas(64) float abuf[SUB * NLP_GEMM_MAX_MR * ALD];   /* [SUB * MR][ALD] */
 
     for (size_t kb = 0; kb < nk; kb++) {
         const size_t k0 = kb * KC;
         const size_t kc = j->K - k0 < KC ? j->K - k0 : KC;
         const int last = kb + 1 == nk;
-        for (size_t m = m0; m < m1; m += MR) {
-            const size_t mr = m1 - m < MR ? m1 - m : MR;
-            const float *a = j->A + m * j->lda + k0;
-            size_t lda = j->lda;
-            if (aliasing) {
-                for (size_t i = 0; i < mr; i++)
-                    memcpy(abuf + i * ALD, a + i * j->lda, kc * sizeof(float));
-                a = abuf;
-                lda = ALD;
-            }
+        if (!aliasing) {
+            /* panel outer: its KC x NR block stays in L1 while the rows
+             * stream past it */
             for (size_t p = p0; p < p1; p++) {
                 const size_t n0 = p * NR;
                 const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
-                float *c = j->C + m * j->ldc + n0;
-                j->kern->tile(mr, nr, kc, a, lda, j->B + p * j->K * NR + k0 * NR,
-                              NR, c, j->ldc, kb > 0);
-                if (last && j->ep)
-                    tile_epilogue(j, c, m, mr, n0, nr);
+                const float *b = j->B + p * j->K * NR + k0 * NR;
+                for (size_t m = m0; m < m1; m += MR) {
+                    const size_t mr = m1 - m < MR ? m1 - m : MR;
+                    float *c = j->C + m * j->ldc + n0;
+                    j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b,
+                                  NR, c, j->ldc, kb > 0);
+                    if (last && j->ep)
+                        tile_epilogue(j, c, m, mr, n0, nr);
+                }
+            }
+            continue;
+        }
+        /* aliasing stride: SUB blocks of rows at a time are copied to
+         * abuf, then swept panel by panel */
+        for (size_t ms = m0; ms < m1; ms += SUB * MR) {
+            const size_t me = m1 - ms < SUB * MR ? m1 : ms + SUB * MR;
+            for (size_t i = 0; i < me - ms; i++)
+                memcpy(abuf + i * ALD, j->A + (ms + i) * j->lda + k0, kc * sizeof(float));
+            for (size_t p = p0; p < p1; p++) {
+                const size_t n0 = p * NR;
+                const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
+                const float *b = j->B + p * j->K * NR + k0 * NR;
+                for (size_t m = ms; m < me; m += MR) {
+                    const size_t mr = me - m < MR ? me - m : MR;
+                    float *c = j->C + m * j->ldc + n0;
+                    j->kern->tile(mr, nr, kc, abuf + (m - ms) * ALD, ALD, b, NR,
+                                  c, j->ldc, kb > 0);
+                    if (last && j->ep)
+                        tile_epilogue(j, c, m, mr, n0, nr);
+                }
             }
         }
     }

@@ -33,12 +33,19 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
             c1[i] = _mm512_setzero_ps();
         }
     }
+    /* rows i = 3q + r are addressed as base q plus r row strides, so the
+     * 12 broadcasts need four pointers and one stride register */
+    const float *ab[4] = { a, a + 3 * lda, a + 6 * lda, a + 9 * lda };
+#pragma GCC unroll 4
     for (size_t k = 0; k < kc; k++) {
-        const __m512 b0 = full ? _mm512_loadu_ps(b + k * ldb) : _mm512_maskz_loadu_ps(m0, b + k * ldb);
-        const __m512 b1 = full ? _mm512_loadu_ps(b + k * ldb + 16) : _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
+        const float *bk = b + k * ldb;
+        if (full)
+            _mm_prefetch((const char *)(bk + 8 * ldb), _MM_HINT_T0);
+        const __m512 b0 = full ? _mm512_loadu_ps(bk) : _mm512_maskz_loadu_ps(m0, bk);
+        const __m512 b1 = full ? _mm512_loadu_ps(bk + 16) : _mm512_maskz_loadu_ps(m1, bk + 16);
 #pragma GCC unroll 12
         for (size_t i = 0; i < MR; i++) {
-            const __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            const __m512 av = _mm512_set1_ps(ab[i / 3][(i % 3) * lda + k]);
             c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
         }
