@@ -363,15 +363,12 @@ static int utf8_bad(nlp_corpus_reader *r, nlp_error *err)
     return 1;
 }
 
-/* Parse one CSV record into the field buffers. */
-static int read_csv_record(nlp_corpus_reader *r, nlp_error *err)
+/* Start a record: skip blank lines (json: as JSON Lines does), then reset
+ * the row buffers at the record's first byte.  Returns REC_OK, REC_END at
+ * the end of the input, or REC_FATAL (err set). */
+static int record_begin(nlp_corpus_reader *r, int json, nlp_error *err)
 {
-    enum { S_START, S_UNQ, S_Q, S_QQ } st = S_START;
-    size_t qraw = 0;   /* where in raw the open quote is */
-    const char d = r->delim;
-    size_t max = r->opts.max_record ? r->opts.max_record : DEFAULT_MAX_RECORD;
-
-    int first = skip_blank(r, 0);
+    int first = skip_blank(r, json);
     if (first == -2)
         return fatal_nomem(r, err);
     if (first < 0)
@@ -385,6 +382,20 @@ static int read_csv_record(nlp_corpus_reader *r, nlp_error *err)
     r->row.line = r->line;
     r->row.offset = r->off;
     r->row.eol = 0;
+    return REC_OK;
+}
+
+/* Parse one CSV record into the field buffers. */
+static int read_csv_record(nlp_corpus_reader *r, nlp_error *err)
+{
+    enum { S_START, S_UNQ, S_Q, S_QQ } st = S_START;
+    size_t qraw = 0;   /* where in raw the open quote is */
+    const char d = r->delim;
+    size_t max = r->opts.max_record ? r->opts.max_record : DEFAULT_MAX_RECORD;
+
+    int begun = record_begin(r, 0, err);
+    if (begun != REC_OK)
+        return begun;
     if (!field_begin(r))
         return fatal_nomem(r, err);
     for (;;) {
@@ -494,20 +505,9 @@ static int read_csv_record(nlp_corpus_reader *r, nlp_error *err)
 static int read_json_line(nlp_corpus_reader *r, nlp_error *err)
 {
     size_t max = r->opts.max_record ? r->opts.max_record : DEFAULT_MAX_RECORD;
-    int first = skip_blank(r, 1);
-    if (first == -2)
-        return fatal_nomem(r, err);
-    if (first < 0)
-        return r->io_error ? (nlp_error_set(err, NLP_ERR_IO, "%s: read error after byte %llu",
-                                            r->source, (unsigned long long)r->off),
-                              REC_FATAL)
-                           : REC_END;
-    r->raw.len = 0;
-    r->fb.len = 0;
-    r->nf = 0;
-    r->row.line = r->line;
-    r->row.offset = r->off;
-    r->row.eol = 0;
+    int begun = record_begin(r, 1, err);
+    if (begun != REC_OK)
+        return begun;
     r->row.nfields = 0;
     r->row.fields = r->fields;
     for (;;) {
