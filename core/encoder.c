@@ -32,7 +32,7 @@
 /* Activation buffers, all carved from one arena. */
 typedef struct nlp_acts {
     float *x;        /* [N][H] layer input / output */
-    float *q, *k, *v;/* [N][H] projections */
+    float *qkv;      /* [N][3H] query | key | value projections */
     float *att;      /* [N][H] attention context */
     float *proj;     /* [N][H] dense output + residual */
     float *ln1;      /* [N][H] after the attention LayerNorm */
@@ -102,9 +102,7 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
         off += round_up((count) * sizeof(type));                      \
     } while (0)
     CARVE(x, float, NT * H);
-    CARVE(q, float, NT * H);
-    CARVE(k, float, NT * H);
-    CARVE(v, float, NT * H);
+    CARVE(qkv, float, NT * 3 * H);
     CARVE(att, float, NT * H);
     CARVE(proj, float, NT * H);
     CARVE(ln1, float, NT * H);
@@ -328,11 +326,11 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     for (int l = 0; l < cfg->num_layers && N > 0; l++) {
         const nlp_layer_weights *lw = &w->layers[l];
         nlp_packed_b *const *pk = ctx->packed + (size_t)l * NLP_PK_COUNT;
-        dense(pool, pk[NLP_PK_Q], N, a->x, H, lw->q_b, NLP_GEMM_ACT_NONE, NULL, a->q, H);
-        dense(pool, pk[NLP_PK_K], N, a->x, H, lw->k_b, NLP_GEMM_ACT_NONE, NULL, a->k, H);
-        dense(pool, pk[NLP_PK_V], N, a->x, H, lw->v_b, NLP_GEMM_ACT_NONE, NULL, a->v, H);
-        nlp_attention_forward(pool, a->att, a->q, a->k, a->v, batch->lengths,
-                              a->offs, B, T, H, nh, a->scratch);
+        /* qkv[N][3H] = x [Wq | Wk | Wv]^T + [bq | bk | bv], one GEMM */
+        dense(pool, pk[NLP_PK_QKV], N, a->x, H, lw->qkv_b, NLP_GEMM_ACT_NONE, NULL,
+              a->qkv, 3 * H);
+        nlp_attention_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
+                              batch->lengths, a->offs, B, T, H, nh, a->scratch);
         /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
         dense(pool, pk[NLP_PK_O], N, a->att, H, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj, H);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,

@@ -189,6 +189,7 @@ size_t nlp_attention_scratch_floats(size_t T, int n_threads)
 typedef struct {
     float *out;
     const float *q, *k, *v;
+    size_t ld;                  /* row stride of q, k and v */
     const int32_t *lengths;
     const size_t *offs;
     size_t B, T, H, nh;
@@ -214,18 +215,19 @@ static void att_worker(void *vp, size_t task)
         if (L == 0)
             continue;
         size_t row0 = j->offs[b];
-        const float *Q = j->q + row0 * H + h * dh;  /* [L][dh], stride H */
-        const float *K = j->k + row0 * H + h * dh;
-        const float *V = j->v + row0 * H + h * dh;
+        const size_t ld = j->ld;
+        const float *Q = j->q + row0 * ld + h * dh;  /* [L][dh], stride ld */
+        const float *K = j->k + row0 * ld + h * dh;
+        const float *V = j->v + row0 * ld + h * dh;
         float *O = j->out + row0 * H + h * dh;
         /* S[L][L] = Q K^T */
-        nlp_sgemm(NULL, 1, L, L, dh, Q, H, K, H, NULL, S, L);
+        nlp_sgemm(NULL, 1, L, L, dh, Q, ld, K, ld, NULL, S, L);
 #if defined(__x86_64__)
         if (j->vec) {
             for (size_t r = 0; r < L; r++)
                 (j->vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(
                     S + r * L, L, scale);
-            nlp_sgemm(NULL, 0, L, dh, L, S, L, V, H, NULL, O, H);
+            nlp_sgemm(NULL, 0, L, dh, L, S, L, V, ld, NULL, O, H);
             continue;
         }
 #endif
@@ -247,12 +249,12 @@ static void att_worker(void *vp, size_t task)
                 s[c] *= inv;
         }
         /* O[L][dh] = S V */
-        nlp_sgemm(NULL, 0, L, dh, L, S, L, V, H, NULL, O, H);
+        nlp_sgemm(NULL, 0, L, dh, L, S, L, V, ld, NULL, O, H);
     }
 }
 
 void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
-                           const float *k, const float *v,
+                           const float *k, const float *v, size_t ldqkv,
                            const int32_t *lengths, const size_t *offs,
                            size_t B, size_t T, size_t H, size_t nh,
                            float *scratch)
@@ -262,6 +264,7 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
     j.q = q;
     j.k = k;
     j.v = v;
+    j.ld = ldqkv;
     j.lengths = lengths;
     j.offs = offs;
     j.B = B;

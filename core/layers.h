@@ -57,7 +57,9 @@ size_t nlp_attention_scratch_floats(size_t T, int n_threads);
 
 /*
  * Multi-head self-attention over packed rows:
- *   out[N][H], q / k / v [N][H] (head h is columns h*dh .. h*dh+dh-1),
+ *   out[N][H], q / k / v [N][H] with rows ldqkv floats apart (head h is
+ *   columns h*dh .. h*dh+dh-1; one fused [N][3H] projection gives
+ *   q = qkv, k = qkv + H, v = qkv + 2H, ldqkv = 3H),
  *   lengths[B], offs[B] as for the embeddings.
  * For each batch row b and head h:
  *   P = softmax(Q K^T / sqrt(dh)) over the row's lengths[b] real keys,
@@ -68,7 +70,7 @@ size_t nlp_attention_scratch_floats(size_t T, int n_threads);
  * probabilities are transient here (a backward pass would keep them).
  */
 void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
-                           const float *k, const float *v,
+                           const float *k, const float *v, size_t ldqkv,
                            const int32_t *lengths, const size_t *offs,
                            size_t B, size_t T, size_t H, size_t nh,
                            float *scratch);

@@ -41,6 +41,7 @@ struct nlp_model {
     const char *prefix;     /* "bert." or "distilbert." */
     pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
+    float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
     size_t packed_bytes;
 };
 
@@ -374,7 +375,8 @@ typedef struct {
 } pack_job;
 
 /* Pack weight i (layer i / NLP_PK_COUNT, matrix i % NLP_PK_COUNT); one
- * pool item. */
+ * pool item.  The fused QKV matrix is stacked into a temporary buffer
+ * first (left NULL, and reported by the caller, when that fails). */
 static void pack_one(void *vp, size_t i)
 {
     const pack_job *j = vp;
@@ -382,11 +384,19 @@ static void pack_one(void *vp, size_t i)
     const size_t I = (size_t)j->m->cfg.intermediate_size;
     const nlp_layer_weights *lw = &j->m->w.layers[i / NLP_PK_COUNT];
     const float *W;
+    float *stacked = NULL;
     size_t N = H, K = H;
     switch (i % NLP_PK_COUNT) {
-    case NLP_PK_Q: W = lw->q_w; break;
-    case NLP_PK_K: W = lw->k_w; break;
-    case NLP_PK_V: W = lw->v_w; break;
+    case NLP_PK_QKV:
+        stacked = malloc(3 * H * H * sizeof *stacked);
+        if (!stacked)
+            return;
+        memcpy(stacked, lw->q_w, H * H * sizeof *stacked);
+        memcpy(stacked + H * H, lw->k_w, H * H * sizeof *stacked);
+        memcpy(stacked + 2 * H * H, lw->v_w, H * H * sizeof *stacked);
+        W = stacked;
+        N = 3 * H;
+        break;
     case NLP_PK_O: W = lw->o_w; break;
     case NLP_PK_FF1: W = lw->ff1_w; N = I; break;
     default: W = lw->ff2_w; K = I; break;
@@ -396,8 +406,16 @@ static void pack_one(void *vp, size_t i)
     case NLP_WEIGHTS_BF16: j->out[i] = nlp_pack_b_bf16(W, N, K); break;
     default: j->out[i] = nlp_pack_b(W, N, K); break;
     }
-    if (j->out[i])
+    free(stacked);
+    if (!j->out[i])
+        return;
+    if (stacked) {
+        release_source(j->m, lw->q_w, H * H);
+        release_source(j->m, lw->k_w, H * H);
+        release_source(j->m, lw->v_w, H * H);
+    } else {
         release_source(j->m, W, N * K);
+    }
 }
 
 nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
@@ -513,8 +531,23 @@ static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
     if (!m->w.layers)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
     if (m->cfg.family == NLP_FAMILY_DISTILBERT)
-        return bind_distilbert(m, err);
-    return bind_bert(m, err);
+        TRY(bind_distilbert(m, err));
+    else
+        TRY(bind_bert(m, err));
+    /* the fused projection's bias: q_b | k_b | v_b per layer */
+    const size_t H = (size_t)m->cfg.hidden_size, L = (size_t)m->cfg.num_layers;
+    m->qkv_bias = malloc(L * 3 * H * sizeof *m->qkv_bias + 1);
+    if (!m->qkv_bias)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    for (size_t l = 0; l < L; l++) {
+        nlp_layer_weights *lw = &m->w.layers[l];
+        float *b = m->qkv_bias + l * 3 * H;
+        memcpy(b, lw->q_b, H * sizeof *b);
+        memcpy(b + H, lw->k_b, H * sizeof *b);
+        memcpy(b + 2 * H, lw->v_b, H * sizeof *b);
+        lw->qkv_b = b;
+    }
+    return NLP_OK;
 }
 
 nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err)
@@ -551,6 +584,7 @@ void nlp_model_free(nlp_model *model)
     free(model->owned);
     free(model->f32);
     free(model->w.layers);
+    free(model->qkv_bias);
     nlp_st_close(model->st);
     nlp_config_clear(&model->cfg);
     free(model->dir);

@@ -25,6 +25,8 @@ typedef struct nlp_layer_weights {
     const float *ff1_w, *ff1_b;   /* [I][H], [I] intermediate dense (DistilBERT ffn.lin1) */
     const float *ff2_w, *ff2_b;   /* [H][I], [H] output dense (DistilBERT ffn.lin2) */
     const float *ln2_g, *ln2_b;   /* [H] after the feed-forward (BERT output.LayerNorm, DistilBERT output_layer_norm) */
+    const float *qkv_b;           /* [3H] q_b | k_b | v_b, the bias of the fused
+                                   * projection (NLP_PK_QKV), owned by the model */
 } nlp_layer_weights;
 
 typedef struct nlp_weights {
@@ -44,8 +46,11 @@ typedef struct nlp_weights {
 /* The bound weights of model (owned by the model). */
 const nlp_weights *nlp_model_weights(const nlp_model *model);
 
-/* The dense weights of one layer, in the order of nlp_model_packed. */
-enum { NLP_PK_Q, NLP_PK_K, NLP_PK_V, NLP_PK_O, NLP_PK_FF1, NLP_PK_FF2, NLP_PK_COUNT };
+/* The dense weights of one layer, in the order of nlp_model_packed.
+ * NLP_PK_QKV is the query, key and value weights stacked into one
+ * [3H][H] matrix (rows q_w, then k_w, then v_w), so one GEMM projects
+ * all three. */
+enum { NLP_PK_QKV, NLP_PK_O, NLP_PK_FF1, NLP_PK_FF2, NLP_PK_COUNT };
 
 /* The layer weights of model packed for the GEMM kernels as dtype:
  * *out = [num_layers][NLP_PK_COUNT] panels, owned by the model and shared
