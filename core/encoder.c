@@ -131,6 +131,18 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
         return nlp_error_set(err, NLP_ERR_NOMEM,
                              "encoder: cannot allocate %zu bytes of activations "
                              "for batch %zu x %zu", bytes, B, T);
+    if (ctx->dtype == NLP_WEIGHTS_INT8) {
+        /* the int8 GEMMs quantise their input rows into the pool's
+         * scratch: reserve it now for the widest input (FF2's) */
+        const size_t I = (size_t)ctx->cfg->intermediate_size;
+        const size_t H = (size_t)ctx->cfg->hidden_size;
+        if (!nlp_pool_scratch(ctx->pool, nlp_int8_scratch_bytes(ntok, I > H ? I : H))) {
+            free(mem);
+            return nlp_error_set(err, NLP_ERR_NOMEM,
+                                 "encoder: cannot allocate int8 scratch for batch %zu x %zu",
+                                 B, T);
+        }
+    }
     free(ctx->arena);
     ctx->arena = mem;
     ctx->cap_batch = nb;

@@ -43,6 +43,10 @@ void nlp_packed_b_free(nlp_packed_b *p);
  * before the epilogue.
  * Returns NULL when out of memory, N or K is 0, or K > 8192. */
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K);
+/* Bytes of pool scratch an int8 product of M rows over K uses (the rows
+ * of A quantised once per call); reserving them ahead with
+ * nlp_pool_scratch keeps the forward pass free of allocations. */
+size_t nlp_int8_scratch_bytes(size_t M, size_t K);
 /* 1 if p holds int8 weights. */
 int nlp_packed_b_is_int8(const nlp_packed_b *p);
 

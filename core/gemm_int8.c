@@ -398,7 +398,32 @@ typedef struct {
     float *C;
     size_t ldc;
     size_t groups, chunks;      /* tasks: groups of panels x chunks of rows */
+    uint8_t *qa;                /* [M][4 kq] all rows quantised once, or NULL */
+    float *sa, *za;             /* [M] their steps and offsets */
 } int8_job;
+
+static void quantise_rows(const int8_job *j, const float *a, size_t mr,
+                          uint8_t *qa, float *sa, float *za)
+{
+    const nlp_packed_b *B = j->B;
+#if defined(__x86_64__)
+    if (B->vnni == NLP_INT8_KERNEL_AVX512)
+        quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa, za);
+    else if (B->vnni != NLP_INT8_KERNEL_C)
+        quantise_rows_avx2(a, j->lda, mr, B->K, B->kq, qa, sa, za);
+    else
+#endif
+        quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa, za);
+}
+
+/* Phase one: quantise the MR-row block t of A into the shared buffer. */
+static void int8_quantise_task(void *vp, size_t t)
+{
+    const int8_job *j = vp;
+    const size_t m = t * MR, mr = j->M - m < MR ? j->M - m : MR;
+    quantise_rows(j, j->A + m * j->lda, mr, j->qa + m * j->B->kq * 4,
+                  j->sa + m, j->za + m);
+}
 
 static void int8_task(void *vp, size_t t)
 {
@@ -408,20 +433,21 @@ static void int8_task(void *vp, size_t t)
     size_t m0, m1, p0, p1;
     nlp_gemm_rows(j->M, MR, j->chunks, mi, &m0, &m1);
     nlp_gemm_part(B->panels, j->groups, g, &p0, &p1);
-    _Alignas(64) uint8_t qa[MR * NLP_INT8_MAX_K];
-    float sa[MR], za[MR];
+    /* without the shared buffer each task quantises its own rows */
+    _Alignas(64) uint8_t own[MR * NLP_INT8_MAX_K];
+    float own_sa[MR], own_za[MR];
 
     for (size_t m = m0; m < m1; m += MR) {
         const size_t mr = m1 - m < MR ? m1 - m : MR;
-        const float *a = j->A + m * j->lda;
-#if defined(__x86_64__)
-        if (B->vnni == NLP_INT8_KERNEL_AVX512)
-            quantise_rows_avx512(a, j->lda, mr, B->K, B->kq, qa, sa, za);
-        else if (B->vnni != NLP_INT8_KERNEL_C)
-            quantise_rows_avx2(a, j->lda, mr, B->K, B->kq, qa, sa, za);
-        else
-#endif
-            quantise_rows_c(a, j->lda, mr, B->K, B->kq, qa, sa, za);
+        const uint8_t *qa = own;
+        const float *sa = own_sa, *za = own_za;
+        if (j->qa) {
+            qa = j->qa + m * B->kq * 4;
+            sa = j->sa + m;
+            za = j->za + m;
+        } else {
+            quantise_rows(j, j->A + m * j->lda, mr, own, own_sa, own_za);
+        }
         for (size_t p = p0; p < p1; p++) {
             const size_t n0 = p * NR;
             const size_t nr = B->N - n0 < NR ? B->N - n0 : NR;
@@ -448,11 +474,32 @@ static void int8_task(void *vp, size_t t)
     }
 }
 
+/* Rows of A are quantised once per call into the pool's scratch buffer
+ * (every group of panels then reads them), in a first parallel pass;
+ * without a pool, or when the buffer cannot be had, each task quantises
+ * the rows it needs itself. */
 void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
                            size_t lda, const nlp_packed_b *B,
                            const nlp_gemm_epilogue *ep, float *C, size_t ldc)
 {
-    int8_job j = { B, M, A, lda, ep, C, ldc, 0, 0 };
+    int8_job j = { B, M, A, lda, ep, C, ldc, 0, 0, NULL, NULL, NULL };
     nlp_gemm_split(B->panels, M, MR, nlp_pool_threads(pool), 8, &j.groups, &j.chunks);
+    const size_t rowb = B->kq * 4;
+    if (M <= (SIZE_MAX / 2 - 64) / (rowb + 2 * sizeof(float))) {
+        const size_t qbytes = (M * rowb + 63) / 64 * 64;
+        uint8_t *buf = nlp_pool_scratch(pool, qbytes + 2 * M * sizeof(float));
+        if (buf) {
+            j.qa = buf;
+            j.sa = (float *)(void *)(buf + qbytes);
+            j.za = j.sa + M;
+            nlp_pool_run(pool, int8_quantise_task, &j, (M + MR - 1) / MR);
+        }
+    }
     nlp_pool_run(pool, int8_task, &j, j.groups * j.chunks);
+}
+
+size_t nlp_int8_scratch_bytes(size_t M, size_t K)
+{
+    const size_t rowb = (K + 3) / 4 * 4;
+    return (M * rowb + 63) / 64 * 64 + 2 * M * sizeof(float);
 }

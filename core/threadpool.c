@@ -26,6 +26,8 @@ struct nlp_pool {
     void *arg;
     size_t n;
     atomic_size_t next;
+    void *scratch;              /* nlp_pool_scratch */
+    size_t scratch_bytes;
 };
 
 int nlp_pool_default_threads(void)
@@ -127,6 +129,7 @@ void nlp_pool_free(nlp_pool *p)
     for (int i = 0; p->workers && i < p->n_threads - 1; i++)
         pthread_join(p->workers[i], NULL);
     free(p->workers);
+    free(p->scratch);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
@@ -164,4 +167,20 @@ void nlp_pool_run(nlp_pool *p, nlp_pool_fn fn, void *arg, size_t n)
             pthread_cond_wait(&p->done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
+}
+
+void *nlp_pool_scratch(nlp_pool *p, size_t bytes)
+{
+    if (!p)
+        return NULL;
+    if (bytes > p->scratch_bytes) {
+        size_t want = (bytes + 63) / 64 * 64;
+        void *mem = NULL;
+        if (want < bytes || posix_memalign(&mem, 64, want) != 0)
+            return NULL;
+        free(p->scratch);
+        p->scratch = mem;
+        p->scratch_bytes = want;
+    }
+    return p->scratch;
 }

@@ -22,6 +22,13 @@ int nlp_pool_threads(const nlp_pool *pool);
 /* Run fn(arg, i) for i in [0, n).  pool may be NULL (runs inline). */
 void nlp_pool_run(nlp_pool *pool, nlp_pool_fn fn, void *arg, size_t n);
 
+/* A scratch buffer of at least bytes bytes (64-byte aligned) owned by the
+ * pool, for the run about to start: its contents do not survive the next
+ * call, and it is freed with the pool.  It only grows (a forward pass
+ * asks for the same sizes again and again, so after the first pass no
+ * call allocates).  Returns NULL when pool is NULL or out of memory. */
+void *nlp_pool_scratch(nlp_pool *pool, size_t bytes);
+
 /* The thread count n_threads <= 0 resolves to. */
 int nlp_pool_default_threads(void);
 
