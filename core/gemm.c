@@ -25,8 +25,10 @@ enum { KC = 256, MC = 240 };
 
 void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
                          size_t lda, const float *b, size_t ldb, float *c,
-                         size_t ldc, int load_c)
+                         size_t ldc, int load_c,
+                         const float *pf)
 {
+    (void)pf;
     enum { R = NLP_GEMM_GENERIC_MR, W = NLP_GEMM_GENERIC_NR };
     float acc[R][W];
     memset(acc, 0, sizeof acc);
@@ -175,6 +177,20 @@ static void tile_epilogue(const gemm_job *j, float *c, size_t m, size_t mr,
                           ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
 }
 
+/* The panel block a task sweeps after panel p's block at k0: the next
+ * panel's, else the first panel's at the next K block (the start of the
+ * current one when there is none: prefetching it is harmless). */
+static const float *next_block(const gemm_job *j, size_t p, size_t p0,
+                               size_t p1, size_t k0, size_t kc)
+{
+    const size_t NR = j->kern->nr;
+    if (p + 1 < p1)
+        return j->B + (p + 1) * j->K * NR + k0 * NR;
+    if (k0 + kc < j->K)
+        return j->B + p0 * j->K * NR + (k0 + kc) * NR;
+    return j->B + p * j->K * NR + k0 * NR;
+}
+
 /* Packed B: a task is a group of panels by a chunk of rows.  When A's row
  * stride is a multiple of 4 KiB (3072 floats: all MR rows would fall in
  * one L1 set), each MR-row block of A is first copied, once per K block,
@@ -202,11 +218,13 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
                 const size_t n0 = p * NR;
                 const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
                 const float *b = j->B + p * j->K * NR + k0 * NR;
-                for (size_t m = m0; m < m1; m += MR) {
+                /* each tile prefetches its share of the block used next */
+                const float *pf = next_block(j, p, p0, p1, k0, kc);
+                for (size_t m = m0; m < m1; m += MR, pf += kc / 4 * 16) {
                     const size_t mr = m1 - m < MR ? m1 - m : MR;
                     float *c = j->C + m * j->ldc + n0;
                     j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b,
-                                  NR, c, j->ldc, kb > 0);
+                                  NR, c, j->ldc, kb > 0, pf);
                     if (last && j->ep)
                         tile_epilogue(j, c, m, mr, n0, nr);
                 }
@@ -223,11 +241,12 @@ static void gemm_task_packed(const gemm_job *j, size_t g, size_t mi)
                 const size_t n0 = p * NR;
                 const size_t nr = j->N - n0 < NR ? j->N - n0 : NR;
                 const float *b = j->B + p * j->K * NR + k0 * NR;
-                for (size_t m = ms; m < me; m += MR) {
+                const float *pf = next_block(j, p, p0, p1, k0, kc);
+                for (size_t m = ms; m < me; m += MR, pf += kc / 4 * 16) {
                     const size_t mr = me - m < MR ? me - m : MR;
                     float *c = j->C + m * j->ldc + n0;
                     j->kern->tile(mr, nr, kc, abuf + (m - ms) * ALD, ALD, b, NR,
-                                  c, j->ldc, kb > 0);
+                                  c, j->ldc, kb > 0, pf);
                     if (last && j->ep)
                         tile_epilogue(j, c, m, mr, n0, nr);
                 }
@@ -270,7 +289,7 @@ static void gemm_task_raw(const gemm_job *j, size_t p, size_t mi)
             const size_t mr = m1 - m < MR ? m1 - m : MR;
             float *c = j->C + m * j->ldc + n0;
             j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b, ldb,
-                          c, j->ldc, kb > 0);
+                          c, j->ldc, kb > 0, b);
             if (last && j->ep)
                 tile_epilogue(j, c, m, mr, n0, nr);
         }

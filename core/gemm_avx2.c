@@ -49,8 +49,10 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
 
 TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
                              size_t lda, const float *b, size_t ldb, float *c,
-                             size_t ldc, int load_c)
+                             size_t ldc, int load_c,
+                         const float *pf)
 {
+    (void)pf;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);

@@ -7,6 +7,9 @@
  * only calls these when cpu.c found AVX-512 at run time.  The tile keeps
  * 24 accumulators in zmm registers; A values are broadcast from memory,
  * B rows are loaded with masks so a partial panel never reads past nr.
+ * Every four k steps it prefetches one cache line of the panel block the
+ * driver sweeps next into L2, so that block is warm when its first tile
+ * starts instead of arriving from memory under it.
  */
 #include <math.h>
 
@@ -20,7 +23,7 @@
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
      size_t ldb, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, int load_c,
-     const int full)
+     const int full, const float *pf)
 {
     __m512 c0[NLP_GEMM_AVX512_MR], c1[NLP_GEMM_AVX512_MR];
 #pragma GCC unroll 12
@@ -36,20 +39,32 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     /* rows i = 3q + r are addressed as base q plus r row strides, so the
      * 12 broadcasts need four pointers and one stride register */
     const float *ab[4] = { a, a + 3 * lda, a + 6 * lda, a + 9 * lda };
-#pragma GCC unroll 4
-    for (size_t k = 0; k < kc; k++) {
-        const float *bk = b + k * ldb;
-        if (full)
-            _mm_prefetch((const char *)(bk + 8 * ldb), _MM_HINT_T0);
-        const __m512 b0 = full ? _mm512_loadu_ps(bk) : _mm512_maskz_loadu_ps(m0, bk);
-        const __m512 b1 = full ? _mm512_loadu_ps(bk + 16) : _mm512_maskz_loadu_ps(m1, bk + 16);
-#pragma GCC unroll 12
-        for (size_t i = 0; i < MR; i++) {
-            const __m512 av = _mm512_set1_ps(ab[i / 3][(i % 3) * lda + k]);
-            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
-        }
+    /* one k step of the tile */
+#define STEP(k)                                                                        \
+    do {                                                                               \
+        const float *bk = b + (k) * ldb;                                               \
+        const __m512 b0 = full ? _mm512_loadu_ps(bk) : _mm512_maskz_loadu_ps(m0, bk);  \
+        const __m512 b1 = full ? _mm512_loadu_ps(bk + 16)                              \
+                               : _mm512_maskz_loadu_ps(m1, bk + 16);                   \
+        _Pragma("GCC unroll 12")                                                       \
+        for (size_t i = 0; i < MR; i++) {                                              \
+            const __m512 av = _mm512_set1_ps(ab[i / 3][(i % 3) * lda + (k)]);          \
+            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);                                    \
+            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);                                    \
+        }                                                                              \
+    } while (0)
+    /* four k steps per cache line of the next block fetched into L2 */
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4, pf += 16) {
+        _mm_prefetch((const char *)pf, _MM_HINT_T1);
+        STEP(k);
+        STEP(k + 1);
+        STEP(k + 2);
+        STEP(k + 3);
     }
+    for (; k < kc; k++)
+        STEP(k);
+#undef STEP
 #pragma GCC unroll 12
     for (size_t i = 0; i < MR; i++) {
         if (full) {
@@ -64,13 +79,14 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
 
 TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
                                const float *a, size_t lda, const float *b,
-                               size_t ldb, float *c, size_t ldc, int load_c)
+                               size_t ldb, float *c, size_t ldc, int load_c,
+                               const float *pf)
 {
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
     if (nr == NLP_GEMM_AVX512_NR) {
         switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf); break;
         CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
         CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
@@ -79,7 +95,7 @@ TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
         return;
     }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf); break;
     CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE

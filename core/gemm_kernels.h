@@ -7,6 +7,9 @@
  * b rows hold NR floats of which only the first nr are read, so b may be
  * a packed panel (ldb = NR, zero padded) or a row-major [K][N] matrix.
  * load_c: add to C instead of overwriting it.
+ * pf: memory the caller will need next (the following panel block); a
+ * kernel may prefetch kc / 4 cache lines from it into L2 while it
+ * computes (prefetches never fault, so pf need not be valid).
  * The epilogue row function applies gemm.h's epilogue to n values.
  */
 #ifndef NLP_GEMM_KERNELS_H
@@ -19,7 +22,8 @@
 typedef void (*nlp_ukernel_fn)(size_t mr, size_t nr, size_t kc,
                                const float *a, size_t lda,
                                const float *b, size_t ldb,
-                               float *c, size_t ldc, int load_c);
+                               float *c, size_t ldc, int load_c,
+                               const float *pf);
 typedef void (*nlp_epilogue_fn)(float *x, size_t n, nlp_gemm_act act,
                                 const float *bias, const float *residual);
 
@@ -31,18 +35,21 @@ typedef struct nlp_gemm_kernel {
 
 void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
                          size_t lda, const float *b, size_t ldb, float *c,
-                         size_t ldc, int load_c);
+                         size_t ldc, int load_c,
+                         const float *pf);
 void nlp_epilogue_generic(float *x, size_t n, nlp_gemm_act act,
                           const float *bias, const float *residual);
 #if defined(__x86_64__)
 void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
                       size_t lda, const float *b, size_t ldb, float *c,
-                      size_t ldc, int load_c);
+                      size_t ldc, int load_c,
+                         const float *pf);
 void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
                        const float *bias, const float *residual);
 void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc, const float *a,
                         size_t lda, const float *b, size_t ldb, float *c,
-                        size_t ldc, int load_c);
+                        size_t ldc, int load_c,
+                         const float *pf);
 void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
 /* Row helpers of the forward pass on the AVX-512 path (and the same on
