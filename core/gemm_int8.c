@@ -147,6 +147,16 @@ static void tile_c(size_t mr, size_t nr, size_t kq, const uint8_t *a,
 #if defined(__x86_64__)
 #define TARGET8 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vnni")))
 
+/* acc += a (unsigned bytes) . b (signed bytes), per 32-bit lane: VPDPBUSD
+ * through asm, because GCC's builtin makes it copy and spill the tile's
+ * accumulators around every instruction. */
+TARGET8 static inline __attribute__((always_inline)) __m512i
+dpbusd(__m512i acc, __m512i a, __m512i b)
+{
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
 TARGET8 static inline __attribute__((always_inline)) void
 tile_vnni_r(const size_t R, size_t nr, size_t kq, const uint8_t *a,
             const int8_t *b, const float *sa, const float *za, const float *sw,
@@ -167,8 +177,8 @@ tile_vnni_r(const size_t R, size_t nr, size_t kq, const uint8_t *a,
             int32_t word;
             memcpy(&word, a + i * lda + q * 4, 4);
             const __m512i av = _mm512_set1_epi32(word);
-            c0[i] = _mm512_dpbusd_epi32(c0[i], av, b0);
-            c1[i] = _mm512_dpbusd_epi32(c1[i], av, b1);
+            c0[i] = dpbusd(c0[i], av, b0);
+            c1[i] = dpbusd(c1[i], av, b1);
         }
     }
     const __m512 k0 = _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)comp));
@@ -257,6 +267,14 @@ store_row256(const __m256i acc[4], size_t nr, float sa, float za,
     }
 }
 
+/* acc += a . b as VPDPBUSD (VEX form) through asm, as dpbusd above. */
+TARGETV static inline __attribute__((always_inline)) __m256i
+dpbusd256(__m256i acc, __m256i a, __m256i b)
+{
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b));
+    return acc;
+}
+
 /* AVX-VNNI: two rows at a time, 32 columns in 4 ymm accumulators each. */
 TARGETV static void tile_avxvnni(size_t mr, size_t nr, size_t kq, const uint8_t *a,
                                  const int8_t *b, const float *sa, const float *za,
@@ -267,6 +285,7 @@ TARGETV static void tile_avxvnni(size_t mr, size_t nr, size_t kq, const uint8_t 
     for (size_t i = 0; i < mr; i += 2) {
         const int two = i + 1 < mr;
         __m256i c0[4], c1[4];
+#pragma GCC unroll 4
         for (int v = 0; v < 4; v++)
             c0[v] = c1[v] = _mm256_setzero_si256();
         const uint8_t *a0 = a + i * lda, *a1 = two ? a0 + lda : a0;
@@ -276,10 +295,11 @@ TARGETV static void tile_avxvnni(size_t mr, size_t nr, size_t kq, const uint8_t 
             memcpy(&w1, a1 + q * 4, 4);
             const __m256i x0 = _mm256_set1_epi32(w0), x1 = _mm256_set1_epi32(w1);
             const int8_t *bq = b + q * NR * 4;
+#pragma GCC unroll 4
             for (int v = 0; v < 4; v++) {
                 const __m256i bv = _mm256_load_si256((const void *)(bq + v * 32));
-                c0[v] = _mm256_dpbusd_avx_epi32(c0[v], x0, bv);
-                c1[v] = _mm256_dpbusd_avx_epi32(c1[v], x1, bv);
+                c0[v] = dpbusd256(c0[v], x0, bv);
+                c1[v] = dpbusd256(c1[v], x1, bv);
             }
         }
         store_row256(c0, nr, sa[i], za[i], sw, comp, c + i * ldc);
@@ -304,6 +324,7 @@ TARGET2 static void tile_avx2(size_t mr, size_t nr, size_t kq, const uint8_t *a,
         __m256i r0[4], r1[4];                       /* [32 columns / 8] per row */
         for (size_t h = 0; h < 2; h++) {            /* columns 16 h .. 16 h + 15 */
             __m256i p0[4], p1[4];                   /* 4 columns each, 2 partials */
+#pragma GCC unroll 4
             for (int v = 0; v < 4; v++)
                 p0[v] = p1[v] = _mm256_setzero_si256();
             for (size_t q = 0; q < kq; q++) {
@@ -313,6 +334,7 @@ TARGET2 static void tile_avx2(size_t mr, size_t nr, size_t kq, const uint8_t *a,
                 const __m256i x0 = _mm256_cvtepu8_epi16(_mm_set1_epi32(w0));
                 const __m256i x1 = _mm256_cvtepu8_epi16(_mm_set1_epi32(w1));
                 const int8_t *bq = b + q * NR * 4 + h * 64;
+#pragma GCC unroll 4
                 for (int v = 0; v < 4; v++) {
                     const __m256i bv = _mm256_cvtepi8_epi16(
                         _mm_load_si128((const void *)(bq + v * 16)));
@@ -321,6 +343,7 @@ TARGET2 static void tile_avx2(size_t mr, size_t nr, size_t kq, const uint8_t *a,
                 }
             }
             /* hadd within 128-bit lanes: (p[0], p[1]) -> columns 0,1,4,5 | 2,3,6,7 */
+#pragma GCC unroll 2
             for (int u = 0; u < 2; u++) {
                 __m256i s0 = _mm256_hadd_epi32(p0[2 * u], p0[2 * u + 1]);
                 __m256i s1 = _mm256_hadd_epi32(p1[2 * u], p1[2 * u + 1]);
