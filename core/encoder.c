@@ -110,7 +110,8 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(mean, float, NT);
     CARVE(rstd, float, NT);
     CARVE(out, float, NT * H);
-    CARVE(scratch, float, nlp_attention_scratch_floats(T, threads));
+    CARVE(scratch, float, nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads,
+                                                       threads));
     CARVE(offs, size_t, B);
 #undef CARVE
     return off;

@@ -181,9 +181,18 @@ void nlp_activation_forward(nlp_pool *pool, nlp_activation act, float *out,
 
 /* ------------------------------------------------------------ attention */
 
-size_t nlp_attention_scratch_floats(size_t T, int n_threads)
+/* Per worker: S [T][T], Qc [T][dh], KP [T/NR][dh][NR], VP [dh/NR][T][NR]
+ * (NR of the widest kernel, panel counts rounded up). */
+static size_t att_worker_floats(size_t T, size_t dh)
 {
-    return (size_t)(n_threads > 0 ? n_threads : 1) * T * T;
+    const size_t NR = NLP_GEMM_MAX_NR;
+    const size_t Tp = (T + NR - 1) / NR * NR, dp = (dh + NR - 1) / NR * NR;
+    return T * T + T * dh + Tp * dh + dp * T + 16;
+}
+
+size_t nlp_attention_scratch_floats(size_t T, size_t dh, int n_threads)
+{
+    return (size_t)(n_threads > 0 ? n_threads : 1) * att_worker_floats(T, dh);
 }
 
 typedef struct {
@@ -193,19 +202,61 @@ typedef struct {
     const int32_t *lengths;
     const size_t *offs;
     size_t B, T, H, nh;
-    float *scratch;              /* [tasks][T][T] */
+    float *scratch;              /* [tasks][att_worker_floats] */
     atomic_size_t next;          /* next (b, h) pair to take */
     int vec;                     /* softmax rows: 2 AVX-512, 1 AVX2, 0 portable */
+    const nlp_gemm_kernel *kern;
 } att_job;
 
-/* One worker: takes (batch row, head) pairs until none are left, using
- * its own T*T slice of scratch for the scores. */
+static void softmax_rows(int vec, float *S, size_t L, float scale)
+{
+#if defined(__x86_64__)
+    if (vec) {
+        for (size_t r = 0; r < L; r++)
+            (vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(S + r * L, L, scale);
+        return;
+    }
+#else
+    (void)vec;
+#endif
+    for (size_t r = 0; r < L; r++) {
+        float *s = S + r * L;
+        float mx = -INFINITY;
+        for (size_t c = 0; c < L; c++) {
+            s[c] *= scale;
+            if (s[c] > mx)
+                mx = s[c];
+        }
+        float sum = 0.0f;
+        for (size_t c = 0; c < L; c++) {
+            s[c] = expf(s[c] - mx);
+            sum += s[c];
+        }
+        const float inv = 1.0f / sum;
+        for (size_t c = 0; c < L; c++)
+            s[c] *= inv;
+    }
+}
+
+/* One worker: takes (batch row, head) pairs until none are left.  The
+ * head's slices of q, k and v are strided rows of the projection (3H
+ * apart), which the kernels would read from scattered pages; they are
+ * first gathered, with prefetching, into the worker's scratch: queries
+ * contiguous, keys as panels of the key dimension (the B operand of
+ * Q K^T), values as panels of the head dimension (the B operand of
+ * P V).  Both products then run on the micro-kernel directly. */
 static void att_worker(void *vp, size_t task)
 {
     att_job *j = vp;
-    const size_t H = j->H, dh = H / j->nh;
+    const nlp_gemm_kernel *kern = j->kern;
+    const size_t H = j->H, dh = H / j->nh, ld = j->ld, NR = kern->nr, MR = kern->mr;
     const float scale = 1.0f / sqrtf((float)dh);
-    float *S = j->scratch + task * j->T * j->T;      /* [L][L] */
+    float *S = j->scratch + task * att_worker_floats(j->T, dh);   /* [L][L] */
+    float *Qc = S + j->T * j->T;                                  /* [L][dh] */
+    float *KP = Qc + j->T * dh;                                   /* [L/NR][dh][NR] */
+    const size_t Tp = (j->T + NLP_GEMM_MAX_NR - 1) / NLP_GEMM_MAX_NR * NLP_GEMM_MAX_NR;
+    float *VP = KP + Tp * dh;                                     /* [dh/NR][L][NR] */
+    enum { AHEAD = 4 };
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
         if (item >= j->B * j->nh)
@@ -215,41 +266,45 @@ static void att_worker(void *vp, size_t task)
         if (L == 0)
             continue;
         size_t row0 = j->offs[b];
-        const size_t ld = j->ld;
         const float *Q = j->q + row0 * ld + h * dh;  /* [L][dh], stride ld */
         const float *K = j->k + row0 * ld + h * dh;
         const float *V = j->v + row0 * ld + h * dh;
         float *O = j->out + row0 * H + h * dh;
-        /* S[L][L] = Q K^T */
-        nlp_sgemm(NULL, 1, L, L, dh, Q, ld, K, ld, NULL, S, L);
-#if defined(__x86_64__)
-        if (j->vec) {
-            for (size_t r = 0; r < L; r++)
-                (j->vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(
-                    S + r * L, L, scale);
-            nlp_sgemm(NULL, 0, L, dh, L, S, L, V, ld, NULL, O, H);
-            continue;
-        }
-#endif
+        const size_t kpan = (L + NR - 1) / NR, vpan = (dh + NR - 1) / NR;
         for (size_t r = 0; r < L; r++) {
-            float *s = S + r * L;
-            float mx = -INFINITY;
-            for (size_t c = 0; c < L; c++) {
-                s[c] *= scale;
-                if (s[c] > mx)
-                    mx = s[c];
+            if (r + AHEAD < L)
+                for (size_t d = 0; d < dh; d += 16) {
+                    __builtin_prefetch(Q + (r + AHEAD) * ld + d);
+                    __builtin_prefetch(K + (r + AHEAD) * ld + d);
+                    __builtin_prefetch(V + (r + AHEAD) * ld + d);
+                }
+            memcpy(Qc + r * dh, Q + r * ld, dh * sizeof *Qc);
+            float *kp = KP + (r / NR) * dh * NR + r % NR;
+            const float *kr = K + r * ld;
+            for (size_t d = 0; d < dh; d++)
+                kp[d * NR] = kr[d];
+            for (size_t p = 0; p < vpan; p++) {
+                const size_t n = dh - p * NR < NR ? dh - p * NR : NR;
+                memcpy(VP + p * L * NR + r * NR, V + r * ld + p * NR, n * sizeof *VP);
             }
-            float sum = 0.0f;
-            for (size_t c = 0; c < L; c++) {
-                s[c] = expf(s[c] - mx);
-                sum += s[c];
-            }
-            const float inv = 1.0f / sum;
-            for (size_t c = 0; c < L; c++)
-                s[c] *= inv;
         }
+        /* S[L][L] = Q K^T */
+        for (size_t p = 0; p < kpan; p++) {
+            const size_t n0 = p * NR, nr = L - n0 < NR ? L - n0 : NR;
+            const float *bp = KP + p * dh * NR;
+            for (size_t m = 0; m < L; m += MR)
+                kern->tile(L - m < MR ? L - m : MR, nr, dh, Qc + m * dh, dh, bp, NR,
+                           S + m * L + n0, L, 0, bp + dh * NR);
+        }
+        softmax_rows(j->vec, S, L, scale);
         /* O[L][dh] = S V */
-        nlp_sgemm(NULL, 0, L, dh, L, S, L, V, ld, NULL, O, H);
+        for (size_t p = 0; p < vpan; p++) {
+            const size_t n0 = p * NR, nr = dh - n0 < NR ? dh - n0 : NR;
+            const float *bp = VP + p * L * NR;
+            for (size_t m = 0; m < L; m += MR)
+                kern->tile(L - m < MR ? L - m : MR, nr, L, S + m * L, L, bp, NR,
+                           O + m * H + n0, H, 0, bp + L * NR);
+        }
     }
 }
 
@@ -274,6 +329,7 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
     j.scratch = scratch;
     atomic_init(&j.next, 0);
     j.vec = row_path();
+    j.kern = nlp_gemm_current_kernel();
     size_t tasks = (size_t)nlp_pool_threads(pool);
     if (tasks > B * nh)
         tasks = B * nh;

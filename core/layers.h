@@ -51,9 +51,9 @@ void nlp_relu_forward(float *out, const float *in, size_t n);
 void nlp_activation_forward(nlp_pool *pool, nlp_activation act, float *out,
                             const float *in, size_t n);
 
-/* Floats of scratch nlp_attention_forward needs for sequences up to T on a
- * pool of n_threads threads. */
-size_t nlp_attention_scratch_floats(size_t T, int n_threads);
+/* Floats of scratch nlp_attention_forward needs for sequences up to T,
+ * heads of dh values, on a pool of n_threads threads. */
+size_t nlp_attention_scratch_floats(size_t T, size_t dh, int n_threads);
 
 /*
  * Multi-head self-attention over packed rows:
@@ -66,7 +66,7 @@ size_t nlp_attention_scratch_floats(size_t T, int n_threads);
  *   out = P V.
  * Padded keys are not part of the batch row at all, which is exactly
  * HF's additive finfo(float32).min mask (their weights underflow to 0).
- * scratch holds nlp_attention_scratch_floats(T, threads) floats; the
+ * scratch holds nlp_attention_scratch_floats(T, dh, threads) floats; the
  * probabilities are transient here (a backward pass would keep them).
  */
 void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,

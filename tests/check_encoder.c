@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nlp/nlp.h"
+#include "cpu.h"
 #include "model_impl.h"
 #include "util.h"
 
@@ -225,6 +226,19 @@ START_TEST(test_numerics_1thread) { check_all_cases(1); }
 END_TEST
 
 START_TEST(test_numerics_2threads) { check_all_cases(2); }
+END_TEST
+
+/* Every kernel path this CPU can run (the portable one always), so the
+ * slower paths' dense layers and attention are held to the same
+ * tolerance as the one the machine picks. */
+START_TEST(test_numerics_each_path)
+{
+    for (int p = NLP_PATH_GENERIC; p <= NLP_PATH_AVX512; p++) {
+        if (nlp_cpu_force_path((nlp_kernel_path)p) != 0)
+            continue;
+        check_all_cases(2);
+    }
+}
 END_TEST
 
 /* The case named model/name (caller frees with case_free). */
@@ -529,6 +543,7 @@ static Suite *encoder_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_numerics_1thread);
     tcase_add_test(tc, test_numerics_2threads);
+    tcase_add_test(tc, test_numerics_each_path);
     tcase_add_test(tc, test_padding_bert);
     tcase_add_test(tc, test_padding_distilbert);
     tcase_add_test(tc, test_shared_packed_weights);
