@@ -23,7 +23,7 @@
 /* ----------------------------------------------------------- options */
 
 enum {
-    OPT_MODEL = 256, OPT_JSON, OPT_BATCH, OPT_THREADS, OPT_PLUGIN_DIR,
+    OPT_MODEL = 256, OPT_JSON, OPT_BATCH, OPT_THREADS, OPT_DTYPE, OPT_PLUGIN_DIR,
     OPT_OFFLINE, OPT_QUIET, OPT_HELP, OPT_TEXT_PAIR, OPT_QUESTION, OPT_CONTEXT,
     /* corpus mode (corpus_run.c) */
     OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_DELIMITER, OPT_NO_HEADER, OPT_TEXT_COL,
@@ -45,6 +45,9 @@ static const common_opt common_opts[] = {
     {"json", no_argument, OPT_JSON, NULL, "print one JSON value per input line (Hugging Face's field names)"},
     {"batch-size", required_argument, OPT_BATCH, "N", "inputs per forward pass"},
     {"threads", required_argument, OPT_THREADS, "N", "worker threads, 0 = all cores"},
+    {"dtype", required_argument, OPT_DTYPE, "fp32|int8|bf16",
+     "encoder weights: int8 or bf16 convert them at load (default fp32; int8 for a "
+     "checkpoint written by nlp quantize)"},
     {"plugin-dir", required_argument, OPT_PLUGIN_DIR, "DIR", "search DIR for plugins first"},
     {"offline", no_argument, OPT_OFFLINE, NULL, "never connect to the hub; use the local cache only"},
     {"quiet", no_argument, OPT_QUIET, NULL, "no progress output"},
@@ -703,7 +706,7 @@ int cmd_task(const char *task, int argc, char **argv)
 
     const char *model_ref = d->default_model, *question = NULL, *context = NULL;
     long batch = DEFAULT_BATCH, threads = 0;
-    int offline = 0, quiet = 0;
+    int offline = 0, quiet = 0, dtype = -1;      /* -1: the model's default */
     cli_corpus_opts copts = {0};
     opterr = 0;
     optind = 1;
@@ -724,6 +727,15 @@ int cmd_task(const char *task, int argc, char **argv)
                 goto out;
             }
             break;
+        case OPT_DTYPE: {
+            nlp_weight_type wt;
+            if (nlp_weight_type_parse(optarg, &wt, &err) != NLP_OK) {
+                rc = cli_usage_error(task, "--dtype must be fp32, int8 or bf16, got '%s'", optarg);
+                goto out;
+            }
+            dtype = (int)wt;
+            break;
+        }
         case OPT_PLUGIN_DIR: break;   /* handled above */
         case OPT_OFFLINE: offline = 1; break;
         case 'q': case OPT_QUIET: quiet = 1; break;
@@ -789,7 +801,7 @@ int cmd_task(const char *task, int argc, char **argv)
         cli_corpus_task ct = {
             .task = task, .desc = d, .plugin = r.plugin, .opts = opts,
             .model_ref = model_ref, .offline = offline, .threads = threads,
-            .batch = (size_t)batch,
+            .batch = (size_t)batch, .dtype = dtype,
         };
         rc = cli_corpus_run(&ct, &copts);
         goto out;
@@ -837,7 +849,10 @@ int cmd_task(const char *task, int argc, char **argv)
     if (cli_resolve_model(model_ref, offline, quiet, &model_dir, &err) != NLP_OK ||
         nlp_model_load(model_dir, &model, &err) != NLP_OK ||
         nlp_tokenizer_load(model_dir, &tok, &err) != NLP_OK ||
-        nlp_ctx_create(model, (int)threads, &ctx, &err) != NLP_OK)
+        nlp_ctx_create_dtype(model, (int)threads,
+                             dtype >= 0 ? (nlp_weight_type)dtype
+                                        : nlp_model_default_weight_type(model),
+                             &ctx, &err) != NLP_OK)
         goto fail;
 
     warn_task = task;

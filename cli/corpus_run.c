@@ -817,7 +817,10 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
         nlp_model_load(model_dir, &model, &err) != NLP_OK ||
         nlp_tokenizer_load(model_dir, &tok, &err) != NLP_OK ||
         nlp_tokenizer_load(model_dir, &tok2, &err) != NLP_OK ||
-        nlp_ctx_create(model, (int)t->threads, &ctx, &err) != NLP_OK))
+        nlp_ctx_create_dtype(model, (int)t->threads,
+                             t->dtype >= 0 ? (nlp_weight_type)t->dtype
+                                           : nlp_model_default_weight_type(model),
+                             &ctx, &err) != NLP_OK))
         goto fail;
     R.count_tok = tok2;
     R.limit = model ? (size_t)nlp_model_config(model)->max_position_embeddings : 0;

@@ -29,6 +29,7 @@ typedef struct cli_corpus_task {
     int offline;
     long threads;
     size_t batch;
+    int dtype;                 /* an nlp_weight_type, or -1 for the model's default */
 } cli_corpus_task;
 
 /* Run task t over the corpus o describes.  Returns the exit status: 0 when

@@ -153,6 +153,11 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
     return NLP_OK;
 }
 
+nlp_weight_type nlp_model_default_weight_type(const nlp_model *model)
+{
+    return model && nlp_model_int8_stored(model) ? NLP_WEIGHTS_INT8 : NLP_WEIGHTS_FP32;
+}
+
 nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err)
 {
     if (name && strcmp(name, "fp32") == 0)

@@ -42,6 +42,7 @@ struct nlp_model {
     pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
     float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
+    size_t n_int8;          /* tensors stored as int8 with a scale (nlp quantize) */
     size_t packed_bytes;
 };
 
@@ -290,7 +291,13 @@ static nlp_status dequantize_i8(nlp_model *m, size_t i, nlp_error *err)
             buf[n * K + k] = (float)q[n * K + k] * scale;
     }
     m->f32[i] = buf;
+    m->n_int8++;
     return NLP_OK;
+}
+
+int nlp_model_int8_stored(const nlp_model *model)
+{
+    return model->n_int8 > 0;
 }
 
 /* Give every floating-point tensor an F32 view (in place or converted). */

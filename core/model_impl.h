@@ -46,6 +46,10 @@ typedef struct nlp_weights {
 /* The bound weights of model (owned by the model). */
 const nlp_weights *nlp_model_weights(const nlp_model *model);
 
+/* 1 if the checkpoint stores weights as int8 with per-row scales (as
+ * `nlp quantize` writes them), else 0. */
+int nlp_model_int8_stored(const nlp_model *model);
+
 /* The dense weights of one layer, in the order of nlp_model_packed.
  * NLP_PK_QKV is the query, key and value weights stacked into one
  * [3H][H] matrix (rows q_w, then k_w, then v_w), so one GEMM projects

@@ -89,6 +89,12 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
                                 nlp_weight_type dtype, nlp_ctx **out,
                                 nlp_error *err);
 
+/* The weight type for a context on model when the caller has no
+ * preference: NLP_WEIGHTS_INT8 when the checkpoint stores its weights as
+ * int8 (written by `nlp quantize`), else NLP_WEIGHTS_FP32 (as Hugging
+ * Face computes, whatever the stored float type). */
+nlp_weight_type nlp_model_default_weight_type(const nlp_model *model);
+
 /* "fp32", "int8" or "bf16" to *out; NLP_ERR_INVALID_ARG otherwise. */
 nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err);
 
