@@ -116,8 +116,9 @@ static int print_help(const char *plugin_dir)
     printf("\nOptions:\n"
            "  -h, --help      show this help and exit\n"
            "  -V, --version   show the version and exit\n"
-           "\nEvery task takes --model, --json, --batch-size, --threads, --plugin-dir,\n"
-           "--offline and --quiet; 'nlp TASK --help' lists all of its options.\n"
+           "\nEvery task takes --model, --json, --batch-size, --threads, --dtype,\n"
+           "--plugin-dir, --offline and --quiet; 'nlp TASK --help' lists all of its\n"
+           "options.\n"
            "Plugins are searched in --plugin-dir, $NLP_PLUGIN_PATH, then the installed\n"
            "plugin folder (%s), or the build tree when nlp runs uninstalled.\n",
            NLP_PLUGIN_DIR);
