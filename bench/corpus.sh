@@ -7,10 +7,11 @@
 # 1. sentiment over the first ROWS rows (default all 67,349) of
 #    ../shared/data/sst2/train.tsv with a bert-base-sized random-weight
 #    BertForSequenceClassification (hidden 768, 12 layers, vocab 30,522,
-#    F32, written with numpy; BENCH_MODEL=DIR keeps it between runs), three
+#    F32, written with numpy; BENCH_MODEL=DIR keeps it between runs), four
 #    ways:
 #      corpus mode      --input train.tsv: windows sorted by length, batches
-#                       of BATCH (default 32), reader thread
+#                       of BATCH (default 32), reader thread; then the same
+#                       with --dtype int8
 #      input order      the same texts as lines, batches of BATCH in input
 #                       order (padding to the longest of each batch)
 #      one by one       the same texts as lines, --batch-size 1
@@ -109,10 +110,13 @@ tail -n +2 "$tmp/in.tsv" | cut -f1 >"$tmp/lines.txt"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
      "$(grep -o -m1 'avx512f' /proc/cpuinfo || echo 'no AVX-512')"
 echo "sst2 train: $n rows, batch $batch, bert-base-sized random weights"
-for mode in corpus ordered single; do
+for mode in corpus corpus8 ordered single; do
     case $mode in
     corpus) r=$(measure "corpus mode (sorted windows, batch $batch)" "$nlp" sentiment --model "$model" --offline \
                     --input "$tmp/in.tsv" --text-column text --output "$tmp/out.tsv" --batch-size "$batch" --quiet) ;;
+    corpus8) r=$(measure "corpus mode, --dtype int8 (batch $batch)" "$nlp" sentiment --model "$model" --offline \
+                    --dtype int8 --input "$tmp/in.tsv" --text-column text --output "$tmp/out8.tsv" \
+                    --batch-size "$batch" --quiet) ;;
     ordered) r=$(measure "lines in input order (batch $batch)" sh -c "'$nlp' sentiment --model '$model' --offline --json \
                     --batch-size $batch --quiet <'$tmp/lines.txt' >'$tmp/out.json'") ;;
     single) r=$(measure "one by one (batch 1)" sh -c "'$nlp' sentiment --model '$model' --offline --json \

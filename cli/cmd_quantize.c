@@ -39,6 +39,8 @@ static void usage(void)
            "Write a copy of the checkpoint in IN_DIR to OUT_DIR with the dense weights of\n"
            "every encoder layer stored as int8 (one F32 scale per output channel, in\n"
            "NAME_scale) or bf16.  Other tensors and files are copied unchanged.\n"
+           "Tasks run an int8 copy on the int8 kernels unless given --dtype; a bf16\n"
+           "copy runs as fp32 unless given --dtype bf16.\n"
            "\nOptions:\n"
            "  --dtype D   int8 (default) or bf16\n"
            "  -h, --help  show this help and exit\n");

@@ -238,6 +238,22 @@ static void softmax_rows(int vec, float *S, size_t L, float scale)
     }
 }
 
+/* C[M][N] = A[M][K] . B on the micro-kernel, one thread; B packed as
+ * panels [N / NR][K][NR] (the last one partial). */
+static void panel_product(const nlp_gemm_kernel *kern, size_t M, size_t N, size_t K,
+                          const float *A, size_t lda, const float *BP, float *C,
+                          size_t ldc)
+{
+    const size_t NR = kern->nr, MR = kern->mr;
+    for (size_t n0 = 0; n0 < N; n0 += NR) {
+        const size_t nr = N - n0 < NR ? N - n0 : NR;
+        const float *bp = BP + n0 / NR * K * NR;
+        for (size_t m = 0; m < M; m += MR)
+            kern->tile(M - m < MR ? M - m : MR, nr, K, A + m * lda, lda, bp, NR,
+                       C + m * ldc + n0, ldc, 0, bp + K * NR);
+    }
+}
+
 /* One worker: takes (batch row, head) pairs until none are left.  The
  * head's slices of q, k and v are strided rows of the projection (3H
  * apart), which the kernels would read from scattered pages; they are
@@ -249,7 +265,7 @@ static void att_worker(void *vp, size_t task)
 {
     att_job *j = vp;
     const nlp_gemm_kernel *kern = j->kern;
-    const size_t H = j->H, dh = H / j->nh, ld = j->ld, NR = kern->nr, MR = kern->mr;
+    const size_t H = j->H, dh = H / j->nh, ld = j->ld, NR = kern->nr;
     const float scale = 1.0f / sqrtf((float)dh);
     float *S = j->scratch + task * att_worker_floats(j->T, dh);   /* [L][L] */
     float *Qc = S + j->T * j->T;                                  /* [L][dh] */
@@ -270,7 +286,7 @@ static void att_worker(void *vp, size_t task)
         const float *K = j->k + row0 * ld + h * dh;
         const float *V = j->v + row0 * ld + h * dh;
         float *O = j->out + row0 * H + h * dh;
-        const size_t kpan = (L + NR - 1) / NR, vpan = (dh + NR - 1) / NR;
+        const size_t vpan = (dh + NR - 1) / NR;
         for (size_t r = 0; r < L; r++) {
             if (r + AHEAD < L)
                 for (size_t d = 0; d < dh; d += 16) {
@@ -288,23 +304,9 @@ static void att_worker(void *vp, size_t task)
                 memcpy(VP + p * L * NR + r * NR, V + r * ld + p * NR, n * sizeof *VP);
             }
         }
-        /* S[L][L] = Q K^T */
-        for (size_t p = 0; p < kpan; p++) {
-            const size_t n0 = p * NR, nr = L - n0 < NR ? L - n0 : NR;
-            const float *bp = KP + p * dh * NR;
-            for (size_t m = 0; m < L; m += MR)
-                kern->tile(L - m < MR ? L - m : MR, nr, dh, Qc + m * dh, dh, bp, NR,
-                           S + m * L + n0, L, 0, bp + dh * NR);
-        }
+        panel_product(kern, L, L, dh, Qc, dh, KP, S, L);     /* S[L][L] = Q K^T */
         softmax_rows(j->vec, S, L, scale);
-        /* O[L][dh] = S V */
-        for (size_t p = 0; p < vpan; p++) {
-            const size_t n0 = p * NR, nr = dh - n0 < NR ? dh - n0 : NR;
-            const float *bp = VP + p * L * NR;
-            for (size_t m = 0; m < L; m += MR)
-                kern->tile(L - m < MR ? L - m : MR, nr, L, S + m * L, L, bp, NR,
-                           O + m * H + n0, H, 0, bp + L * NR);
-        }
+        panel_product(kern, L, dh, L, S, L, VP, O, H);       /* O[L][dh] = S V */
     }
 }
 

@@ -16,7 +16,6 @@ sentence-transformers' mean pooling does.
 """
 import json
 import os
-import struct
 import sys
 
 import torch
@@ -36,24 +35,6 @@ TEXTS = [
 ]
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name}: only F32 fixtures are used here")
-        a, b = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[base + a:base + b]), dtype=torch.float32)
-        out[name] = t.reshape(info["shape"]).clone()
-    return out
-
-
 def main():
     outdir = os.path.join(ROOT, "data", "expected", "embed")
     os.makedirs(outdir, exist_ok=True)
@@ -61,7 +42,7 @@ def main():
         d = os.path.join(ROOT, "data", "models", name)
         with open(os.path.join(d, "config.json")) as f:
             config = json.load(f)
-        state = read_safetensors(os.path.join(d, "model.safetensors"))
+        state = R.read_safetensors(os.path.join(d, "model.safetensors"))
         vocab = T.load_vocab(os.path.join(d, "vocab.txt"))
         enc = [T.encode(vocab, t)["ids"] for t in TEXTS]
         L = max(len(e) for e in enc)

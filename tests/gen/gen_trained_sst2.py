@@ -38,7 +38,6 @@ import json
 import math
 import os
 import random
-import struct
 import sys
 import time
 
@@ -74,24 +73,6 @@ def encode_all(vocab, rows, maxlen):
         if maxlen and len(ids) > maxlen:
             ids = ids[:maxlen - 1] + [ids[-1]]
         out.append((ids, label))
-    return out
-
-
-def read_safetensors(path):
-    """name -> float32 tensor of an F16 / F32 safetensors file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    types = {"F16": torch.float16, "F32": torch.float32}
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[base + a:base + b]), dtype=types[info["dtype"]])
-        out[name] = t.reshape(info["shape"]).float()
     return out
 
 
@@ -157,7 +138,7 @@ def main():
     if args.expected_only:
         with open(os.path.join(model_dir, "config.json")) as f:
             config = json.load(f)
-        ref = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+        ref = tr.read_safetensors(os.path.join(model_dir, "model.safetensors"))
     else:
         ref = train_model(args, config, vocab, V, mask_id, first_word, model_dir)
     write_expected(config, ref, dev, mask_id)

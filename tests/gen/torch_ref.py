@@ -480,6 +480,27 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
+def read_safetensors(path):
+    """name -> float32 tensor for every F32 / F16 / BF16 tensor of a
+    safetensors file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    types = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in types:
+            raise SystemExit(f"{path}: {name}: dtype {info['dtype']} is not a float type")
+        a, b = info["data_offsets"]
+        t = torch.frombuffer(bytearray(data[base + a:base + b]), dtype=types[info["dtype"]])
+        out[name] = t.reshape(info["shape"]).float()
+    return out
+
+
 def write_checkpoint(directory, config, state, vocab, dtype="F32",
                      tokenizer_config=None):
     """Write the files a user downloads from the Hub: config.json,
