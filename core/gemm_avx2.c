@@ -1,7 +1,9 @@
 /*
  * gemm_avx2.c - AVX2+FMA micro-kernel (6 rows x 16 columns) for x86-64
- * CPUs without AVX-512.  12 accumulators live in ymm registers; partial
- * panels use masked loads and stores so nothing past nr is touched.
+ * CPUs without AVX-512.  12 accumulators live in ymm registers; full
+ * panels use plain loads and stores, partial ones masked loads and stores
+ * so nothing past nr is touched; every fourth k step prefetches a line of
+ * the panel block the driver sweeps next.
  * The epilogue is vectorised too: erf-based GELU through erfc's rational
  * form and a polynomial exp (the method of the AVX-512 epilogue); so are
  * the softmax and LayerNorm rows of the forward pass.
@@ -17,22 +19,27 @@
 
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
-     size_t ldb, float *c, size_t ldc, __m256i m0, __m256i m1, int load_c)
+     size_t ldb, float *c, size_t ldc, __m256i m0, __m256i m1, int load_c,
+     const int full, const float *pf)
 {
     __m256 c0[NLP_GEMM_AVX2_MR], c1[NLP_GEMM_AVX2_MR];
 #pragma GCC unroll 6
     for (size_t i = 0; i < MR; i++) {
         if (load_c) {
-            c0[i] = _mm256_maskload_ps(c + i * ldc, m0);
-            c1[i] = _mm256_maskload_ps(c + i * ldc + 8, m1);
+            c0[i] = full ? _mm256_loadu_ps(c + i * ldc) : _mm256_maskload_ps(c + i * ldc, m0);
+            c1[i] = full ? _mm256_loadu_ps(c + i * ldc + 8) : _mm256_maskload_ps(c + i * ldc + 8, m1);
         } else {
             c0[i] = _mm256_setzero_ps();
             c1[i] = _mm256_setzero_ps();
         }
     }
     for (size_t k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_maskload_ps(b + k * ldb, m0);
-        const __m256 b1 = _mm256_maskload_ps(b + k * ldb + 8, m1);
+        /* a line of the next block per 4 k steps (see gemm_kernels.h) */
+        if ((k & 3) == 0)
+            _mm_prefetch((const char *)(pf + k * 4), _MM_HINT_T1);
+        const __m256 b0 = full ? _mm256_loadu_ps(b + k * ldb) : _mm256_maskload_ps(b + k * ldb, m0);
+        const __m256 b1 = full ? _mm256_loadu_ps(b + k * ldb + 8)
+                               : _mm256_maskload_ps(b + k * ldb + 8, m1);
 #pragma GCC unroll 6
         for (size_t i = 0; i < MR; i++) {
             const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
@@ -42,22 +49,34 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     }
 #pragma GCC unroll 6
     for (size_t i = 0; i < MR; i++) {
-        _mm256_maskstore_ps(c + i * ldc, m0, c0[i]);
-        _mm256_maskstore_ps(c + i * ldc + 8, m1, c1[i]);
+        if (full) {
+            _mm256_storeu_ps(c + i * ldc, c0[i]);
+            _mm256_storeu_ps(c + i * ldc + 8, c1[i]);
+        } else {
+            _mm256_maskstore_ps(c + i * ldc, m0, c0[i]);
+            _mm256_maskstore_ps(c + i * ldc + 8, m1, c1[i]);
+        }
     }
 }
 
 TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
                              size_t lda, const float *b, size_t ldb, float *c,
-                             size_t ldc, int load_c,
-                         const float *pf)
+                             size_t ldc, int load_c, const float *pf)
 {
-    (void)pf;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
+    if (nr == NLP_GEMM_AVX2_NR) {
+        switch (mr) {
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf); break;
+        CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#undef CASE
+        default: break;
+        }
+        return;
+    }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf); break;
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
     default: break;
