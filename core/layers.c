@@ -12,6 +12,7 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "layers.h"
+#include "nlp/encoder.h"
 
 /* Which vectorised row helpers (gemm_avx512.c, gemm_avx2.c) may run:
  * 2 AVX-512, 1 AVX2, 0 none (portable loops). */
@@ -219,23 +220,9 @@ static void softmax_rows(int vec, float *S, size_t L, float scale)
 #else
     (void)vec;
 #endif
-    for (size_t r = 0; r < L; r++) {
-        float *s = S + r * L;
-        float mx = -INFINITY;
-        for (size_t c = 0; c < L; c++) {
-            s[c] *= scale;
-            if (s[c] > mx)
-                mx = s[c];
-        }
-        float sum = 0.0f;
-        for (size_t c = 0; c < L; c++) {
-            s[c] = expf(s[c] - mx);
-            sum += s[c];
-        }
-        const float inv = 1.0f / sum;
-        for (size_t c = 0; c < L; c++)
-            s[c] *= inv;
-    }
+    for (size_t i = 0; i < L * L; i++)
+        S[i] *= scale;
+    nlp_softmax(S, L, L);
 }
 
 /* C[M][N] = A[M][K] . B on the micro-kernel, one thread; B packed as
