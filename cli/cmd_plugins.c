@@ -102,6 +102,15 @@ int cmd_plugins(int argc, char **argv)
                 tl += printf("%s%s", t ? "," : "", p->tasks[t].name);
             printf("%*s  %s\n", wt - tl, "", info->path);
         }
+        /* a task named like a built-in command can never run */
+        for (size_t i = 0; i < n; i++) {
+            const nlp_plugin_info *info = nlp_registry_at(reg, i);
+            for (size_t t = 0; t < info->plugin->n_tasks; t++)
+                if (cli_is_builtin(info->plugin->tasks[t].name))
+                    cli_warn("plugins", "task '%s' of %s is hidden by the built-in command "
+                             "'nlp %s'", info->plugin->tasks[t].name, info->path,
+                             info->plugin->tasks[t].name);
+        }
     }
     nlp_registry_free(reg);
     nlp_search_path_free(dirs);

@@ -41,6 +41,11 @@ static const cli_command *find_builtin(const char *name)
     return NULL;
 }
 
+int cli_is_builtin(const char *name)
+{
+    return find_builtin(name) != NULL;
+}
+
 /* The value of --plugin-dir anywhere before "--", or NULL. */
 static const char *scan_plugin_dir(int argc, char **argv)
 {

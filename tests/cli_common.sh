@@ -114,6 +114,17 @@ NLP_PLUGIN_PATH=$tmp/junkdir:$plugdir run 0 "$NLP" plugins &&
     contains "$tmp/out" "$plugdir/tp_good.so"
 NLP_PLUGIN_PATH=$tmp/junkdir:$plugdir run 0 "$NLP" plugins --path &&
     contains "$tmp/out" "$tmp/junkdir" && contains "$tmp/out" "$plugdir"
+# a plugin task named like a built-in command: listed, with a warning that
+# the command wins (and `nlp bench` stays the command)
+mkdir "$tmp/shadow" && cp "$top_builddir/tests/plugins/.libs/tp_shadow.so" "$tmp/shadow/"
+run 0 "$NLP" plugins --plugin-dir "$tmp/shadow" &&
+    contains "$tmp/out" "$tmp/shadow/tp_shadow.so" &&
+    expect "$tmp/err" "nlp plugins: warning: task 'bench' of $tmp/shadow/tp_shadow.so is hidden by the built-in command 'nlp bench'"
+NLP_PLUGIN_PATH=$tmp/shadow run 0 "$NLP" bench --help && contains "$tmp/out" "usage: nlp bench"
+if NLP_PLUGIN_PATH=$tmp/shadow run 0 "$NLP" --help && grep -q "task named like a built-in" "$tmp/out"; then
+    echo "FAIL $n: nlp --help lists the hidden task"
+    fails=$((fails + 1))
+fi
 
 # ---- every task plugin of the build exports its entry symbol and nothing else
 for so in "$top_builddir"/tasks/*/.libs/*.so; do

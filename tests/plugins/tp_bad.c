@@ -6,6 +6,8 @@
  *   -DTP_DUP      a good plugin claiming the task "echo" of tp_good
  *   -DTP_UNDEF    needs a symbol nothing provides (dlopen must fail)
  *   -DTP_NOTASKS  a descriptor serving no task
+ *   -DTP_SHADOW   a good plugin whose task is named like the built-in
+ *                 command "bench" (loaded, but the command wins)
  */
 #include <stddef.h>
 
@@ -29,8 +31,10 @@ static void bad_destroy(void *state)
 }
 
 static const nlp_task_desc tasks[] = {
-#ifdef TP_DUP
+#if defined(TP_DUP)
     {"echo", "a second echo", NULL, NLP_INPUT_TEXT, NULL, NULL},
+#elif defined(TP_SHADOW)
+    {"bench", "a task named like a built-in command", NULL, NLP_INPUT_TEXT, NULL, NULL},
 #else
     {"bad-task", "never served", NULL, NLP_INPUT_TEXT, NULL, NULL},
 #endif
