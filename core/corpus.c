@@ -18,46 +18,20 @@
 #include <cjson/cJSON.h>
 
 #include "nlp/corpus.h"
+#include "util.h"
 
 #define IN_CHUNK (64u * 1024u)
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
 
 /* ------------------------------------------------------------ buffers */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
-
-static int buf_reserve(buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap)
-        return 1;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return 0;
-    b->p = p;
-    b->cap = cap;
-    return 1;
-}
+typedef nlp_buf buf;
 
 static inline int buf_put(buf *b, char c)
 {
-    if (b->len == b->cap && !buf_reserve(b, 1))
+    if (b->len == b->cap && !nlp_buf_reserve(b, 1))
         return 0;
     b->p[b->len++] = c;
-    return 1;
-}
-
-static int buf_add(buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return 0;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
     return 1;
 }
 
@@ -546,7 +520,7 @@ static int read_json_line(nlp_corpus_reader *r, nlp_error *err)
 
 static int add_field(nlp_corpus_reader *r, const char *s, size_t n, int json)
 {
-    if (!field_begin(r) || !buf_add(&r->fb, s, n))
+    if (!field_begin(r) || !nlp_buf_add(&r->fb, s, n))
         return 0;
     r->fjson[r->nf] = json;
     return field_end(r);
@@ -921,7 +895,7 @@ static int csv_field(buf *b, const char *s, size_t n, char delim, int alone)
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote)
-        return buf_add(b, s, n);
+        return nlp_buf_add(b, s, n);
     if (!buf_put(b, '"'))
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -933,7 +907,7 @@ static int csv_field(buf *b, const char *s, size_t n, char delim, int alone)
 static int json_string(buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    if (!buf_reserve(b, n + 2) || !buf_put(b, '"'))
+    if (!nlp_buf_reserve(b, n + 2) || !buf_put(b, '"'))
         return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -949,11 +923,11 @@ static int json_string(buf *b, const char *s, size_t n)
         default: break;
         }
         if (esc) {
-            if (!buf_add(b, esc, 2))
+            if (!nlp_buf_add(b, esc, 2))
                 return 0;
         } else if (c < 0x20) {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            if (!buf_add(b, u, 6))
+            if (!nlp_buf_add(b, u, 6))
                 return 0;
         } else if (!buf_put(b, (char)c))
             return 0;
@@ -1020,7 +994,7 @@ nlp_status nlp_corpus_write_row(nlp_corpus_writer *w, const nlp_corpus_field *f,
             ok = (!i || buf_put(b, ',')) && json_string(b, w->names[i], strlen(w->names[i])) &&
                  buf_put(b, ':');
             if (ok && f[i].json)
-                ok = f[i].len ? buf_add(b, f[i].s, f[i].len) : buf_add(b, "null", 4);
+                ok = f[i].len ? nlp_buf_add(b, f[i].s, f[i].len) : nlp_buf_add(b, "null", 4);
             else if (ok)
                 ok = json_string(b, f[i].s, f[i].len);
         }

@@ -167,14 +167,19 @@ typedef struct {
 } gemm_job;
 
 /* The epilogue over the rows [m, m + mr) of the tile at column n0. */
+void nlp_gemm_tile_epilogue(const nlp_gemm_kernel *kern, const nlp_gemm_epilogue *ep,
+                            float *c, size_t ldc, size_t m, size_t mr, size_t n0,
+                            size_t nr)
+{
+    for (size_t i = 0; i < mr; i++)
+        kern->epilogue(c + i * ldc, nr, ep->act, ep->bias ? ep->bias + n0 : NULL,
+                       ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
+}
+
 static void tile_epilogue(const gemm_job *j, float *c, size_t m, size_t mr,
                           size_t n0, size_t nr)
 {
-    const nlp_gemm_epilogue *ep = j->ep;
-    for (size_t i = 0; i < mr; i++)
-        j->kern->epilogue(c + i * j->ldc, nr, ep->act,
-                          ep->bias ? ep->bias + n0 : NULL,
-                          ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
+    nlp_gemm_tile_epilogue(j->kern, j->ep, c, j->ldc, m, mr, n0, nr);
 }
 
 /* The panel block a task sweeps after panel p's block at k0: the next

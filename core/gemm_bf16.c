@@ -212,13 +212,8 @@ static void bf16_task(void *vp, size_t t)
             else
 #endif
                 tile_c(mr, nr, B->kq, abuf, b, c, j->ldc);
-            if (j->ep) {
-                const nlp_gemm_epilogue *ep = j->ep;
-                for (size_t i = 0; i < mr; i++)
-                    B->kern->epilogue(c + i * j->ldc, nr, ep->act,
-                                      ep->bias ? ep->bias + n0 : NULL,
-                                      ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
-            }
+            if (j->ep)
+                nlp_gemm_tile_epilogue(B->kern, j->ep, c, j->ldc, m, mr, n0, nr);
         }
     }
 }

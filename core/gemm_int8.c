@@ -486,13 +486,8 @@ static void int8_task(void *vp, size_t t)
             else
 #endif
                 tile_c(mr, nr, B->kq, qa, b, sa, za, B->scale + n0, B->comp + n0, c, j->ldc);
-            if (j->ep) {
-                const nlp_gemm_epilogue *ep = j->ep;
-                for (size_t i = 0; i < mr; i++)
-                    B->kern->epilogue(c + i * j->ldc, nr, ep->act,
-                                      ep->bias ? ep->bias + n0 : NULL,
-                                      ep->residual ? ep->residual + (m + i) * ep->ldr + n0 : NULL);
-            }
+            if (j->ep)
+                nlp_gemm_tile_epilogue(B->kern, j->ep, c, j->ldc, m, mr, n0, nr);
         }
     }
 }
@@ -507,13 +502,12 @@ void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
 {
     int8_job j = { B, M, A, lda, ep, C, ldc, 0, 0, NULL, NULL, NULL };
     nlp_gemm_split(B->panels, M, MR, nlp_pool_threads(pool), 8, &j.groups, &j.chunks);
-    const size_t rowb = B->kq * 4;
-    if (M <= (SIZE_MAX / 2 - 64) / (rowb + 2 * sizeof(float))) {
-        const size_t qbytes = (M * rowb + 63) / 64 * 64;
-        uint8_t *buf = nlp_pool_scratch(pool, qbytes + 2 * M * sizeof(float));
+    if (M <= (SIZE_MAX / 2 - 64) / (B->kq * 4 + 2 * sizeof(float))) {
+        /* [M][4 kq] bytes, padded to 64, then sa[M] and za[M] */
+        uint8_t *buf = nlp_pool_scratch(pool, nlp_int8_scratch_bytes(M, B->K));
         if (buf) {
             j.qa = buf;
-            j.sa = (float *)(void *)(buf + qbytes);
+            j.sa = (float *)(void *)(buf + (M * B->kq * 4 + 63) / 64 * 64);
             j.za = j.sa + M;
             nlp_pool_run(pool, int8_quantise_task, &j, (M + MR - 1) / MR);
         }
@@ -523,6 +517,5 @@ void nlp_sgemm_packed_int8(nlp_pool *pool, size_t M, const float *A,
 
 size_t nlp_int8_scratch_bytes(size_t M, size_t K)
 {
-    const size_t rowb = (K + 3) / 4 * 4;
-    return (M * rowb + 63) / 64 * 64 + 2 * M * sizeof(float);
+    return (M * ((K + 3) / 4 * 4) + 63) / 64 * 64 + 2 * M * sizeof(float);
 }

@@ -78,6 +78,12 @@ void nlp_gemm_rows(size_t M, size_t MR, size_t chunks, size_t i, size_t *m0, siz
 void nlp_gemm_split(size_t panels, size_t M, size_t MR, int threads,
                     size_t max_group, size_t *groups, size_t *chunks);
 
+/* ep over the tile of C at rows [m, m + mr), columns [n0, n0 + nr); c
+ * points at its first element, rows ldc apart. */
+void nlp_gemm_tile_epilogue(const nlp_gemm_kernel *kern, const nlp_gemm_epilogue *ep,
+                            float *c, size_t ldc, size_t m, size_t mr, size_t n0,
+                            size_t nr);
+
 /* The fp32 kernel set of the current path. */
 const nlp_gemm_kernel *nlp_gemm_current_kernel(void);
 

@@ -616,32 +616,21 @@ static nlp_status http_error(const hub_ctx *c, long status, const char *what, nl
 }
 
 typedef struct membuf {
-    char *data;
-    size_t len, cap;
+    nlp_buf b;                  /* NUL-terminated after every append */
     int overflow;
 } membuf;
 
 static size_t on_mem(char *p, size_t size, size_t n, void *user)
 {
-    membuf *b = user;
+    membuf *m = user;
     size_t len = size * n;
-    if (b->len + len + 1 > HUB_MAX_JSON) {
-        b->overflow = 1;
+    if (m->b.len + len + 1 > HUB_MAX_JSON) {
+        m->overflow = 1;
         return 0;
     }
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 8192;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-    b->data[b->len] = '\0';
+    if (!nlp_buf_add(&m->b, p, len) || !nlp_buf_reserve(&m->b, 1))
+        return 0;
+    m->b.p[m->b.len] = '\0';
     return len;
 }
 
@@ -682,12 +671,12 @@ static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, c
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
         resp_reset(&r);
         if (rc == CURLE_OK && status == 200) {
-            *doc = cJSON_Parse(b.data ? b.data : "");
-            free(b.data);
+            *doc = cJSON_Parse(b.b.p ? b.b.p : "");
+            free(b.b.p);
             return *doc ? NLP_OK
                         : nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's answer is not valid JSON", what);
         }
-        free(b.data);
+        free(b.b.p);
         if (b.overflow)
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's answer is larger than %u MiB", what,
                                  HUB_MAX_JSON >> 20);

@@ -78,3 +78,27 @@ int nlp_dir_exists(const char *path)
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+int nlp_buf_reserve(nlp_buf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return 0;
+    b->p = p;
+    b->cap = cap;
+    return 1;
+}
+
+int nlp_buf_add(nlp_buf *b, const char *s, size_t n)
+{
+    if (!nlp_buf_reserve(b, n))
+        return 0;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 1;
+}

@@ -1,6 +1,6 @@
 /*
  * util.h - small private helpers shared inside libnlp: whole-file reads,
- * path joining.  Not installed.  Add helpers here only when two modules
+ * path joining, a growable byte buffer.  Not installed.  Add helpers here only when two modules
  * need them.
  */
 #ifndef NLP_UTIL_H
@@ -21,5 +21,18 @@ int nlp_file_exists(const char *path);
 
 /* 1 if path names an existing directory, else 0. */
 int nlp_dir_exists(const char *path);
+
+/* A growable byte buffer: zero-initialise it, release p with free(). */
+typedef struct nlp_buf {
+    char *p;
+    size_t len, cap;
+} nlp_buf;
+
+/* Room for extra more bytes after len (capacity doubles).  Returns 1, or
+ * 0 when out of memory (the buffer is unchanged). */
+int nlp_buf_reserve(nlp_buf *b, size_t extra);
+
+/* Append n bytes.  Returns 1, or 0 when out of memory. */
+int nlp_buf_add(nlp_buf *b, const char *s, size_t n);
 
 #endif /* NLP_UTIL_H */
