@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cpu.h"
-#include "gemm.h"
-#include "threadpool.h"
+#include "nn/cpu.h"
+#include "nn/gemm.h"
+#include "nn/threadpool.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

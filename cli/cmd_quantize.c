@@ -29,7 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "safetensors.h"
+#include "model/safetensors.h"
 
 static const char *CMD = "quantize";
 

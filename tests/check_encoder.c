@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "nlp/nlp.h"
-#include "cpu.h"
-#include "model_impl.h"
-#include "util.h"
+#include "nn/cpu.h"
+#include "model/model_impl.h"
+#include "util/util.h"
 
 #define NUM_DIR NLP_TEST_DATA "/expected/numerics"
 #define TOL 1e-4

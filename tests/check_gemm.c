@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "gemm.h"
-#include "gemm_kernels.h"
-#include "threadpool.h"
+#include "nn/cpu.h"
+#include "nn/gemm.h"
+#include "nn/gemm_kernels.h"
+#include "nn/threadpool.h"
 
 static const float SENTINEL = -12345.0f;
 static const float SENTINEL_ROW[1] = { -12345.0f };

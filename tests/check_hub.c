@@ -1,5 +1,5 @@
 /*
- * check_hub.c - the Hugging Face Hub downloader (core/hub.c, hub_cache.c,
+ * check_hub.c - the Hugging Face Hub downloader (core/hub/hub.c, hub_cache.c,
  * sha256.c) against tests/hub_double.py, a local stand-in for the hub on
  * 127.0.0.1 that counts requests and injects faults on demand.
  *
@@ -26,8 +26,8 @@
 
 #include "nlp/hub.h"
 #include "progress.h"
-#include "sha256.h"
-#include "util.h"
+#include "hub/sha256.h"
+#include "util/util.h"
 
 #ifndef NLP_PYTHON3
 #define NLP_PYTHON3 "python3"

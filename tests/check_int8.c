@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "nlp/nlp.h"
-#include "util.h"
+#include "util/util.h"
 
 #define NUM_DIR NLP_TEST_DATA "/expected/numerics"
 

@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "nlp/model.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 #define FIX NLP_TEST_DATA "/model-load"
 

@@ -29,7 +29,7 @@
 
 #include "model_impl.h"
 #include "safetensors.h"
-#include "util.h"
+#include "util/util.h"
 
 struct nlp_model {
     char *dir;

@@ -15,7 +15,7 @@
 
 #include "nlp/hub.h"
 #include "hub_impl.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Sizes of the regular files under dir, following snapshot links. */
 static void tree_size(const char *dir, uint64_t *size, size_t *files)

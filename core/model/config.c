@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "nlp/model.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Upper bound for any size in config.json: keeps every product of two
  * sizes far inside int64 and rejects absurd values early. */

@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "safetensors.h"
-#include "util.h"
+#include "util/util.h"
 
 /* The reference implementation refuses headers above 100 MB; so do we. */
 #define ST_MAX_HEADER ((uint64_t)100 * 1000 * 1000)

@@ -13,8 +13,8 @@
 
 #include "nlp/encoder.h"
 #include "nlp/model.h"
-#include "gemm.h"
-#include "threadpool.h"
+#include "nn/gemm.h"
+#include "nn/threadpool.h"
 
 typedef struct nlp_layer_weights {
     const float *q_w, *q_b;       /* [H][H], [H]  query */

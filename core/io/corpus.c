@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "nlp/corpus.h"
-#include "util.h"
+#include "util/util.h"
 
 #define IN_CHUNK (64u * 1024u)
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)

@@ -44,7 +44,7 @@
 #include "nlp/hub.h"
 #include "hub_impl.h"
 #include "sha256.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Appended to "cannot reach" errors: what a download needs, and the ways
  * to do without one. */

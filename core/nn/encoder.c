@@ -26,7 +26,7 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "layers.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 #include "threadpool.h"
 
 /* Activation buffers, all carved from one arena. */

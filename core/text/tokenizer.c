@@ -18,7 +18,7 @@
 #include <pcre2.h>
 
 #include "tokenizer_impl.h"
-#include "util.h"
+#include "util/util.h"
 
 /* ------------------------------------------------------------ UTF-8 */
 

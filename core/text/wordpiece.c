@@ -24,7 +24,7 @@
 #include <pcre2.h>
 
 #include "tokenizer_impl.h"
-#include "util.h"
+#include "util/util.h"
 
 typedef struct wp_model {
     int clean_text, chinese, strip_accents, lowercase;
