@@ -65,4 +65,8 @@ nlp_status cli_resolve_model(const char *ref, int offline, int quiet,
 typedef int (*cli_input_fn)(void *ctx, size_t lineno, const char *text, size_t len);
 int cli_for_each_input(int argc, char **argv, int first, cli_input_fn fn, void *ctx);
 
+/* Width of UTF-8 text in terminal cells (wide CJK characters count two,
+ * combining marks none; bytes that are not UTF-8 one each). */
+int cli_text_width(const char *s);
+
 #endif /* NLP_CLI_H */

@@ -88,7 +88,7 @@ int cmd_plugins(int argc, char **argv)
                 wv = (int)strlen(p->version);
             int tl = 0;
             for (size_t t = 0; t < p->n_tasks; t++)
-                tl += (int)strlen(p->tasks[t].name) + (t ? 1 : 0);
+                tl += (int)strlen(nlp_plugin_task(p, t)->name) + (t ? 1 : 0);
             if (tl > wt)
                 wt = tl;
         }
@@ -99,17 +99,17 @@ int cmd_plugins(int argc, char **argv)
             printf("%-*s  %-*s  ", wn, p->name, wv, p->version);
             int tl = 0;
             for (size_t t = 0; t < p->n_tasks; t++)
-                tl += printf("%s%s", t ? "," : "", p->tasks[t].name);
+                tl += printf("%s%s", t ? "," : "", nlp_plugin_task(p, t)->name);
             printf("%*s  %s\n", wt - tl, "", info->path);
         }
         /* a task named like a built-in command can never run */
         for (size_t i = 0; i < n; i++) {
             const nlp_plugin_info *info = nlp_registry_at(reg, i);
             for (size_t t = 0; t < info->plugin->n_tasks; t++)
-                if (cli_is_builtin(info->plugin->tasks[t].name))
+                if (cli_is_builtin(nlp_plugin_task(info->plugin, t)->name))
                     cli_warn("plugins", "task '%s' of %s is hidden by the built-in command "
-                             "'nlp %s'", info->plugin->tasks[t].name, info->path,
-                             info->plugin->tasks[t].name);
+                             "'nlp %s'", nlp_plugin_task(info->plugin, t)->name, info->path,
+                             nlp_plugin_task(info->plugin, t)->name);
         }
     }
     nlp_registry_free(reg);

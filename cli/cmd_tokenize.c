@@ -85,8 +85,9 @@ static void print_table(tok_ctx *c, size_t lineno)
     printf("%-20s %8s %4s  %s\n", "token", "id", "type", "offsets");
     for (size_t i = 0; i < e->n; i++) {
         const char *t = nlp_tokenizer_id_to_token(c->tok, e->ids[i]);
-        printf("%-20s %8d %4d  [%d, %d)\n", t ? t : "?", (int)e->ids[i], (int)e->type_ids[i],
-               (int)e->start[i], (int)e->end[i]);
+        int pad = 20 - cli_text_width(t ? t : "?");   /* in terminal cells, not bytes */
+        printf("%s%*s %8d %4d  [%d, %d)\n", t ? t : "?", pad > 0 ? pad : 0, "",
+               (int)e->ids[i], (int)e->type_ids[i], (int)e->start[i], (int)e->end[i]);
     }
 }
 

@@ -95,8 +95,8 @@ static int print_help(const char *plugin_dir)
     for (size_t i = 0; i < nlp_registry_count(reg); i++) {
         const nlp_plugin *p = nlp_registry_at(reg, i)->plugin;
         for (size_t t = 0; t < p->n_tasks; t++)
-            if ((int)strlen(p->tasks[t].name) > w)
-                w = (int)strlen(p->tasks[t].name);
+            if ((int)strlen(nlp_plugin_task(p, t)->name) > w)
+                w = (int)strlen(nlp_plugin_task(p, t)->name);
     }
     print_usage(stdout);
     printf("\nRun BERT-family encoder models (Hugging Face checkpoints) from the command line.\n"
@@ -108,7 +108,7 @@ static int print_help(const char *plugin_dir)
     for (size_t i = 0; i < nlp_registry_count(reg); i++) {
         const nlp_plugin *p = nlp_registry_at(reg, i)->plugin;
         for (size_t t = 0; t < p->n_tasks; t++) {
-            const nlp_task_desc *d = &p->tasks[t];
+            const nlp_task_desc *d = nlp_plugin_task(p, t);
             if (find_builtin(d->name))
                 continue;
             printf("  %-*s %s\n", w, d->name, d->summary ? d->summary : "");

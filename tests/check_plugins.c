@@ -429,7 +429,8 @@ START_TEST(test_run_through_host_table)
     ck_assert_int_eq(nlp_optset_set(opts, "top-k", "2", &err), NLP_OK);
     ck_assert_int_eq(nlp_optset_set(opts, "mode", "upper", &err), NLP_OK);
     ck_assert_int_eq(nlp_optset_set(opts, "shout", NULL, &err), NLP_OK);
-    nlp_task_args args = {.task = "echo", .batch_size = 4, .host_data = opts};
+    nlp_task_host th = {opts, NULL, NULL};
+    nlp_task_args args = {.task = "echo", .batch_size = 4, .host_data = &th};
     const nlp_host_api *host = nlp_host_api_get();
     ck_assert_uint_eq(host->abi_version, NLP_PLUGIN_ABI_VERSION);
     ck_assert_uint_eq(host->struct_size, sizeof(nlp_host_api));
@@ -481,7 +482,8 @@ START_TEST(test_option_values)
     nlp_optset *s = NULL;
     nlp_error err = {0};
     ck_assert_int_eq(nlp_optset_create(test_opts, &s, &err), NLP_OK);
-    nlp_task_args args = {.host_data = s};
+    nlp_task_host th = {s, NULL, NULL};
+    nlp_task_args args = {.host_data = &th};
     const nlp_host_api *h = nlp_host_api_get();
     /* defaults */
     ck_assert_str_eq(nlp_optset_get(s, "top-k"), "5");
@@ -583,15 +585,20 @@ END_TEST
 
 START_TEST(test_warn_sink)
 {
-    diag d = {0};
+    /* warnings go to the sink of the args they come with: two plugin
+     * instances (two pipelines) warn their own hosts */
+    diag d = {0}, e = {0};
     const nlp_host_api *h = nlp_host_api_get();
-    h->warn("dropped without a sink %d", 1);
-    nlp_host_set_warn_sink(collect, &d);
-    h->warn("first %s\nsecond", "line");
-    nlp_host_set_warn_sink(NULL, NULL);
-    h->warn("dropped again");
+    nlp_task_host none = {NULL, NULL, NULL}, to_d = {NULL, collect, &d}, to_e = {NULL, collect, &e};
+    nlp_task_args a0 = {.host_data = &none}, a1 = {.host_data = &to_d}, a2 = {.host_data = &to_e};
+    h->warn(&a0, "dropped without a sink %d", 1);
+    h->warn(NULL, "dropped without args");
+    h->warn(&a1, "first %s\nsecond", "line");
+    h->warn(&a2, "for e");
     ck_assert_int_eq(d.n, 1);
     ck_assert_str_eq(d.lines[0], "first line second");
+    ck_assert_int_eq(e.n, 1);
+    ck_assert_str_eq(e.lines[0], "for e");
     nlp_error err = {0};
     ck_assert_int_eq(h->error_set(&err, NLP_ERR_INPUT, "input %d", 3), NLP_ERR_INPUT);
     ck_assert_str_eq(err.msg, "input 3");

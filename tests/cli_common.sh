@@ -207,6 +207,7 @@ run 0 "$NLP" echo $P $M --json --top-k 2 --label pos "x y" && expect "$tmp/out" 
 # stdin, one input per line (CRLF too), batches of 2, a failing input
 run_in "$(printf 'a\r\nfail\nb\nc\n')" 1 "$NLP" echo $P $M --json --top-k 1 --batch-size 2 && {
     expect "$tmp/out" '[{"score":1.5,"text":"a","rank":1,"label":null}]
+{"error":"echo: this input fails","error_type":"invalid_input"}
 [{"score":1.5,"text":"b","rank":1,"label":null}]
 [{"score":1.5,"text":"c","rank":1,"label":null}]'
     expect "$tmp/err" "nlp echo: input 2: echo: this input fails"
@@ -217,7 +218,7 @@ run 1 "$NLP" echo $P $M --batch-size 1 a abort b && {
     contains "$tmp/out" "[1] a"
 }
 # no input at all: nothing to do
-run_in "" 0 "$NLP" echo $P $M && empty "$tmp/out"
+run_in "" 0 "$NLP" echo $P $M && empty "$tmp/out" && expect "$tmp/err" "nlp echo: no input"
 # text pairs
 run 0 "$NLP" echo-pair $P $M --json --text-pair second first && expect "$tmp/out" \
     '{"text":"first","text_pair":"second"}'
@@ -232,6 +233,8 @@ not json
 {"context":"c4","question":"q4"}
 ' 1 "$NLP" echo-qa $P $M --json && {
     expect "$tmp/out" '{"question":"q1","context":"c1"}
+{"error":"expected a JSON object {\"question\": ..., \"context\": ...}","error_type":"invalid_input"}
+{"error":"the JSON object needs string fields \"question\" and \"context\"","error_type":"invalid_input"}
 {"question":"q4","context":"c4"}'
     expect "$tmp/err" 'nlp echo-qa: input 2: expected a JSON object {"question": ..., "context": ...}
 nlp echo-qa: input 3: the JSON object needs string fields "question" and "context"'

@@ -165,5 +165,18 @@ grep -q "^acme/tiny-bert-sst2 " "$tmp/out" || fail "the other model is gone"
 run 1 "$NLP" models rm acme/tiny-bert-mlm
 run 1 "$NLP" models rm ../escape
 
+# --- a Hub host that does not resolve fails at once (no retries), and a
+# --model value that looks like a path says the directory is missing
+t0=$(date +%s%N)
+HF_ENDPOINT=http://nlp-test.invalid run 1 "$NLP" download acme/never-cached-model
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 2000 ] ||
+    fail "an unresolvable host took $(( (t1 - t0) / 1000000 )) ms (retried?)"
+mkdir -p "$tmp/models"
+run 1 "$NLP" sentiment --model "$tmp/models/typo" "x"
+grep -q "$tmp/models/typo: no such directory" "$tmp/err" || fail "path-like --model: $(cat "$tmp/err")"
+run 1 sh -c 'cd "$1" && exec "$2" sentiment --model models/typo x' sh "$tmp" "$NLP"
+grep -qx "nlp sentiment: models/typo: no such directory" "$tmp/err" || fail "relative path-like --model: $(cat "$tmp/err")"
+
 echo "hub.sh: $n checks, $fails failed"
 [ "$fails" = 0 ]

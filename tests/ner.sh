@@ -46,11 +46,13 @@ expect 2 "--stride 62: must be at least 0 and below the window of 62 tokens" '' 
     "$NLP" ner --model "$M" --stride 62 text
 expect 1 "missing tensor classifier.weight" '' \
     "$NLP" ner --model "$D/models/qa-bert" text
-# One bad input fails alone; the others are still answered.
+# One bad input fails alone; the others are still answered, and every input
+# has its line (the bad one an error object).
 printf 'good text\n\377 bad\nmore\n' | "$NLP" ner --json --model "$M" >"$task_tmp/out" 2>"$task_tmp/err"
 rc=$?
 if [ "$rc" -eq 1 ] && grep -qF "input 2: invalid UTF-8 at byte 0" "$task_tmp/err" &&
-   [ "$(wc -l < "$task_tmp/out")" -eq 2 ]; then
+   [ "$(wc -l < "$task_tmp/out")" -eq 3 ] &&
+   sed -n 2p "$task_tmp/out" | grep -qF '{"error":"invalid UTF-8 at byte 0","error_type":"invalid_utf8"}'; then
     echo "PASS: invalid UTF-8 input"
 else
     echo "FAIL: invalid UTF-8 input: status $rc, $(cat "$task_tmp/err"), $(wc -l < "$task_tmp/out") lines"

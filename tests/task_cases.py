@@ -10,7 +10,8 @@ cross-checked with Transformers.js).
 Environment (set by `make check`): NLP (the CLI), top_srcdir; optional
 TASK_EXTRA_ARGS, more options for every command (e.g. --batch-size 2).  Each case
 file gives task, model (relative to top_srcdir), args, the inputs (fed on
-stdin, one per line), the expected result per input or {"error": message},
+stdin, one per line), the expected result per input or {"error": message}
+(then that input's --json line is {"error": message, "error_type": ...}),
 the expected exit status and substrings expected on stderr.  Scores are
 compared within 1e-4 (absolute), everything else exactly.  Exits 0 when
 every case passes, 1 otherwise, 77 (skip) when the CLI is missing.
@@ -57,26 +58,26 @@ def run_case(nlp, top, path):
     errors = []
     if p.returncode != case["exit"]:
         errors.append("exit status %d, expected %d" % (p.returncode, case["exit"]))
+    # one line per input, in order; a failed input's line is an error object
     lines = [l for l in out.split("\n") if l]
-    want = [e for e in case["expected"] if not (isinstance(e, dict) and "error" in e)]
-    if len(lines) != len(want):
-        errors.append("%d result lines, expected %d" % (len(lines), len(want)))
-    k = 0
+    if len(lines) != len(case["expected"]):
+        errors.append("%d result lines, expected %d" % (len(lines), len(case["expected"])))
     for i, exp in enumerate(case["expected"]):
+        try:
+            got = json.loads(lines[i]) if i < len(lines) else None
+        except ValueError:
+            errors.append("input %d: not JSON: %s" % (i + 1, lines[i]))
+            got = None
         if isinstance(exp, dict) and "error" in exp:
             msg = "nlp %s: input %d: %s" % (case["task"], i + 1, exp["error"])
             if msg not in err:
                 errors.append("stderr lacks '%s'" % msg)
+            if not (isinstance(got, dict) and got.get("error") == exp["error"] and
+                    isinstance(got.get("error_type"), str)):
+                errors.append("input %d: expected an error object, got %r" % (i + 1, got))
             continue
-        if k < len(lines):
-            try:
-                got = json.loads(lines[k])
-            except ValueError:
-                errors.append("input %d: not JSON: %s" % (i + 1, lines[k]))
-                got = None
-            if got is not None:
-                compare(exp, got, "input %d" % (i + 1), errors)
-        k += 1
+        if got is not None:
+            compare(exp, got, "input %d" % (i + 1), errors)
     for s in case.get("stderr", []):
         if s not in err:
             errors.append("stderr lacks '%s'" % s)

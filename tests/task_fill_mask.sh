@@ -21,6 +21,11 @@ expect 1 "nlp fill-mask: input 1: no [MASK] token in the input" '\n' \
 expect 1 "nlp fill-mask: input 1: invalid UTF-8 at byte 9" 'a [MASK] \377 b\n' \
     "$NLP" fill-mask --json --model "$M"
 expect 1 "nlp fill-mask: input 1: input is 73 tokens long; the model accepts at most 64" '' \
+    "$NLP" fill-mask --json --no-truncation --model "$M" "$long"
+# cut to the model's 64 tokens by default: here that cuts the mask away
+expect 1 "nlp fill-mask: warning: truncated input 1 from 73 tokens to 64" '' \
+    "$NLP" fill-mask --json --model "$M" "$long"
+expect 1 "nlp fill-mask: input 1: no [MASK] token in the input" '' \
     "$NLP" fill-mask --json --model "$M" "$long"
 expect 2 "nlp fill-mask: --top-k must be at least 1, not 0" '' \
     "$NLP" fill-mask --model "$M" --top-k 0 "a [MASK]"

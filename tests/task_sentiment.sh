@@ -20,6 +20,8 @@ expect 2 "nlp sentiment: option --function expects one of softmax|sigmoid|none, 
 expect 1 "nlp sentiment: the checkpoint has no sequence-classification head (tensor classifier.weight is missing)" '' \
     "$NLP" sentiment --model "$top_srcdir/data/models/tiny-bert-mlm" "fine"
 expect 1 "nlp sentiment: input 2: input is 72 tokens long; the model accepts at most 64" \
+    "fine\n$long\n" "$NLP" sentiment --json --no-truncation --model "$S"
+expect 0 "nlp sentiment: warning: truncated input 2 from 72 tokens to 64" \
     "fine\n$long\n" "$NLP" sentiment --json --model "$S"
 expect 1 "nlp sentiment: input 1: invalid UTF-8 at byte 2" 'ok\377\n' \
     "$NLP" sentiment --json --model "$S"

@@ -578,13 +578,15 @@ static void curl_common(hub_ctx *c, const char *url, http_resp *r)
     resp_reset(r);
 }
 
-/* Transient failures worth another attempt. */
+/* Transient failures worth another attempt.  A host name that does not
+ * resolve is not one: without DNS (or with a mistyped endpoint) every
+ * retry fails the same way, so it fails at once. */
 static int curl_retryable(CURLcode rc)
 {
     switch (rc) {
     case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT: case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR: case CURLE_PARTIAL_FILE: case CURLE_GOT_NOTHING:
-    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2:
+    case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM: case CURLE_READ_ERROR:
         return 1;
     default:

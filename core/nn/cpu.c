@@ -1,6 +1,7 @@
 /*
  * cpu.c - CPUID/XGETBV feature detection and the kernel path switch.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,14 +53,20 @@ static unsigned detect(void)
 static unsigned detect(void) { return 0; }
 #endif
 
-static int features = -1;
-static int path = -1;
+/* Computed on first use; atomics, because several threads (pipelines) may
+ * ask at once.  Detection gives the same answer every time, so a race only
+ * repeats it. */
+static atomic_int features = -1;
+static atomic_int path = -1;
 
 unsigned nlp_cpu_features(void)
 {
-    if (features < 0)
-        features = (int)detect();
-    return (unsigned)features;
+    int f = atomic_load_explicit(&features, memory_order_relaxed);
+    if (f < 0) {
+        f = (int)detect();
+        atomic_store_explicit(&features, f, memory_order_relaxed);
+    }
+    return (unsigned)f;
 }
 
 int nlp_cpu_path_supported(nlp_kernel_path p)
@@ -75,7 +82,8 @@ int nlp_cpu_path_supported(nlp_kernel_path p)
 
 nlp_kernel_path nlp_cpu_path(void)
 {
-    if (path < 0) {
+    int cur = atomic_load_explicit(&path, memory_order_relaxed);
+    if (cur < 0) {
         int best = nlp_cpu_path_supported(NLP_PATH_AVX512) ? NLP_PATH_AVX512
                  : nlp_cpu_path_supported(NLP_PATH_AVX2) ? NLP_PATH_AVX2
                  : NLP_PATH_GENERIC;
@@ -87,16 +95,18 @@ nlp_kernel_path nlp_cpu_path(void)
             if (want < best)
                 best = want;
         }
-        path = best;
+        int unset = -1;   /* a forced path set meanwhile wins */
+        atomic_compare_exchange_strong(&path, &unset, best);
+        cur = atomic_load_explicit(&path, memory_order_relaxed);
     }
-    return (nlp_kernel_path)path;
+    return (nlp_kernel_path)cur;
 }
 
 int nlp_cpu_force_path(nlp_kernel_path p)
 {
     if (!nlp_cpu_path_supported(p))
         return -1;
-    path = (int)p;
+    atomic_store_explicit(&path, (int)p, memory_order_relaxed);
     return 0;
 }
 

@@ -17,6 +17,7 @@
  * quantised rows live on the stack (MR x 8192 bytes at most).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,11 @@
 
 enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR };
 
-static int allow_avxvnni = 1;
+static atomic_int allow_avxvnni = 1;   /* read by every packing thread */
 
 void nlp_int8_allow_avxvnni(int allow)
 {
-    allow_avxvnni = allow;
+    atomic_store_explicit(&allow_avxvnni, allow, memory_order_relaxed);
 }
 
 nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
@@ -53,7 +54,8 @@ nlp_packed_b *nlp_pack_b_int8(const float *B, size_t N, size_t K)
     const nlp_kernel_path path = nlp_cpu_path();
     const unsigned feat = nlp_cpu_features();
     p->vnni = path == NLP_PATH_AVX512 && (feat & NLP_CPU_AVX512VNNI) ? NLP_INT8_KERNEL_AVX512
-            : path >= NLP_PATH_AVX2 && (feat & NLP_CPU_AVXVNNI) && allow_avxvnni
+            : path >= NLP_PATH_AVX2 && (feat & NLP_CPU_AVXVNNI) &&
+                atomic_load_explicit(&allow_avxvnni, memory_order_relaxed)
                 ? NLP_INT8_KERNEL_AVXVNNI
             : path >= NLP_PATH_AVX2 ? NLP_INT8_KERNEL_AVX2 : NLP_INT8_KERNEL_C;
     size_t cols = p->panels * NR;

@@ -86,9 +86,9 @@ static const reg_entry *owner_of(const nlp_registry *reg, const char *task,
     for (size_t i = 0; i < reg->n; i++) {
         const nlp_plugin *p = reg->items[i].info.plugin;
         for (size_t t = 0; t < p->n_tasks; t++)
-            if (strcmp(p->tasks[t].name, task) == 0) {
+            if (strcmp(nlp_plugin_task(p, t)->name, task) == 0) {
                 if (desc)
-                    *desc = &p->tasks[t];
+                    *desc = nlp_plugin_task(p, t);
                 return &reg->items[i];
             }
     }
@@ -106,14 +106,19 @@ static const char *check_descriptor(const nlp_plugin *p, char *buf, size_t cap)
         return "malformed descriptor: create, run and destroy are required";
     if (!p->tasks || p->n_tasks == 0)
         return "malformed descriptor: no tasks";
+    if (p->tasks[0].struct_size < sizeof(nlp_task_desc)) {
+        snprintf(buf, cap, "malformed descriptor: task descriptors of %u bytes, host expects "
+                 "at least %zu", (unsigned)p->tasks[0].struct_size, sizeof(nlp_task_desc));
+        return buf;
+    }
     for (size_t t = 0; t < p->n_tasks; t++) {
-        const nlp_task_desc *d = &p->tasks[t];
+        const nlp_task_desc *d = nlp_plugin_task(p, t);
         if (!d->name || !*d->name || d->name[0] == '-' || strchr(d->name, ' ')) {
             snprintf(buf, cap, "malformed descriptor: task %zu has no usable name", t);
             return buf;
         }
         for (size_t u = 0; u < t; u++)
-            if (strcmp(p->tasks[u].name, d->name) == 0) {
+            if (strcmp(nlp_plugin_task(p, u)->name, d->name) == 0) {
                 snprintf(buf, cap, "malformed descriptor: task '%s' listed twice", d->name);
                 return buf;
             }
@@ -186,8 +191,9 @@ static nlp_status load_file(nlp_registry *reg, const char *path,
     if (!p)
         why = "the entry symbol returned no descriptor";
     else if (p->abi_version != NLP_PLUGIN_ABI_VERSION) {
-        snprintf(buf, sizeof buf, "ABI version mismatch: plugin has %u, host expects %u",
-                 (unsigned)p->abi_version, (unsigned)NLP_PLUGIN_ABI_VERSION);
+        snprintf(buf, sizeof buf, "ABI version mismatch: plugin has %u, host expects %u%s",
+                 (unsigned)p->abi_version, (unsigned)NLP_PLUGIN_ABI_VERSION,
+                 p->abi_version < NLP_PLUGIN_ABI_VERSION ? " (rebuild it against this nlp/plugin.h)" : "");
         why = buf;
     } else if (p->struct_size < sizeof(nlp_plugin)) {
         snprintf(buf, sizeof buf,
@@ -198,10 +204,11 @@ static nlp_status load_file(nlp_registry *reg, const char *path,
         why = check_descriptor(p, buf, sizeof buf);
     if (!why) {
         for (size_t t = 0; t < p->n_tasks && !why; t++) {
-            const reg_entry *o = owner_of(reg, p->tasks[t].name, NULL);
+            const char *name = nlp_plugin_task(p, t)->name;
+            const reg_entry *o = owner_of(reg, name, NULL);
             if (o) {
                 snprintf(buf, sizeof buf, "task '%s' is already served by plugin '%s' (%s)",
-                         p->tasks[t].name, o->info.plugin->name, o->info.path);
+                         name, o->info.plugin->name, o->info.path);
                 why = buf;
             }
         }

@@ -29,7 +29,39 @@ static const char *const status_text[NLP_STATUS_COUNT] = {
     [NLP_ERR_ABI] = "plugin ABI mismatch",
     [NLP_ERR_CONFLICT] = "name already taken",
     [NLP_ERR_INTERNAL] = "internal error",
+    [NLP_ERR_USAGE] = "bad option",
 };
+
+static const char *const status_name[NLP_STATUS_COUNT] = {
+    [NLP_OK] = "ok",
+    [NLP_ERR_NOMEM] = "out_of_memory",
+    [NLP_ERR_IO] = "io",
+    [NLP_ERR_FORMAT] = "format",
+    [NLP_ERR_UNSUPPORTED] = "unsupported",
+    [NLP_ERR_INVALID_ARG] = "invalid_argument",
+    [NLP_ERR_NOT_FOUND] = "not_found",
+    [NLP_ERR_SHAPE] = "shape",
+    [NLP_ERR_UTF8] = "invalid_utf8",
+    [NLP_ERR_INPUT] = "invalid_input",
+    [NLP_ERR_NETWORK] = "network",
+    [NLP_ERR_HTTP] = "http",
+    [NLP_ERR_AUTH] = "auth",
+    [NLP_ERR_CHECKSUM] = "checksum",
+    [NLP_ERR_OFFLINE] = "offline",
+    [NLP_ERR_NOSPACE] = "no_space",
+    [NLP_ERR_PLUGIN] = "plugin",
+    [NLP_ERR_ABI] = "abi",
+    [NLP_ERR_CONFLICT] = "conflict",
+    [NLP_ERR_INTERNAL] = "internal",
+    [NLP_ERR_USAGE] = "usage",
+};
+
+const char *nlp_status_name(nlp_status status)
+{
+    if ((int)status < 0 || status >= NLP_STATUS_COUNT || !status_name[status])
+        return "unknown";
+    return status_name[status];
+}
 
 const char *nlp_strerror(nlp_status status)
 {

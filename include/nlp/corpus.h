@@ -19,6 +19,7 @@
 #ifndef NLP_CORPUS_H
 #define NLP_CORPUS_H
 
+#include "nlp/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ typedef struct nlp_corpus_opts {
 /* The format a file name suggests: ".jsonl"/".ndjson" JSON Lines, ".tsv"/
  * ".tab" CSV with '\t', anything else (also NULL and "-") CSV with ','.
  * Sets *format and *delimiter. */
-void nlp_corpus_format_from_path(const char *path, nlp_corpus_format *format,
+NLP_API void nlp_corpus_format_from_path(const char *path, nlp_corpus_format *format,
                                  char *delimiter);
 
 /* One field of a record: bytes (NUL-terminated, len excludes the NUL) and
@@ -79,18 +80,18 @@ typedef struct nlp_corpus_reader nlp_corpus_reader;
  * (NLP_ERR_FORMAT / NLP_ERR_UTF8 naming the line).  An empty input has no
  * columns and no records.  source names the input in messages (a path, or
  * "stdin").  *out is freed with nlp_corpus_reader_free(). */
-nlp_status nlp_corpus_reader_open(FILE *fp, const char *source,
+NLP_API nlp_status nlp_corpus_reader_open(FILE *fp, const char *source,
                                   const nlp_corpus_opts *opts,
                                   nlp_corpus_reader **out, nlp_error *err);
-void nlp_corpus_reader_free(nlp_corpus_reader *r);
+NLP_API void nlp_corpus_reader_free(nlp_corpus_reader *r);
 
 /* Columns: their number and names ("1", "2", ... without a header). */
-size_t nlp_corpus_ncolumns(const nlp_corpus_reader *r);
-const char *nlp_corpus_column_name(const nlp_corpus_reader *r, size_t i);
+NLP_API size_t nlp_corpus_ncolumns(const nlp_corpus_reader *r);
+NLP_API const char *nlp_corpus_column_name(const nlp_corpus_reader *r, size_t i);
 
 /* A column by name, else by 1-based index ("2"): *index is 0-based.
  * NLP_ERR_NOT_FOUND listing the columns when there is no such column. */
-nlp_status nlp_corpus_column_find(const nlp_corpus_reader *r, const char *spec,
+NLP_API nlp_status nlp_corpus_column_find(const nlp_corpus_reader *r, const char *spec,
                                   size_t *index, nlp_error *err);
 
 /* The next record.
@@ -102,36 +103,36 @@ nlp_status nlp_corpus_column_find(const nlp_corpus_reader *r, const char *spec,
  *   Any other status with *row NULL: reading failed (I/O); stop.
  * Blank lines are skipped.  Every good record has nlp_corpus_ncolumns()
  * fields, in column order (JSON Lines keys missing from a line give null). */
-nlp_status nlp_corpus_next(nlp_corpus_reader *r, const nlp_corpus_row **row,
+NLP_API nlp_status nlp_corpus_next(nlp_corpus_reader *r, const nlp_corpus_row **row,
                            nlp_error *err);
 
 /* Bytes consumed from the input so far (for progress). */
-uint64_t nlp_corpus_bytes_read(const nlp_corpus_reader *r);
+NLP_API uint64_t nlp_corpus_bytes_read(const nlp_corpus_reader *r);
 
 typedef struct nlp_corpus_writer nlp_corpus_writer;
 
 /* Start writing to fp (not closed by the writer).  *out is freed with
  * nlp_corpus_writer_free(), which does not flush fp. */
-nlp_status nlp_corpus_writer_open(FILE *fp, const nlp_corpus_opts *opts,
+NLP_API nlp_status nlp_corpus_writer_open(FILE *fp, const nlp_corpus_opts *opts,
                                   nlp_corpus_writer **out, nlp_error *err);
-void nlp_corpus_writer_free(nlp_corpus_writer *w);
+NLP_API void nlp_corpus_writer_free(nlp_corpus_writer *w);
 
 /* Set the column names (copied) and, for CSV with a header, write the
  * header row.  with_header = 0 only records the names (e.g. appending to a
  * file that has its header already).  JSON Lines uses the names as keys. */
-nlp_status nlp_corpus_writer_columns(nlp_corpus_writer *w, const char *const *names,
+NLP_API nlp_status nlp_corpus_writer_columns(nlp_corpus_writer *w, const char *const *names,
                                      size_t n, int with_header, nlp_error *err);
 
 /* Write one record of n fields (n = the number of columns).  CSV writes
  * JSON literals as their text; JSON Lines writes them unquoted and text as
  * JSON strings.  NLP_ERR_IO on a write failure, NLP_ERR_INVALID_ARG for a
  * wrong field count. */
-nlp_status nlp_corpus_write_row(nlp_corpus_writer *w, const nlp_corpus_field *fields,
+NLP_API nlp_status nlp_corpus_write_row(nlp_corpus_writer *w, const nlp_corpus_field *fields,
                                 size_t n, nlp_error *err);
 
 /* Append s[0..len) as a JSON string literal (quotes included) to a growing
  * buffer *buf of *cap bytes holding *used; for callers building JSON. */
-nlp_status nlp_corpus_json_quote(char **buf, size_t *used, size_t *cap,
+NLP_API nlp_status nlp_corpus_json_quote(char **buf, size_t *used, size_t *cap,
                                  const char *s, size_t len);
 
 #ifdef __cplusplus

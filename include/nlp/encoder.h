@@ -12,6 +12,7 @@
 #ifndef NLP_ENCODER_H
 #define NLP_ENCODER_H
 
+#include "nlp/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "nlp/status.h"
@@ -37,40 +38,40 @@ typedef struct nlp_batch {
 /* Create a context for model with n_threads worker threads (0 = the
  * number of online cores, or NLP_NUM_THREADS when set).  The model must
  * outlive the context.  Free with nlp_ctx_free(). */
-nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
+NLP_API nlp_status nlp_ctx_create(const nlp_model *model, int n_threads,
                           nlp_ctx **out, nlp_error *err);
-void nlp_ctx_free(nlp_ctx *ctx);
+NLP_API void nlp_ctx_free(nlp_ctx *ctx);
 
 /* Threads the context actually uses. */
-int nlp_ctx_threads(const nlp_ctx *ctx);
+NLP_API int nlp_ctx_threads(const nlp_ctx *ctx);
 
 /* Run embeddings and every encoder layer.  On success *hidden points at
  * the final hidden states [B][T][H], owned by ctx and valid until the next
  * call on ctx.  T must not exceed max_position_embeddings. */
-nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
+NLP_API nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
                                const float **hidden, nlp_error *err);
 
 /* BERT pooler: out[b] = tanh(W h[b][0] + bias) for each of the B rows of
  * hidden [B][T][H]; out is [B][H], caller-allocated.  NLP_ERR_NOT_FOUND
  * when the checkpoint has no pooler. */
-nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t B,
+NLP_API nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t B,
                               size_t T, float *out, nlp_error *err);
 
 /* Masked-LM head over n selected rows of hidden states: rows [n][H] in,
  * logits [n][V] out (caller-allocated).  Uses the decoder weight when the
  * checkpoint has one, else the tied word embeddings. */
-nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
+NLP_API nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
                                 float *logits, nlp_error *err);
 
 /* y[n][out] = x[n][in] . W[out][in]^T + bias[out] (bias may be NULL), on
  * the context's threads.  The layout is PyTorch's nn.Linear. */
-void nlp_linear(nlp_ctx *ctx, const float *x, size_t n, size_t in,
+NLP_API void nlp_linear(nlp_ctx *ctx, const float *x, size_t n, size_t in,
                 const float *W, const float *bias, size_t out, float *y);
 
 /* In place: softmax over each of n rows of length d (max subtracted, so
  * it is numerically stable); logistic sigmoid over count values. */
-void nlp_softmax(float *x, size_t n, size_t d);
-void nlp_sigmoid(float *x, size_t count);
+NLP_API void nlp_softmax(float *x, size_t n, size_t d);
+NLP_API void nlp_sigmoid(float *x, size_t count);
 
 /* How a context stores the encoder layers' dense weights. */
 typedef enum nlp_weight_type {
@@ -85,7 +86,7 @@ typedef enum nlp_weight_type {
  * converted to dtype once, here.  Embeddings, LayerNorms and heads stay
  * fp32.  nlp_ctx_create(m, n, out, err) is
  * nlp_ctx_create_dtype(m, n, NLP_WEIGHTS_FP32, out, err). */
-nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
+NLP_API nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
                                 nlp_weight_type dtype, nlp_ctx **out,
                                 nlp_error *err);
 
@@ -93,10 +94,10 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
  * preference: NLP_WEIGHTS_INT8 when the checkpoint stores its weights as
  * int8 (written by `nlp quantize`), else NLP_WEIGHTS_FP32 (as Hugging
  * Face computes, whatever the stored float type). */
-nlp_weight_type nlp_model_default_weight_type(const nlp_model *model);
+NLP_API nlp_weight_type nlp_model_default_weight_type(const nlp_model *model);
 
 /* "fp32", "int8" or "bf16" to *out; NLP_ERR_INVALID_ARG otherwise. */
-nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err);
+NLP_API nlp_status nlp_weight_type_parse(const char *name, nlp_weight_type *out, nlp_error *err);
 
 #ifdef __cplusplus
 }

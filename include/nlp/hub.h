@@ -7,6 +7,7 @@
 #ifndef NLP_HUB_H
 #define NLP_HUB_H
 
+#include "nlp/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "nlp/status.h"
@@ -36,7 +37,7 @@ typedef struct nlp_hub_opts {
  * optionally "@revision": its snapshot is found in the cache or, unless
  * offline, downloaded first.  opts may be NULL for the defaults.  On
  * success *dir is a new string the caller frees with free(). */
-nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
+NLP_API nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
                            char **dir, nlp_error *err);
 
 /* Like nlp_hub_resolve, but a hub id always asks the hub for the
@@ -44,12 +45,12 @@ nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
  * whatever the cache lacks; nlp_hub_resolve reuses a complete cached
  * snapshot without any request.  This is what `nlp download` runs.
  * On success *dir is the snapshot directory (free()). */
-nlp_status nlp_hub_download(const char *ref, const nlp_hub_opts *opts,
+NLP_API nlp_status nlp_hub_download(const char *ref, const nlp_hub_opts *opts,
                             char **dir, nlp_error *err);
 
 /* The cache directory in use for opts (opts->cache_dir, $HF_HUB_CACHE,
  * $HF_HOME/hub, else ~/.cache/huggingface/hub).  *dir is new (free()). */
-nlp_status nlp_hub_cache_dir(const nlp_hub_opts *opts, char **dir, nlp_error *err);
+NLP_API nlp_status nlp_hub_cache_dir(const nlp_hub_opts *opts, char **dir, nlp_error *err);
 
 /* One snapshot of a cached model. */
 typedef struct nlp_hub_cached_revision {
@@ -70,15 +71,15 @@ typedef struct nlp_hub_cached_model {
 
 /* List the models in the cache, sorted by id.  A missing cache is an
  * empty list.  Free the result with nlp_hub_cache_list_free. */
-nlp_status nlp_hub_cache_list(const nlp_hub_opts *opts, nlp_hub_cached_model **models,
+NLP_API nlp_status nlp_hub_cache_list(const nlp_hub_opts *opts, nlp_hub_cached_model **models,
                               size_t *n, nlp_error *err);
 
 /* Free what nlp_hub_cache_list returned (models may be NULL). */
-void nlp_hub_cache_list_free(nlp_hub_cached_model *models, size_t n);
+NLP_API void nlp_hub_cache_list_free(nlp_hub_cached_model *models, size_t n);
 
 /* Remove a model (hub id "org/name" or "name") and its locks from the
  * cache.  NLP_ERR_NOT_FOUND when it is not cached. */
-nlp_status nlp_hub_cache_remove(const char *id, const nlp_hub_opts *opts, nlp_error *err);
+NLP_API nlp_status nlp_hub_cache_remove(const char *id, const nlp_hub_opts *opts, nlp_error *err);
 
 #ifdef __cplusplus
 }

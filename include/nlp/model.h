@@ -14,6 +14,7 @@
 #ifndef NLP_MODEL_H
 #define NLP_MODEL_H
 
+#include "nlp/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "nlp/status.h"
@@ -73,23 +74,23 @@ typedef struct nlp_model nlp_model;
  * naming the file and what is wrong (missing file, bad JSON, unsupported
  * model_type, truncated or corrupt safetensors header, data offsets outside
  * the file, a missing tensor with its expected shape, a wrong shape). */
-nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err);
+NLP_API nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err);
 
-void nlp_model_free(nlp_model *model);
+NLP_API void nlp_model_free(nlp_model *model);
 
 /* The model's configuration (owned by the model). */
-const nlp_config *nlp_model_config(const nlp_model *model);
+NLP_API const nlp_config *nlp_model_config(const nlp_model *model);
 
 /* The directory the model was loaded from (owned by the model). */
-const char *nlp_model_dir(const nlp_model *model);
+NLP_API const char *nlp_model_dir(const nlp_model *model);
 
 /* Read config.json alone.  *out is filled; release with nlp_config_clear(). */
-nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err);
-void nlp_config_clear(nlp_config *cfg);
+NLP_API nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err);
+NLP_API void nlp_config_clear(nlp_config *cfg);
 
 /* The id label2id gives to name, compared case-insensitively (ASCII), or
  * -1 when no entry matches. */
-int nlp_config_label_id(const nlp_config *cfg, const char *name);
+NLP_API int nlp_config_label_id(const nlp_config *cfg, const char *name);
 
 /* A named weight, as F32.  Looks the name up as given, then with the
  * family prefix added or removed ("bert.pooler.dense.weight" and
@@ -103,17 +104,17 @@ int nlp_config_label_id(const nlp_config *cfg, const char *name);
  * nlp_model_free) and, if actual_shape is not NULL, it receives up to 4
  * dimensions.  Every floating-point tensor is converted at load, so this
  * never allocates and is safe to call from several threads at once. */
-nlp_status nlp_model_tensor(const nlp_model *model, const char *name,
+NLP_API nlp_status nlp_model_tensor(const nlp_model *model, const char *name,
                             int ndim, const int64_t *shape,
                             const float **data, int64_t *actual_shape,
                             nlp_error *err);
 
 /* 1 if the checkpoint holds a tensor of that name (with the same prefix
  * rules as nlp_model_tensor), else 0. */
-int nlp_model_has_tensor(const nlp_model *model, const char *name);
+NLP_API int nlp_model_has_tensor(const nlp_model *model, const char *name);
 
 /* Total bytes of the mapped weight files. */
-size_t nlp_model_weight_bytes(const nlp_model *model);
+NLP_API size_t nlp_model_weight_bytes(const nlp_model *model);
 
 #ifdef __cplusplus
 }

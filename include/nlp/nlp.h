@@ -9,6 +9,7 @@
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
 
+#include "nlp/export.h"
 #include "nlp/status.h"
 #include "nlp/tokenizer.h"
 #include "nlp/model.h"
@@ -16,13 +17,16 @@
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"
+#include "nlp/value.h"
+#include "nlp/options.h"
+#include "nlp/pipeline.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The library's version, e.g. "0.1.0". */
-const char *nlp_version(void);
+NLP_API const char *nlp_version(void);
 
 #ifdef __cplusplus
 }

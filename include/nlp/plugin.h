@@ -11,12 +11,13 @@
  *     cc -shared -fPIC $(pkg-config --cflags nlp) -o myplugin.so myplugin.c
  *
  * Compatibility rules: NLP_PLUGIN_ABI_VERSION changes whenever a change
- * would break an existing plugin.  Within one ABI version, nlp_plugin and
- * nlp_host_api only grow at the end (their struct_size tells which fields a
- * side knows), and the host table only gains entries at the end.  The
- * element types of the arrays a plugin hands over (nlp_task_desc,
- * nlp_option) keep their layout for the whole ABI version: growing them
- * means a new ABI version.
+ * would break an existing plugin.  Within one ABI version, nlp_plugin,
+ * nlp_task_desc and nlp_host_api only grow at the end (their struct_size
+ * tells which fields a side knows; the host reads the tasks array with the
+ * stride tasks[0].struct_size, see nlp_plugin_task()), and the host table
+ * only gains entries at the end.  nlp_option and nlp_column keep their
+ * layout for the whole ABI version.  The host refuses plugins built for
+ * another ABI version (ABI 1 plugins: rebuild them against this header).
  *
  * Lifecycle, for one CLI invocation or one server worker:
  *   desc = nlp_plugin_entry();           checked: abi_version, struct_size
@@ -24,13 +25,17 @@
  *   run(state, inputs, n, results, errs) any number of times, n >= 1
  *   destroy(state)
  * The host owns the model, tokenizer and context; the plugin owns state.
+ * A host may run several instances at once (one per pipeline, each on its
+ * own thread): keep every mutable thing in state, none in globals.
  */
 #ifndef NLP_PLUGIN_H
 #define NLP_PLUGIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "nlp/export.h"
 #include "nlp/status.h"
+#include "nlp/value.h"
 #include "nlp/tokenizer.h"
 #include "nlp/model.h"
 #include "nlp/encoder.h"
@@ -39,12 +44,8 @@
 extern "C" {
 #endif
 
-#define NLP_PLUGIN_ABI_VERSION 1u
+#define NLP_PLUGIN_ABI_VERSION 2u
 #define NLP_PLUGIN_ENTRY_SYMBOL "nlp_plugin_entry"
-
-/* A result value: a JSON-like tree built through the host table (object,
- * array, string, number, bool, null).  Opaque to plugins. */
-typedef struct nlp_value nlp_value;
 
 /* Types of task options (parsed and validated by the host). */
 typedef enum nlp_opt_type {
@@ -61,7 +62,10 @@ typedef struct nlp_option {
     nlp_opt_type type;
     const char *default_value; /* as text, shown by --help; NULL = unset */
     const char *choices;       /* NLP_OPT_CHOICE: "softmax|sigmoid|none" */
-    const char *help;          /* one line */
+    const char *help;          /* one line; a default that needs words says
+                                  "(default ...)" here, with default_value NULL */
+    const char *metavar;       /* how --help shows the value, e.g. "N|all";
+                                  NULL: from the type (N, X, TEXT, choices) */
 } nlp_option;
 
 /* What one input of a task holds. */
@@ -71,14 +75,49 @@ typedef enum nlp_input_kind {
     NLP_INPUT_QUESTION_CONTEXT = 2  /* text = question, text_pair = context */
 } nlp_input_kind;
 
-/* A task a plugin serves. */
+/* How a column of tabular (CSV / TSV / JSON Lines corpus) output is taken
+ * from one input's result. */
+typedef enum nlp_column_kind {
+    /* the whole result: a string as it is, anything else as compact JSON */
+    NLP_COLUMN_WHOLE = 0,
+    /* field key of the result object; of the first element when the result
+     * is an array of objects (a top-1 list); a JSON array of that, one per
+     * element, when the result is an array of such arrays (several masks) */
+    NLP_COLUMN_FIELD = 1,
+    /* the first element of the array field key (e.g. "label" from a
+     * zero-shot result's sorted "labels") */
+    NLP_COLUMN_FIRST = 2
+} nlp_column_kind;
+
+/* One column of tabular output. */
+typedef struct nlp_column {
+    const char *name;          /* column name, e.g. "label" */
+    nlp_column_kind kind;
+    const char *key;           /* the result field; NULL for NLP_COLUMN_WHOLE */
+} nlp_column;
+
+/* Task flags. */
+#define NLP_TASK_WINDOWS 1u    /* the task runs inputs longer than the model
+                                  takes in overlapping windows itself: the
+                                  host never truncates them */
+
+/* A task a plugin serves.  Arrays of it are read with the stride of the
+ * first element's struct_size (nlp_plugin_task()). */
 typedef struct nlp_task_desc {
+    uint32_t struct_size;       /* sizeof(nlp_task_desc) */
+    uint32_t flags;             /* NLP_TASK_* */
     const char *name;           /* command name, e.g. "fill-mask" */
     const char *summary;        /* one line for `nlp --help` */
     const char *default_model;  /* hub id or directory used without --model */
     nlp_input_kind input;
     const nlp_option *options;  /* terminated by an entry with name NULL */
-    const char *result_columns; /* comma-separated columns for tabular output */
+    const char *result_columns; /* comma-separated fields, in the order a
+                                   readable table shows them */
+    const char *architectures;  /* comma-separated endings of the Hugging Face
+                                   class names this task needs (e.g.
+                                   "ForMaskedLM"); a checkpoint whose
+                                   config.json lists architectures, none of
+                                   them ending so, is refused; NULL = any */
 } nlp_task_desc;
 
 /* One input; strings are UTF-8 with byte lengths, valid during run(). */
@@ -91,14 +130,17 @@ typedef struct nlp_input {
 
 typedef struct nlp_host_api nlp_host_api;
 
-/* What create() gets: the task, the loaded model and the options. */
+/* What create() gets: the task, the loaded model and the options.  The
+ * pointer create() receives stays valid until destroy(), so a plugin may
+ * keep it (to warn from run(), say). */
 typedef struct nlp_task_args {
     const char *task;              /* one of the plugin's task names */
     const nlp_model *model;
     const nlp_tokenizer *tokenizer;
     nlp_ctx *ctx;                  /* encoder context, owned by the host */
     size_t batch_size;             /* inputs the host passes per run() at most */
-    const void *host_data;         /* for the host's option look-ups */
+    const void *host_data;         /* the host's (nlp/registry.h nlp_task_host):
+                                      option values, where warnings go */
 } nlp_task_args;
 
 /* The table of host services.  Every entry is non-NULL. */
@@ -108,7 +150,9 @@ struct nlp_host_api {
 
     /* errors and diagnostics */
     nlp_status (*error_set)(nlp_error *err, nlp_status status, const char *fmt, ...);
-    void (*warn)(const char *fmt, ...);   /* one line on stderr, host-prefixed */
+    /* a warning of the pipeline args belongs to (one line; where it goes
+     * is the host's choice: a CLI prints it on stderr) */
+    void (*warn)(const nlp_task_args *args, const char *fmt, ...);
 
     /* options: the value given on the command line, else the default, else
      * NULL; typed getters parse what the host has already validated */
@@ -190,7 +234,22 @@ typedef struct nlp_plugin {
                       nlp_value **results, nlp_error *errs);
 
     void (*destroy)(void *state);
+
+    /* Columns of tabular output for the options in args (read them with
+     * host->opt_*; args->model and the others are NULL here: it is called
+     * before the model loads).  Writes at most max entries to out and
+     * returns how many; the strings must stay valid while the plugin is
+     * loaded.  NULL: one NLP_COLUMN_FIELD per field of result_columns. */
+    size_t (*columns)(const nlp_host_api *host, const nlp_task_args *args,
+                      nlp_column *out, size_t max);
 } nlp_plugin;
+
+/* Task i of plugin p (the tasks array read with its own element size). */
+static inline const nlp_task_desc *nlp_plugin_task(const nlp_plugin *p, size_t i)
+{
+    return (const nlp_task_desc *)(const void *)((const char *)p->tasks +
+                                                 i * p->tasks[0].struct_size);
+}
 
 /* The one symbol a plugin exports. */
 typedef const nlp_plugin *(*nlp_plugin_entry_fn)(void);

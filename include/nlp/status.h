@@ -12,6 +12,7 @@
 #define NLP_STATUS_H
 
 #include <stddef.h>
+#include "nlp/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,8 @@ typedef enum nlp_status {
     NLP_ERR_ABI = 17,         /* a plugin was built for another ABI version */
     NLP_ERR_CONFLICT = 18,    /* a name is already taken (e.g. a task) */
     NLP_ERR_INTERNAL = 19,    /* a bug in libnlp: please report it */
+    NLP_ERR_USAGE = 20,       /* a bad option, option value or combination of
+                                 them (front ends: a usage error) */
     NLP_STATUS_COUNT          /* not a status; keep last */
 } nlp_status;
 
@@ -52,19 +55,23 @@ typedef struct nlp_error {
 
 /* A short static description of a status ("malformed file", ...).
  * Never NULL; unknown values give "unknown status". */
-const char *nlp_strerror(nlp_status status);
+NLP_API const char *nlp_strerror(nlp_status status);
+
+/* A stable identifier of a status for machine-readable output, e.g.
+ * "invalid_input" for NLP_ERR_INPUT, "ok" for NLP_OK; never NULL. */
+NLP_API const char *nlp_status_name(nlp_status status);
 
 /* Record an error: sets err->status and formats err->msg (printf-style,
  * truncated to fit).  err may be NULL.  Returns status, so callers can
  * write `return nlp_error_set(err, NLP_ERR_IO, "%s: ...", path);`. */
-nlp_status nlp_error_set(nlp_error *err, nlp_status status, const char *fmt, ...)
+NLP_API nlp_status nlp_error_set(nlp_error *err, nlp_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Reset err to NLP_OK with an empty message.  err may be NULL. */
-void nlp_error_clear(nlp_error *err);
+NLP_API void nlp_error_clear(nlp_error *err);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #ifndef NLP_TOKENIZER_H
 #define NLP_TOKENIZER_H
 
+#include "nlp/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "nlp/status.h"
@@ -76,20 +77,20 @@ typedef struct nlp_encoding {
  * else vocab.txt with tokenizer_config.json / special_tokens_map.json when
  * present.  On success *out is a new tokenizer the caller frees with
  * nlp_tokenizer_free().  Errors name the file and the problem. */
-nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err);
+NLP_API nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err);
 
 /* Load a WordPiece tokenizer straight from a vocab.txt, with BERT's
  * defaults overridden by the flags (do_lower_case; strip_accents: -1 =
  * follow lower-casing, 0 = never, 1 = always). */
-nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case,
+NLP_API nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case,
                                     int strip_accents, nlp_tokenizer **out,
                                     nlp_error *err);
 
-void nlp_tokenizer_free(nlp_tokenizer *tok);
+NLP_API void nlp_tokenizer_free(nlp_tokenizer *tok);
 
 /* Encode one text (pair == NULL) or a pair of texts.  len / pair_len are
  * byte lengths.  opts may be NULL for the defaults.  out is overwritten. */
-nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok,
+NLP_API nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok,
                                 const char *text, size_t len,
                                 const char *pair, size_t pair_len,
                                 const nlp_encode_opts *opts,
@@ -100,44 +101,44 @@ nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok,
  * and, when b is not NULL, b[b_from .. b_from+b_count) [SEP], keeping the
  * offsets and word indices of the copied tokens.  Used to build the
  * overlapping windows of long inputs.  out must not alias a or b. */
-nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok,
+NLP_API nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok,
                                         const nlp_encoding *a, size_t a_from, size_t a_count,
                                         const nlp_encoding *b, size_t b_from, size_t b_count,
                                         nlp_encoding *out, nlp_error *err);
 
 /* Number of special tokens the template adds: 2 for one text, 3 for a pair
  * (BERT). */
-size_t nlp_tokenizer_num_special(const nlp_tokenizer *tok, int pair);
+NLP_API size_t nlp_tokenizer_num_special(const nlp_tokenizer *tok, int pair);
 
 /* Decode ids to text as Hugging Face's decode() does: tokens joined by
  * spaces, "##" continuations glued, and clean_up_tokenization_spaces
  * applied when the tokenizer's config asks for it.  skip_special drops
  * special tokens.  On success *out is a NUL-terminated string the caller
  * frees with free(). */
-nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids,
+NLP_API nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids,
                                 size_t n, int skip_special, char **out,
                                 nlp_error *err);
 
 /* Vocabulary look-ups.  token_to_id returns -1 when the token is absent;
  * id_to_token returns NULL for an id out of range (the string is owned by
  * the tokenizer). */
-size_t nlp_tokenizer_vocab_size(const nlp_tokenizer *tok);
-int32_t nlp_tokenizer_token_to_id(const nlp_tokenizer *tok, const char *token);
-const char *nlp_tokenizer_id_to_token(const nlp_tokenizer *tok, int32_t id);
+NLP_API size_t nlp_tokenizer_vocab_size(const nlp_tokenizer *tok);
+NLP_API int32_t nlp_tokenizer_token_to_id(const nlp_tokenizer *tok, const char *token);
+NLP_API const char *nlp_tokenizer_id_to_token(const nlp_tokenizer *tok, int32_t id);
 
 /* The id of a special token, or -1 when the tokenizer has none; its text
  * (owned by the tokenizer) or NULL. */
-int32_t nlp_tokenizer_special_id(const nlp_tokenizer *tok, nlp_special which);
-const char *nlp_tokenizer_special_token(const nlp_tokenizer *tok, nlp_special which);
+NLP_API int32_t nlp_tokenizer_special_id(const nlp_tokenizer *tok, nlp_special which);
+NLP_API const char *nlp_tokenizer_special_token(const nlp_tokenizer *tok, nlp_special which);
 
 /* 1 if id is a special token (added token with special=true). */
-int nlp_tokenizer_is_special(const nlp_tokenizer *tok, int32_t id);
+NLP_API int nlp_tokenizer_is_special(const nlp_tokenizer *tok, int32_t id);
 
 /* model_max_length from tokenizer_config.json, or 0 when unset. */
-size_t nlp_tokenizer_model_max_length(const nlp_tokenizer *tok);
+NLP_API size_t nlp_tokenizer_model_max_length(const nlp_tokenizer *tok);
 
 /* Release the arrays of an encoding and zero it.  enc may be NULL. */
-void nlp_encoding_free(nlp_encoding *enc);
+NLP_API void nlp_encoding_free(nlp_encoding *enc);
 
 #ifdef __cplusplus
 }

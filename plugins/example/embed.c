@@ -37,13 +37,14 @@ typedef struct embed_state {
 } embed_state;
 
 static const nlp_option embed_options[] = {
-    {"normalize", NLP_OPT_FLAG, NULL, NULL, "scale each vector to unit length (L2)"},
-    {NULL, 0, NULL, NULL, NULL},
+    {"normalize", NLP_OPT_FLAG, NULL, NULL, "scale each vector to unit length (L2)", NULL},
+    {NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static const nlp_task_desc embed_tasks[] = {
-    {"embed", "sentence vectors: mean of the last hidden states over the real tokens",
-     "sentence-transformers/all-MiniLM-L6-v2", NLP_INPUT_TEXT, embed_options, NULL},
+    {sizeof(nlp_task_desc), 0, "embed",
+     "sentence vectors: mean of the last hidden states over the real tokens",
+     "sentence-transformers/all-MiniLM-L6-v2", NLP_INPUT_TEXT, embed_options, NULL, NULL},
 };
 
 static void embed_destroy(void *state)
@@ -197,10 +198,22 @@ static nlp_status embed_run(void *state, const nlp_input *inputs, size_t n,
     return NLP_OK;
 }
 
+/* In a CSV / JSON Lines corpus: the vector as one column (a JSON array). */
+static size_t embed_columns(const nlp_host_api *host, const nlp_task_args *args,
+                            nlp_column *out, size_t max)
+{
+    (void)host;
+    (void)args;
+    if (max < 1)
+        return 0;
+    out[0] = (nlp_column){"embedding", NLP_COLUMN_WHOLE, NULL};
+    return 1;
+}
+
 static const nlp_plugin embed_plugin = {
-    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "embed", "1.0.0",
+    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "embed", "0.1.0",
     embed_tasks, sizeof embed_tasks / sizeof embed_tasks[0],
-    embed_create, embed_run, embed_destroy,
+    embed_create, embed_run, embed_destroy, embed_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void);

@@ -63,19 +63,20 @@ typedef struct classify_state {
 
 static const nlp_option classify_options[] = {
     {"labels", NLP_OPT_STRING, NULL, NULL,
-     "comma-separated candidate labels: zero-shot classification with an NLI model"},
+     "comma-separated candidate labels: zero-shot classification with an NLI model", "LABEL,..."},
     {"template", NLP_OPT_STRING, ZS_DEFAULT_TEMPLATE, NULL,
-     "zero-shot hypothesis; {} stands for the label"},
+     "zero-shot hypothesis; {} stands for the label", "TEXT"},
     {"multi-label", NLP_OPT_FLAG, NULL, NULL,
-     "zero-shot: score each label independently (entailment vs contradiction)"},
+     "zero-shot: score each label independently (entailment vs contradiction)", NULL},
     NLP_TC_TEXTCLS_OPTIONS("without --labels: "),
-    {NULL, 0, NULL, NULL, NULL}
+    {NULL, 0, NULL, NULL, NULL, NULL}
 };
 
 static const nlp_task_desc classify_tasks[] = {
-    {"classify", "classify texts with the model's labels, or zero-shot with --labels",
+    {sizeof(nlp_task_desc), 0, "classify",
+     "classify texts with the model's labels, or zero-shot with --labels",
      "typeform/distilbert-base-uncased-mnli", NLP_INPUT_TEXT_PAIR, classify_options,
-     "sequence,labels,scores,label,score"},
+     "sequence,labels,scores,label,score", "ForSequenceClassification"},
 };
 
 /* template with each "{}" (or "{0}") replaced by label, "{{" and "}}"
@@ -379,9 +380,22 @@ static nlp_status classify_run(void *p, const nlp_input *inputs, size_t n,
     return nlp_tc_textcls_run(s->plain, inputs, n, results, errs);
 }
 
+/* Zero-shot: the best label and its score (the first of the sorted
+ * lists); otherwise those of the model's own labels. */
+static size_t classify_columns(const nlp_host_api *host, const nlp_task_args *args,
+                               nlp_column *out, size_t max)
+{
+    static const nlp_column zs[] = {{"label", NLP_COLUMN_FIRST, "labels"},
+                                    {"score", NLP_COLUMN_FIRST, "scores"}};
+    if (host->opt_string(args, "labels") && !host->opt_string(args, "top-k"))
+        return nlp_tc_columns_copy(zs, 2, out, max);
+    return nlp_tc_textcls_columns(host, args, out, max);
+}
+
 static const nlp_plugin classify_plugin = {
-    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "classify", "0.1.0",
+    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "classify", NLP_TC_VERSION,
     classify_tasks, 1, classify_create, classify_run, classify_destroy,
+    classify_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)

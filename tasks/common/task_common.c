@@ -328,3 +328,24 @@ nlp_status nlp_tc_fail_all(const nlp_host_api *host, nlp_value **results,
     }
     return fatal->status != NLP_OK ? fatal->status : NLP_ERR_INTERNAL;
 }
+
+/* ------------------------------------------------------------ columns */
+
+size_t nlp_tc_columns_copy(const nlp_column *cols, size_t n, nlp_column *out, size_t max)
+{
+    size_t k = n < max ? n : max;
+    for (size_t i = 0; i < k; i++)
+        out[i] = cols[i];
+    return k;
+}
+
+size_t nlp_tc_textcls_columns(const nlp_host_api *host, const nlp_task_args *args,
+                              nlp_column *out, size_t max)
+{
+    static const nlp_column list[] = {{"labels", NLP_COLUMN_WHOLE, NULL}};
+    static const nlp_column best[] = {{"label", NLP_COLUMN_FIELD, "label"},
+                                      {"score", NLP_COLUMN_FIELD, "score"}};
+    if (host->opt_string(args, "top-k"))
+        return nlp_tc_columns_copy(list, 1, out, max);
+    return nlp_tc_columns_copy(best, 2, out, max);
+}

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "config.h"
 #include "nlp/plugin.h"
 
 /* ------------------------------------------------------------ buffers */
@@ -178,10 +179,16 @@ typedef struct nlp_tc_textcls nlp_tc_textcls;
 #define NLP_TC_TEXTCLS_OPTIONS(pre)                                             \
     {"function", NLP_OPT_CHOICE, NULL, "softmax|sigmoid|none",                  \
      pre "scores from logits; unset: sigmoid for one label or multi-label "     \
-         "models, else softmax"},                                               \
+         "models, else softmax", NULL},                                         \
     {"top-k", NLP_OPT_STRING, NULL, NULL,                                       \
      pre "the N best labels (or 'all') sorted by score, as an array; unset: "   \
-         "the best label alone"}
+         "the best label alone", "N|all"}
+
+/* Columns of tabular output for nlp_tc_textcls results: label and score,
+ * or with --top-k the sorted list as one column "labels" (a plugin's
+ * columns() function). */
+size_t nlp_tc_textcls_columns(const nlp_host_api *host, const nlp_task_args *args,
+                              nlp_column *out, size_t max);
 
 nlp_status nlp_tc_textcls_create(const nlp_host_api *host, const nlp_task_args *args,
                                  nlp_tc_textcls **out, nlp_error *err);
@@ -217,6 +224,14 @@ size_t nlp_tc_max_length(const nlp_host_api *host, const nlp_task_args *args);
  * (NLP_ERR_INTERNAL when it is NLP_OK). */
 nlp_status nlp_tc_fail_all(const nlp_host_api *host, nlp_value **results,
                            nlp_error *errs, size_t n, const nlp_error *fatal);
+
+/* ------------------------------------------------------------ plugin */
+
+/* The version every plugin built with the toolkit reports. */
+#define NLP_TC_VERSION PACKAGE_VERSION
+
+/* Copy cols[0..n) to out (at most max); returns the count (for columns()). */
+size_t nlp_tc_columns_copy(const nlp_column *cols, size_t n, nlp_column *out, size_t max);
 
 /* ------------------------------------------------------------ entry */
 

@@ -52,15 +52,16 @@ typedef struct fm_state {
 } fm_state;
 
 static const nlp_option fm_options[] = {
-    {"top-k", NLP_OPT_INT, "5", NULL, "number of predictions per mask"},
+    {"top-k", NLP_OPT_INT, "5", NULL, "number of predictions per mask", "N"},
     {"targets", NLP_OPT_STRING, NULL, NULL,
-     "comma-separated candidate words; scores are restricted to them"},
-    {NULL, 0, NULL, NULL, NULL}
+     "comma-separated candidate words; scores are restricted to them", "WORD,..."},
+    {NULL, 0, NULL, NULL, NULL, NULL}
 };
 
 static const nlp_task_desc fm_tasks[] = {
-    {"fill-mask", "predict the words behind the mask token", "bert-base-uncased",
-     NLP_INPUT_TEXT, fm_options, "score,token,token_str,sequence"},
+    {sizeof(nlp_task_desc), 0, "fill-mask", "predict the words behind the mask token",
+     "bert-base-uncased", NLP_INPUT_TEXT, fm_options, "score,token,token_str,sequence",
+     "ForMaskedLM,ForPreTraining"},
 };
 
 static void fm_destroy(void *p)
@@ -90,7 +91,8 @@ static int cmp_i32(const void *a, const void *b)
 /* Resolve --targets as Hugging Face does: a vocabulary entry as written,
  * else the first token of its encoding (with a warning), else dropped
  * (with a warning).  Ids are deduplicated. */
-static nlp_status fm_parse_targets(fm_state *s, const char *list, nlp_error *err)
+static nlp_status fm_parse_targets(fm_state *s, const nlp_task_args *args, const char *list,
+                                   nlp_error *err)
 {
     const nlp_host_api *host = s->host;
     char **items = NULL;
@@ -113,13 +115,13 @@ static nlp_status fm_parse_targets(fm_state *s, const char *list, nlp_error *err
             if (st != NLP_OK)
                 break;
             if (enc.n == 0) {
-                host->warn("target '%s' is not in the vocabulary and encodes to nothing; "
+                host->warn(args, "target '%s' is not in the vocabulary and encodes to nothing; "
                            "ignoring it", items[i]);
                 continue;
             }
             id = enc.ids[0];
             const char *tok = host->id_to_token(s->tok, id);
-            host->warn("target '%s' is not in the vocabulary; using '%s' instead",
+            host->warn(args, "target '%s' is not in the vocabulary; using '%s' instead",
                        items[i], tok ? tok : "?");
         }
         s->targets[count++] = id;
@@ -178,7 +180,7 @@ static nlp_status fm_create(const nlp_host_api *host, const nlp_task_args *args,
     s->top_k = (size_t)k < s->V ? (size_t)k : s->V; /* more than V is all of them */
     const char *targets = host->opt_string(args, "targets");
     if (targets) {
-        if ((st = fm_parse_targets(s, targets, err)) != NLP_OK)
+        if ((st = fm_parse_targets(s, args, targets, err)) != NLP_OK)
             goto fail;
         for (size_t i = 0; i < s->n_targets; i++)
             if (s->targets[i] < 0 || (size_t)s->targets[i] >= s->V) {
@@ -383,9 +385,22 @@ fatal_out:
     return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
+/* --top-k 1: the word and its score (one per mask, as JSON arrays, when a
+ * text has several); otherwise the whole list of predictions. */
+static size_t fm_columns(const nlp_host_api *host, const nlp_task_args *args,
+                         nlp_column *out, size_t max)
+{
+    static const nlp_column best[] = {{"token_str", NLP_COLUMN_FIELD, "token_str"},
+                                      {"score", NLP_COLUMN_FIELD, "score"}};
+    static const nlp_column all[] = {{"predictions", NLP_COLUMN_WHOLE, NULL}};
+    if (host->opt_int(args, "top-k", 5) == 1)
+        return nlp_tc_columns_copy(best, 2, out, max);
+    return nlp_tc_columns_copy(all, 1, out, max);
+}
+
 static const nlp_plugin fm_plugin = {
-    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "fill-mask", "0.1.0",
-    fm_tasks, 1, fm_create, fm_run, fm_destroy,
+    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "fill-mask", NLP_TC_VERSION,
+    fm_tasks, 1, fm_create, fm_run, fm_destroy, fm_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)

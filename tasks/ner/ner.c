@@ -527,21 +527,23 @@ done:
 
 static const nlp_option ner_options[] = {
     {"aggregation", NLP_OPT_CHOICE, "none", "none|simple|first|average|max",
-     "how tokens are fused into entities (Hugging Face's aggregation_strategy)"},
+     "how tokens are fused into entities (Hugging Face's aggregation_strategy)", NULL},
     {"ignore-labels", NLP_OPT_STRING, "O", NULL,
-     "comma-separated labels left out of the output (\"\" keeps all)"},
+     "comma-separated labels left out of the output (\"\" keeps all)", "LABEL,..."},
     {"stride", NLP_OPT_INT, NULL, NULL,
-     "tokens shared by consecutive windows of a long text (default min(128, window/2))"},
-    {NULL, 0, NULL, NULL, NULL}
+     "tokens shared by consecutive windows of a long text (default min(128, window/2))", "N"},
+    {NULL, 0, NULL, NULL, NULL, NULL}
 };
 
 static const nlp_task_desc ner_tasks[] = {
-    {"ner", "named entities (token classification) of each input text",
+    {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "ner",
+     "named entities (token classification) of each input text",
      "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
-     "entity_group,entity,score,word,start,end"},
-    {"token-classification", "a label for each token / word of each input text",
+     "entity_group,entity,score,word,start,end", "ForTokenClassification"},
+    {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "token-classification",
+     "a label for each token / word of each input text",
      "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
-     "entity_group,entity,score,word,start,end"},
+     "entity_group,entity,score,word,start,end", "ForTokenClassification"},
 };
 
 static void ner_destroy(void *state)
@@ -680,16 +682,27 @@ fatal_out:
     return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
+/* The entities of a text as one column (a JSON list). */
+static size_t ner_columns(const nlp_host_api *host, const nlp_task_args *args,
+                          nlp_column *out, size_t max)
+{
+    static const nlp_column all[] = {{"entities", NLP_COLUMN_WHOLE, NULL}};
+    (void)host;
+    (void)args;
+    return nlp_tc_columns_copy(all, 1, out, max);
+}
+
 static const nlp_plugin ner_plugin = {
     NLP_PLUGIN_ABI_VERSION,
     sizeof(nlp_plugin),
     "ner",
-    "1.0.0",
+    NLP_TC_VERSION,
     ner_tasks,
     sizeof(ner_tasks) / sizeof(ner_tasks[0]),
     ner_create,
     ner_run,
     ner_destroy,
+    ner_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)

@@ -264,25 +264,27 @@ static nlp_value *input_result(qa_state *s, const nlp_input *in, const nlp_tc_wi
 /* ------------------------------------------------------------ plugin */
 
 static const nlp_option qa_options[] = {
-    {"top-k", NLP_OPT_INT, "1", NULL, "number of answers to return"},
+    {"top-k", NLP_OPT_INT, "1", NULL, "number of answers to return", "N"},
     {"doc-stride", NLP_OPT_INT, NULL, NULL,
-     "context tokens shared by consecutive windows (default min(max-seq-len/2, 128))"},
+     "context tokens shared by consecutive windows (default min(max-seq-len/2, 128))", "N"},
     {"max-seq-len", NLP_OPT_INT, NULL, NULL,
-     "tokens per window, question included (default min(384, the model's maximum))"},
-    {"max-question-len", NLP_OPT_INT, "64", NULL, "question tokens kept at most"},
-    {"max-answer-len", NLP_OPT_INT, "15", NULL, "longest answer, in tokens"},
+     "tokens per window, question included (default min(384, the model's maximum))", "N"},
+    {"max-question-len", NLP_OPT_INT, "64", NULL, "question tokens kept at most", "N"},
+    {"max-answer-len", NLP_OPT_INT, "15", NULL, "longest answer, in tokens", "N"},
     {"handle-impossible-answer", NLP_OPT_FLAG, NULL, NULL,
-     "allow the empty answer (scored by [CLS])"},
-    {NULL, 0, NULL, NULL, NULL}
+     "allow the empty answer (scored by [CLS])", NULL},
+    {NULL, 0, NULL, NULL, NULL, NULL}
 };
 
 static const nlp_task_desc qa_tasks[] = {
-    {"qa", "extract the answer to a question from a context",
+    {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "qa",
+     "extract the answer to a question from a context",
      "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
-     "answer,score,start,end"},
-    {"question-answering", "extract the answer to a question from a context",
+     "answer,score,start,end", "ForQuestionAnswering"},
+    {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "question-answering",
+     "extract the answer to a question from a context",
      "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
-     "answer,score,start,end"},
+     "answer,score,start,end", "ForQuestionAnswering"},
 };
 
 static void qa_destroy(void *state)
@@ -447,16 +449,30 @@ fatal_out:
     return nlp_tc_fail_all(host, results, errs, n, &fatal);
 }
 
+/* One answer: its fields; --top-k above 1: the list as one column. */
+static size_t qa_columns(const nlp_host_api *host, const nlp_task_args *args,
+                         nlp_column *out, size_t max)
+{
+    static const nlp_column best[] = {
+        {"answer", NLP_COLUMN_FIELD, "answer"}, {"score", NLP_COLUMN_FIELD, "score"},
+        {"start", NLP_COLUMN_FIELD, "start"}, {"end", NLP_COLUMN_FIELD, "end"}};
+    static const nlp_column all[] = {{"answers", NLP_COLUMN_WHOLE, NULL}};
+    if (host->opt_int(args, "top-k", 1) == 1)
+        return nlp_tc_columns_copy(best, 4, out, max);
+    return nlp_tc_columns_copy(all, 1, out, max);
+}
+
 static const nlp_plugin qa_plugin = {
     NLP_PLUGIN_ABI_VERSION,
     sizeof(nlp_plugin),
     "qa",
-    "1.0.0",
+    NLP_TC_VERSION,
     qa_tasks,
     sizeof(qa_tasks) / sizeof(qa_tasks[0]),
     qa_create,
     qa_run,
     qa_destroy,
+    qa_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)

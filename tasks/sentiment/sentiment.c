@@ -12,13 +12,14 @@
 
 static const nlp_option sentiment_options[] = {
     NLP_TC_TEXTCLS_OPTIONS(""),
-    {NULL, 0, NULL, NULL, NULL}
+    {NULL, 0, NULL, NULL, NULL, NULL}
 };
 
 static const nlp_task_desc sentiment_tasks[] = {
-    {"sentiment", "classify the sentiment of texts (text classification)",
+    {sizeof(nlp_task_desc), 0, "sentiment",
+     "classify the sentiment of texts (text classification)",
      "distilbert-base-uncased-finetuned-sst-2-english", NLP_INPUT_TEXT_PAIR,
-     sentiment_options, "label,score"},
+     sentiment_options, "label,score", "ForSequenceClassification"},
 };
 
 static nlp_status sentiment_create(const nlp_host_api *host, const nlp_task_args *args,
@@ -43,8 +44,9 @@ static void sentiment_destroy(void *state)
 }
 
 static const nlp_plugin sentiment_plugin = {
-    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "sentiment", "0.1.0",
+    NLP_PLUGIN_ABI_VERSION, sizeof(nlp_plugin), "sentiment", NLP_TC_VERSION,
     sentiment_tasks, 1, sentiment_create, sentiment_run, sentiment_destroy,
+    nlp_tc_textcls_columns,
 };
 
 NLP_PLUGIN_EXPORT const nlp_plugin *nlp_plugin_entry(void)

@@ -7,8 +7,9 @@ tests/corpus.sh (corpus mode end to end).
 Writes data/expected/corpus/reviews.csv: a CSV of 120 rows (id, review,
 note) whose reviews range from one word to past the 64-position limit of
 the tiny-bert-sst2 fixture, with quoted fields, embedded commas, quotes and
-line breaks, and six bad rows (an empty review, wrong field counts, invalid
-UTF-8) at known lines; and data/expected/corpus/reviews-expected.json: for
+line breaks, two empty reviews (scored like any text, as the pipeline
+scores ""), and four bad rows (wrong field counts, invalid UTF-8) at known
+lines; and data/expected/corpus/reviews-expected.json: for
 every good row its id and the label/score of Hugging Face's
 TextClassificationPipeline with truncation to the model's 64 positions
 (reference tokenizer tests/gen/ref_tokenizer.py, PyTorch forward
@@ -88,12 +89,12 @@ def main():
             review = review + "\nsecond line"
         note = "n%d" % i if i % 4 else 'a "quoted", note'
         kind = bad_at.get(i)
-        if kind == "empty":
-            raw = ("%d,,%s\n" % (i, csv_field(note))).encode()
-            bad.append({"line": line_no, "reason": 'empty text in column "review"'})
-        elif kind == "empty-quoted":
-            raw = ('%d,"  ",%s\n' % (i, csv_field(note))).encode()
-            bad.append({"line": line_no, "reason": 'empty text in column "review"'})
+        if kind in ("empty", "empty-quoted"):
+            review = "" if kind == "empty" else "  "
+            raw = ("%d,%s,%s\n" % (i, '"  "' if review else "", csv_field(note))).encode()
+            res, ntok = classify_truncated(m, review, 64)
+            good.append({"id": str(i), "line": line_no, "review": review, "note": note,
+                         "label": res["label"], "score": res["score"], "tokens": ntok})
         elif kind == "fields+":
             raw = ("%d,%s,%s,extra\n" % (i, csv_field(review), csv_field(note))).encode()
             bad.append({"line": line_no, "reason": "4 fields, expected 3"})

@@ -32,11 +32,13 @@ static void bad_destroy(void *state)
 
 static const nlp_task_desc tasks[] = {
 #if defined(TP_DUP)
-    {"echo", "a second echo", NULL, NLP_INPUT_TEXT, NULL, NULL},
+    {sizeof(nlp_task_desc), 0, "echo", "a second echo", NULL, NLP_INPUT_TEXT, NULL, NULL, NULL},
 #elif defined(TP_SHADOW)
-    {"bench", "a task named like a built-in command", NULL, NLP_INPUT_TEXT, NULL, NULL},
+    {sizeof(nlp_task_desc), 0, "bench", "a task named like a built-in command", NULL,
+     NLP_INPUT_TEXT, NULL, NULL, NULL},
 #else
-    {"bad-task", "never served", NULL, NLP_INPUT_TEXT, NULL, NULL},
+    {sizeof(nlp_task_desc), 0, "bad-task", "never served", NULL, NLP_INPUT_TEXT, NULL, NULL,
+     NULL},
 #endif
 };
 

@@ -19,20 +19,21 @@ typedef struct echo_state {
 } echo_state;
 
 static const nlp_option echo_opts[] = {
-    {"top-k", NLP_OPT_INT, "3", NULL, "rows per input"},
-    {"mode", NLP_OPT_CHOICE, "none", "upper|lower|none", "case of the echoed text"},
-    {"scale", NLP_OPT_FLOAT, "1.5", NULL, "multiplies the scores"},
-    {"shout", NLP_OPT_FLAG, NULL, NULL, "add an exclamation mark"},
-    {"label", NLP_OPT_STRING, NULL, NULL, "a label copied into each row"},
-    {NULL, 0, NULL, NULL, NULL},
+    {"top-k", NLP_OPT_INT, "3", NULL, "rows per input", NULL},
+    {"mode", NLP_OPT_CHOICE, "none", "upper|lower|none", "case of the echoed text", NULL},
+    {"scale", NLP_OPT_FLOAT, "1.5", NULL, "multiplies the scores", NULL},
+    {"shout", NLP_OPT_FLAG, NULL, NULL, "add an exclamation mark", NULL},
+    {"label", NLP_OPT_STRING, NULL, NULL, "a label copied into each row", NULL},
+    {NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static const nlp_task_desc tasks[] = {
-    {"echo", "echo each input as rows (test plugin)", "tiny-model", NLP_INPUT_TEXT,
-     echo_opts, "rank,text,score"},
-    {"echo-pair", "echo a text pair (test plugin)", NULL, NLP_INPUT_TEXT_PAIR, NULL, NULL},
-    {"echo-qa", "echo a question and its context (test plugin)", NULL,
-     NLP_INPUT_QUESTION_CONTEXT, NULL, NULL},
+    {sizeof(nlp_task_desc), 0, "echo", "echo each input as rows (test plugin)", "tiny-model",
+     NLP_INPUT_TEXT, echo_opts, "rank,text,score", NULL},
+    {sizeof(nlp_task_desc), 0, "echo-pair", "echo a text pair (test plugin)", NULL,
+     NLP_INPUT_TEXT_PAIR, NULL, NULL, NULL},
+    {sizeof(nlp_task_desc), 0, "echo-qa", "echo a question and its context (test plugin)", NULL,
+     NLP_INPUT_QUESTION_CONTEXT, NULL, NULL, NULL},
 };
 
 static nlp_status echo_create(const nlp_host_api *host, const nlp_task_args *args,

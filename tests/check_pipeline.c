@@ -1,0 +1,382 @@
+/*
+ * check_pipeline.c - the pipeline API (nlp/pipeline.h) on the fixture
+ * checkpoints and the build tree's task plugins: open / set / run / free,
+ * option errors, per-input errors and their JSON, truncation, the
+ * architecture check, tabular columns and cells, corpus mode, and two
+ * pipelines running at once on two threads.  Expected numbers come from
+ * data/expected/ (PyTorch and the reference post-processing,
+ * tests/gen/gen_tasks_cls.py, gen_corpus_tasks.py), never from nlp.
+ */
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "nlp/nlp.h"
+
+static nlp_registry *reg;
+
+static void open_registry(void)
+{
+    static const char *const dirs[] = {
+        NLP_BUILD_PLUGIN_DIR "/sentiment/.libs", NLP_BUILD_PLUGIN_DIR "/fill-mask/.libs",
+        NLP_BUILD_PLUGIN_DIR "/ner/.libs", NLP_BUILD_PLUGIN_DIR "/classify/.libs", NULL};
+    nlp_error err = {0};
+    ck_assert_msg(nlp_registry_open(dirs, NULL, NULL, &reg, &err) == NLP_OK, "%s", err.msg);
+}
+
+static void close_registry(void)
+{
+    nlp_registry_free(reg);
+    reg = NULL;
+}
+
+static nlp_pipeline *open_task(const char *task, const char *model)
+{
+    nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+    o.model = model;
+    o.registry = reg;
+    o.threads = 1;
+    nlp_pipeline *p = NULL;
+    nlp_error err = {0};
+    ck_assert_msg(nlp_pipeline_open(task, &o, &p, &err) == NLP_OK, "%s", err.msg);
+    return p;
+}
+
+/* A reference case of data/expected/TASK/NAME.json (parsed; cJSON_Delete). */
+static cJSON *load_case(const char *task, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, NLP_TEST_DATA "/expected/%s/%s.json", task, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s missing", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+/* Does the JSON text got match the reference value exp (numbers within
+ * 1e-5)? */
+static int same_json(const cJSON *exp, const cJSON *got)
+{
+    if (cJSON_IsNumber(exp))
+        return cJSON_IsNumber(got) && fabs(exp->valuedouble - got->valuedouble) <= 1e-5;
+    if (cJSON_IsString(exp))
+        return cJSON_IsString(got) && strcmp(exp->valuestring, got->valuestring) == 0;
+    if (cJSON_IsArray(exp) || cJSON_IsObject(exp)) {
+        if (cJSON_GetArraySize(exp) != cJSON_GetArraySize(got) ||
+            cJSON_IsArray(exp) != cJSON_IsArray(got))
+            return 0;
+        for (const cJSON *e = exp->child, *g = got->child; e; e = e->next, g = g->next) {
+            const cJSON *gg = cJSON_IsObject(exp) ? cJSON_GetObjectItemCaseSensitive(got, e->string) : g;
+            if (!gg || !same_json(e, gg))
+                return 0;
+        }
+        return 1;
+    }
+    return cJSON_Compare(exp, got, 1);
+}
+
+static nlp_input text_input(const char *s)
+{
+    return (nlp_input){s, strlen(s), NULL, 0};
+}
+
+/* Run the inputs of a reference case and compare every outcome. */
+static void check_case(nlp_pipeline *p, const cJSON *c)
+{
+    const cJSON *inputs = cJSON_GetObjectItem(c, "inputs"), *exp = cJSON_GetObjectItem(c, "expected");
+    size_t n = (size_t)cJSON_GetArraySize(inputs);
+    nlp_input in[16];
+    nlp_pipeline_result r[16];
+    ck_assert_uint_le(n, 16);
+    for (size_t i = 0; i < n; i++)
+        in[i] = text_input(cJSON_GetArrayItem(inputs, (int)i)->valuestring);
+    nlp_error err = {0};
+    ck_assert_msg(nlp_pipeline_run(p, in, n, r, &err) == NLP_OK, "%s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(exp, (int)i);
+        char *json = nlp_pipeline_result_json(&r[i]);
+        cJSON *got = cJSON_Parse(json);
+        const cJSON *msg = cJSON_GetObjectItem(e, "error");
+        if (msg) {
+            ck_assert_ptr_null(r[i].value);
+            ck_assert_str_eq(r[i].error.msg, msg->valuestring);
+            ck_assert_str_eq(cJSON_GetObjectItem(got, "error")->valuestring, msg->valuestring);
+            ck_assert_ptr_nonnull(cJSON_GetObjectItem(got, "error_type"));
+        } else
+            ck_assert_msg(same_json(e, got), "input %zu: %s", i + 1, json);
+        cJSON_Delete(got);
+        free(json);
+    }
+    nlp_pipeline_results_clear(r, n);
+}
+
+START_TEST(test_reference_cases)
+{
+    static const struct { const char *task, *name; } cases[] = {
+        {"sentiment", "distilbert-sst2-default"}, {"sentiment", "bert-sst2-all"},
+        {"fill-mask", "bert-default"}, {"fill-mask", "error-no-mask"},
+    };
+    open_registry();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cJSON *c = load_case(cases[k].task, cases[k].name);
+        char model[512];
+        snprintf(model, sizeof model, NLP_TEST_DATA "/../%s",
+                 cJSON_GetObjectItem(c, "model")->valuestring);
+        nlp_pipeline *p = open_task(cases[k].task, model);
+        const cJSON *args = cJSON_GetObjectItem(c, "args");
+        nlp_error err = {0};
+        for (const cJSON *a = args->child; a; a = a->next ? a->next->next : NULL)
+            ck_assert_msg(nlp_pipeline_set(p, a->valuestring + 2, a->next->valuestring, &err) ==
+                          NLP_OK, "%s", err.msg);
+        check_case(p, c);
+        nlp_pipeline_free(p);
+        cJSON_Delete(c);
+    }
+    close_registry();
+}
+END_TEST
+
+START_TEST(test_open_and_options)
+{
+    open_registry();
+    nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+    o.registry = reg;
+    nlp_pipeline *p = NULL;
+    nlp_error err = {0};
+    ck_assert_int_eq(nlp_pipeline_open("no-such-task", &o, &p, &err), NLP_ERR_NOT_FOUND);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no-such-task"));
+
+    p = open_task("sentiment", NLP_TEST_DATA "/models/tiny-distilbert-sst2");
+    ck_assert_str_eq(nlp_pipeline_task(p)->name, "sentiment");
+    ck_assert_ptr_null(nlp_pipeline_model_dir(p));   /* nothing loaded yet */
+    ck_assert_int_eq(nlp_pipeline_set(p, "colour", "red", &err), NLP_ERR_USAGE);
+    ck_assert_int_eq(nlp_pipeline_set(p, "function", "tanh", &err), NLP_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "option --function expects one of softmax|sigmoid|none, got 'tanh'");
+    ck_assert_int_eq(nlp_pipeline_set_int(p, "top-k", 0, &err), NLP_OK);   /* a string option */
+    /* the plugin refuses 0 when it starts: a usage error too */
+    ck_assert_int_eq(nlp_pipeline_load(p, &err), NLP_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "--top-k must be a positive integer or 'all', not '0'");
+    ck_assert_int_eq(nlp_pipeline_set(p, "top-k", "all", &err), NLP_OK);
+    ck_assert_int_eq(nlp_pipeline_load(p, &err), NLP_OK);
+    ck_assert_ptr_nonnull(nlp_pipeline_model_dir(p));
+    ck_assert_int_eq(nlp_pipeline_set(p, "top-k", "1", &err), NLP_ERR_USAGE);   /* too late */
+    nlp_pipeline_free(p);
+    close_registry();
+}
+END_TEST
+
+START_TEST(test_per_input_errors_and_truncation)
+{
+    open_registry();
+    nlp_pipeline *p = open_task("sentiment", NLP_TEST_DATA "/models/tiny-distilbert-sst2");
+    char long_text[1024] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(long_text, "good ");
+    nlp_input in[3] = {text_input("fine"), text_input("bad \xff byte"), text_input(long_text)};
+    nlp_pipeline_result r[3];
+    nlp_error err = {0};
+    ck_assert_int_eq(nlp_pipeline_run(p, in, 3, r, &err), NLP_OK);
+    ck_assert_ptr_nonnull(r[0].value);
+    ck_assert_uint_eq(r[0].truncated_from, 0);
+    ck_assert_ptr_null(r[1].value);
+    ck_assert_int_eq(r[1].error.status, NLP_ERR_UTF8);
+    char *json = nlp_pipeline_result_json(&r[1]);
+    ck_assert_str_eq(json, "{\"error\":\"invalid UTF-8 at byte 4\",\"error_type\":\"invalid_utf8\"}");
+    free(json);
+    ck_assert_ptr_nonnull(r[2].value);   /* 72 tokens, cut to the model's 64 */
+    ck_assert_uint_eq(r[2].truncated_from, 72);
+    ck_assert_uint_eq(r[2].tokens, 64);
+    nlp_pipeline_results_clear(r, 3);
+    ck_assert_ptr_null(r[0].value);
+    nlp_pipeline_free(p);
+
+    /* without truncation the long text is that input's error */
+    nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+    o.model = NLP_TEST_DATA "/models/tiny-distilbert-sst2";
+    o.registry = reg;
+    o.no_truncation = 1;
+    ck_assert_int_eq(nlp_pipeline_open("sentiment", &o, &p, &err), NLP_OK);
+    ck_assert_int_eq(nlp_pipeline_run(p, &in[2], 1, r, &err), NLP_OK);
+    ck_assert_ptr_null(r[0].value);
+    ck_assert_str_eq(r[0].error.msg, "input is 72 tokens long; the model accepts at most 64");
+    nlp_pipeline_free(p);
+    close_registry();
+}
+END_TEST
+
+START_TEST(test_architecture)
+{
+    open_registry();
+    nlp_pipeline *p = open_task("ner", NLP_TEST_DATA "/models/trained-sst2");
+    nlp_error err = {0};
+    ck_assert_int_eq(nlp_pipeline_load(p, &err), NLP_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "BertForSequenceClassification"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "ForTokenClassification"));
+    nlp_pipeline_free(p);
+    nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+    o.model = NLP_TEST_DATA "/models/trained-sst2";
+    o.registry = reg;
+    o.any_architecture = 1;
+    ck_assert_int_eq(nlp_pipeline_open("ner", &o, &p, &err), NLP_OK);
+    ck_assert_msg(nlp_pipeline_load(p, &err) == NLP_OK, "%s", err.msg);
+    nlp_pipeline_free(p);
+    close_registry();
+}
+END_TEST
+
+START_TEST(test_columns_and_cells)
+{
+    open_registry();
+    nlp_pipeline *p = open_task("sentiment", NLP_TEST_DATA "/models/tiny-distilbert-sst2");
+    const nlp_column *cols;
+    ck_assert_uint_eq(nlp_pipeline_columns(p, &cols), 2);
+    ck_assert_str_eq(cols[0].name, "label");
+    ck_assert_str_eq(cols[1].name, "score");
+    nlp_value *v = nlp_value_parse_json("{\"label\":\"POSITIVE\",\"score\":0.5}", 32);
+    char *t;
+    int json;
+    nlp_error err = {0};
+    ck_assert_int_eq(nlp_pipeline_cell(p, v, 0, &t, &json, &err), NLP_OK);
+    ck_assert_str_eq(t, "POSITIVE");
+    ck_assert_int_eq(json, 0);
+    free(t);
+    ck_assert_int_eq(nlp_pipeline_cell(p, v, 1, &t, &json, &err), NLP_OK);
+    ck_assert_str_eq(t, "0.5");
+    ck_assert_int_eq(json, 1);
+    free(t);
+    ck_assert_int_eq(nlp_pipeline_cell(p, v, 2, &t, &json, &err), NLP_ERR_INVALID_ARG);
+    nlp_value_free(v);
+    ck_assert_int_eq(nlp_pipeline_set(p, "top-k", "all", &err), NLP_OK);
+    ck_assert_uint_eq(nlp_pipeline_columns(p, &cols), 1);
+    ck_assert_str_eq(cols[0].name, "labels");
+    nlp_pipeline_free(p);
+
+    /* zero-shot: label and score are the first of the sorted lists */
+    p = open_task("classify", NLP_TEST_DATA "/models/tiny-bert-mnli");
+    ck_assert_int_eq(nlp_pipeline_set(p, "labels", "a,b", &err), NLP_OK);
+    ck_assert_uint_eq(nlp_pipeline_columns(p, &cols), 2);
+    v = nlp_value_parse_json("{\"sequence\":\"x\",\"labels\":[\"b\",\"a\"],\"scores\":[0.75,0.25]}", 56);
+    ck_assert_int_eq(nlp_pipeline_cell(p, v, 0, &t, &json, &err), NLP_OK);
+    ck_assert_str_eq(t, "b");
+    free(t);
+    ck_assert_int_eq(nlp_pipeline_cell(p, v, 1, &t, &json, &err), NLP_OK);
+    ck_assert_str_eq(t, "0.75");
+    free(t);
+    nlp_value_free(v);
+    nlp_pipeline_free(p);
+    close_registry();
+}
+END_TEST
+
+START_TEST(test_corpus)
+{
+    open_registry();
+    nlp_pipeline *p = open_task("sentiment", NLP_TEST_DATA "/models/tiny-bert-sst2");
+    char out[] = "/tmp/check_pipeline_XXXXXX";
+    int fd = mkstemp(out);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    nlp_corpus_job job;
+    memset(&job, 0, sizeof job);
+    job.input = NLP_TEST_DATA "/expected/corpus/reviews.csv";
+    job.output = out;
+    job.text_column = "review";
+    job.format = "csv";
+    nlp_corpus_stats st;
+    nlp_error err = {0};
+    ck_assert_msg(nlp_pipeline_run_corpus(p, &job, &st, &err) == NLP_OK, "%s", err.msg);
+    /* reviews-expected.json: 116 good rows (20 of them over 64 tokens), 4 bad */
+    ck_assert_uint_eq(st.read, 120);
+    ck_assert_uint_eq(st.written, 116);
+    ck_assert_uint_eq(st.skipped, 4);
+    ck_assert_uint_eq(st.truncated, 20);
+    ck_assert_int_eq(st.started, 1);
+    job.text_column = "nope";
+    ck_assert_int_eq(nlp_pipeline_run_corpus(p, &job, &st, &err), NLP_ERR_USAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nope"));
+    unlink(out);
+    nlp_pipeline_free(p);
+    close_registry();
+}
+END_TEST
+
+/* Two pipelines on two threads: each gets the results it gets alone. */
+typedef struct job {
+    const char *task, *model, *text;
+    char *json;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    nlp_pipeline *p = open_task(j->task, j->model);
+    nlp_input in = text_input(j->text);
+    nlp_pipeline_result r;
+    for (int k = 0; k < 20; k++) {
+        nlp_error err = {0};
+        if (nlp_pipeline_run(p, &in, 1, &r, &err) != NLP_OK)
+            break;
+        free(j->json);
+        j->json = nlp_pipeline_result_json(&r);
+        nlp_pipeline_results_clear(&r, 1);
+    }
+    nlp_pipeline_free(p);
+    return NULL;
+}
+
+START_TEST(test_two_threads)
+{
+    open_registry();
+    job a = {"sentiment", NLP_TEST_DATA "/models/tiny-distilbert-sst2", "what a terrible waste of time.", NULL};
+    job b = {"fill-mask", NLP_TEST_DATA "/models/tiny-bert-mlm", "the [MASK] of the world.", NULL};
+    job a1 = a, b1 = b;
+    run_job(&a1);
+    run_job(&b1);
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, run_job, &a);
+    pthread_create(&tb, NULL, run_job, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    ck_assert_ptr_nonnull(a.json);
+    ck_assert_ptr_nonnull(b.json);
+    ck_assert_str_eq(a.json, a1.json);
+    ck_assert_str_eq(b.json, b1.json);
+    free(a.json);
+    free(b.json);
+    free(a1.json);
+    free(b1.json);
+    close_registry();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pipeline");
+    TCase *tc = tcase_create("pipeline");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_reference_cases);
+    tcase_add_test(tc, test_open_and_options);
+    tcase_add_test(tc, test_per_input_errors_and_truncation);
+    tcase_add_test(tc, test_architecture);
+    tcase_add_test(tc, test_columns_and_cells);
+    tcase_add_test(tc, test_corpus);
+    tcase_add_test(tc, test_two_threads);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
