@@ -38,6 +38,7 @@ for h in nlp.h plugin.h registry.h status.h; do
     [ -f "$root/include/nlp/$h" ] || fail "include/nlp/$h was not installed"
 done
 [ -f "$root/lib/pkgconfig/nlp.pc" ] || fail "lib/pkgconfig/nlp.pc was not installed"
+[ -f "$root/share/man/man1/nlp.1" ] || fail "share/man/man1/nlp.1 was not installed"
 ls "$root"/lib/nlp/*.so >/dev/null 2>&1 || fail "no task plugin in $root/lib/nlp"
 
 # every installed plugin exports exactly its entry symbol
