@@ -162,32 +162,6 @@ static int env_true(const char *name)
 
 /* ------------------------------------------------------------ files */
 
-int nlp_hub_mkdirs(const char *path)
-{
-    char *p = strdup(path);
-    if (!p) {
-        errno = ENOMEM;
-        return -1;
-    }
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                int e = errno;
-                free(p);
-                errno = e;
-                return -1;
-            }
-            if (c == '\0')
-                break;
-            *s = c;
-        }
-    }
-    free(p);
-    return nlp_dir_exists(path) ? 0 : (errno = ENOTDIR, -1);
-}
-
 /* Read a small text file (a ref) into a trimmed new string, NULL if absent. */
 static char *read_trimmed(const char *path)
 {
@@ -1051,7 +1025,7 @@ static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file,
     strcat(target, etag);
     char *slash = strrchr(ptr, '/');
     *slash = '\0';
-    int mk = nlp_hub_mkdirs(ptr);
+    int mk = nlp_mkdirs(ptr);
     *slash = '/';
     if (mk != 0) {
         st = nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ptr, strerror(errno));
@@ -1112,7 +1086,7 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
         goto out;
     }
     if (file_size(blob) != m.size) {
-        if (nlp_hub_mkdirs(c->lock_dir) != 0) {
+        if (nlp_mkdirs(c->lock_dir) != 0) {
             st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", c->lock_dir, strerror(errno));
             goto out;
         }
@@ -1124,7 +1098,7 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
         /* another process may have finished it while we waited */
         if (file_size(blob) != m.size) {
             char *blobs = nlp_path_join(c->repo_dir, "blobs");
-            int mk = blobs ? nlp_hub_mkdirs(blobs) : -1;
+            int mk = blobs ? nlp_mkdirs(blobs) : -1;
             if (mk != 0)
                 st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", blobs ? blobs : c->repo_dir, strerror(errno));
             free(blobs);
@@ -1336,7 +1310,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
             goto out;
         }
         *slash = '\0';
-        int mk = nlp_hub_mkdirs(ref);
+        int mk = nlp_mkdirs(ref);
         *slash = '/';
         st = mk == 0 ? write_atomic(ref, commit, err)
                      : nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ref, strerror(errno));
@@ -1348,7 +1322,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
     char *snap = NULL;
     if ((st = snapshot_path(c, commit, &snap, err)) != NLP_OK)
         goto out;
-    if (nlp_hub_mkdirs(snap) != 0) {
+    if (nlp_mkdirs(snap) != 0) {
         st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", snap, strerror(errno));
         free(snap);
         goto out;
