@@ -4,7 +4,8 @@
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
  * blocks), plugin (the task plugin ABI), registry (loading plugins, the
- * host side of the ABI).
+ * host side of the ABI), checkpoint (writing safetensors checkpoints,
+ * quantized copies).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -16,6 +17,7 @@
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"
+#include "nlp/checkpoint.h"
 
 #ifdef __cplusplus
 extern "C" {
