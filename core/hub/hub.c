@@ -41,6 +41,7 @@
 #define PACKAGE_VERSION "0"
 #endif
 
+#include "nlp/bench.h"
 #include "nlp/hub.h"
 #include "hub_impl.h"
 #include "sha256.h"
@@ -788,13 +789,6 @@ typedef struct dl_state {
     const http_resp *resp;
 } dl_state;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
     dl_state *d = user;
@@ -841,7 +835,7 @@ static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
     dl_state *d = user;
     /* a body that stops flowing is a timeout (libcurl's low-speed check
      * averages over several seconds and reacts late) */
-    double t = now_s();
+    double t = nlp_clock_now();
     if (d->written != d->seen) {
         d->seen = d->written;
         d->seen_at = t;
@@ -892,7 +886,7 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
         CURLcode rc = CURLE_OK;
         long status = have == m->size ? 206 : 0;
         http_resp r = { 0 };
-        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, now_s(), 0, 0, &r };
+        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, nlp_clock_now(), 0, 0, &r };
         if (have >= 0 && have < m->size) {
             curl_common(c, m->url, &r);
             curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);

@@ -5,7 +5,7 @@
  * (config.json and weights), encoder (forward pass and head building
  * blocks), plugin (the task plugin ABI), registry (loading plugins, the
  * host side of the ABI), checkpoint (writing safetensors checkpoints,
- * quantized copies).
+ * quantized copies), bench (peaks and timing).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -18,6 +18,7 @@
 #include "nlp/hub.h"
 #include "nlp/registry.h"
 #include "nlp/checkpoint.h"
+#include "nlp/bench.h"
 
 #ifdef __cplusplus
 extern "C" {
