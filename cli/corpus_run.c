@@ -33,36 +33,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static int sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return 0;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...)
 {
@@ -97,7 +67,7 @@ typedef struct crow {
 typedef struct window {
     crow *rows;
     size_t n, cap;
-    sbuf arena;
+    nlp_buf arena;
     cfield *fd;
     size_t nfd, capfd;
     int last;                    /* the input ends with this window */
@@ -162,8 +132,8 @@ static int window_copy_fields(window *w, crow *r, const nlp_corpus_row *row)
         f->at = w->arena.len;
         f->len = row->fields[i].len;
         f->json = row->fields[i].json;
-        if (!sb_add(&w->arena, row->fields[i].s, row->fields[i].len) ||
-            !sb_add(&w->arena, "", 1))   /* keep a NUL between fields */
+        if (!nlp_buf_add(&w->arena, row->fields[i].s, row->fields[i].len) ||
+            !nlp_buf_add(&w->arena, "", 1))   /* keep a NUL between fields */
             return 0;
     }
     return 1;
@@ -398,7 +368,7 @@ static void *reader_main(void *arg)
 
 /* ------------------------------------------------------- result cells */
 
-static void cell_of(const nlp_value *x, sbuf *b, nlp_corpus_field *f)
+static void cell_of(const nlp_value *x, nlp_buf *b, nlp_corpus_field *f)
 {
     size_t at = b->len;
     f->json = 1;
@@ -409,21 +379,21 @@ static void cell_of(const nlp_value *x, sbuf *b, nlp_corpus_field *f)
     }
     if (nlp_value_kind_of(x) == NLP_VALUE_STRING) {
         const char *s = nlp_value_string(x);
-        sb_add(b, s, strlen(s));
+        nlp_buf_add(b, s, strlen(s));
         f->json = 0;
     } else {
         char *j = nlp_value_to_json(x, 0);
         if (j)
-            sb_add(b, j, strlen(j));
+            nlp_buf_add(b, j, strlen(j));
         free(j);
     }
-    sb_add(b, "", 1);
+    nlp_buf_add(b, "", 1);
     f->s = (const char *)(uintptr_t)(at + 1);   /* offset + 1, resolved once b stops growing */
     f->len = b->len - 1 - at;
 }
 
 /* The value of column key in a result. */
-static void result_cell(const nlp_value *v, const char *key, sbuf *b, nlp_corpus_field *f)
+static void result_cell(const nlp_value *v, const char *key, nlp_buf *b, nlp_corpus_field *f)
 {
     if (!key) {
         cell_of(v, b, f);
@@ -447,17 +417,17 @@ static void result_cell(const nlp_value *v, const char *key, sbuf *b, nlp_corpus
         }
         /* several masks: one value per mask, as a JSON array */
         size_t at = b->len;
-        sb_add(b, "[", 1);
+        nlp_buf_add(b, "[", 1);
         for (size_t i = 0; i < nlp_value_len(v); i++) {
             const nlp_value *x = nlp_value_get(nlp_value_at(nlp_value_at(v, i), 0), key);
             char *j = x ? nlp_value_to_json(x, 0) : NULL;
             if (i)
-                sb_add(b, ",", 1);
-            sb_add(b, j ? j : "null", j ? strlen(j) : 4);
+                nlp_buf_add(b, ",", 1);
+            nlp_buf_add(b, j ? j : "null", j ? strlen(j) : 4);
             free(j);
         }
-        sb_add(b, "]", 1);
-        sb_add(b, "", 1);
+        nlp_buf_add(b, "]", 1);
+        nlp_buf_add(b, "", 1);
         f->s = (const char *)(uintptr_t)(at + 1);
         f->len = b->len - 1 - at;
         f->json = 1;
@@ -682,7 +652,7 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
     nlp_error *errs = NULL;
     sorted *order = NULL;
     nlp_corpus_field *ofields = NULL;
-    sbuf cells = {0};
+    nlp_buf cells = {0};
     char *last_id = NULL;
     window windows[NWINDOWS];
     memset(windows, 0, sizeof windows);
@@ -899,7 +869,7 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
     }
     started = 1;
 
-    double t0 = now_s(), last_draw = 0;
+    double t0 = nlp_clock_now(), last_draw = 0;
     size_t n_read = 0, n_written = 0, n_skipped = 0, n_truncated = 0;
     int stop = 0, fatal = 0;
     while (!stop) {
@@ -945,8 +915,8 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
                     r->bad = xprintf("%s: line %zu: %s", R.source, r->line,
                                      errs[j].msg[0] ? errs[j].msg : "no result");
             }
-            if (progress && now_s() - last_draw > 0.25) {
-                last_draw = now_s();
+            if (progress && nlp_clock_now() - last_draw > 0.25) {
+                last_draw = nlp_clock_now();
                 progress_draw(task, n_read + b0 + n, last_draw - t0, atomic_load(&R.bytes),
                               total, 0);
             }
@@ -1019,7 +989,7 @@ int cli_corpus_run(const cli_corpus_task *t, const cli_corpus_opts *o)
     wq_close(&R.freeq);
     pthread_join(th, NULL);
     started = 0;
-    double secs = now_s() - t0;
+    double secs = nlp_clock_now() - t0;
     if (progress)
         progress_draw(task, n_read, secs, atomic_load(&R.bytes), total, 1);
     if (fatal) {

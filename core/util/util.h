@@ -1,8 +1,8 @@
 /*
  * util.h - small private helpers shared inside libnlp: whole-file reads,
- * path joining, folder creation, a growable byte buffer, fp32 -> bf16
- * rounding.  Not installed.  Add helpers here only when two modules
- * need them.
+ * path joining, folder creation, fp32 -> bf16 rounding; the growable
+ * byte buffer is public (nlp/buf.h).  Not installed.  Add helpers here
+ * only when two modules need them.
  */
 #ifndef NLP_UTIL_H
 #define NLP_UTIL_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "nlp/buf.h"
 #include "nlp/status.h"
 
 /* Read a whole file.  *data is NUL-terminated (not counted in *len) and
@@ -28,19 +29,6 @@ int nlp_dir_exists(const char *path);
 /* Create path and its missing parents (mode 0755), like `mkdir -p`.
  * Returns 0, or -1 with errno set (ENOTDIR when path is not a folder). */
 int nlp_mkdirs(const char *path);
-
-/* A growable byte buffer: zero-initialise it, release p with free(). */
-typedef struct nlp_buf {
-    char *p;
-    size_t len, cap;
-} nlp_buf;
-
-/* Room for extra more bytes after len (capacity doubles).  Returns 1, or
- * 0 when out of memory (the buffer is unchanged). */
-int nlp_buf_reserve(nlp_buf *b, size_t extra);
-
-/* Append n bytes.  Returns 1, or 0 when out of memory. */
-int nlp_buf_add(nlp_buf *b, const char *s, size_t n);
 
 /* fp32 -> bf16, rounded to nearest even; a NaN stays a (quiet) NaN.  The
  * bf16 kernels and the bf16 checkpoint writer both round this way. */

@@ -5,7 +5,8 @@
  * (config.json and weights), encoder (forward pass and head building
  * blocks), plugin (the task plugin ABI), registry (loading plugins, the
  * host side of the ABI), checkpoint (writing safetensors checkpoints,
- * quantized copies), bench (peaks and timing).
+ * quantized copies), bench (peaks and timing), buf (a growable byte
+ * buffer).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -19,6 +20,7 @@
 #include "nlp/registry.h"
 #include "nlp/checkpoint.h"
 #include "nlp/bench.h"
+#include "nlp/buf.h"
 
 #ifdef __cplusplus
 extern "C" {
