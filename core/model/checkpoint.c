@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nlp/bench.h"
 #include "nlp/checkpoint.h"
 #include "nlp/model.h"
 #include "safetensors.h"
@@ -273,14 +274,6 @@ typedef struct rand_state {
     const nlp_tensor_desc *first;
 } rand_state;
 
-static float urand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return (float)((double)(*s >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
-}
-
 /* nlp_tensor_fill_fn: ones, zeros, or uniform values of +-0.035 (weights)
  * or +-0.02 (biases) from the one generator, tensor after tensor. */
 static nlp_status rand_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink *sink,
@@ -296,7 +289,7 @@ static nlp_status rand_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink
         size_t m = count < CHUNK ? count : CHUNK;
         for (size_t j = 0; j < m; j++)
             buf[j] = kind == R_ONES ? 1.0f : kind == R_ZEROS ? 0.0f
-                   : kind == R_BIAS ? 0.02f * urand(&r->rng) : 0.035f * urand(&r->rng);
+                   : (kind == R_BIAS ? 0.02f : 0.035f) * nlp_rand_uniform(&r->rng);
         st = nlp_tensor_sink_write(sink, buf, m * sizeof *buf, err);
         count -= m;
     }

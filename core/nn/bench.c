@@ -30,6 +30,14 @@ double nlp_clock_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+float nlp_rand_uniform(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (float)((double)(*s >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
 const char *nlp_kernel_name(void)
 {
     return nlp_cpu_path_name(nlp_cpu_path());
@@ -293,15 +301,6 @@ nlp_status nlp_peak_measure(nlp_weight_type wt, int threads, nlp_peak *out, nlp_
 
 /* ---------------------------------------------------------------- GEMM */
 
-/* Uniform values in [-1, 1) from a xorshift64 state. */
-static float urand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return (float)((double)(*s >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
-}
-
 nlp_status nlp_gemm_time(size_t M, size_t N, size_t K, int threads, size_t iters,
                          double *seconds, int *threads_used, nlp_error *err)
 {
@@ -317,9 +316,9 @@ nlp_status nlp_gemm_time(size_t M, size_t N, size_t K, int threads, size_t iters
     if (pool) {
         uint64_t s = 1;
         for (size_t i = 0; i < M * K; i++)
-            A[i] = urand(&s);
+            A[i] = nlp_rand_uniform(&s);
         for (size_t i = 0; i < N * K; i++)
-            W[i] = urand(&s);
+            W[i] = nlp_rand_uniform(&s);
         pw = nlp_pack_b(W, N, K);
     }
     if (pw) {

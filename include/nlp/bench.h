@@ -1,8 +1,8 @@
 /*
  * nlp/bench.h - what a benchmark needs from libnlp besides the encoder: a
- * monotonic clock, the machine's measured multiply-add peak for each
- * weight type, the name of the kernels in use and the timing of one
- * packed-weight GEMM.
+ * monotonic clock, a small random generator, the machine's measured
+ * multiply-add peak for each weight type, the name of the kernels in use
+ * and the timing of one packed-weight GEMM.
  *
  * Operation counts follow the usual GFLOP/s convention for every weight
  * type: one multiply-add is 2 operations, whether it multiplies floats,
@@ -12,6 +12,7 @@
 #define NLP_BENCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "nlp/encoder.h"
 #include "nlp/status.h"
 
@@ -41,6 +42,11 @@ typedef struct nlp_peak {
  * at most 256), best of 3 runs of a few tens of milliseconds.  Fills
  * *out; returns NLP_OK, or NLP_ERR_INVALID_ARG for an unknown wt. */
 nlp_status nlp_peak_measure(nlp_weight_type wt, int threads, nlp_peak *out, nlp_error *err);
+
+/* The next value of a xorshift64 generator whose state is *state
+ * (never 0), as a float uniform in [-1, 1).  The random checkpoints and
+ * nlp_gemm_time draw their values from it. */
+float nlp_rand_uniform(uint64_t *state);
 
 /* The name of the fp32 kernel path in use: "generic", "avx2" or "avx512"
  * (static). */
