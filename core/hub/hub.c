@@ -41,6 +41,7 @@
 #define PACKAGE_VERSION "0"
 #endif
 
+#include "nlp/bench.h"
 #include "nlp/hub.h"
 #include "hub_impl.h"
 #include "sha256.h"
@@ -161,32 +162,6 @@ static int env_true(const char *name)
 }
 
 /* ------------------------------------------------------------ files */
-
-int nlp_hub_mkdirs(const char *path)
-{
-    char *p = strdup(path);
-    if (!p) {
-        errno = ENOMEM;
-        return -1;
-    }
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                int e = errno;
-                free(p);
-                errno = e;
-                return -1;
-            }
-            if (c == '\0')
-                break;
-            *s = c;
-        }
-    }
-    free(p);
-    return nlp_dir_exists(path) ? 0 : (errno = ENOTDIR, -1);
-}
 
 /* Read a small text file (a ref) into a trimmed new string, NULL if absent. */
 static char *read_trimmed(const char *path)
@@ -816,13 +791,6 @@ typedef struct dl_state {
     const http_resp *resp;
 } dl_state;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
     dl_state *d = user;
@@ -869,7 +837,7 @@ static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
     dl_state *d = user;
     /* a body that stops flowing is a timeout (libcurl's low-speed check
      * averages over several seconds and reacts late) */
-    double t = now_s();
+    double t = nlp_clock_now();
     if (d->written != d->seen) {
         d->seen = d->written;
         d->seen_at = t;
@@ -920,7 +888,7 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
         CURLcode rc = CURLE_OK;
         long status = have == m->size ? 206 : 0;
         http_resp r = { 0 };
-        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, now_s(), 0, 0, &r };
+        dl_state d = { c, file, fd, have, 0, m->size, 0, 0, 0, 0, nlp_clock_now(), 0, 0, &r };
         if (have >= 0 && have < m->size) {
             curl_common(c, m->url, &r);
             curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
@@ -1053,7 +1021,7 @@ static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file,
     strcat(target, etag);
     char *slash = strrchr(ptr, '/');
     *slash = '\0';
-    int mk = nlp_hub_mkdirs(ptr);
+    int mk = nlp_mkdirs(ptr);
     *slash = '/';
     if (mk != 0) {
         st = nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ptr, strerror(errno));
@@ -1114,7 +1082,7 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
         goto out;
     }
     if (file_size(blob) != m.size) {
-        if (nlp_hub_mkdirs(c->lock_dir) != 0) {
+        if (nlp_mkdirs(c->lock_dir) != 0) {
             st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", c->lock_dir, strerror(errno));
             goto out;
         }
@@ -1126,7 +1094,7 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
         /* another process may have finished it while we waited */
         if (file_size(blob) != m.size) {
             char *blobs = nlp_path_join(c->repo_dir, "blobs");
-            int mk = blobs ? nlp_hub_mkdirs(blobs) : -1;
+            int mk = blobs ? nlp_mkdirs(blobs) : -1;
             if (mk != 0)
                 st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", blobs ? blobs : c->repo_dir, strerror(errno));
             free(blobs);
@@ -1338,7 +1306,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
             goto out;
         }
         *slash = '\0';
-        int mk = nlp_hub_mkdirs(ref);
+        int mk = nlp_mkdirs(ref);
         *slash = '/';
         st = mk == 0 ? write_atomic(ref, commit, err)
                      : nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ref, strerror(errno));
@@ -1350,7 +1318,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
     char *snap = NULL;
     if ((st = snapshot_path(c, commit, &snap, err)) != NLP_OK)
         goto out;
-    if (nlp_hub_mkdirs(snap) != 0) {
+    if (nlp_mkdirs(snap) != 0) {
         st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", snap, strerror(errno));
         free(snap);
         goto out;

@@ -16,9 +16,6 @@ int nlp_hub_valid_repo_id(const char *id);
  * ".." component, no empty component, no backslash or control byte. */
 int nlp_hub_valid_relpath(const char *path);
 
-/* mkdir -p; 0 on success, else -1 with errno set. */
-int nlp_hub_mkdirs(const char *path);
-
 /* The cache root: cache_dir, $HF_HUB_CACHE, $HF_HOME/hub,
  * $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.  New
  * string (free()), NULL when out of memory. */

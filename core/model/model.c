@@ -258,7 +258,7 @@ static void drop_pages(const void *data, size_t nbytes)
         madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* An int8 tensor written by `nlp quantize` (cli/cmd_quantize.c): NAME is
+/* An int8 tensor written by nlp_checkpoint_quantize (nlp/checkpoint.h): NAME is
  * I8 [N][K] and NAME_scale is F32 [N], one scale per row; its F32 view is
  * q * scale[n].  An I8 tensor without a scale is left without a view. */
 static nlp_status dequantize_i8(nlp_model *m, size_t i, nlp_error *err)

@@ -9,36 +9,19 @@
  * (PROT_READ, MAP_PRIVATE) and validates the whole header;
  * nlp_st_open_index() does the same for every shard listed in a
  * model.safetensors.index.json "weight_map".  Tensor data is never read at
- * open time, so opening costs the header parse only.
+ * open time, so opening costs the header parse only.  The dtypes and the
+ * writer are public (nlp/checkpoint.h).
  */
 #ifndef NLP_SAFETENSORS_H
 #define NLP_SAFETENSORS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "nlp/checkpoint.h"
 #include "nlp/status.h"
 
 /* Most dimensions a tensor may have. */
-#define NLP_ST_MAX_DIMS 8
-
-typedef enum nlp_dtype {
-    NLP_DT_F32 = 0,
-    NLP_DT_F16,
-    NLP_DT_BF16,
-    NLP_DT_F64,
-    NLP_DT_F8_E4M3,
-    NLP_DT_F8_E5M2,
-    NLP_DT_I8,
-    NLP_DT_U8,
-    NLP_DT_BOOL,
-    NLP_DT_I16,
-    NLP_DT_U16,
-    NLP_DT_I32,
-    NLP_DT_U32,
-    NLP_DT_I64,
-    NLP_DT_U64,
-    NLP_DT_COUNT
-} nlp_dtype;
+#define NLP_ST_MAX_DIMS NLP_TENSOR_MAX_DIMS
 
 /* One tensor of a mapped file.  data points into the read-only mapping. */
 typedef struct nlp_st_tensor {
@@ -67,10 +50,6 @@ typedef struct nlp_st {
     size_t n_tensors;
     char *source;           /* the file named in messages (file or index) */
 } nlp_st;
-
-/* The safetensors spelling of a dtype ("F32") and its element size. */
-const char *nlp_dtype_name(nlp_dtype dt);
-size_t nlp_dtype_size(nlp_dtype dt);
 
 /* Map and validate one .safetensors file.  On success *out is a new set
  * the caller releases with nlp_st_close().  Errors name the path and the

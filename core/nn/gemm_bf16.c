@@ -15,23 +15,13 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
+#include "util/util.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 enum { MR = NLP_INT8_MR, NR = NLP_INT8_NR };
-
-/* fp32 -> bf16, round to nearest even; NaN stays NaN. */
-static uint16_t to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
 
 static float from_bf16(uint16_t h)
 {
@@ -64,7 +54,7 @@ nlp_packed_b *nlp_pack_b_bf16(const float *B, size_t N, size_t K)
     for (size_t n = 0; n < N; n++) {
         uint16_t *panel = p->bf16 + (n / NR) * p->kq * NR * 2;
         for (size_t k = 0; k < K; k++)
-            panel[(k / 2) * NR * 2 + (n % NR) * 2 + k % 2] = to_bf16(B[n * K + k]);
+            panel[(k / 2) * NR * 2 + (n % NR) * 2 + k % 2] = nlp_f32_to_bf16(B[n * K + k]);
     }
     return p;
 }
@@ -81,7 +71,7 @@ static void convert_rows(const float *A, size_t lda, size_t mr, size_t K,
     for (size_t i = 0; i < mr; i++) {
         uint16_t *o = out + i * kp * 2;
         for (size_t k = 0; k < K; k++)
-            o[k] = to_bf16(A[i * lda + k]);
+            o[k] = nlp_f32_to_bf16(A[i * lda + k]);
         for (size_t k = K; k < kp * 2; k++)
             o[k] = 0;
     }
@@ -153,7 +143,7 @@ TARGETBF static void convert_rows_hw(const float *A, size_t lda, size_t mr, size
             _mm512_storeu_si512((void *)(o + k), (__m512i)v);
         }
         for (; k < K; k++)
-            o[k] = to_bf16(a[k]);
+            o[k] = nlp_f32_to_bf16(a[k]);
         for (; k < kp * 2; k++)
             o[k] = 0;
     }

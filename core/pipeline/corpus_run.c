@@ -31,13 +31,6 @@
 #define WINDOW_PER_BATCH 32
 #define MIN_WINDOW 256
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...)
 {
@@ -622,7 +615,7 @@ static void run_state_free(run_state *S, size_t n)
 static void progress(runner *R, run_state *S, size_t rows, int final)
 {
     const nlp_corpus_job *j = R->job;
-    double now = now_s(), every = j->progress_interval > 0 ? j->progress_interval : 0.25;
+    double now = nlp_clock_now(), every = j->progress_interval > 0 ? j->progress_interval : 0.25;
     if (!j->on_progress || (!final && now - S->last_progress <= every))
         return;
     S->last_progress = now;
@@ -735,7 +728,7 @@ static void write_window(runner *R, run_state *S, window *w, nlp_corpus_stats *s
 /* The windows, one after the other, until the input ends or the run stops. */
 static void run_windows(runner *R, run_state *S, nlp_corpus_stats *stats)
 {
-    S->t0 = now_s();
+    S->t0 = nlp_clock_now();
     while (!S->stop && !S->fatal) {
         window *w = wq_pop(&R->fullq);
         if (!w)
@@ -754,7 +747,7 @@ static void run_windows(runner *R, run_state *S, nlp_corpus_stats *stats)
             break;
     }
     stop_reader(R);
-    stats->seconds = now_s() - S->t0;
+    stats->seconds = nlp_clock_now() - S->t0;
     progress(R, S, stats->read, 1);
 }
 

@@ -79,6 +79,32 @@ int nlp_dir_exists(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int nlp_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                int e = errno;
+                free(p);
+                errno = e;
+                return -1;
+            }
+            if (c == '\0')
+                break;
+            *s = c;
+        }
+    }
+    free(p);
+    return nlp_dir_exists(path) ? 0 : (errno = ENOTDIR, -1);
+}
+
 int nlp_buf_reserve(nlp_buf *b, size_t extra)
 {
     if (b->len + extra <= b->cap)

@@ -1,12 +1,16 @@
 /*
  * util.h - small private helpers shared inside libnlp: whole-file reads,
- * path joining, a growable byte buffer.  Not installed.  Add helpers here only when two modules
- * need them.
+ * path joining, folder creation, fp32 -> bf16 rounding; the growable
+ * byte buffer is public (nlp/buf.h).  Not installed.  Add helpers here
+ * only when two modules need them.
  */
 #ifndef NLP_UTIL_H
 #define NLP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "nlp/buf.h"
 #include "nlp/status.h"
 
 /* Read a whole file.  *data is NUL-terminated (not counted in *len) and
@@ -22,17 +26,20 @@ int nlp_file_exists(const char *path);
 /* 1 if path names an existing directory, else 0. */
 int nlp_dir_exists(const char *path);
 
-/* A growable byte buffer: zero-initialise it, release p with free(). */
-typedef struct nlp_buf {
-    char *p;
-    size_t len, cap;
-} nlp_buf;
+/* Create path and its missing parents (mode 0755), like `mkdir -p`.
+ * Returns 0, or -1 with errno set (ENOTDIR when path is not a folder). */
+int nlp_mkdirs(const char *path);
 
-/* Room for extra more bytes after len (capacity doubles).  Returns 1, or
- * 0 when out of memory (the buffer is unchanged). */
-int nlp_buf_reserve(nlp_buf *b, size_t extra);
-
-/* Append n bytes.  Returns 1, or 0 when out of memory. */
-int nlp_buf_add(nlp_buf *b, const char *s, size_t n);
+/* fp32 -> bf16, rounded to nearest even; a NaN stays a (quiet) NaN.  The
+ * bf16 kernels and the bf16 checkpoint writer both round this way. */
+static inline uint16_t nlp_f32_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
 
 #endif /* NLP_UTIL_H */

@@ -4,7 +4,9 @@
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
  * blocks), plugin (the task plugin ABI), registry (loading plugins, the
- * host side of the ABI).
+ * host side of the ABI), checkpoint (writing safetensors checkpoints,
+ * quantized copies), bench (peaks and timing), buf (a growable byte
+ * buffer).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -20,6 +22,9 @@
 #include "nlp/value.h"
 #include "nlp/options.h"
 #include "nlp/pipeline.h"
+#include "nlp/checkpoint.h"
+#include "nlp/bench.h"
+#include "nlp/buf.h"
 
 #ifdef __cplusplus
 extern "C" {

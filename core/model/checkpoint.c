@@ -1,0 +1,456 @@
+/*
+ * checkpoint.c - whole-checkpoint writers (nlp/checkpoint.h): the int8 or
+ * bf16 copy of a checkpoint, and the random-weight checkpoint of a shape.
+ * Both produce their model.safetensors through nlp_safetensors_write.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nlp/bench.h"
+#include "nlp/checkpoint.h"
+#include "nlp/model.h"
+#include "safetensors.h"
+#include "util/util.h"
+
+int nlp_checkpoint_is_layer_weight(const char *name, nlp_dtype dtype, int ndim)
+{
+    size_t n = strlen(name);
+    return ndim == 2 && strstr(name, ".layer.") && n > 7 && strcmp(name + n - 7, ".weight") == 0
+           && (dtype == NLP_DT_F32 || dtype == NLP_DT_F16 || dtype == NLP_DT_BF16);
+}
+
+/* ---------------------------------------------------------------- quantize */
+
+enum { Q_VALUES, Q_SCALES, Q_BF16 };
+
+/* What the fill of one converted tensor needs. */
+typedef struct quant_job {
+    const nlp_st *st;
+    const nlp_st_tensor *src;
+    int kind;               /* Q_* */
+    char *name;             /* NAME_scale for Q_SCALES (owned) */
+} quant_job;
+
+/* Row n of w[N][K] as int8 values (kind Q_VALUES) or its scale. */
+static nlp_status quant_row(const float *row, size_t K, int kind, nlp_tensor_sink *sink,
+                            nlp_error *err)
+{
+    float amax = 0.0f;
+    for (size_t k = 0; k < K; k++)
+        amax = fmaxf(amax, fabsf(row[k]));
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f, scale = amax / 127.0f;
+    if (kind == Q_SCALES)
+        return nlp_tensor_sink_write(sink, &scale, sizeof scale, err);
+    int8_t q[4096];
+    nlp_status st = NLP_OK;
+    for (size_t k0 = 0; k0 < K && st == NLP_OK; k0 += sizeof q) {
+        size_t m = K - k0 < sizeof q ? K - k0 : sizeof q;
+        for (size_t k = 0; k < m; k++) {
+            long v = lrintf(row[k0 + k] * inv);
+            q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        st = nlp_tensor_sink_write(sink, q, m, err);
+    }
+    return st;
+}
+
+/* Row of w as bf16. */
+static nlp_status bf16_row(const float *row, size_t K, nlp_tensor_sink *sink, nlp_error *err)
+{
+    uint16_t h[2048];
+    nlp_status st = NLP_OK;
+    for (size_t k0 = 0; k0 < K && st == NLP_OK; k0 += 2048) {
+        size_t m = K - k0 < 2048 ? K - k0 : 2048;
+        for (size_t k = 0; k < m; k++)
+            h[k] = nlp_f32_to_bf16(row[k0 + k]);
+        st = nlp_tensor_sink_write(sink, h, m * sizeof *h, err);
+    }
+    return st;
+}
+
+/* nlp_tensor_fill_fn of a converted tensor: the source as F32, then row
+ * by row. */
+static nlp_status quant_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink *sink,
+                             nlp_error *err)
+{
+    (void)t;
+    const quant_job *j = arg;
+    size_t N = (size_t)j->src->shape[0], K = (size_t)j->src->shape[1];
+    float *w = malloc((N * K > 0 ? N * K : 1) * sizeof *w);
+    if (!w)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory converting tensor %s", j->src->name);
+    nlp_status st = nlp_st_to_f32(j->st, j->src, w, err);
+    for (size_t n = 0; n < N && st == NLP_OK; n++)
+        st = j->kind == Q_BF16 ? bf16_row(w + n * K, K, sink, err)
+                               : quant_row(w + n * K, K, j->kind, sink, err);
+    free(w);
+    return st;
+}
+
+/* The output tensor list for st: every tensor in order, converted ones
+ * through a fill (and, for int8, followed by their scales).  d and j have
+ * room for 2 * st->n_tensors entries; returns the count, or 0 when out of
+ * memory. */
+static size_t quant_plan(const nlp_st *st, int bf16, nlp_tensor_desc *d, quant_job *j,
+                         size_t *n_quantized)
+{
+    size_t n = 0;
+    *n_quantized = 0;
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        const nlp_st_tensor *t = &st->tensors[i];
+        int q = nlp_checkpoint_is_layer_weight(t->name, t->dtype, t->ndim);
+        d[n] = (nlp_tensor_desc){ t->name, t->dtype, t->ndim, {0}, t->data, NULL, NULL };
+        memcpy(d[n].shape, t->shape, sizeof t->shape);
+        if (!q) {
+            n++;
+            continue;
+        }
+        (*n_quantized)++;
+        j[n] = (quant_job){ st, t, bf16 ? Q_BF16 : Q_VALUES, NULL };
+        d[n] = (nlp_tensor_desc){ t->name, bf16 ? NLP_DT_BF16 : NLP_DT_I8, 2,
+                                  {t->shape[0], t->shape[1]}, NULL, quant_fill, &j[n] };
+        n++;
+        if (bf16)
+            continue;
+        size_t len = strlen(t->name) + sizeof "_scale";
+        char *scale_name = malloc(len);
+        if (!scale_name)
+            return 0;
+        snprintf(scale_name, len, "%s_scale", t->name);
+        j[n] = (quant_job){ st, t, Q_SCALES, scale_name };
+        d[n] = (nlp_tensor_desc){ scale_name, NLP_DT_F32, 1, {t->shape[0]}, NULL, quant_fill, &j[n] };
+        n++;
+    }
+    return n;
+}
+
+/* Write dir/model.safetensors as the converted copy of st. */
+static nlp_status quant_write(const nlp_st *st, const char *out_dir, int bf16, size_t *n_quantized,
+                              nlp_error *err)
+{
+    size_t cap = 2 * st->n_tensors + 1, n = 0;
+    nlp_tensor_desc *d = calloc(cap, sizeof *d);
+    quant_job *j = calloc(cap, sizeof *j);
+    char *path = nlp_path_join(out_dir, "model.safetensors");
+    nlp_status rc;
+    if (!d || !j || !path || (!(n = quant_plan(st, bf16, d, j, n_quantized)) && st->n_tensors)) {
+        rc = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", out_dir);
+    } else {
+        const nlp_tensor_meta meta[] = { {"format", "pt"}, {"nlp_quantize", bf16 ? "bf16" : "int8"} };
+        rc = nlp_safetensors_write(path, d, n, meta, 2, err);
+    }
+    for (size_t i = 0; j && i < cap; i++)
+        free(j[i].name);
+    free(j);
+    free(d);
+    free(path);
+    return rc;
+}
+
+/* Copy the regular file from to to. */
+static nlp_status copy_file(const char *from, const char *to, nlp_error *err)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[1 << 16];
+    size_t n;
+    int ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in && ferror(in))
+        ok = 0;
+    int e = errno;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0, e = errno;
+    if (!ok)
+        return nlp_error_set(err, NLP_ERR_IO, "cannot copy %s to %s: %s", from, to, strerror(e));
+    return NLP_OK;
+}
+
+/* Copy every other regular, non-hidden file of in to out. */
+static nlp_status copy_others(const char *in, const char *out, nlp_error *err)
+{
+    DIR *d = opendir(in);
+    if (!d)
+        return nlp_error_set(err, NLP_ERR_IO, "%s: %s", in, strerror(errno));
+    nlp_status st = NLP_OK;
+    struct dirent *de;
+    while (st == NLP_OK && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strncmp(de->d_name, "model.safetensors", 17) == 0)
+            continue;
+        char *from = nlp_path_join(in, de->d_name), *to = nlp_path_join(out, de->d_name);
+        if (!from || !to)
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", in);
+        else if (nlp_file_exists(from))
+            st = copy_file(from, to, err);
+        free(from);
+        free(to);
+    }
+    closedir(d);
+    return st;
+}
+
+/* The checks before anything is written: the input is a loadable,
+ * unsharded checkpoint; out is not in; out exists only with force. */
+static nlp_status quant_check(const char *in, const char *out, int force, const char *st_path,
+                              nlp_error *err)
+{
+    if (!nlp_file_exists(st_path)) {
+        char *index = nlp_path_join(in, "model.safetensors.index.json");
+        int sharded = index && nlp_file_exists(index);
+        free(index);
+        return sharded ? nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                                       "%s: sharded checkpoints are not supported yet", in)
+                       : nlp_error_set(err, NLP_ERR_NOT_FOUND, "%s: no model.safetensors", in);
+    }
+    nlp_model *model = NULL;
+    nlp_status rc = nlp_model_load(in, &model, err);
+    nlp_model_free(model);
+    if (rc != NLP_OK)
+        return rc;
+    struct stat a, b;
+    int exists = stat(out, &b) == 0;
+    if (exists && stat(in, &a) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "%s: the output folder is the input folder", out);
+    if (exists && !force)
+        return nlp_error_set(err, NLP_ERR_CONFLICT, "%s already exists", out);
+    if (mkdir(out, 0755) != 0 && !(errno == EEXIST && force && nlp_dir_exists(out)))
+        return nlp_error_set(err, NLP_ERR_IO, "cannot create %s: %s", out, strerror(errno));
+    return NLP_OK;
+}
+
+nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_dtype dtype,
+                                   const nlp_quantize_opts *opts, nlp_quantize_info *info,
+                                   nlp_error *err)
+{
+    if (dtype != NLP_DT_I8 && dtype != NLP_DT_BF16)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "quantize: dtype %s is not I8 or BF16",
+                             nlp_dtype_name(dtype));
+    char *path = nlp_path_join(in_dir, "model.safetensors");
+    char *opath = nlp_path_join(out_dir, "model.safetensors");
+    if (!path || !opath) {
+        free(path);
+        free(opath);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", in_dir);
+    }
+    nlp_st *st = NULL;
+    size_t nq = 0;
+    nlp_status rc = quant_check(in_dir, out_dir, opts && opts->force, path, err);
+    if (rc == NLP_OK)
+        rc = nlp_st_open(path, &st, err);
+    if (rc == NLP_OK)
+        rc = quant_write(st, out_dir, dtype == NLP_DT_BF16, &nq, err);
+    if (rc == NLP_OK)
+        rc = copy_others(in_dir, out_dir, err);
+    nlp_model *model = NULL;
+    if (rc == NLP_OK)
+        rc = nlp_model_load(out_dir, &model, err);   /* the copy must load */
+    nlp_model_free(model);
+    struct stat sb;
+    if (rc == NLP_OK && info)
+        *info = (nlp_quantize_info){ nq, nlp_st_mapped_bytes(st),
+                                     stat(opath, &sb) == 0 ? (uint64_t)sb.st_size : 0 };
+    nlp_st_close(st);
+    free(path);
+    free(opath);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- random */
+
+enum { R_WEIGHT, R_ONES, R_ZEROS, R_BIAS };
+
+/* The random checkpoint's generator state and the kind of every tensor. */
+typedef struct rand_state {
+    uint64_t rng;
+    const int *kind;
+    const nlp_tensor_desc *first;
+} rand_state;
+
+/* nlp_tensor_fill_fn: ones, zeros, or uniform values of +-0.035 (weights)
+ * or +-0.02 (biases) from the one generator, tensor after tensor. */
+static nlp_status rand_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink *sink,
+                            nlp_error *err)
+{
+    enum { CHUNK = 1 << 14 };
+    rand_state *r = arg;
+    int kind = r->kind[t - r->first];
+    size_t count = (size_t)t->shape[0] * (size_t)(t->ndim == 2 ? t->shape[1] : 1);
+    float buf[CHUNK];
+    nlp_status st = NLP_OK;
+    while (st == NLP_OK && count) {
+        size_t m = count < CHUNK ? count : CHUNK;
+        for (size_t j = 0; j < m; j++)
+            buf[j] = kind == R_ONES ? 1.0f : kind == R_ZEROS ? 0.0f
+                   : (kind == R_BIAS ? 0.02f : 0.035f) * nlp_rand_uniform(&r->rng);
+        st = nlp_tensor_sink_write(sink, buf, m * sizeof *buf, err);
+        count -= m;
+    }
+    return st;
+}
+
+/* The tensor list of a random checkpoint under construction. */
+typedef struct rand_list {
+    nlp_tensor_desc *d;
+    int *kind;
+    char (*names)[128];
+    size_t n;
+    rand_state *state;
+} rand_list;
+
+static void rand_add(rand_list *l, int kind, int64_t rows, int64_t cols, const char *name)
+{
+    size_t i = l->n++;
+    snprintf(l->names[i], sizeof l->names[i], "%s", name);
+    l->kind[i] = kind;
+    l->d[i] = (nlp_tensor_desc){ l->names[i], NLP_DT_F32, cols ? 2 : 1, {rows, cols},
+                                 NULL, rand_fill, l->state };
+}
+
+/* The embeddings of shape s, Hugging Face names. */
+static void rand_embeddings(rand_list *l, const nlp_checkpoint_shape *s)
+{
+    const char *emb = s->distil ? "distilbert.embeddings" : "bert.embeddings";
+    char f[128];
+    snprintf(f, sizeof f, "%s.word_embeddings.weight", emb);
+    rand_add(l, R_WEIGHT, s->vocab, s->hidden, f);
+    snprintf(f, sizeof f, "%s.position_embeddings.weight", emb);
+    rand_add(l, R_WEIGHT, s->positions, s->hidden, f);
+    if (!s->distil) {
+        snprintf(f, sizeof f, "%s.token_type_embeddings.weight", emb);
+        rand_add(l, R_WEIGHT, s->types, s->hidden, f);
+    }
+    snprintf(f, sizeof f, "%s.LayerNorm.weight", emb);
+    rand_add(l, R_ONES, s->hidden, 0, f);
+    snprintf(f, sizeof f, "%s.LayerNorm.bias", emb);
+    rand_add(l, R_ZEROS, s->hidden, 0, f);
+}
+
+/* The eight weight/bias pairs of layer i. */
+static void rand_layer(rand_list *l, const nlp_checkpoint_shape *s, int i)
+{
+    static const char *part[][2] = {
+        {"attention.self.query", "attention.q_lin"}, {"attention.self.key", "attention.k_lin"},
+        {"attention.self.value", "attention.v_lin"}, {"attention.output.dense", "attention.out_lin"},
+        {"attention.output.LayerNorm", "sa_layer_norm"},
+        {"intermediate.dense", "ffn.lin1"}, {"output.dense", "ffn.lin2"},
+        {"output.LayerNorm", "output_layer_norm"},
+    };
+    const int64_t H = s->hidden, I = s->intermediate;
+    const char *pre = s->distil ? "distilbert.transformer.layer" : "bert.encoder.layer";
+    char f[128];
+    for (int k = 0; k < 8; k++) {
+        int ln = k == 4 || k == 7;
+        int64_t rows = k == 5 ? I : H, cols = k == 6 ? I : H;
+        snprintf(f, sizeof f, "%s.%d.%s.weight", pre, i, part[k][s->distil]);
+        rand_add(l, ln ? R_ONES : R_WEIGHT, rows, ln ? 0 : cols, f);
+        snprintf(f, sizeof f, "%s.%d.%s.bias", pre, i, part[k][s->distil]);
+        rand_add(l, ln ? R_ZEROS : R_BIAS, rows, 0, f);
+    }
+}
+
+/* dir/model.safetensors for shape s. */
+static nlp_status rand_weights(const char *dir, const nlp_checkpoint_shape *s, nlp_error *err)
+{
+    size_t cap = 5 + (size_t)s->layers * 16;
+    rand_state state = { 0x2545f4914f6cdd1dull, NULL, NULL };
+    rand_list l = { calloc(cap, sizeof *l.d), calloc(cap, sizeof *l.kind),
+                    calloc(cap, sizeof *l.names), 0, &state };
+    char *path = nlp_path_join(dir, "model.safetensors");
+    nlp_status rc;
+    if (!l.d || !l.kind || !l.names || !path) {
+        rc = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    } else {
+        rand_embeddings(&l, s);
+        for (int i = 0; i < s->layers; i++)
+            rand_layer(&l, s, i);
+        state.kind = l.kind;
+        state.first = l.d;
+        const nlp_tensor_meta meta[] = { {"format", "pt"} };
+        rc = nlp_safetensors_write(path, l.d, l.n, meta, 1, err);
+    }
+    free(path);
+    free(l.d);
+    free(l.kind);
+    free(l.names);
+    return rc;
+}
+
+/* dir/config.json for shape s. */
+static nlp_status rand_config(const char *dir, const nlp_checkpoint_shape *s, nlp_error *err)
+{
+    char *path = nlp_path_join(dir, "config.json");
+    FILE *fp = path ? fopen(path, "w") : NULL;
+    if (!fp) {
+        nlp_status rc = path ? nlp_error_set(err, NLP_ERR_IO, "cannot write %s: %s", path, strerror(errno))
+                             : nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+        free(path);
+        return rc;
+    }
+    if (s->distil)
+        fprintf(fp, "{\n  \"model_type\": \"distilbert\",\n  \"architectures\": [\"DistilBertModel\"],\n"
+                "  \"vocab_size\": %d,\n  \"dim\": %d,\n  \"n_layers\": %d,\n  \"n_heads\": %d,\n"
+                "  \"hidden_dim\": %d,\n  \"max_position_embeddings\": %d,\n  \"activation\": \"gelu\",\n"
+                "  \"pad_token_id\": 0\n}\n",
+                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions);
+    else
+        fprintf(fp, "{\n  \"model_type\": \"bert\",\n  \"architectures\": [\"BertModel\"],\n"
+                "  \"vocab_size\": %d,\n  \"hidden_size\": %d,\n  \"num_hidden_layers\": %d,\n"
+                "  \"num_attention_heads\": %d,\n  \"intermediate_size\": %d,\n"
+                "  \"max_position_embeddings\": %d,\n  \"type_vocab_size\": %d,\n"
+                "  \"hidden_act\": \"gelu\",\n  \"layer_norm_eps\": 1e-12,\n  \"pad_token_id\": 0\n}\n",
+                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions, s->types);
+    errno = 0;
+    int bad = ferror(fp) | (fclose(fp) != 0);
+    nlp_status rc = bad ? nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO,
+                                        "cannot write %s: %s", path, strerror(errno ? errno : EIO))
+                        : NLP_OK;
+    free(path);
+    return rc;
+}
+
+/* Remove the files a failed write left in tmp, then tmp. */
+static void remove_partial(const char *tmp)
+{
+    static const char *names[] = { "config.json", "model.safetensors" };
+    for (size_t i = 0; i < 2; i++) {
+        char *p = nlp_path_join(tmp, names[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    rmdir(tmp);
+}
+
+nlp_status nlp_checkpoint_write_random(const char *dir, const nlp_checkpoint_shape *s,
+                                       nlp_error *err)
+{
+    if (s->layers < 1 || s->hidden < 1 || s->heads < 1 || s->intermediate < 1 || s->vocab < 1
+        || s->positions < 1 || (!s->distil && s->types < 1))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "%s: every size of the shape must be at least 1", dir);
+    size_t cap = strlen(dir) + 32;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    snprintf(tmp, cap, "%s.tmp.%ld", dir, (long)getpid());
+    nlp_status rc = NLP_OK;
+    if (nlp_mkdirs(tmp) != 0)
+        rc = nlp_error_set(err, NLP_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    if (rc == NLP_OK)
+        rc = rand_config(tmp, s, err);
+    if (rc == NLP_OK)
+        rc = rand_weights(tmp, s, err);
+    if (rc == NLP_OK && rename(tmp, dir) != 0)
+        rc = nlp_error_set(err, NLP_ERR_IO, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+    if (rc != NLP_OK)
+        remove_partial(tmp);
+    free(tmp);
+    return rc;
+}

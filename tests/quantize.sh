@@ -1,0 +1,103 @@
+#!/bin/sh
+# quantize.sh - `nlp quantize` and the checkpoints libnlp writes, end to
+# end: the int8 and bf16 copies of a fixture and the random bert-tiny
+# checkpoint of `nlp bench` keep their exact bytes (cksum values pinned
+# from the writer's output), OUT_DIR is refused when it exists (exit 1,
+# one line naming it and --force) and written with --force, OUT_DIR may
+# not be IN_DIR, no temporary file is left behind, usage errors exit 2.
+#
+# Environment (set by make check): NLP (the nlp binary), top_srcdir.
+set -u
+: "${top_srcdir:?}"
+NLP=${NLP:?NLP is not set}
+IN=$top_srcdir/data/models/tiny-bert-mlm
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/quantize.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+n=0
+
+# run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL $n: exit $got, expected $want: $*"
+        sed 's/^/  stderr: /' "$tmp/err"
+        fails=$((fails + 1))
+        return 1
+    fi
+    return 0
+}
+
+# check_sum FILE EXPECTED: the cksum of FILE (checksum and size) is EXPECTED
+check_sum() {
+    got=$(cksum <"$1" | awk '{print $1, $2}')
+    if [ "$got" != "$2" ]; then
+        echo "FAIL $n: cksum of $1 is $got, expected $2"
+        fails=$((fails + 1))
+    fi
+}
+
+# has FILE TEXT: FILE contains TEXT
+has() {
+    if ! grep -qF -- "$2" "$1"; then
+        echo "FAIL $n: $(basename "$1") lacks '$2':"
+        sed 's/^/  /' "$1"
+        fails=$((fails + 1))
+    fi
+}
+
+run 0 "$NLP" quantize "$IN" "$tmp/q8" && has "$tmp/out" "12 layer weights as int8"
+check_sum "$tmp/q8/model.safetensors" "166801525 304120"
+cmp -s "$IN/vocab.txt" "$tmp/q8/vocab.txt" || { echo "FAIL $n: vocab.txt not copied"; fails=$((fails + 1)); }
+
+run 0 "$NLP" quantize --dtype bf16 "$IN" "$tmp/q16"
+check_sum "$tmp/q16/model.safetensors" "662556947 317352"
+
+# an existing OUT_DIR: refused, one line, untouched
+run 1 "$NLP" quantize --dtype bf16 "$IN" "$tmp/q8"
+has "$tmp/err" "$tmp/q8"
+has "$tmp/err" "--force"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL $n: more than one line on stderr"; fails=$((fails + 1)); }
+check_sum "$tmp/q8/model.safetensors" "166801525 304120"
+mkdir "$tmp/empty"
+run 1 "$NLP" quantize "$IN" "$tmp/empty"
+
+# --force writes into it
+run 0 "$NLP" quantize --force --dtype bf16 "$IN" "$tmp/q8"
+check_sum "$tmp/q8/model.safetensors" "662556947 317352"
+run 0 "$NLP" quantize --force "$IN" "$tmp/empty"
+check_sum "$tmp/empty/model.safetensors" "166801525 304120"
+
+# never into the input folder, not even with --force
+cp -R "$IN" "$tmp/in"
+run 1 "$NLP" quantize --force "$tmp/in" "$tmp/in"
+cmp -s "$IN/model.safetensors" "$tmp/in/model.safetensors" \
+    || { echo "FAIL $n: the input was changed"; fails=$((fails + 1)); }
+
+# usage errors and help
+run 2 "$NLP" quantize --dtype int4 "$IN" "$tmp/x"
+run 2 "$NLP" quantize "$IN"
+run 0 "$NLP" quantize --help && has "$tmp/out" "--force"
+run 1 "$NLP" quantize "$tmp/nothing-here" "$tmp/x"
+
+# the random checkpoint of `nlp bench`
+run 0 "$NLP" bench --shape bert-tiny --cache-dir "$tmp/bench" --seq-len 8 --iters 1 --warmup 0 \
+    --threads 1 --json
+check_sum "$tmp/bench/bert-tiny/model.safetensors" "2577590950 17481904"
+check_sum "$tmp/bench/bert-tiny/config.json" "513000976 318"
+
+n=$((n + 1))
+left=$(find "$tmp" -name '*.tmp.*' | head -n 1)
+[ -z "$left" ] || { echo "FAIL $n: temporary file left behind: $left"; fails=$((fails + 1)); }
+
+if [ "$fails" -gt 0 ]; then
+    echo "quantize: $fails failure(s)"
+    exit 1
+fi
+echo "quantize: all $n checks passed"
+exit 0
