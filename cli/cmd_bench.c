@@ -159,193 +159,236 @@ static int run_gemm(const char *spec, int threads, long iters, int json)
     return CLI_EXIT_OK;
 }
 
-int cmd_bench(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct bench_opts {
+    const char *shape, *dtype, *cache, *gemm;
+    long seq, batch, threads, iters, warmup;
+    int json;
+} bench_opts;
+
+/* Parse argv into o.  Returns 0, -1 after --help, or a usage error's
+ * exit status (reported). */
+static int parse_options(int argc, char **argv, bench_opts *o)
 {
     static const struct option longopts[] = {
-        {"shape", required_argument, NULL, 's'},
-        {"seq-len", required_argument, NULL, 'l'},
-        {"batch-size", required_argument, NULL, 'b'},
-        {"threads", required_argument, NULL, 't'},
-        {"dtype", required_argument, NULL, 'd'},
-        {"iters", required_argument, NULL, 'i'},
-        {"warmup", required_argument, NULL, 'w'},
-        {"cache-dir", required_argument, NULL, 'c'},
-        {"gemm", required_argument, NULL, 'g'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"shape", required_argument, NULL, 's'}, {"seq-len", required_argument, NULL, 'l'},
+        {"batch-size", required_argument, NULL, 'b'}, {"threads", required_argument, NULL, 't'},
+        {"dtype", required_argument, NULL, 'd'}, {"iters", required_argument, NULL, 'i'},
+        {"warmup", required_argument, NULL, 'w'}, {"cache-dir", required_argument, NULL, 'c'},
+        {"gemm", required_argument, NULL, 'g'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
-    const char *shape_arg = "bert-base", *dtype = "fp32", *cache = NULL, *gemm = NULL;
-    long seq = 128, batch = 1, threads = 0, iters = 10, warmup = 2;
-    int json = 0, rc;
+    *o = (bench_opts){"bert-base", "fp32", NULL, NULL, 128, 1, 0, 10, 2, 0};
+    int rc = 0, c;
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': shape_arg = optarg; break;
-        case 'l': if ((rc = parse_pos("--seq-len", optarg, 1 << 20, &seq))) return rc; break;
-        case 'b': if ((rc = parse_pos("--batch-size", optarg, 1 << 16, &batch))) return rc; break;
-        case 't': if ((rc = parse_pos("--threads", optarg, 1024, &threads))) return rc; break;
-        case 'i': if ((rc = parse_pos("--iters", optarg, 1000000, &iters))) return rc; break;
+        case 's': o->shape = optarg; break;
+        case 'l': rc = parse_pos("--seq-len", optarg, 1 << 20, &o->seq); break;
+        case 'b': rc = parse_pos("--batch-size", optarg, 1 << 16, &o->batch); break;
+        case 't': rc = parse_pos("--threads", optarg, 1024, &o->threads); break;
+        case 'i': rc = parse_pos("--iters", optarg, 1000000, &o->iters); break;
         case 'w':
-            if (strcmp(optarg, "0") == 0)
-                warmup = 0;
-            else if ((rc = parse_pos("--warmup", optarg, 1000000, &warmup)))
-                return rc;
+            o->warmup = 0;
+            if (strcmp(optarg, "0") != 0)
+                rc = parse_pos("--warmup", optarg, 1000000, &o->warmup);
             break;
-        case 'd': dtype = optarg; break;
-        case 'c': cache = optarg; break;
-        case 'g': gemm = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': usage(); return CLI_EXIT_OK;
+        case 'd': o->dtype = optarg; break;
+        case 'c': o->cache = optarg; break;
+        case 'g': o->gemm = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'h': usage(); return -1;
         case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (strcmp(dtype, "fp32") && strcmp(dtype, "int8") && strcmp(dtype, "bf16"))
-        return cli_usage_error(CMD, "--dtype must be fp32, int8 or bf16, got '%s'", dtype);
-    if (gemm)
-        return run_gemm(gemm, (int)threads, iters, json);
-    nlp_weight_type dt;
-    nlp_error err = {0};
-    if (nlp_weight_type_parse(dtype, &dt, &err) != NLP_OK)
-        return cli_usage_error(CMD, "%s", err.msg);
+    if (!rc && optind < argc)
+        rc = cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!rc && strcmp(o->dtype, "fp32") && strcmp(o->dtype, "int8") && strcmp(o->dtype, "bf16"))
+        rc = cli_usage_error(CMD, "--dtype must be fp32, int8 or bf16, got '%s'", o->dtype);
+    return rc;
+}
 
-    /* the shape: a named one, or the sizes of a config.json */
-    bench_shape custom;
-    const bench_shape *s = NULL;
+/* The shape: a named one, or the sizes of a config.json (into *custom,
+ * named in name[64]).  Returns 0 or an exit status (reported). */
+static int find_shape(const char *arg, bench_shape *custom, char *name, const bench_shape **s)
+{
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (strcmp(shape_arg, shapes[i].name) == 0)
-            s = &shapes[i];
-    char name[64];
-    if (!s) {
-        nlp_config cfg;
-        if (nlp_config_load(shape_arg, &cfg, &err) != NLP_OK) {
-            if (err.status == NLP_ERR_IO)
-                return cli_usage_error(CMD, "--shape '%s' is neither bert-base, bert-large, distilbert, "
-                                            "bert-tiny nor a readable config.json", shape_arg);
-            return cli_fail(CMD, &err);
+        if (strcmp(arg, shapes[i].name) == 0) {
+            *s = &shapes[i];
+            return 0;
         }
-        custom = (bench_shape){ NULL, { cfg.family == NLP_FAMILY_DISTILBERT, cfg.num_layers,
-                                        cfg.hidden_size, cfg.num_heads, cfg.intermediate_size,
-                                        cfg.vocab_size, cfg.max_position_embeddings,
-                                        cfg.type_vocab_size > 0 ? cfg.type_vocab_size : 2 } };
-        nlp_config_clear(&cfg);
-        const nlp_checkpoint_shape *cs = &custom.s;
-        snprintf(name, sizeof name, "%s-L%d-H%d-A%d-I%d-V%d-P%d", cs->distil ? "distilbert" : "bert",
-                 cs->layers, cs->hidden, cs->heads, cs->intermediate, cs->vocab, cs->positions);
-        custom.name = name;
-        s = &custom;
+    nlp_config cfg;
+    nlp_error err = {0};
+    if (nlp_config_load(arg, &cfg, &err) != NLP_OK) {
+        if (err.status == NLP_ERR_IO)
+            return cli_usage_error(CMD, "--shape '%s' is neither bert-base, bert-large, distilbert, "
+                                        "bert-tiny nor a readable config.json", arg);
+        return cli_fail(CMD, &err);
     }
-    if (seq > s->s.positions)
-        return cli_usage_error(CMD, "--seq-len %ld exceeds the %d positions of %s", seq,
-                               s->s.positions, s->name);
+    *custom = (bench_shape){NULL, {cfg.family == NLP_FAMILY_DISTILBERT, cfg.num_layers,
+                                   cfg.hidden_size, cfg.num_heads, cfg.intermediate_size,
+                                   cfg.vocab_size, cfg.max_position_embeddings,
+                                   cfg.type_vocab_size > 0 ? cfg.type_vocab_size : 2}};
+    nlp_config_clear(&cfg);
+    const nlp_checkpoint_shape *cs = &custom->s;
+    snprintf(name, 64, "%s-L%d-H%d-A%d-I%d-V%d-P%d", cs->distil ? "distilbert" : "bert",
+             cs->layers, cs->hidden, cs->heads, cs->intermediate, cs->vocab, cs->positions);
+    custom->name = name;
+    *s = custom;
+    return 0;
+}
 
-    char dir[4096];
+/* Where the random checkpoint of shape name is kept. */
+static void checkpoint_dir(const char *cache, const char *name, char *dir, size_t size)
+{
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (cache)
-        snprintf(dir, sizeof dir, "%s/%s", cache, s->name);
+        snprintf(dir, size, "%s/%s", cache, name);
     else if (xdg && *xdg)
-        snprintf(dir, sizeof dir, "%s/nlp/bench/%s", xdg, s->name);
+        snprintf(dir, size, "%s/nlp/bench/%s", xdg, name);
     else if (home && *home)
-        snprintf(dir, sizeof dir, "%s/.cache/nlp/bench/%s", home, s->name);
+        snprintf(dir, size, "%s/.cache/nlp/bench/%s", home, name);
     else
-        snprintf(dir, sizeof dir, "/tmp/nlp-bench/%s", s->name);
-    if (ensure_checkpoint(dir, s, json) != 0)
-        return CLI_EXIT_FAIL;
+        snprintf(dir, size, "/tmp/nlp-bench/%s", name);
+}
 
+/* What one bench run measured. */
+typedef struct bench_result {
+    stats st;
+    double load_ms, ctx_ms, weights_mb;
+    int threads;
+} bench_result;
+
+/* Token ids from a fixed seed, [CLS] first; every sequence full length. */
+static void fill_batch(const bench_opts *o, const bench_shape *s, int32_t *ids, int32_t *lens)
+{
+    uint64_t rng = 7;
+    float top = (float)(s->s.vocab - 1);
+    for (long i = 0; i < o->batch * o->seq; i++)
+        ids[i] = (int32_t)((nlp_rand_uniform(&rng) * 0.5f + 0.5f) * top);
+    for (long b = 0; b < o->batch; b++) {
+        ids[b * o->seq] = 101 % s->s.vocab;
+        lens[b] = (int32_t)o->seq;
+    }
+}
+
+/* Time o->iters forward passes of ctx after o->warmup untimed ones. */
+static nlp_status time_forward(nlp_ctx *ctx, const bench_opts *o, const bench_shape *s,
+                               double *t, nlp_error *err)
+{
+    int32_t *ids = malloc((size_t)(o->batch * o->seq) * sizeof *ids);
+    int32_t *lens = malloc((size_t)o->batch * sizeof *lens);
+    nlp_status st = ids && lens ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    if (st == NLP_OK) {
+        fill_batch(o, s, ids, lens);
+        nlp_batch nb = {(size_t)o->batch, (size_t)o->seq, ids, NULL, lens};
+        const float *hidden;
+        for (long i = 0; i < o->warmup + o->iters && st == NLP_OK; i++) {
+            double a = nlp_clock_now();
+            st = nlp_encoder_forward(ctx, &nb, &hidden, err);
+            if (i >= o->warmup)
+                t[i - o->warmup] = nlp_clock_now() - a;
+        }
+    }
+    free(ids);
+    free(lens);
+    return st;
+}
+
+/* Load the checkpoint in dir, pack it, time it. */
+static nlp_status run_model(const char *dir, const bench_opts *o, const bench_shape *s,
+                            nlp_weight_type dt, bench_result *r, nlp_error *err)
+{
     nlp_model *model = NULL;
     nlp_ctx *ctx = NULL;
-    int32_t *ids = NULL, *lens = NULL;
-    double *t = NULL;
-    rc = CLI_EXIT_FAIL;
+    double *t = calloc((size_t)o->iters, sizeof *t);
     double t0 = nlp_clock_now();
-    if (nlp_model_load(dir, &model, &err) != NLP_OK) {
-        cli_fail(CMD, &err);
-        goto done;
-    }
-    double load_ms = (nlp_clock_now() - t0) * 1e3;
+    nlp_status st = t ? nlp_model_load(dir, &model, err)
+                      : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    r->load_ms = (nlp_clock_now() - t0) * 1e3;
     t0 = nlp_clock_now();
-    if (nlp_ctx_create_dtype(model, (int)threads, dt, &ctx, &err) != NLP_OK) {
-        cli_fail(CMD, &err);
-        goto done;
+    if (st == NLP_OK)
+        st = nlp_ctx_create_dtype(model, (int)o->threads, dt, &ctx, err);
+    r->ctx_ms = (nlp_clock_now() - t0) * 1e3;
+    if (st == NLP_OK) {
+        r->threads = nlp_ctx_threads(ctx);
+        r->weights_mb = (double)nlp_model_weight_bytes(model) / (1024.0 * 1024.0);
+        st = time_forward(ctx, o, s, t, err);
     }
-    double ctx_ms = (nlp_clock_now() - t0) * 1e3;
-    int nt = nlp_ctx_threads(ctx);
-    ids = malloc((size_t)(batch * seq) * sizeof *ids);
-    lens = malloc((size_t)batch * sizeof *lens);
-    t = calloc((size_t)iters, sizeof *t);
-    if (!ids || !lens || !t) {
-        fprintf(stderr, "nlp %s: out of memory\n", CMD);
-        goto done;
-    }
-    uint64_t rng = 7;   /* token ids from a fixed seed */
-    float top = (float)(s->s.vocab - 1);
-    for (long i = 0; i < batch * seq; i++)
-        ids[i] = (int32_t)((nlp_rand_uniform(&rng) * 0.5f + 0.5f) * top);
-    for (long b = 0; b < batch; b++) {
-        ids[b * seq] = 101 % s->s.vocab;
-        lens[b] = (int32_t)seq;
-    }
-    nlp_batch nb = { (size_t)batch, (size_t)seq, ids, NULL, lens };
-    const float *hidden;
-    for (long i = 0; i < warmup; i++)
-        if (nlp_encoder_forward(ctx, &nb, &hidden, &err) != NLP_OK) {
-            cli_fail(CMD, &err);
-            goto done;
-        }
-    for (long i = 0; i < iters; i++) {
-        double a = nlp_clock_now();
-        if (nlp_encoder_forward(ctx, &nb, &hidden, &err) != NLP_OK) {
-            cli_fail(CMD, &err);
-            goto done;
-        }
-        t[i] = nlp_clock_now() - a;
-    }
-    stats st = summarise(t, (int)iters);
-    nlp_peak pk;
-    if (nlp_peak_measure(dt, nt, &pk, &err) != NLP_OK) {
-        cli_fail(CMD, &err);
-        goto done;
-    }
-    double peak = pk.ops_per_s;
+    if (st == NLP_OK)
+        r->st = summarise(t, (int)o->iters);
+    free(t);
+    if (ctx)
+        nlp_ctx_free(ctx);
+    if (model)
+        nlp_model_free(model);
+    return st;
+}
+
+static void print_result(const bench_opts *o, const bench_shape *s, const char *dir,
+                         const bench_result *r, const nlp_peak *pk)
+{
     /* multiply-adds per layer: 4 H x H projections and 2 H x I on every
      * token, plus Q.K^T and P.V over T positions */
-    double H = s->s.hidden, I = s->s.intermediate, T = (double)seq, NT = (double)(batch * seq);
+    double H = s->s.hidden, I = s->s.intermediate, T = (double)o->seq;
+    double NT = (double)(o->batch * o->seq), peak = pk->ops_per_s;
     double flop = 2.0 * s->s.layers * NT * (4 * H * H + 2 * H * I + 2 * T * H);
-    double sps = (double)batch / st.median, gflops = flop / st.median / 1e9;
-    double file_mb = (double)nlp_model_weight_bytes(model) / (1024.0 * 1024.0);
-    if (json)
+    double med = r->st.median, sps = (double)o->batch / med, gflops = flop / med / 1e9;
+    if (o->json) {
         printf("{\"shape\":\"%s\",\"dtype\":\"%s\",\"seq_len\":%ld,\"batch_size\":%ld,\"threads\":%d,"
                "\"kernel\":\"%s\",\"seq_per_s\":%.3f,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
                "\"peak_gflops\":%.2f,\"peak_share\":%.4f,\"peak_instruction\":\"%s\","
                "\"peak_isa\":\"%s\",\"median_ms\":%.3f,\"min_ms\":%.3f,"
                "\"max_ms\":%.3f,\"iters\":%ld,\"load_ms\":%.1f,\"ctx_ms\":%.1f,\"weights_mb\":%.1f,"
                "\"peak_rss_mb\":%.1f,\"model_dir\":\"%s\"}\n",
-               s->name, dtype, seq, batch, nt, nlp_kernel_name(), sps,
-               sps * (double)seq, gflops, peak / 1e9, gflops * 1e9 / peak, pk.instruction,
-               pk.isa, st.median * 1e3,
-               st.min * 1e3, st.max * 1e3, iters, load_ms, ctx_ms, file_mb, peak_rss_mb(), dir);
-    else {
-        printf("model     %s (%s), %s kernels, %d threads, batch %ld x %ld tokens\n",
-               s->name, dtype, nlp_kernel_name(), nt, batch, seq);
-        printf("speed     %.2f sequences/s, %.0f tokens/s\n", sps, sps * (double)seq);
-        printf("compute   %.1f GFLOP/s = %.0f%% of the measured %s peak (%.1f GFLOP/s)\n",
-               gflops, 100.0 * gflops * 1e9 / peak, pk.instruction, peak / 1e9);
-        printf("batch     median %.2f ms, min %.2f, max %.2f over %ld runs\n",
-               st.median * 1e3, st.min * 1e3, st.max * 1e3, iters);
-        printf("memory    load %.0f ms, context (weights packed) %.0f ms, weights %.0f MiB, "
-               "peak RSS %.0f MiB\n", load_ms, ctx_ms, file_mb, peak_rss_mb());
+               s->name, o->dtype, o->seq, o->batch, r->threads, nlp_kernel_name(), sps,
+               sps * T, gflops, peak / 1e9, gflops * 1e9 / peak, pk->instruction, pk->isa,
+               med * 1e3, r->st.min * 1e3, r->st.max * 1e3, o->iters, r->load_ms, r->ctx_ms,
+               r->weights_mb, peak_rss_mb(), dir);
+        return;
     }
-    rc = CLI_EXIT_OK;
-done:
-    free(ids);
-    free(lens);
-    free(t);
-    nlp_ctx_free(ctx);
-    nlp_model_free(model);
-    return rc;
+    printf("model     %s (%s), %s kernels, %d threads, batch %ld x %ld tokens\n",
+           s->name, o->dtype, nlp_kernel_name(), r->threads, o->batch, o->seq);
+    printf("speed     %.2f sequences/s, %.0f tokens/s\n", sps, sps * T);
+    printf("compute   %.1f GFLOP/s = %.0f%% of the measured %s peak (%.1f GFLOP/s)\n",
+           gflops, 100.0 * gflops * 1e9 / peak, pk->instruction, peak / 1e9);
+    printf("batch     median %.2f ms, min %.2f, max %.2f over %ld runs\n",
+           med * 1e3, r->st.min * 1e3, r->st.max * 1e3, o->iters);
+    printf("memory    load %.0f ms, context (weights packed) %.0f ms, weights %.0f MiB, "
+           "peak RSS %.0f MiB\n", r->load_ms, r->ctx_ms, r->weights_mb, peak_rss_mb());
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_opts o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (o.gemm)
+        return run_gemm(o.gemm, (int)o.threads, o.iters, o.json);
+    nlp_weight_type dt;
+    nlp_error err = {0};
+    if (nlp_weight_type_parse(o.dtype, &dt, &err) != NLP_OK)
+        return cli_usage_error(CMD, "%s", err.msg);
+    bench_shape custom;
+    const bench_shape *s = NULL;
+    char name[64], dir[4096];
+    if ((rc = find_shape(o.shape, &custom, name, &s)) != 0)
+        return rc;
+    if (o.seq > s->s.positions)
+        return cli_usage_error(CMD, "--seq-len %ld exceeds the %d positions of %s", o.seq,
+                               s->s.positions, s->name);
+    checkpoint_dir(o.cache, s->name, dir, sizeof dir);
+    if (ensure_checkpoint(dir, s, o.json) != 0)
+        return CLI_EXIT_FAIL;
+    bench_result r;
+    memset(&r, 0, sizeof r);
+    nlp_peak pk;
+    if (run_model(dir, &o, s, dt, &r, &err) != NLP_OK ||
+        nlp_peak_measure(dt, r.threads, &pk, &err) != NLP_OK)
+        return cli_fail(CMD, &err);
+    print_result(&o, s, dir, &r, &pk);
+    return CLI_EXIT_OK;
 }
