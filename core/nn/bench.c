@@ -108,7 +108,8 @@ __attribute__((target("avx512f,avx512vnni"))) static double vnni_loop512(long n)
 #pragma GCC unroll 24
     for (int i = 1; i < 24; i++)
         t = _mm512_add_epi32(t, a[i]);
-    return (double)(_mm512_reduce_add_epi32(t) & 1) * 1e-30 + (double)n * 24 * 128;
+    /* lane 0 only: _mm512_reduce_add_epi32 adds as signed int, which may overflow */
+    return (double)(_mm_cvtsi128_si32(_mm512_castsi512_si128(t)) & 1) * 1e-30 + (double)n * 24 * 128;
 }
 
 /* VPDPBUSD ymm (VEX form): 32 multiply-adds. */
