@@ -20,8 +20,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <utf8proc.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "tokenizer_impl.h"
 #include "util/util.h"
@@ -398,40 +396,20 @@ static nlp_status wp_normalize_run(wp_state *st, const char *text, size_t len, i
     return rc;
 }
 
-/* Find the added token whose normalised content is s[0..n). */
-static int32_t added_norm_id(const nlp_tokenizer *tok, const char *s, size_t n)
-{
-    for (size_t k = 0; k < tok->n_added; k++) {
-        const char *c = tok->added[k].norm;
-        if (c && strlen(c) == n && memcmp(c, s, n) == 0)
-            return tok->added[k].id;
-    }
-    return -1;
-}
-
 /* Normalised text recorded in st->rec: added tokens matched in it, the
  * text between them pre-tokenised and encoded. */
 static nlp_status wp_encode_recorded(wp_state *st)
 {
     wp_rec *r = st->rec;
     st->rec = NULL;
-    const pcre2_code *re = st->tok->added_norm_re;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    if (!md)
-        return NLP_ERR_NOMEM;
+    const nlp_tokenizer *tok = st->tok;
     nlp_status s = NLP_OK;
     size_t at = 0, ri = 0;
     while (s == NLP_OK && ri < r->n) {
-        size_t ms = r->nlen, me = r->nlen;
-        int rc = pcre2_match(re, (PCRE2_SPTR)r->nb, r->nlen, at, 0, md, NULL);
-        if (rc > 0) {
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            ms = ov[0];
-            me = ov[1];
-        } else if (rc != PCRE2_ERROR_NOMATCH) {
-            s = NLP_ERR_INTERNAL;
-            break;
-        }
+        size_t ms, me;
+        int32_t which = -1;
+        if (!nlp_added_trie_find(tok->added_norm, r->nb, r->nlen, at, &ms, &me, &which))
+            ms = me = r->nlen;
         for (; ri < r->n && r->pos[ri] < ms && s == NLP_OK; ri++)
             s = wp_emit(st, nlp_utf8_next((const unsigned char *)r->nb + r->pos[ri], &(size_t){ 0 }),
                         r->ocp[ri], r->ob[ri], r->obe[ri]);
@@ -442,11 +420,10 @@ static nlp_status wp_encode_recorded(wp_state *st)
         size_t first = ri;
         while (ri < r->n && r->pos[ri] < me)
             ri++;
-        s = nlp_tok_sink_push(st->sink, added_norm_id(st->tok, r->nb + ms, me - ms), (*st->word)++,
-                              r->ocp[first], r->ocp[ri - 1] + 1, r->ob[first], r->obe[ri - 1]);
+        s = nlp_tok_sink_push(st->sink, tok->added[which].id, (*st->word)++, r->ocp[first],
+                              r->ocp[ri - 1] + 1, r->ob[first], r->obe[ri - 1]);
         at = me;
     }
-    pcre2_match_data_free(md);
     return s;
 }
 
@@ -474,7 +451,7 @@ static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, 
                           (int32_t *)(p + 16 * (size_t)cap + 4), 0, cap, 0, 0, 0, 0 };
     }
     nlp_status rc;
-    if (tok->added_norm_re) {
+    if (tok->added_norm) {
         wp_rec r = { 0 };
         st.rec = &r;
         rc = wp_normalize_run(&st, text, len, cp_base, byte_base);
