@@ -78,6 +78,12 @@ void nlp_vocab_free(nlp_vocab *v)
     memset(v, 0, sizeof *v);
 }
 
+/* 1 if token o is s[0..len). */
+static inline int vocab_same(const nlp_vocab *v, int32_t o, const char *s, size_t len)
+{
+    return v->str_len[o] == len && (len == 0 || memcmp(v->arena + v->str_off[o], s, len) == 0);
+}
+
 /* Put id (whose string is set) into the hash map; a string already there
  * keeps the larger id, as a full rebuild would. */
 static void vocab_hash_put(nlp_vocab *v, int32_t id)
@@ -88,7 +94,7 @@ static void vocab_hash_put(nlp_vocab *v, int32_t id)
     size_t k = h & v->mask;
     while (v->slots[k] >= 0) {
         int32_t o = v->slots[k];
-        if (v->slot_hash[k] == h && v->str_len[o] == len && memcmp(v->arena + v->str_off[o], s, len) == 0) {
+        if (v->slot_hash[k] == h && vocab_same(v, o, s, len)) {
             if (o > id)
                 return;
             break;
@@ -191,8 +197,7 @@ nlp_status nlp_vocab_index(nlp_vocab *v)
         size_t k = h & v->mask;
         while (slots[k] >= 0) {
             int32_t o = slots[k];
-            if (hs[k] == h && v->str_len[o] == len &&
-                memcmp(v->arena + v->str_off[o], s, len) == 0)
+            if (hs[k] == h && vocab_same(v, o, s, len))
                 break; /* repeated string: the later id wins */
             k = (k + 1) & v->mask;
         }
@@ -355,7 +360,11 @@ static void printable(char *out, size_t cap, const char *content)
 static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special,
                           int normalized, const char *where, nlp_error *err)
 {
-    size_t bad = nlp_utf8_check(content, strlen(content));
+    size_t clen = strlen(content);
+    if (clen > NLP_TOK_MAX_TOKEN)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: added token %d is longer than %d bytes", where,
+                             (int)id, NLP_TOK_MAX_TOKEN);
+    size_t bad = nlp_utf8_check(content, clen);
     if (bad != (size_t)-1) {
         char shown[200];
         printable(shown, sizeof shown, content);

@@ -59,8 +59,11 @@ static inline const char *nlp_vocab_str(const nlp_vocab *v, int32_t id)
     return v->arena + v->str_off[id];
 }
 
-/* Largest token id any file may give (2^24). */
+/* Largest token id any file may give (2^24); also the most lines a
+ * vocab.txt may have. */
 #define NLP_TOK_MAX_ID 16777216
+/* Longest token (vocabulary entry or added token) in bytes. */
+#define NLP_TOK_MAX_TOKEN 65536
 
 /* ---------------------------------------------------------- pieces */
 

@@ -93,6 +93,9 @@ static int is_cjk(uint32_t c)
 /* ------------------------------------------------------------ words */
 
 #define WP_STACK_CHARS 256
+/* Longest word (in characters) max_input_chars_per_word may allow: the
+ * word buffer takes 20 bytes a character. */
+#define WP_MAX_WORD_CHARS 1000000
 
 /* The word being built: normalised UTF-8 plus, per character, where its
  * bytes start and which input code point / bytes it came from. */
@@ -580,7 +583,7 @@ nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
     if (strlen(prefix) >= sizeof ((wp_model *)0)->prefix)
         return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: continuing_subword_prefix is too long",
                              where);
-    if (o->max_input_chars_per_word <= 0 || o->max_input_chars_per_word > 1000000)
+    if (o->max_input_chars_per_word <= 0 || o->max_input_chars_per_word > WP_MAX_WORD_CHARS)
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: max_input_chars_per_word %d out of range",
                              where, o->max_input_chars_per_word);
     wp_model *m = calloc(1, sizeof *m);
@@ -622,6 +625,13 @@ nlp_status nlp_wordpiece_read_vocab_txt(const char *path, nlp_vocab *v, nlp_erro
         size_t end = off;
         while (end < len && data[end] != '\n' && data[end] != '\r')
             end++;
+        if (end - off > NLP_TOK_MAX_TOKEN || id >= NLP_TOK_MAX_ID) {
+            free(data);
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 id >= NLP_TOK_MAX_ID ? "%s: more than %d lines (tokens)"
+                                                      : "%s: line %d is longer than %d bytes",
+                                 path, id >= NLP_TOK_MAX_ID ? NLP_TOK_MAX_ID : id + 1, NLP_TOK_MAX_TOKEN);
+        }
         if ((s = nlp_vocab_set(v, id++, data + off, end - off))) {
             free(data);
             return nlp_error_set(err, s, "%s: out of memory", path);
@@ -656,11 +666,16 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is missing or not an object", path);
     nlp_status s;
     for (const cJSON *it = vocab->child; it; it = it->next) {
-        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 16777216.0 ||
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) || it->valuedouble > NLP_TOK_MAX_ID ||
             it->valuedouble != (double)(int32_t)it->valuedouble)
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab[\"%.64s\"] is not a valid id",
                                  path, it->string ? it->string : "");
-        if ((s = nlp_vocab_set(&tok->vocab, (int32_t)it->valuedouble, it->string, strlen(it->string))))
+        size_t klen = strlen(it->string);
+        if (klen > NLP_TOK_MAX_TOKEN || nlp_utf8_check(it->string, klen) != (size_t)-1)
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: model.vocab entry %d is longer than %d bytes or not valid UTF-8",
+                                 path, (int)it->valuedouble, NLP_TOK_MAX_TOKEN);
+        if ((s = nlp_vocab_set(&tok->vocab, (int32_t)it->valuedouble, it->string, klen)))
             return nlp_error_set(err, s, "%s: out of memory", path);
     }
     if (tok->vocab.n == 0)
@@ -677,8 +692,16 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
     if (cJSON_IsString(x))
         o.prefix = x->valuestring;
     x = cJSON_GetObjectItemCaseSensitive(model, "max_input_chars_per_word");
-    if (cJSON_IsNumber(x))
-        o.max_input_chars_per_word = x->valuedouble > 1e6 ? 1000001 : (int)x->valuedouble;
+    if (x && !cJSON_IsNull(x)) {
+        /* range-checked as a double: converting an out-of-range double to
+         * int is undefined */
+        if (!cJSON_IsNumber(x) || !(x->valuedouble >= 1) || x->valuedouble > WP_MAX_WORD_CHARS ||
+            x->valuedouble != (double)(int)x->valuedouble)
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: model.max_input_chars_per_word must be an integer in [1, %d]", path,
+                                 WP_MAX_WORD_CHARS);
+        o.max_input_chars_per_word = (int)x->valuedouble;
+    }
 
     const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
     if (norm && !cJSON_IsNull(norm)) {
