@@ -126,8 +126,7 @@ int nlp_hub_valid_relpath(const char *path)
     }
 }
 
-/* Blob names come from etags: letters, digits, '-', '_' only. */
-static int valid_etag(const char *e)
+int nlp_hub_valid_etag(const char *e)
 {
     if (!e[0] || strlen(e) > 128)
         return 0;
@@ -137,8 +136,7 @@ static int valid_etag(const char *e)
     return 1;
 }
 
-/* Etag header value to blob name: drop a weak "W/" prefix and quotes. */
-static char *etag_normalize(const char *v)
+char *nlp_hub_etag_normalize(const char *v)
 {
     while (*v == ' ')
         v++;
@@ -417,66 +415,17 @@ static int snapshot_complete(const char *snap)
 
 /* ------------------------------------------------------------ HTTP */
 
-typedef struct http_resp {
-    long status;
-    char *commit;         /* X-Repo-Commit */
-    char *etag;           /* ETag */
-    char *linked_etag;    /* X-Linked-Etag */
-    char *location;       /* Location */
-    long long linked_size;    /* X-Linked-Size, -1 if absent */
-    long long content_length; /* Content-Length, -1 if absent */
-    long long range_start;    /* first byte of Content-Range, -1 if absent */
-} http_resp;
+typedef nlp_hub_resp http_resp;
 
 static void resp_reset(http_resp *r)
 {
-    free(r->commit);
-    free(r->etag);
-    free(r->linked_etag);
-    free(r->location);
-    memset(r, 0, sizeof *r);
-    r->linked_size = r->content_length = r->range_start = -1;
+    nlp_hub_resp_reset(r);
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *user)
 {
-    http_resp *r = user;
     size_t len = size * n;
-    if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
-        resp_reset(r); /* a new response (after a redirect): start afresh */
-        return len;
-    }
-    const char *colon = memchr(buf, ':', len);
-    if (!colon)
-        return len;
-    size_t nlen = (size_t)(colon - buf);
-    const char *v = colon + 1;
-    size_t vlen = len - nlen - 1;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-#define HDR(name) (nlen == sizeof(name) - 1 && !strncasecmp(buf, name, nlen))
-    char **dst = NULL;
-    if (HDR("x-repo-commit"))
-        dst = &r->commit;
-    else if (HDR("etag"))
-        dst = &r->etag;
-    else if (HDR("x-linked-etag"))
-        dst = &r->linked_etag;
-    else if (HDR("location"))
-        dst = &r->location;
-    else if (HDR("x-linked-size"))
-        r->linked_size = strtoll(v, NULL, 10);
-    else if (HDR("content-length"))
-        r->content_length = strtoll(v, NULL, 10);
-    else if (HDR("content-range") && vlen > 6 && !strncasecmp(v, "bytes ", 6))
-        r->range_start = isdigit((unsigned char)v[6]) ? strtoll(v + 6, NULL, 10) : -1;
-#undef HDR
-    if (dst) {
-        free(*dst);
-        *dst = strndup(v, vlen);
-    }
+    nlp_hub_header_line(user, buf, len);
     return len;
 }
 
@@ -629,11 +578,13 @@ static char *url_escape(hub_ctx *c, const char *s, int keep_slash)
     return out;
 }
 
-/* GET a JSON document (the model-info API) with retries. */
-static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, cJSON **doc,
-                                nlp_error *err)
+/* GET a JSON document (the model-info API) with retries: *body (free())
+ * gets its *len bytes, NUL-terminated. */
+static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, char **body,
+                                size_t *len, nlp_error *err)
 {
-    *doc = NULL;
+    *body = NULL;
+    *len = 0;
     for (int attempt = 0;; attempt++) {
         http_resp r = { 0 };
         membuf b = { 0 };
@@ -648,10 +599,11 @@ static nlp_status http_get_json(hub_ctx *c, const char *url, const char *what, c
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
         resp_reset(&r);
         if (rc == CURLE_OK && status == 200) {
-            *doc = cJSON_Parse(b.b.p ? b.b.p : "");
-            free(b.b.p);
-            return *doc ? NLP_OK
-                        : nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's answer is not valid JSON", what);
+            if (!b.b.p && !(b.b.p = calloc(1, 1)))
+                return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+            *body = b.b.p;
+            *len = b.b.len;
+            return NLP_OK;
         }
         free(b.b.p);
         if (b.overflow)
@@ -741,7 +693,7 @@ static nlp_status http_head_meta(hub_ctx *c, const char *url0, const char *what,
             st = nlp_error_set(err, NLP_ERR_HTTP, "%s: the hub sent no ETag; cannot cache the file", what);
             break;
         }
-        m->etag = etag_normalize(etag);
+        m->etag = nlp_hub_etag_normalize(etag);
         m->size = r.linked_size >= 0 ? r.linked_size : r.content_length;
         m->commit = r.commit ? strdup(r.commit) : NULL;
         if (status >= 300) {
@@ -756,7 +708,7 @@ static nlp_status http_head_meta(hub_ctx *c, const char *url0, const char *what,
             st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
             break;
         }
-        if (!valid_etag(m->etag)) {
+        if (!nlp_hub_valid_etag(m->etag)) {
             st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable ETag", what);
             break;
         }
@@ -1119,50 +1071,6 @@ out:
 
 /* ------------------------------------------------------------ file selection */
 
-static int match_any(const char *const *pats, const char *name)
-{
-    for (; pats && *pats; pats++)
-        if (fnmatch(*pats, name, 0) == 0)
-            return 1;
-    return 0;
-}
-
-static const char *const default_files[] = {
-    "config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json",
-    "special_tokens_map.json", NULL,
-};
-
-static int is_default(const char *name)
-{
-    for (int i = 0; default_files[i]; i++)
-        if (!strcmp(name, default_files[i]))
-            return 1;
-    return 0;
-}
-
-/* Append a copy of s to a NULL-terminated list unless present. */
-static int list_add(char ***list, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*list)[i], s))
-            return 0;
-    char **l = realloc(*list, (*n + 2) * sizeof *l);
-    if (!l)
-        return -1;
-    *list = l;
-    if (!(l[*n] = strdup(s)))
-        return -1;
-    l[++*n] = NULL;
-    return 0;
-}
-
-static void list_free(char **l, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
-    free(l);
-}
-
 /* Shards named by a downloaded index (weight_map values). */
 static nlp_status index_shards(const char *path, char ***list, size_t *n, nlp_error *err)
 {
@@ -1171,26 +1079,8 @@ static nlp_status index_shards(const char *path, char ***list, size_t *n, nlp_er
     nlp_status st = nlp_read_file(path, &text, &len, err);
     if (st != NLP_OK)
         return st;
-    cJSON *doc = cJSON_Parse(text);
+    st = nlp_hub_parse_index(text, len, path, list, n, err);
     free(text);
-    cJSON *map = cJSON_GetObjectItemCaseSensitive(doc, "weight_map");
-    if (!cJSON_IsObject(map)) {
-        cJSON_Delete(doc);
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: no \"weight_map\" object", path);
-    }
-    cJSON *it;
-    cJSON_ArrayForEach(it, map) {
-        if (!cJSON_IsString(it) || !nlp_hub_valid_relpath(it->valuestring)) {
-            st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: weight_map entry \"%s\" is not a safe file name",
-                               path, it->string ? it->string : "?");
-            break;
-        }
-        if (list_add(list, n, it->valuestring) != 0) {
-            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-            break;
-        }
-    }
-    cJSON_Delete(doc);
     return st;
 }
 
@@ -1214,86 +1104,50 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
     free(erev);
     char **files = NULL, **shards = NULL;
     size_t nfiles = 0, nshards = 0;
-    cJSON *doc = NULL;
+    char *body = NULL;
+    size_t body_len = 0;
+    nlp_hub_info info = { 0 };
     char *commit = NULL;
     if (!url || !what) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = http_get_json(c, url, what, &doc, err)) != NLP_OK) {
+    if ((st = http_get_json(c, url, what, &body, &body_len, err)) != NLP_OK) {
         if (st == NLP_ERR_NOT_FOUND)
             nlp_error_set(err, st,
                           "%s: no such local directory, and %s has no such repository or revision (HTTP 404)",
                           what, c->endpoint);
         goto out;
     }
-    cJSON *sha = cJSON_GetObjectItemCaseSensitive(doc, "sha");
-    cJSON *sib = cJSON_GetObjectItemCaseSensitive(doc, "siblings");
-    if (!cJSON_IsString(sha) || !cJSON_IsArray(sib)) {
-        st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub's model info lacks \"sha\" or \"siblings\"", what);
-        goto out;
-    }
-    if (!nlp_hub_valid_relpath(sha->valuestring) || strchr(sha->valuestring, '/') ||
-        !valid_etag(sha->valuestring)) {
-        st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable commit hash", what);
-        goto out;
-    }
-    if (!(commit = strdup(sha->valuestring))) {
-        st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     const nlp_hub_opts *o = c->opts;
     const char *const *inc = o ? o->include : NULL, *const *exc = o ? o->exclude : NULL;
-    int has_st = 0, has_index = 0;
-    char others[256] = "";
-    cJSON *it;
-    cJSON_ArrayForEach(it, sib) {
-        cJSON *fn = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
-        if (!cJSON_IsString(fn))
-            continue;
-        const char *name = fn->valuestring;
-        if (!nlp_hub_valid_relpath(name)) {
-            st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub lists an unsafe file name \"%.80s\"", what, name);
-            goto out;
-        }
-        if (!strcmp(name, "model.safetensors"))
-            has_st = 1;
-        else if (!strcmp(name, "model.safetensors.index.json"))
-            has_index = 1;
-        else if ((!strcmp(name, "pytorch_model.bin") || !strcmp(name, "tf_model.h5") ||
-                  !strcmp(name, "flax_model.msgpack") || !strcmp(name, "model.onnx") ||
-                  !strcmp(name, "pytorch_model.bin.index.json")) &&
-                 strlen(others) + strlen(name) + 3 < sizeof others) {
-            if (others[0])
-                strcat(others, ", ");
-            strcat(others, name);
-        }
-        int want = is_default(name) || match_any(inc, name);
-        if (want && !match_any(exc, name) && list_add(&files, &nfiles, name) != 0) {
-            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-    }
+    if ((st = nlp_hub_parse_model_info(body, body_len, what, inc, exc, &info, err)) != NLP_OK)
+        goto out;
+    commit = info.commit;
+    files = info.files;
+    nfiles = info.nfiles;
+    int has_st = info.has_st, has_index = info.has_index;
+    const char *others = info.others;
     const char *weights = has_st ? "model.safetensors" : has_index ? "model.safetensors.index.json" : NULL;
-    if (!weights && !match_any(exc, "model.safetensors")) {
+    if (!weights && !nlp_hub_match_any(exc, "model.safetensors")) {
         st = nlp_error_set(err, NLP_ERR_UNSUPPORTED,
                            "%s: the repository has no safetensors weights (model.safetensors)%s%s; only safetensors checkpoints can be loaded",
                            what, others[0] ? "; it has " : "", others);
         goto out;
     }
-    if (weights && !match_any(exc, weights) && list_add(&files, &nfiles, weights) != 0) {
+    if (weights && !nlp_hub_match_any(exc, weights) && nlp_hub_list_add(&files, &nfiles, weights) != 0) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nfiles; i++)
         if ((st = fetch_file(c, commit, files[i], err)) != NLP_OK)
             goto out;
-    if (weights && !has_st && !match_any(exc, weights)) {
+    if (weights && !has_st && !nlp_hub_match_any(exc, weights)) {
         char *idx = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, weights);
         st = idx ? index_shards(idx, &shards, &nshards, err) : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         free(idx);
         for (size_t i = 0; st == NLP_OK && i < nshards; i++)
-            if (!match_any(exc, shards[i]))
+            if (!nlp_hub_match_any(exc, shards[i]))
                 st = fetch_file(c, commit, shards[i], err);
         if (st != NLP_OK)
             goto out;
@@ -1325,10 +1179,11 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
     }
     *dir = snap;
 out:
-    cJSON_Delete(doc);
-    list_free(files, nfiles);
-    list_free(shards, nshards);
-    free(commit);
+    free(body);
+    info.files = files;
+    info.nfiles = nfiles;
+    nlp_hub_info_free(&info);
+    nlp_hub_list_free(shards, nshards);
     free(url);
     free(what);
     return st;

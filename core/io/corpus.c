@@ -106,6 +106,24 @@ static size_t utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
+/* A delimiter is one ASCII byte other than a quote or a line break: a
+ * byte above 0x7f is part of a multi-byte UTF-8 character and would split
+ * it. */
+static int delimiter_ok(char delim, nlp_error *err)
+{
+    unsigned char c = (unsigned char)delim;
+    if (c >= 0x80) {
+        nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                      "the delimiter byte 0x%02x is not ASCII (a byte of a multi-byte UTF-8 character)", c);
+        return 0;
+    }
+    if (c == '"' || c == '\n' || c == '\r') {
+        nlp_error_set(err, NLP_ERR_INVALID_ARG, "a delimiter cannot be a quote or a line break");
+        return 0;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------- reader */
 
 struct nlp_corpus_reader {
@@ -364,7 +382,7 @@ static int read_csv_record(nlp_corpus_reader *r, nlp_error *err)
 {
     enum { S_START, S_UNQ, S_Q, S_QQ } st = S_START;
     size_t qraw = 0;   /* where in raw the open quote is */
-    const char d = r->delim;
+    const int d = (unsigned char)r->delim;   /* compared with bytes 0..255, never with -1 */
     size_t max = r->opts.max_record ? r->opts.max_record : DEFAULT_MAX_RECORD;
 
     int begun = record_begin(r, 0, err);
@@ -697,10 +715,9 @@ nlp_status nlp_corpus_reader_open(FILE *fp, const char *source, const nlp_corpus
         nlp_corpus_reader_free(r);
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory opening a corpus");
     }
-    if (r->delim == '"' || r->delim == '\n' || r->delim == '\r') {
+    if (!delimiter_ok(r->delim, err)) {
         nlp_corpus_reader_free(r);
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
-                             "a delimiter cannot be a quote or a line break");
+        return NLP_ERR_INVALID_ARG;
     }
     /* a UTF-8 byte order mark */
     if (refill(r) && r->len - r->pos >= 3 && memcmp(r->ib + r->pos, "\xEF\xBB\xBF", 3) == 0) {
@@ -866,13 +883,16 @@ nlp_status nlp_corpus_writer_open(FILE *fp, const nlp_corpus_opts *opts,
     *out = NULL;
     if (!fp)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_corpus_writer_open: no output");
+    char delim = opts && opts->delimiter ? opts->delimiter : ',';
+    if (!delimiter_ok(delim, err))
+        return NLP_ERR_INVALID_ARG;
     nlp_corpus_writer *w = calloc(1, sizeof *w);
     if (!w)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory opening a corpus writer");
     w->fp = fp;
     if (opts)
         w->opts = *opts;
-    w->delim = w->opts.delimiter ? w->opts.delimiter : ',';
+    w->delim = delim;
     *out = w;
     return NLP_OK;
 }
@@ -892,6 +912,9 @@ void nlp_corpus_writer_free(nlp_corpus_writer *w)
 static int csv_field(buf *b, const char *s, size_t n, char delim, int alone)
 {
     int quote = alone && n == 0;   /* a lone empty field would read as a blank line */
+    /* a leading U+FEFF would be taken for the byte order mark at the start
+     * of the output (and stripped by the reader) */
+    quote |= n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0;
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote)

@@ -23,6 +23,9 @@
 /* Upper bound for any size in config.json: keeps every product of two
  * sizes far inside int64 and rejects absurd values early. */
 #define CFG_MAX_DIM (1 << 24)
+/* Largest layer_norm_eps: an epsilon above 1 would swamp the unit variance
+ * it guards (and one above FLT_MAX would become infinity as a float). */
+#define CFG_MAX_EPS 1.0
 
 /* An integer field: default when absent, error when of the wrong type or
  * outside [lo, hi]. */
@@ -275,8 +278,9 @@ static nlp_status parse_sizes(const char *path, const cJSON *root, nlp_config *c
         const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_eps");
         if (!eps)
             cfg->layer_norm_eps = 1e-12f;
-        else if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= 0) || !isfinite(eps->valuedouble))
-            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a non-negative number", path);
+        else if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= 0) || !(eps->valuedouble <= CFG_MAX_EPS))
+            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a number in [0, %g]",
+                                 path, CFG_MAX_EPS);
         else
             cfg->layer_norm_eps = (float)eps->valuedouble;
     }

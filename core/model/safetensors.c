@@ -269,6 +269,44 @@ static nlp_status entry_parse(const char *path, const cJSON *item, const unsigne
     return NLP_OK;
 }
 
+/* Order of tensors by where their data starts, then by size. */
+static int by_data(const void *a, const void *b)
+{
+    const nlp_st_tensor *x = *(const nlp_st_tensor *const *)a, *y = *(const nlp_st_tensor *const *)b;
+    const char *px = x->data, *py = y->data;
+    if (px != py)
+        return px < py ? -1 : 1;
+    return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
+}
+
+/* No two tensors of file f may share bytes (the format gives each data
+ * byte to one tensor; overlapping tensors would alias each other). */
+static nlp_status check_overlap(const nlp_st *st, int f, nlp_error *err)
+{
+    const nlp_st_tensor **order = malloc((st->n_tensors ? st->n_tensors : 1) * sizeof *order);
+    if (!order)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", st->files[f].path);
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_tensors; i++)
+        if (st->tensors[i].file == f)
+            order[n++] = &st->tensors[i];
+    qsort(order, n, sizeof *order, by_data);
+    nlp_status s = NLP_OK;
+    const nlp_st_tensor *last = NULL; /* the non-empty tensor reaching furthest so far */
+    for (size_t i = 0; i < n && s == NLP_OK; i++) {
+        const nlp_st_tensor *b = order[i];
+        if (b->nbytes == 0)
+            continue; /* an empty tensor holds no bytes to share */
+        if (last && (const char *)b->data < (const char *)last->data + last->nbytes)
+            s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: tensors %s and %s overlap in the data area",
+                              st->files[f].path, last->name, b->name);
+        if (!last || (const char *)b->data + b->nbytes > (const char *)last->data + last->nbytes)
+            last = b;
+    }
+    free(order);
+    return s;
+}
+
 /* Map path, validate its header and append its tensors to st (unsorted). */
 static nlp_status st_add_file(nlp_st *st, const char *path, nlp_error *err)
 {
@@ -388,7 +426,7 @@ static nlp_status st_add_file(nlp_st *st, const char *path, nlp_error *err)
     return s;
 }
 
-/* Sort the tensors by name and refuse duplicates. */
+/* Sort the tensors by name; refuse duplicates and overlapping data. */
 static nlp_status st_finish(nlp_st *st, nlp_error *err)
 {
     if (st->n_tensors > 1)
@@ -402,6 +440,11 @@ static nlp_status st_finish(nlp_st *st, nlp_error *err)
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: tensor %s is in both %s and %s",
                                  st->source, a->name, st->files[a->file].path, st->files[b->file].path);
         }
+    for (int f = 0; f < st->n_files; f++) {
+        nlp_status s = check_overlap(st, f, err);
+        if (s != NLP_OK)
+            return s;
+    }
     return NLP_OK;
 }
 

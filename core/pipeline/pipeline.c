@@ -185,8 +185,29 @@ static nlp_status check_path_like(const char *ref, nlp_error *err)
     return NLP_OK;
 }
 
+/* Drop the model, tokenizer and context (what a failed load left). */
+static void unload_model(nlp_pipeline *p)
+{
+    if (p->ctx)
+        nlp_ctx_free(p->ctx);
+    if (p->tok)
+        nlp_tokenizer_free(p->tok);
+    if (p->model)
+        nlp_model_free(p->model);
+    free(p->model_dir);
+    p->ctx = NULL;
+    p->tok = NULL;
+    p->model = NULL;
+    p->model_dir = NULL;
+}
+
+/* The model, tokenizer and context, once: a later call after the plugin
+ * refused to start reuses them. */
 static nlp_status load_model(nlp_pipeline *p, nlp_error *err)
 {
+    if (p->ctx)
+        return NLP_OK;
+    unload_model(p);
     if (!p->model_ref)
         return nlp_error_set(err, NLP_ERR_USAGE, "no default model for this task: give --model");
     nlp_status st = check_path_like(p->model_ref, err);
@@ -266,12 +287,7 @@ void nlp_pipeline_free(nlp_pipeline *p)
         return;
     if (p->loaded)
         p->info->plugin->destroy(p->state);
-    if (p->ctx)
-        nlp_ctx_free(p->ctx);
-    if (p->tok)
-        nlp_tokenizer_free(p->tok);
-    if (p->model)
-        nlp_model_free(p->model);
+    unload_model(p);
     nlp_encoding_free(&p->enc);
     free(p->prep);
     free(p->order);
@@ -283,7 +299,6 @@ void nlp_pipeline_free(nlp_pipeline *p)
     nlp_optset_free(p->opts);
     if (p->own_reg)
         nlp_registry_free(p->reg);
-    free(p->model_dir);
     free(p->model_ref);
     free(p->plugin_dir);
     free(p->task);

@@ -2,8 +2,8 @@
  * tokenizer.c - the public tokenizer API (nlp/tokenizer.h) on top of the
  * family interface of tokenizer_impl.h: loading (tokenizer.json, or
  * vocab.txt + tokenizer_config.json + special_tokens_map.json), the
- * vocabulary hash map, added/special tokens matched in raw text (PCRE2
- * alternation, longest first), the BERT template, Hugging Face truncation,
+ * vocabulary hash map, added/special tokens matched in raw text (a trie:
+ * leftmost match, longest content there), the BERT template, Hugging Face truncation,
  * encodings, decode, and UTF-8 validation.
  *
  * Added tokens marked "normalized" are matched in the normalised text of
@@ -11,11 +11,10 @@
  * lstrip / rstrip / single_word flags of added tokens are ignored (BERT's
  * special tokens use none of them).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "tokenizer_impl.h"
 #include "util/util.h"
@@ -79,10 +78,54 @@ void nlp_vocab_free(nlp_vocab *v)
     memset(v, 0, sizeof *v);
 }
 
+/* 1 if token o is s[0..len). */
+static inline int vocab_same(const nlp_vocab *v, int32_t o, const char *s, size_t len)
+{
+    return v->str_len[o] == len && (len == 0 || memcmp(v->arena + v->str_off[o], s, len) == 0);
+}
+
+/* Put id (whose string is set) into the hash map; a string already there
+ * keeps the larger id, as a full rebuild would. */
+static void vocab_hash_put(nlp_vocab *v, int32_t id)
+{
+    const char *s = v->arena + v->str_off[id];
+    size_t len = v->str_len[id];
+    uint32_t h = hash2(NULL, 0, s, len);
+    size_t k = h & v->mask;
+    while (v->slots[k] >= 0) {
+        int32_t o = v->slots[k];
+        if (v->slot_hash[k] == h && vocab_same(v, o, s, len)) {
+            if (o > id)
+                return;
+            break;
+        }
+        k = (k + 1) & v->mask;
+    }
+    v->slots[k] = id;
+    v->slot_hash[k] = h;
+    if (len > v->max_len)
+        v->max_len = len;
+}
+
+/* After nlp_vocab_set of id: keep an existing hash map current.  A new
+ * string goes in at once (the map is rebuilt, larger, only when it fills
+ * up, so appending n tokens costs O(n)); a replaced string means a
+ * rebuild. */
+static nlp_status vocab_keep_index(nlp_vocab *v, int32_t id, int was_set)
+{
+    if (!v->slots)
+        return NLP_OK;
+    if (was_set || 2 * v->n + 2 > v->mask + 1)
+        return nlp_vocab_index(v);
+    vocab_hash_put(v, id);
+    return NLP_OK;
+}
+
 nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len)
 {
     if (id < 0 || len > UINT32_MAX / 2)
         return NLP_ERR_INVALID_ARG;
+    int was_set = (size_t)id < v->n && v->str_off[id] != UINT32_MAX;
     if ((size_t)id >= v->n_cap) {
         size_t c = v->n_cap ? v->n_cap : 1024;
         while (c <= (size_t)id)
@@ -120,7 +163,7 @@ nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len)
     v->str_off[id] = (uint32_t)v->arena_len;
     v->str_len[id] = (uint32_t)len;
     v->arena_len += len + 1;
-    return NLP_OK;
+    return vocab_keep_index(v, id, was_set);
 }
 
 nlp_status nlp_vocab_index(nlp_vocab *v)
@@ -154,8 +197,7 @@ nlp_status nlp_vocab_index(nlp_vocab *v)
         size_t k = h & v->mask;
         while (slots[k] >= 0) {
             int32_t o = slots[k];
-            if (hs[k] == h && v->str_len[o] == len &&
-                memcmp(v->arena + v->str_off[o], s, len) == 0)
+            if (hs[k] == h && vocab_same(v, o, s, len))
                 break; /* repeated string: the later id wins */
             k = (k + 1) & v->mask;
         }
@@ -276,8 +318,8 @@ void nlp_tokenizer_free(nlp_tokenizer *tok)
         free(tok->added[i].norm);
     }
     free(tok->added);
-    pcre2_code_free(tok->added_re);
-    pcre2_code_free(tok->added_norm_re);
+    nlp_added_trie_free(tok->added_raw);
+    nlp_added_trie_free(tok->added_norm);
     for (int i = 0; i < 5; i++)
         free(tok->special_str[i]);
     free(tok);
@@ -295,10 +337,41 @@ static nlp_tokenizer *tok_new(void)
     return t;
 }
 
-/* Add (or update) an added token. */
-static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special,
-                          int normalized)
+/* content as printable ASCII for messages: other bytes as \xNN, cut at
+ * 40 bytes. */
+static void printable(char *out, size_t cap, const char *content)
 {
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)content; *c && k + 5 < cap; c++) {
+        if (*c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\')
+            out[k++] = (char)*c;
+        else
+            k += (size_t)snprintf(out + k, cap - k, "\\x%02x", *c);
+        if (c - (const unsigned char *)content >= 40) {
+            k += (size_t)snprintf(out + k, cap - k, "...");
+            break;
+        }
+    }
+    out[k] = '\0';
+}
+
+/* Add (or update) an added token read from file `where`.  Its content
+ * must be valid UTF-8 (it is normalised and matched by code points). */
+static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special,
+                          int normalized, const char *where, nlp_error *err)
+{
+    size_t clen = strlen(content);
+    if (clen > NLP_TOK_MAX_TOKEN)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: added token %d is longer than %d bytes", where,
+                             (int)id, NLP_TOK_MAX_TOKEN);
+    size_t bad = nlp_utf8_check(content, clen);
+    if (bad != (size_t)-1) {
+        char shown[200];
+        printable(shown, sizeof shown, content);
+        return nlp_error_set(err, NLP_ERR_FORMAT,
+                             "%s: added token \"%s\" (id %d) is not valid UTF-8 (byte %zu)", where,
+                             shown, (int)id, bad);
+    }
     for (size_t i = 0; i < t->n_added; i++)
         if (strcmp(t->added[i].content, content) == 0) {
             t->added[i].id = id;
@@ -308,104 +381,47 @@ static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int
         }
     nlp_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
     if (!a)
-        return NLP_ERR_NOMEM;
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
     t->added = a;
     char *c = strdup(content);
     if (!c)
-        return NLP_ERR_NOMEM;
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
     a[t->n_added++] = (nlp_added_token){ c, id, special, normalized, NULL };
     return NLP_OK;
 }
 
-/* Alternation of the given literals (NULL or empty ones skipped), longest
- * first, so the leftmost match is also the longest one starting there.
- * *out stays NULL when there is nothing to match. */
-static nlp_status compile_alternation(const char **lit, size_t n, pcre2_code **out,
-                                      const char *where, nlp_error *err)
-{
-    *out = NULL;
-    /* insertion sort by length, longest first (n is small) */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strlen(lit[j] ? lit[j] : "") > strlen(lit[j - 1] ? lit[j - 1] : "");
-             j--) {
-            const char *x = lit[j];
-            lit[j] = lit[j - 1];
-            lit[j - 1] = x;
-        }
-    size_t cap = 1;
-    for (size_t i = 0; i < n; i++)
-        cap += lit[i] ? 2 * strlen(lit[i]) + 1 : 0;
-    char *pat = malloc(cap);
-    if (!pat)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
-    size_t k = 0;
-    int any = 0;
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *c = (const unsigned char *)lit[i];
-        if (!c || !*c)
-            continue;
-        if (any)
-            pat[k++] = '|';
-        any = 1;
-        for (; *c; c++) {
-            if (*c < 128 && !((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
-                              (*c >= 'A' && *c <= 'Z')))
-                pat[k++] = '\\';
-            pat[k++] = (char)*c;
-        }
-    }
-    pat[k] = '\0';
-    if (!any) {
-        free(pat);
-        return NLP_OK;
-    }
-    int ec;
-    PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, k, 0, &ec, &eo, NULL);
-    free(pat);
-    if (!re)
-        return nlp_error_set(err, NLP_ERR_INTERNAL, "%s: cannot compile the added-token pattern (PCRE2 error %d)",
-                             where, ec);
-    /* No JIT: the patterns are literal alternations, which the interpreter
-     * matches as fast here, and JIT code confuses valgrind. */
-    *out = re;
-    return NLP_OK;
-}
-
-/* Patterns for the added tokens: one over raw text, one over normalised
- * text for the tokens marked "normalized" (their content normalised by
- * the model's normaliser). */
+/* The matchers for the added tokens: one over raw text, one over
+ * normalised text for the tokens marked "normalized" (their content
+ * normalised by the model's normaliser).  Payloads are indices into
+ * t->added, in order, so a content shared by two tokens matches the first. */
 static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_error *err)
 {
     if (t->n_added == 0)
         return NLP_OK;
-    const char **lit = calloc(t->n_added, sizeof *lit);
-    if (!lit)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_added; i++)
-        if (!t->added[i].normalized)
-            lit[n++] = t->added[i].content;
-    pcre2_code *re = NULL;
-    nlp_status s = compile_alternation(lit, n, &re, where, err);
-    t->added_re = re;
-    n = 0;
+    nlp_status s = nlp_added_trie_new(&t->added_raw);
+    if (!s)
+        s = nlp_added_trie_new(&t->added_norm);
     for (size_t i = 0; !s && i < t->n_added; i++) {
         nlp_added_token *a = &t->added[i];
-        if (!a->normalized)
+        if (!a->normalized) {
+            s = nlp_added_trie_add(t->added_raw, a->content, strlen(a->content), (int32_t)i);
             continue;
+        }
         size_t len;
-        if ((s = t->ops->normalize(t, a->content, strlen(a->content), &a->norm, &len)))
-            s = nlp_error_set(err, s, "%s: out of memory", where);
-        else
-            lit[n++] = a->norm;
+        if (!(s = t->ops->normalize(t, a->content, strlen(a->content), &a->norm, &len)))
+            s = nlp_added_trie_add(t->added_norm, a->norm, len, (int32_t)i);
     }
-    if (!s && n) {
-        s = compile_alternation(lit, n, &re, where, err);
-        t->added_norm_re = re;
+    if (s)
+        return nlp_error_set(err, s, "%s: out of memory", where);
+    if (nlp_added_trie_empty(t->added_raw)) {
+        nlp_added_trie_free(t->added_raw);
+        t->added_raw = NULL;
     }
-    free(lit);
-    return s;
+    if (nlp_added_trie_empty(t->added_norm)) {
+        nlp_added_trie_free(t->added_norm);
+        t->added_norm = NULL;
+    }
+    return NLP_OK;
 }
 
 /* A special token entry of a config: "[CLS]" or {"content": "[CLS]", ...}. */
@@ -492,6 +508,47 @@ static nlp_status tok_set_specials(nlp_tokenizer *t, const char *const names[5])
     return NLP_OK;
 }
 
+/* An id as JSON writes it: an integer in [0, NLP_TOK_MAX_ID]. */
+static int json_id(const cJSON *x, int32_t *out)
+{
+    if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0) || x->valuedouble > NLP_TOK_MAX_ID ||
+        x->valuedouble != (double)(int32_t)x->valuedouble)
+        return 0;
+    *out = (int32_t)x->valuedouble;
+    return 1;
+}
+
+/* tokenizer.json's "added_tokens": ids missing from the vocabulary are
+ * added to it (indexed once, at the end). */
+static nlp_status json_added_tokens(nlp_tokenizer *t, const cJSON *added, const char *path,
+                                    nlp_error *err)
+{
+    const cJSON *a;
+    nlp_status s = NLP_OK;
+    int grown = 0;
+    cJSON_ArrayForEach(a, added) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "content");
+        int32_t iid;
+        if (!json_id(cJSON_GetObjectItemCaseSensitive(a, "id"), &iid) || !cJSON_IsString(c))
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: malformed entry in added_tokens (an integer \"id\" in [0, %d] and a \"content\" string are needed)",
+                                 path, NLP_TOK_MAX_ID);
+        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
+        const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
+        if ((s = tok_add(t, c->valuestring, iid, special,
+                         cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special, path, err)))
+            return s;
+        if (!nlp_vocab_str(&t->vocab, iid)) {
+            if ((s = nlp_vocab_set(&t->vocab, iid, c->valuestring, strlen(c->valuestring))))
+                return nlp_error_set(err, s, "%s: out of memory", path);
+            grown = 1;
+        }
+    }
+    if (grown && (s = nlp_vocab_index(&t->vocab)))
+        return nlp_error_set(err, s, "%s: out of memory", path);
+    return NLP_OK;
+}
+
 static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenizer **out,
                                  nlp_error *err)
 {
@@ -548,31 +605,9 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
     }
     if ((s = nlp_wordpiece_from_json(t, root, path, err)))
         goto done;
-    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    if ((s = json_added_tokens(t, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), path, err)))
+        goto done;
     const cJSON *a;
-    cJSON_ArrayForEach(a, added) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "content");
-        if (!cJSON_IsNumber(id) || !cJSON_IsString(c) || id->valuedouble < 0 ||
-            id->valuedouble > 16777216.0) {
-            s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: malformed entry in added_tokens", path);
-            goto done;
-        }
-        int32_t iid = (int32_t)id->valuedouble;
-        if (!nlp_vocab_str(&t->vocab, iid) &&
-            ((s = nlp_vocab_set(&t->vocab, iid, c->valuestring, strlen(c->valuestring))) ||
-             (s = nlp_vocab_index(&t->vocab)))) {
-            s = nlp_error_set(err, s, "%s: out of memory", path);
-            goto done;
-        }
-        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
-        const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
-        if ((s = tok_add(t, c->valuestring, iid, special,
-                         cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special))) {
-            s = nlp_error_set(err, s, "%s: out of memory", path);
-            goto done;
-        }
-    }
     /* Special-token names: [CLS]/[SEP] from the post-processor, the rest
      * from the model and tokenizer_config.json, BERT's names otherwise. */
     const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
@@ -630,92 +665,132 @@ done:
     return NLP_OK;
 }
 
-/* vocab.txt path: names[] special tokens (NULL = BERT's), extra added
- * tokens from cfg's added_tokens_decoder / additional_special_tokens. */
-static nlp_status load_vocab_txt(const char *vocab_path, int lower, int strip, int chinese,
-                                 const cJSON *cfg, const cJSON *stmap, nlp_tokenizer **out,
+/* The files of the vocab.txt path: the vocabulary and the optional JSON
+ * configs (NULL when absent), with their paths for messages. */
+typedef struct vocab_files {
+    const char *vocab_path;
+    const cJSON *cfg, *stmap;
+    const char *cfg_path, *stmap_path;
+} vocab_files;
+
+/* The id of token nm, appended to the vocabulary when missing (as
+ * transformers does when it adds a special token). */
+static nlp_status vocab_id_or_append(nlp_tokenizer *t, const char *nm, int32_t *id)
+{
+    *id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
+    if (*id >= 0)
+        return NLP_OK;
+    if (t->vocab.n >= NLP_TOK_MAX_ID)
+        return NLP_ERR_FORMAT;
+    *id = (int32_t)t->vocab.n;
+    return nlp_vocab_set(&t->vocab, *id, nm, strlen(nm));
+}
+
+/* A decimal id as added_tokens_decoder keys write it ("0", "30522"), in
+ * [0, NLP_TOK_MAX_ID]; -1 for anything else. */
+static int32_t decimal_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 9)
+        return -1;
+    int32_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v <= NLP_TOK_MAX_ID ? v : -1;
+}
+
+/* The special tokens the configs name (names[i] NULL: BERT's default name
+ * when the vocabulary has it), and additional_special_tokens. */
+static nlp_status vocab_specials(nlp_tokenizer *t, const vocab_files *f, const char *names[5],
                                  nlp_error *err)
 {
-    *out = NULL;
-    nlp_tokenizer *t = tok_new();
-    if (!t)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", vocab_path);
-    nlp_status s = nlp_wordpiece_read_vocab_txt(vocab_path, &t->vocab, err);
-    if (s)
-        goto fail;
-    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    nlp_status s;
+    int32_t id;
     for (int i = 0; i < 5; i++) {
-        const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(stmap, special_key[i]));
-        const char *c = json_token_str(cJSON_GetObjectItemCaseSensitive(cfg, special_key[i]));
+        const char *c = json_token_str(cJSON_GetObjectItemCaseSensitive(f->cfg, special_key[i]));
+        const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(f->stmap, special_key[i]));
         names[i] = c ? c : v;
-    }
-    nlp_wordpiece_opts o = { 1, chinese, strip, lower, 100,
-                             names[0] ? names[0] : "[UNK]", "##", 1 };
-    /* Special tokens missing from the vocabulary get new ids at its end,
-     * as transformers does when it adds them. */
-    for (int i = 0; i < 5; i++) {
+        const char *where = c ? f->cfg_path : f->stmap_path;
         const char *nm = names[i] ? names[i] : special_default[i];
         if (!names[i] && nlp_vocab_find(&t->vocab, nm, strlen(nm)) < 0)
             continue; /* a default name the vocabulary lacks: no such special */
-        int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
-        if (id < 0) {
-            id = (int32_t)t->vocab.n;
-            if ((s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))) ||
-                (s = nlp_vocab_index(&t->vocab)))
-                goto oom;
-        }
-        if ((s = tok_add(t, nm, id, 1, 0)))
-            goto oom;
+        if ((s = vocab_id_or_append(t, nm, &id)))
+            return nlp_error_set(err, s, "%s: too many tokens or out of memory", f->vocab_path);
+        if ((s = tok_add(t, nm, id, 1, 0, where, err)))
+            return s;
     }
-    const cJSON *src[2] = { cfg, stmap };
+    const cJSON *src[2] = { f->cfg, f->stmap };
+    const char *src_path[2] = { f->cfg_path, f->stmap_path };
     for (int k = 0; k < 2; k++) {
         const cJSON *a, *extra = cJSON_GetObjectItemCaseSensitive(src[k], "additional_special_tokens");
         cJSON_ArrayForEach(a, extra) {
             const char *nm = json_token_str(a);
             if (!nm)
                 continue;
-            int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
-            if (id < 0) {
-                id = (int32_t)t->vocab.n;
-                if ((s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))) ||
-                    (s = nlp_vocab_index(&t->vocab)))
-                    goto oom;
-            }
-            if ((s = tok_add(t, nm, id, 1, 0)))
-                goto oom;
+            if ((s = vocab_id_or_append(t, nm, &id)))
+                return nlp_error_set(err, s, "%s: too many tokens or out of memory", f->vocab_path);
+            if ((s = tok_add(t, nm, id, 1, 0, src_path[k], err)))
+                return s;
         }
     }
-    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder");
-    const cJSON *a;
+    return NLP_OK;
+}
+
+/* tokenizer_config.json's added_tokens_decoder: {"id": {"content": ...}}. */
+static nlp_status vocab_added_decoder(nlp_tokenizer *t, const vocab_files *f, nlp_error *err)
+{
+    const cJSON *a, *dec = cJSON_GetObjectItemCaseSensitive(f->cfg, "added_tokens_decoder");
+    nlp_status s;
     cJSON_ArrayForEach(a, dec) {
         const char *nm = json_token_str(a);
-        char *endp;
-        long id = a->string ? strtol(a->string, &endp, 10) : -1;
-        if (!nm || id < 0 || id > 16777216 || *endp)
+        int32_t id = decimal_id(a->string);
+        if (!nm || id < 0)
             continue;
-        if (!nlp_vocab_str(&t->vocab, (int32_t)id) &&
-            ((s = nlp_vocab_set(&t->vocab, (int32_t)id, nm, strlen(nm))) ||
-             (s = nlp_vocab_index(&t->vocab))))
-            goto oom;
         int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
         const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
-        if ((s = tok_add(t, nm, (int32_t)id, special, cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special)))
-            goto oom;
+        if ((s = tok_add(t, nm, id, special, cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special,
+                         f->cfg_path, err)))
+            return s;
+        if (!nlp_vocab_str(&t->vocab, id) && (s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))))
+            return nlp_error_set(err, s, "%s: out of memory", f->cfg_path);
     }
-    if ((s = nlp_wordpiece_attach(t, &o, vocab_path, err)))
-        goto fail;
-    if ((s = tok_set_specials(t, names)))
-        goto oom;
-    tok_read_config(t, cfg);
-    if ((s = tok_compile_added(t, vocab_path, err)))
-        goto fail;
+    return NLP_OK;
+}
+
+/* vocab.txt path: special tokens named by the configs (BERT's names
+ * otherwise), extra added tokens from additional_special_tokens and
+ * added_tokens_decoder. */
+static nlp_status load_vocab_txt(const vocab_files *f, int lower, int strip, int chinese,
+                                 nlp_tokenizer **out, nlp_error *err)
+{
+    *out = NULL;
+    nlp_tokenizer *t = tok_new();
+    if (!t)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", f->vocab_path);
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    nlp_status s = nlp_wordpiece_read_vocab_txt(f->vocab_path, &t->vocab, err);
+    if (!s)
+        s = vocab_specials(t, f, names, err);
+    if (!s)
+        s = vocab_added_decoder(t, f, err);
+    nlp_wordpiece_opts o = { 1, chinese, strip, lower, 100,
+                             names[0] ? names[0] : "[UNK]", "##", 1 };
+    if (!s)
+        s = nlp_wordpiece_attach(t, &o, f->vocab_path, err);
+    if (!s && (s = tok_set_specials(t, names)))
+        s = nlp_error_set(err, s, "%s: out of memory", f->vocab_path);
+    if (!s) {
+        tok_read_config(t, f->cfg);
+        s = tok_compile_added(t, f->vocab_path, err);
+    }
+    if (s) {
+        nlp_tokenizer_free(t);
+        return s;
+    }
     *out = t;
     return NLP_OK;
-oom:
-    s = nlp_error_set(err, s, "%s: out of memory", vocab_path);
-fail:
-    nlp_tokenizer_free(t);
-    return s;
 }
 
 nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, int strip_accents,
@@ -723,14 +798,41 @@ nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, i
 {
     if (!vocab_path || !out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load_vocab: NULL argument");
-    return load_vocab_txt(vocab_path, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0,
-                          1, NULL, NULL, out, err);
+    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL };
+    return load_vocab_txt(&f, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0, 1,
+                          out, err);
 }
 
 static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, key);
     return cJSON_IsBool(x) ? cJSON_IsTrue(x) : dflt;
+}
+
+/* vocab.txt with the optional tokenizer_config.json and
+ * special_tokens_map.json of dir. */
+static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_tokenizer **out,
+                                 nlp_error *err)
+{
+    cJSON *cfg = NULL, *stmap = NULL;
+    char *cp = nlp_path_join(dir, "tokenizer_config.json");
+    char *sp = nlp_path_join(dir, "special_tokens_map.json");
+    nlp_status s = !cp || !sp ? nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir)
+                              : json_load_opt(dir, "tokenizer_config.json", &cfg, err);
+    if (!s)
+        s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
+    if (!s) {
+        const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
+        vocab_files f = { vocab_path, cfg, stmap, cp, sp };
+        s = load_vocab_txt(&f, cfg_bool(cfg, "do_lower_case", 1),
+                           cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
+                           cfg_bool(cfg, "tokenize_chinese_chars", 1), out, err);
+    }
+    cJSON_Delete(cfg);
+    cJSON_Delete(stmap);
+    free(cp);
+    free(sp);
+    return s;
 }
 
 nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err)
@@ -748,18 +850,7 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
     } else if (nlp_file_exists(tj)) {
         s = load_from_json(dir, tj, out, err);
     } else if (nlp_file_exists(vt)) {
-        cJSON *cfg = NULL, *stmap = NULL;
-        s = json_load_opt(dir, "tokenizer_config.json", &cfg, err);
-        if (!s)
-            s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
-        if (!s) {
-            const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
-            int lower = cfg_bool(cfg, "do_lower_case", 1);
-            s = load_vocab_txt(vt, lower, cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
-                               cfg_bool(cfg, "tokenize_chinese_chars", 1), cfg, stmap, out, err);
-        }
-        cJSON_Delete(cfg);
-        cJSON_Delete(stmap);
+        s = load_vocab_dir(dir, vt, out, err);
     } else {
         s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json or vocab.txt", dir);
     }
@@ -772,8 +863,7 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
 
 /* Tokenise one text, appending to enc with seq/type_ids = seq. */
 static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size_t len,
-                                  int32_t seq, nlp_encoding *enc, pcre2_match_data *md,
-                                  nlp_error *err)
+                                  int32_t seq, nlp_encoding *enc, nlp_error *err)
 {
     nlp_tok_sink sink = { enc, seq };
     int32_t word = 0;
@@ -782,16 +872,9 @@ static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size
     nlp_status s;
     while (pos < len) {
         size_t ms = len, me = len;
-        if (t->added_re) {
-            int rc = pcre2_match(t->added_re, (PCRE2_SPTR)text, len, pos, 0, md, NULL);
-            if (rc > 0) {
-                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-                ms = ov[0];
-                me = ov[1];
-            } else if (rc != PCRE2_ERROR_NOMATCH) {
-                return nlp_error_set(err, NLP_ERR_INTERNAL, "tokenizer: added-token match failed (PCRE2 error %d)", rc);
-            }
-        }
+        int32_t which = -1;
+        if (!nlp_added_trie_find(t->added_raw, text, len, pos, &ms, &me, &which))
+            ms = me = len;
         int32_t seg_cp = 0;
         for (size_t i = pos; i < ms; i++)
             seg_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
@@ -804,13 +887,7 @@ static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size
         int32_t tok_cp = 0;
         for (size_t i = ms; i < me; i++)
             tok_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
-        int32_t id = -1;
-        for (size_t k = 0; k < t->n_added; k++)
-            if (!t->added[k].normalized && strlen(t->added[k].content) == me - ms &&
-                memcmp(t->added[k].content, text + ms, me - ms) == 0) {
-                id = t->added[k].id;
-                break;
-            }
+        int32_t id = t->added[which].id;
         if ((s = nlp_tok_sink_push(&sink, id, word++, cp, cp + tok_cp, (int32_t)ms, (int32_t)me)))
             return nlp_error_set(err, s, "tokenizer: out of memory");
         cp += tok_cp;
@@ -907,18 +984,14 @@ nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok, const char *text, size
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "max_length %zu is below the %zu special tokens",
                              opts->max_length, n_add);
 
-    pcre2_match_data *md = NULL;
-    if (tok->added_re && !(md = pcre2_match_data_create_from_pattern(tok->added_re, NULL)))
-        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     out->n = 0;
     out->n_truncated = 0;
-    nlp_status s = tok_encode_text(tok, text, len, 0, out, md, err);
+    nlp_status s = tok_encode_text(tok, text, len, 0, out, err);
     size_t n1 = out->n, n2 = SIZE_MAX;
     if (!s && pair) {
-        s = tok_encode_text(tok, pair, pair_len, 1, out, md, err);
+        s = tok_encode_text(tok, pair, pair_len, 1, out, err);
         n2 = out->n - n1;
     }
-    pcre2_match_data_free(md);
     if (s) {
         out->n = 0;
         return s;

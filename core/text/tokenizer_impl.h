@@ -38,8 +38,10 @@ typedef struct nlp_vocab {
 
 void nlp_vocab_init(nlp_vocab *v);
 void nlp_vocab_free(nlp_vocab *v);
-/* Set token `id` to the string s[0..len).  A string already present keeps
- * its first id.  Returns NLP_ERR_NOMEM on allocation failure. */
+/* Set token `id` to the string s[0..len).  When one string has several
+ * ids, look-ups give the largest.  Once nlp_vocab_index has run, the map
+ * is kept current (a new id goes in at once, amortised O(1)), so there is
+ * no need to index again.  Returns NLP_ERR_NOMEM on allocation failure. */
 nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len);
 /* Build the hash map once all tokens are set. */
 nlp_status nlp_vocab_index(nlp_vocab *v);
@@ -56,6 +58,12 @@ static inline const char *nlp_vocab_str(const nlp_vocab *v, int32_t id)
         return NULL;
     return v->arena + v->str_off[id];
 }
+
+/* Largest token id any file may give (2^24); also the most lines a
+ * vocab.txt may have. */
+#define NLP_TOK_MAX_ID 16777216
+/* Longest token (vocabulary entry or added token) in bytes. */
+#define NLP_TOK_MAX_TOKEN 65536
 
 /* ---------------------------------------------------------- pieces */
 
@@ -99,6 +107,27 @@ typedef struct nlp_added_token {
     char *norm;      /* normalised content when normalized, else NULL */
 } nlp_added_token;
 
+/* ---------------------------------------------------------- added-token matcher */
+
+/* Contents of added tokens in a byte trie (added_trie.c), each with a
+ * payload (the index of its added token). */
+typedef struct nlp_added_trie nlp_added_trie;
+
+/* A new empty trie in *out (free with nlp_added_trie_free). */
+nlp_status nlp_added_trie_new(nlp_added_trie **out);
+void nlp_added_trie_free(nlp_added_trie *t);
+/* Add content s[0..len) with payload value >= 0.  Empty contents are
+ * ignored; a content added twice keeps its first payload.  NLP_OK or
+ * NLP_ERR_NOMEM. */
+nlp_status nlp_added_trie_add(nlp_added_trie *t, const char *s, size_t len, int32_t value);
+/* 1 when nothing was added (t may be NULL). */
+int nlp_added_trie_empty(const nlp_added_trie *t);
+/* The leftmost match in text[from..len) and, at that position, the longest
+ * content: returns 1 with [*ms, *me) and its payload, or 0 (also for
+ * t == NULL). */
+int nlp_added_trie_find(const nlp_added_trie *t, const char *text, size_t len, size_t from,
+                        size_t *ms, size_t *me, int32_t *value);
+
 struct nlp_tokenizer {
     const nlp_tok_ops *ops;
     void *model;                 /* family-specific data, freed by ops->free_model */
@@ -106,9 +135,9 @@ struct nlp_tokenizer {
 
     nlp_added_token *added;      /* [n_added] */
     size_t n_added;
-    void *added_re;              /* pcre2_code_8 *: alternation of the raw-matched added
-                                    tokens, longest first */
-    void *added_norm_re;         /* the same for normalised contents, or NULL */
+    nlp_added_trie *added_raw;   /* contents of the raw-matched added tokens (payload:
+                                    index into added), or NULL when there are none */
+    nlp_added_trie *added_norm;  /* normalised contents of the "normalized" ones, or NULL */
 
     int32_t special_id[5];       /* by nlp_special, -1 when absent */
     char *special_str[5];

@@ -20,8 +20,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <utf8proc.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "tokenizer_impl.h"
 #include "util/util.h"
@@ -95,6 +93,9 @@ static int is_cjk(uint32_t c)
 /* ------------------------------------------------------------ words */
 
 #define WP_STACK_CHARS 256
+/* Longest word (in characters) max_input_chars_per_word may allow: the
+ * word buffer takes 20 bytes a character. */
+#define WP_MAX_WORD_CHARS 1000000
 
 /* The word being built: normalised UTF-8 plus, per character, where its
  * bytes start and which input code point / bytes it came from. */
@@ -398,40 +399,20 @@ static nlp_status wp_normalize_run(wp_state *st, const char *text, size_t len, i
     return rc;
 }
 
-/* Find the added token whose normalised content is s[0..n). */
-static int32_t added_norm_id(const nlp_tokenizer *tok, const char *s, size_t n)
-{
-    for (size_t k = 0; k < tok->n_added; k++) {
-        const char *c = tok->added[k].norm;
-        if (c && strlen(c) == n && memcmp(c, s, n) == 0)
-            return tok->added[k].id;
-    }
-    return -1;
-}
-
 /* Normalised text recorded in st->rec: added tokens matched in it, the
  * text between them pre-tokenised and encoded. */
 static nlp_status wp_encode_recorded(wp_state *st)
 {
     wp_rec *r = st->rec;
     st->rec = NULL;
-    const pcre2_code *re = st->tok->added_norm_re;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    if (!md)
-        return NLP_ERR_NOMEM;
+    const nlp_tokenizer *tok = st->tok;
     nlp_status s = NLP_OK;
     size_t at = 0, ri = 0;
     while (s == NLP_OK && ri < r->n) {
-        size_t ms = r->nlen, me = r->nlen;
-        int rc = pcre2_match(re, (PCRE2_SPTR)r->nb, r->nlen, at, 0, md, NULL);
-        if (rc > 0) {
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            ms = ov[0];
-            me = ov[1];
-        } else if (rc != PCRE2_ERROR_NOMATCH) {
-            s = NLP_ERR_INTERNAL;
-            break;
-        }
+        size_t ms, me;
+        int32_t which = -1;
+        if (!nlp_added_trie_find(tok->added_norm, r->nb, r->nlen, at, &ms, &me, &which))
+            ms = me = r->nlen;
         for (; ri < r->n && r->pos[ri] < ms && s == NLP_OK; ri++)
             s = wp_emit(st, nlp_utf8_next((const unsigned char *)r->nb + r->pos[ri], &(size_t){ 0 }),
                         r->ocp[ri], r->ob[ri], r->obe[ri]);
@@ -442,11 +423,10 @@ static nlp_status wp_encode_recorded(wp_state *st)
         size_t first = ri;
         while (ri < r->n && r->pos[ri] < me)
             ri++;
-        s = nlp_tok_sink_push(st->sink, added_norm_id(st->tok, r->nb + ms, me - ms), (*st->word)++,
-                              r->ocp[first], r->ocp[ri - 1] + 1, r->ob[first], r->obe[ri - 1]);
+        s = nlp_tok_sink_push(st->sink, tok->added[which].id, (*st->word)++, r->ocp[first],
+                              r->ocp[ri - 1] + 1, r->ob[first], r->obe[ri - 1]);
         at = me;
     }
-    pcre2_match_data_free(md);
     return s;
 }
 
@@ -474,7 +454,7 @@ static nlp_status wp_encode_segment(const nlp_tokenizer *tok, const char *text, 
                           (int32_t *)(p + 16 * (size_t)cap + 4), 0, cap, 0, 0, 0, 0 };
     }
     nlp_status rc;
-    if (tok->added_norm_re) {
+    if (tok->added_norm) {
         wp_rec r = { 0 };
         st.rec = &r;
         rc = wp_normalize_run(&st, text, len, cp_base, byte_base);
@@ -603,7 +583,7 @@ nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
     if (strlen(prefix) >= sizeof ((wp_model *)0)->prefix)
         return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: continuing_subword_prefix is too long",
                              where);
-    if (o->max_input_chars_per_word <= 0 || o->max_input_chars_per_word > 1000000)
+    if (o->max_input_chars_per_word <= 0 || o->max_input_chars_per_word > WP_MAX_WORD_CHARS)
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: max_input_chars_per_word %d out of range",
                              where, o->max_input_chars_per_word);
     wp_model *m = calloc(1, sizeof *m);
@@ -645,6 +625,13 @@ nlp_status nlp_wordpiece_read_vocab_txt(const char *path, nlp_vocab *v, nlp_erro
         size_t end = off;
         while (end < len && data[end] != '\n' && data[end] != '\r')
             end++;
+        if (end - off > NLP_TOK_MAX_TOKEN || id >= NLP_TOK_MAX_ID) {
+            free(data);
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 id >= NLP_TOK_MAX_ID ? "%s: more than %d lines (tokens)"
+                                                      : "%s: line %d is longer than %d bytes",
+                                 path, id >= NLP_TOK_MAX_ID ? NLP_TOK_MAX_ID : id + 1, NLP_TOK_MAX_TOKEN);
+        }
         if ((s = nlp_vocab_set(v, id++, data + off, end - off))) {
             free(data);
             return nlp_error_set(err, s, "%s: out of memory", path);
@@ -679,11 +666,16 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is missing or not an object", path);
     nlp_status s;
     for (const cJSON *it = vocab->child; it; it = it->next) {
-        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 16777216.0 ||
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) || it->valuedouble > NLP_TOK_MAX_ID ||
             it->valuedouble != (double)(int32_t)it->valuedouble)
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab[\"%.64s\"] is not a valid id",
                                  path, it->string ? it->string : "");
-        if ((s = nlp_vocab_set(&tok->vocab, (int32_t)it->valuedouble, it->string, strlen(it->string))))
+        size_t klen = strlen(it->string);
+        if (klen > NLP_TOK_MAX_TOKEN || nlp_utf8_check(it->string, klen) != (size_t)-1)
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: model.vocab entry %d is longer than %d bytes or not valid UTF-8",
+                                 path, (int)it->valuedouble, NLP_TOK_MAX_TOKEN);
+        if ((s = nlp_vocab_set(&tok->vocab, (int32_t)it->valuedouble, it->string, klen)))
             return nlp_error_set(err, s, "%s: out of memory", path);
     }
     if (tok->vocab.n == 0)
@@ -700,8 +692,16 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
     if (cJSON_IsString(x))
         o.prefix = x->valuestring;
     x = cJSON_GetObjectItemCaseSensitive(model, "max_input_chars_per_word");
-    if (cJSON_IsNumber(x))
-        o.max_input_chars_per_word = x->valuedouble > 1e6 ? 1000001 : (int)x->valuedouble;
+    if (x && !cJSON_IsNull(x)) {
+        /* range-checked as a double: converting an out-of-range double to
+         * int is undefined */
+        if (!cJSON_IsNumber(x) || !(x->valuedouble >= 1) || x->valuedouble > WP_MAX_WORD_CHARS ||
+            x->valuedouble != (double)(int)x->valuedouble)
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: model.max_input_chars_per_word must be an integer in [1, %d]", path,
+                                 WP_MAX_WORD_CHARS);
+        o.max_input_chars_per_word = (int)x->valuedouble;
+    }
 
     const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
     if (norm && !cJSON_IsNull(norm)) {

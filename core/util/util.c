@@ -122,6 +122,8 @@ int nlp_buf_reserve(nlp_buf *b, size_t extra)
 
 int nlp_buf_add(nlp_buf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return 1; /* nothing to copy (b->p and s may both be NULL) */
     if (!nlp_buf_reserve(b, n))
         return 0;
     memcpy(b->p + b->len, s, n);

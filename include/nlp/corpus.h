@@ -79,7 +79,9 @@ typedef struct nlp_corpus_reader nlp_corpus_reader;
  * column count.  A malformed header or first record is an error here
  * (NLP_ERR_FORMAT / NLP_ERR_UTF8 naming the line).  An empty input has no
  * columns and no records.  source names the input in messages (a path, or
- * "stdin").  *out is freed with nlp_corpus_reader_free(). */
+ * "stdin").  *out is freed with nlp_corpus_reader_free().  A delimiter
+ * that is not an ASCII byte, or is a quote or a line break, is
+ * NLP_ERR_INVALID_ARG (here and in nlp_corpus_writer_open). */
 NLP_API nlp_status nlp_corpus_reader_open(FILE *fp, const char *source,
                                   const nlp_corpus_opts *opts,
                                   nlp_corpus_reader **out, nlp_error *err);
