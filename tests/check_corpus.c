@@ -558,6 +558,64 @@ START_TEST(test_writer_errors_and_literals)
 }
 END_TEST
 
+/* Write names and one row as CSV, read them back. */
+static void csv_round_trip(const char *const *names, size_t n, const char *expect_out)
+{
+    char *out = NULL;
+    size_t len;
+    FILE *fp = open_memstream(&out, &len);
+    nlp_corpus_writer *w;
+    nlp_error err = {0};
+    nlp_corpus_opts o = {0};
+    ck_assert_int_eq(nlp_corpus_writer_open(fp, &o, &w, &err), NLP_OK);
+    ck_assert_int_eq(nlp_corpus_writer_columns(w, names, n, 1, &err), NLP_OK);
+    nlp_corpus_field f[2] = {{"0", 1, 0}, {"", 0, 0}};
+    ck_assert_int_eq(nlp_corpus_write_row(w, f, n, &err), NLP_OK);
+    nlp_corpus_writer_free(w);
+    fclose(fp);
+    ck_assert_str_eq(out, expect_out);
+    mem_in m;
+    ck_assert_int_eq(open_mem(&m, out, len, &o, &err), NLP_OK);
+    ck_assert_uint_eq(nlp_corpus_ncolumns(m.r), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(nlp_corpus_column_name(m.r, i), names[i]);
+    close_mem(&m);
+    free(out);
+}
+
+/* Reproducers: a delimiter above 0x7f, an empty first header name (pandas'
+ * index column), U+FEFF at the start of a header name. */
+START_TEST(test_found_by_fuzzing)
+{
+    nlp_error err = {0};
+    nlp_corpus_opts o = {0};
+    mem_in m;
+    for (int d = 0x80; d <= 0xff; d += 0x3f) {
+        o.delimiter = (char)d;
+        ck_assert_int_eq(open_mem(&m, "a\n1", 3, &o, &err), NLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(err.msg, "not ASCII"));
+        close_mem(&m);
+    }
+    o.delimiter = (char)0xff;
+    ck_assert_int_eq(open_mem(&m, "a\n1", 3, &o, &err), NLP_ERR_INVALID_ARG);
+    close_mem(&m);
+    nlp_corpus_writer *w = NULL;
+    ck_assert_int_eq(nlp_corpus_writer_open(stdout, &o, &w, &err), NLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(w);
+
+    const char *pandas[] = {"", "text"};
+    csv_round_trip(pandas, 2, ",text\n0,\n");
+    const char *bom[] = {"\xef\xbb\xbfid", "text"};
+    csv_round_trip(bom, 2, "\"\xef\xbb\xbfid\",text\n0,\n");
+    /* a byte order mark before it is still stripped, once */
+    o.delimiter = 0;
+    const char *in = "\xef\xbb\xbf\"\xef\xbb\xbfid\",b\n1,2\n";
+    ck_assert_int_eq(open_mem(&m, in, strlen(in), &o, &err), NLP_OK);
+    ck_assert_str_eq(nlp_corpus_column_name(m.r, 0), "\xef\xbb\xbfid");
+    close_mem(&m);
+}
+END_TEST
+
 static Suite *corpus_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -582,6 +640,7 @@ static Suite *corpus_suite(void)
     tcase_add_test(tc, test_pipe_input);
     tcase_add_test(tc, test_format_from_path);
     tcase_add_test(tc, test_writer_errors_and_literals);
+    tcase_add_test(tc, test_found_by_fuzzing);
     suite_add_tcase(s, tc);
     return s;
 }

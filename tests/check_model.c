@@ -689,6 +689,10 @@ START_TEST(test_config_errors)
     config_case("label2id", "{\"a\": \"x\"}", NLP_ERR_FORMAT, "label2id");
     config_case("architectures", "\"BertModel\"", NLP_ERR_FORMAT, "architectures");
     config_case("layer_norm_eps", "\"small\"", NLP_ERR_FORMAT, "layer_norm_eps");
+    /* out of float range: it would become infinity */
+    config_case("layer_norm_eps", "1e39", NLP_ERR_FORMAT, "layer_norm_eps");
+    config_case("layer_norm_eps", "2", NLP_ERR_FORMAT, "layer_norm_eps");
+    config_case("hidden_size", "1e300", NLP_ERR_FORMAT, "hidden_size");
     config_case("is_decoder", "true", NLP_ERR_UNSUPPORTED, "is_decoder");
     config_case("model_type", "7", NLP_ERR_FORMAT, "model_type");
 
@@ -1032,12 +1036,37 @@ START_TEST(test_half_conversion_exhaustive)
 }
 END_TEST
 
+/* Two tensors whose data_offsets share bytes are refused, naming both. */
+START_TEST(test_overlapping_offsets)
+{
+    char *dir = copy_fixture("bert-mlm-f32");
+    char *p = path2(dir, "model.safetensors");
+    st_parts sp = st_read(p);
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(sp.header, "bert.embeddings.LayerNorm.bias");
+    ck_assert_ptr_nonnull(a);
+    cJSON *extra = cJSON_Duplicate(a, 1);
+    /* the same bytes again, shifted by one element */
+    cJSON *offs = cJSON_GetObjectItemCaseSensitive(extra, "data_offsets");
+    double b0 = cJSON_GetArrayItem(offs, 0)->valuedouble, b1 = cJSON_GetArrayItem(offs, 1)->valuedouble;
+    cJSON *sh = cJSON_GetObjectItemCaseSensitive(extra, "shape");
+    cJSON_ReplaceItemInArray(sh, 0, cJSON_CreateNumber((b1 - b0) / 4 - 1));
+    cJSON_ReplaceItemInArray(offs, 0, cJSON_CreateNumber(b0 + 4));
+    cJSON_AddItemToObject(sp.header, "extra.alias", extra);
+    st_write(p, &sp, 0);
+    load_fails(dir, NLP_ERR_FORMAT, "extra.alias", "overlap");
+    st_free(&sp);
+    free(p);
+    remove_dir(dir);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("valid");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_bert_mlm_f32_prefixed_tied);
+    tcase_add_test(tc, test_overlapping_offsets);
     tcase_add_test(tc, test_bert_f16_unprefixed_pooler);
     tcase_add_test(tc, test_bert_bf16_gamma_beta_labels);
     tcase_add_test(tc, test_distilbert_untied);

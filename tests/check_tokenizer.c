@@ -202,6 +202,13 @@ static void rm_dir(char *dir)
     free(dir);
 }
 
+static void unlink_in(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    unlink(p);
+}
+
 static void copy_mini_vocab(const char *dir)
 {
     size_t n;
@@ -955,6 +962,100 @@ START_TEST(errors_utf8)
 }
 END_TEST
 
+/* Reproducers of load-time bugs: invalid UTF-8 in an added token, numbers
+ * out of range, a huge vocab.txt line. */
+START_TEST(errors_found_by_fuzzing)
+{
+    nlp_tokenizer *t = NULL;
+    nlp_error err;
+    char *d = tmp_dir();
+    put_file(d, "vocab.txt", "[UNK]\n[CLS]\n[SEP]\n", 18);
+    const char *bad = "{\"added_tokens_decoder\":{\"\":{\"content\":\"\xff\"},"
+                      "\"7\":{\"content\":\"\xe4\xb8\"}},\"unk_token\":\"[UNK]\"}";
+    put_file(d, "tokenizer_config.json", bad, strlen(bad));
+    ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "tokenizer_config.json"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "\\xe4\\xb8"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "not valid UTF-8"));
+    ck_assert_ptr_null(t);
+    unlink_in(d, "tokenizer_config.json");
+
+    /* a line longer than a token may be */
+    size_t n = 70000;
+    char *big = malloc(n + 20);
+    ck_assert(big != NULL);
+    memcpy(big, "[UNK]\n", 6);
+    memset(big + 6, 'a', n);
+    put_file(d, "vocab.txt", big, n + 6);
+    free(big);
+    ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "line 2 is longer"));
+    unlink_in(d, "vocab.txt");
+
+    static const char *const numbers[] = { "-1e300", "1e300", "0", "2.5", "\"100\"" };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        char js[512];
+        snprintf(js, sizeof js,
+                 "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0},"
+                 " \"max_input_chars_per_word\": %s}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
+                 numbers[i]);
+        put_file(d, "tokenizer.json", js, strlen(js));
+        ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), NLP_ERR_FORMAT);
+        ck_assert_ptr_nonnull(strstr(err.msg, "max_input_chars_per_word"));
+    }
+    const char *frac = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0}},"
+                       " \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},"
+                       " \"added_tokens\": [{\"id\": 1.5, \"content\": \"x\"}]}";
+    put_file(d, "tokenizer.json", frac, strlen(frac));
+    ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "added_tokens"));
+    rm_dir(d);
+}
+END_TEST
+
+/* Thousands of added tokens load fast and match leftmost, then longest. */
+START_TEST(many_added_tokens)
+{
+    enum { N = 8000 };
+    size_t cap = (size_t)N * 120 + 1024, k = 0;
+    char *js = malloc(cap);
+    ck_assert(js != NULL);
+    k += (size_t)snprintf(js + k, cap - k,
+                          "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"[CLS]\": 1,"
+                          " \"[SEP]\": 2, \"a\": 3}}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},"
+                          " \"normalizer\": null, \"added_tokens\": [");
+    for (int i = 0; i < N; i++)
+        k += (size_t)snprintf(js + k, cap - k,
+                              "%s{\"id\": %d, \"content\": \"<t%d>\", \"special\": false, \"normalized\": %s}",
+                              i ? ", " : "", 100 + i, i, i % 2 ? "true" : "false");
+    k += (size_t)snprintf(js + k, cap - k, ", {\"id\": 9000, \"content\": \"<t1\", \"special\": true}]}");
+    char *d = tmp_dir();
+    put_file(d, "tokenizer.json", js, k);
+    free(js);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    nlp_tokenizer *t = load_dir(d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    ck_assert_msg(secs < 10.0, "loading %d added tokens took %.1f s", N, secs);
+    /* "<t1" and "<t10>" both start at byte 1: the longer wins; "<t7999>" is
+     * normalised-matched (odd index) */
+    const char *text = "a<t10>a<t1a<t7999><t0>";
+    nlp_encode_opts o = NLP_ENCODE_OPTS_INIT;
+    o.add_special_tokens = 0;
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    ck_assert_int_eq(nlp_tokenizer_encode(t, text, strlen(text), NULL, 0, &o, &e, &err), NLP_OK);
+    static const int32_t want[] = { 3, 110, 3, 9000, 3, 8099, 100 };
+    ck_assert_uint_eq(e.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < e.n; i++)
+        ck_assert_int_eq(e.ids[i], want[i]);
+    nlp_encoding_free(&e);
+    nlp_tokenizer_free(t);
+    rm_dir(d);
+}
+END_TEST
+
 static Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -972,6 +1073,8 @@ static Suite *tokenizer_suite(void)
     tcase_add_test(tc, encoding_reuse);
     tcase_add_test(tc, errors_loading);
     tcase_add_test(tc, errors_utf8);
+    tcase_add_test(tc, errors_found_by_fuzzing);
+    tcase_add_test(tc, many_added_tokens);
     if (dir_exists(NLP_SHARED_DATA) && dir_exists(FULL_VOCAB_DIR))
         tcase_add_test(tc, parity_real_sentences);
     else

@@ -313,6 +313,7 @@ void nlp_tokenizer_free(nlp_tokenizer *tok)
     if (tok->ops && tok->ops->free_model)
         tok->ops->free_model(tok->model);
     nlp_vocab_free(&tok->vocab);
+    nlp_vocab_free(&tok->added_index);
     for (size_t i = 0; i < tok->n_added; i++) {
         free(tok->added[i].content);
         free(tok->added[i].norm);
@@ -331,6 +332,7 @@ static nlp_tokenizer *tok_new(void)
     if (!t)
         return NULL;
     nlp_vocab_init(&t->vocab);
+    nlp_vocab_init(&t->added_index);
     for (int i = 0; i < 5; i++)
         t->special_id[i] = -1;
     t->clean_up_spaces = 1;
@@ -372,20 +374,28 @@ static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int
                              "%s: added token \"%s\" (id %d) is not valid UTF-8 (byte %zu)", where,
                              shown, (int)id, bad);
     }
-    for (size_t i = 0; i < t->n_added; i++)
-        if (strcmp(t->added[i].content, content) == 0) {
-            t->added[i].id = id;
-            t->added[i].special |= special;
-            t->added[i].normalized = normalized;
-            return NLP_OK;
-        }
-    nlp_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
-    if (!a)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
-    t->added = a;
+    int32_t i = nlp_vocab_find(&t->added_index, content, clen);
+    if (i >= 0) {
+        t->added[i].id = id;
+        t->added[i].special |= special;
+        t->added[i].normalized = normalized;
+        return NLP_OK;
+    }
+    if (t->n_added == t->added_cap) { /* doubling: appending n tokens copies O(n) */
+        size_t cap = t->added_cap ? 2 * t->added_cap : 16;
+        nlp_added_token *na = realloc(t->added, cap * sizeof *na);
+        if (!na)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
+        t->added = na;
+        t->added_cap = cap;
+    }
+    nlp_added_token *a = t->added;
     char *c = strdup(content);
-    if (!c)
+    if (!c || (!t->added_index.slots && nlp_vocab_index(&t->added_index)) ||
+        nlp_vocab_set(&t->added_index, (int32_t)t->n_added, content, clen)) {
+        free(c);
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
+    }
     a[t->n_added++] = (nlp_added_token){ c, id, special, normalized, NULL };
     return NLP_OK;
 }

@@ -134,7 +134,8 @@ struct nlp_tokenizer {
     nlp_vocab vocab;
 
     nlp_added_token *added;      /* [n_added] */
-    size_t n_added;
+    size_t n_added, added_cap;
+    nlp_vocab added_index;       /* content of added[i] as "token" i, for de-duplication */
     nlp_added_trie *added_raw;   /* contents of the raw-matched added tokens (payload:
                                     index into added), or NULL when there are none */
     nlp_added_trie *added_norm;  /* normalised contents of the "normalized" ones, or NULL */

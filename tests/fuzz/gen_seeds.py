@@ -239,6 +239,7 @@ def seeds_corpus():
         for fmt in range(3):
             put("corpus_roundtrip", "seed-%d-%d" % (i, fmt), bytes([fmt]) + t)
     put("corpus_roundtrip", "regress-empty-first-name", b"\x00,text\n0,a\n")
+    put("corpus_roundtrip", "edge-nul-in-name-no-rows", b'\x02a,y","q""u\x00\x00\x00\x00ote"\n')
     put("corpus_roundtrip", "regress-bom-in-name", b"\x00\"\xef\xbb\xbfid\",text\n1,a\n")
 
 
