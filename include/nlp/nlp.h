@@ -3,8 +3,8 @@
  *
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
- * blocks), plugin (the task plugin ABI), registry (loading plugins, the
- * host side of the ABI).
+ * blocks), train (backward pass and optimizer), plugin (the task plugin
+ * ABI), registry (loading plugins, the host side of the ABI).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -13,6 +13,7 @@
 #include "nlp/tokenizer.h"
 #include "nlp/model.h"
 #include "nlp/encoder.h"
+#include "nlp/train.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"

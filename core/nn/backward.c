@@ -1,0 +1,481 @@
+/*
+ * backward.c - backward building blocks of BERT-family encoders (see
+ * backward.h): dense-layer gradients, embedding scatter, LayerNorm,
+ * activations, softmax, dropout and masked multi-head attention that
+ * keeps its probabilities.  Input gradients of dense layers run on the
+ * threaded GEMM; the other products are plain loops split over the
+ * pool so that every sum keeps one order whatever the thread count.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "backward.h"
+#include "gemm.h"
+
+/* ------------------------------------------------------------ dense */
+
+void nlp_linear_backward_input(nlp_pool *pool, float *dx, size_t ldx,
+                               const float *dy, size_t ldy, const float *W,
+                               size_t N, size_t out, size_t in)
+{
+    if (N == 0)
+        return;
+    /* dx[N][in] = dy[N][out] . W[out][in]: W is the B operand stored
+     * [K][N] (trans_b = 0) */
+    nlp_sgemm(pool, 0, N, in, out, dy, ldy, W, in, NULL, dx, ldx);
+}
+
+enum { DW_ROWS = 8 };   /* rows of dW per task */
+
+typedef struct {
+    float *dW, *db;
+    const float *dy, *x;
+    size_t ldy, ldx, N, out, in;
+} dw_job;
+
+/* Rows [o0, o0 + DW_ROWS) of dW: each element sums over n = 0..N-1 in
+ * order; the block of dW rows stays in cache while x streams by. */
+static void dw_task(void *vp, size_t task)
+{
+    const dw_job *j = vp;
+    const size_t o0 = task * DW_ROWS;
+    const size_t o1 = o0 + DW_ROWS < j->out ? o0 + DW_ROWS : j->out;
+    const size_t in = j->in;
+    for (size_t n = 0; n < j->N; n++) {
+        const float *dyn = j->dy + n * j->ldy;     /* [out] */
+        const float *xn = j->x + n * j->ldx;       /* [in] */
+        for (size_t o = o0; o < o1; o++) {
+            const float a = dyn[o];
+            float *w = j->dW + o * in;             /* [in] */
+            for (size_t i = 0; i < in; i++)
+                w[i] += a * xn[i];
+            if (j->db)
+                j->db[o] += a;
+        }
+    }
+}
+
+void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
+                                const float *dy, size_t ldy, const float *x,
+                                size_t ldx, size_t N, size_t out, size_t in)
+{
+    if (N == 0 || out == 0)
+        return;
+    dw_job j = { dW, db, dy, x, ldy, ldx, N, out, in };
+    nlp_pool_run(pool, dw_task, &j, (out + DW_ROWS - 1) / DW_ROWS);
+}
+
+/* ------------------------------------------------------------ embeddings */
+
+void nlp_embeddings_backward(float *dword, float *dpos, float *dtype,
+                             const float *dx, const int32_t *ids,
+                             const int32_t *type_ids, const int32_t *rows,
+                             const size_t *offs, size_t B, size_t T,
+                             size_t H)
+{
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < (size_t)rows[b]; t++) {
+            const float *g = dx + (offs[b] + t) * H;              /* [H] */
+            float *w = dword + (size_t)ids[b * T + t] * H;
+            float *p = dpos + t * H;
+            for (size_t j = 0; j < H; j++) {
+                w[j] += g[j];
+                p[j] += g[j];
+            }
+            if (dtype) {
+                size_t ty = type_ids ? (size_t)type_ids[b * T + t] : 0;
+                float *e = dtype + ty * H;
+                for (size_t j = 0; j < H; j++)
+                    e[j] += g[j];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ LayerNorm */
+
+typedef struct {
+    float *dx;
+    const float *dy, *x, *mean, *rstd, *g;
+    size_t N, H, rows_per_task;
+} lnb_job;
+
+static void lnb_rows(void *vp, size_t task)
+{
+    const lnb_job *j = vp;
+    const size_t H = j->H;
+    size_t r0 = task * j->rows_per_task;
+    size_t r1 = r0 + j->rows_per_task < j->N ? r0 + j->rows_per_task : j->N;
+    for (size_t r = r0; r < r1; r++) {
+        const float *dy = j->dy + r * H, *x = j->x + r * H;    /* [H] */
+        float *dx = j->dx + r * H;
+        const float m = j->mean[r], rs = j->rstd[r];
+        /* dxhat = dy * g; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) */
+        double s1 = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < H; i++) {
+            const float dxh = dy[i] * j->g[i];
+            s1 += dxh;
+            s2 += (double)dxh * (double)((x[i] - m) * rs);
+        }
+        const float m1 = (float)(s1 / (double)H), m2 = (float)(s2 / (double)H);
+        for (size_t i = 0; i < H; i++) {
+            const float xh = (x[i] - m) * rs;
+            dx[i] = rs * (dy[i] * j->g[i] - m1 - xh * m2);
+        }
+    }
+}
+
+void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
+                            const float *dy, const float *x,
+                            const float *mean, const float *rstd,
+                            const float *g, size_t N, size_t H)
+{
+    if (N == 0)
+        return;
+    /* parameter gradients first (dx may overwrite dy), rows in order */
+    for (size_t r = 0; r < N; r++) {
+        const float *dyr = dy + r * H, *xr = x + r * H;
+        const float m = mean[r], rs = rstd[r];
+        for (size_t i = 0; i < H; i++) {
+            dg[i] += dyr[i] * ((xr[i] - m) * rs);
+            db[i] += dyr[i];
+        }
+    }
+    lnb_job j = { dx, dy, x, mean, rstd, g, N, H, 0 };
+    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
+    if (tasks > N)
+        tasks = N;
+    j.rows_per_task = (N + tasks - 1) / tasks;
+    tasks = (N + j.rows_per_task - 1) / j.rows_per_task;
+    nlp_pool_run(pool, lnb_rows, &j, tasks);
+}
+
+/* ------------------------------------------------------------ element-wise */
+
+void nlp_gelu_backward(float *dx, const float *dy, const float *x, size_t n)
+{
+    const float r2 = 0.70710678118654752f;   /* 1/sqrt(2) */
+    const float k = 0.39894228040143268f;    /* 1/sqrt(2 pi) */
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + erff(v * r2));
+        const float pdf = k * expf(-0.5f * v * v);
+        dx[i] = dy[i] * (cdf + v * pdf);
+    }
+}
+
+void nlp_gelu_tanh_backward(float *dx, const float *dy, const float *x,
+                            size_t n)
+{
+    const float c = 0.79788456080286536f;    /* sqrt(2/pi) */
+    const float a = 0.044715f;
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float t = tanhf(c * (v + a * v * v * v));
+        const float du = c * (1.0f + 3.0f * a * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+    }
+}
+
+void nlp_relu_backward(float *dx, const float *dy, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+enum { ACT_CHUNK = 16384 };
+
+typedef struct {
+    nlp_activation act;
+    float *dx;
+    const float *dy, *x;
+    size_t n;
+} actb_job;
+
+static void actb_chunk(void *vp, size_t task)
+{
+    const actb_job *j = vp;
+    size_t i0 = task * ACT_CHUNK;
+    size_t len = j->n - i0 < ACT_CHUNK ? j->n - i0 : ACT_CHUNK;
+    switch (j->act) {
+    case NLP_ACT_GELU_TANH:
+        nlp_gelu_tanh_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    case NLP_ACT_RELU:
+        nlp_relu_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    case NLP_ACT_GELU:
+    default:
+        nlp_gelu_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    }
+}
+
+void nlp_activation_backward(nlp_pool *pool, nlp_activation act, float *dx,
+                             const float *dy, const float *x, size_t n)
+{
+    actb_job j = { act, dx, dy, x, n };
+    nlp_pool_run(pool, actb_chunk, &j, (n + ACT_CHUNK - 1) / ACT_CHUNK);
+}
+
+void nlp_tanh_backward(float *dx, const float *dy, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void nlp_residual_backward(float *da, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        da[i] += dout[i];
+}
+
+void nlp_softmax_backward(float *dx, const float *dy, const float *p,
+                          size_t n, size_t d)
+{
+    for (size_t r = 0; r < n; r++) {
+        const float *dyr = dy + r * d, *pr = p + r * d;
+        float *dxr = dx + r * d;
+        double s = 0.0;
+        for (size_t i = 0; i < d; i++)
+            s += (double)dyr[i] * pr[i];
+        const float sf = (float)s;
+        for (size_t i = 0; i < d; i++)
+            dxr[i] = pr[i] * (dyr[i] - sf);
+    }
+}
+
+/* ------------------------------------------------------------ dropout */
+
+/* splitmix64's finaliser: a bijective 64-bit mix. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int nlp_dropout_keep(const nlp_dropout *d, uint64_t stream, uint64_t index)
+{
+    const uint64_t h = mix64(mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull)) + index);
+    const uint64_t threshold = (uint64_t)((double)d->p * 4294967296.0);
+    return (h >> 32) >= threshold;
+}
+
+void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
+                       uint64_t first, float *x, size_t n)
+{
+    if (!d || d->p <= 0.0f)
+        return;
+    const float scale = 1.0f / (1.0f - d->p);
+    for (size_t i = 0; i < n; i++)
+        x[i] = nlp_dropout_keep(d, stream, first + i) ? x[i] * scale : 0.0f;
+}
+
+/* ------------------------------------------------------------ attention */
+
+size_t nlp_attention_backward_scratch_floats(size_t T, int n_threads)
+{
+    return (size_t)(n_threads > 0 ? n_threads : 1) * T * T;
+}
+
+typedef struct {
+    float *out, *probs;          /* forward outputs */
+    float *dqkv;                 /* backward output */
+    const float *dout, *cprobs, *qkv;
+    const int32_t *rows, *klen;
+    const size_t *offs;
+    size_t B, T, H, nh;
+    const nlp_dropout *drop;
+    uint64_t stream_base;
+    float *scratch;              /* backward: [threads][T][T] */
+    atomic_size_t next;          /* next (b, h) pair to take */
+} attn_job;
+
+static int drop_on(const nlp_dropout *d)
+{
+    return d && d->p > 0.0f;
+}
+
+static void attn_fwd_worker(void *vp, size_t task)
+{
+    attn_job *j = vp;
+    (void)task;
+    const size_t H = j->H, nh = j->nh, dh = H / nh, T = j->T, ld = 3 * H;
+    const float scale = 1.0f / sqrtf((float)dh);
+    const int dr = drop_on(j->drop);
+    const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    for (;;) {
+        size_t item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->B * nh)
+            break;
+        const size_t b = item / nh, h = item % nh;
+        const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
+        const uint64_t stream = j->stream_base + item;
+        const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
+        const float *K = Q + H;                               /* [Lk][dh] */
+        const float *V = Q + 2 * H;                           /* [Lk][dh] */
+        float *P = j->probs + item * T * T;                   /* [Lq][T] */
+        float *O = j->out + j->offs[b] * H + h * dh;          /* [Lq][dh], stride H */
+        for (size_t i = 0; i < Lq; i++) {
+            float *p = P + i * T;                             /* [Lk] */
+            const float *qi = Q + i * ld;
+            float mx = -INFINITY;
+            for (size_t k = 0; k < Lk; k++) {
+                const float *kk = K + k * ld;
+                float s = 0.0f;
+                for (size_t d = 0; d < dh; d++)
+                    s += qi[d] * kk[d];
+                p[k] = s * scale;
+                if (p[k] > mx)
+                    mx = p[k];
+            }
+            double sum = 0.0;
+            for (size_t k = 0; k < Lk; k++) {
+                p[k] = expf(p[k] - mx);
+                sum += p[k];
+            }
+            const float inv = (float)(1.0 / sum);
+            for (size_t k = 0; k < Lk; k++)
+                p[k] *= inv;
+            float *o = O + i * H;                             /* [dh] */
+            memset(o, 0, dh * sizeof *o);
+            for (size_t k = 0; k < Lk; k++) {
+                float pk = p[k];
+                if (dr)
+                    pk = nlp_dropout_keep(j->drop, stream, i * T + k) ? pk * keep_scale : 0.0f;
+                const float *vk = V + k * ld;
+                for (size_t d = 0; d < dh; d++)
+                    o[d] += pk * vk[d];
+            }
+        }
+    }
+}
+
+void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
+                                 const float *qkv, const int32_t *rows,
+                                 const int32_t *klen, const size_t *offs,
+                                 size_t B, size_t T, size_t H, size_t nh,
+                                 const nlp_dropout *drop,
+                                 uint64_t stream_base)
+{
+    attn_job j;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.probs = probs;
+    j.qkv = qkv;
+    j.rows = rows;
+    j.klen = klen;
+    j.offs = offs;
+    j.B = B;
+    j.T = T;
+    j.H = H;
+    j.nh = nh;
+    j.drop = drop;
+    j.stream_base = stream_base;
+    atomic_init(&j.next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, attn_fwd_worker, &j, tasks);
+}
+
+static void attn_bwd_worker(void *vp, size_t task)
+{
+    attn_job *j = vp;
+    const size_t H = j->H, nh = j->nh, dh = H / nh, T = j->T, ld = 3 * H;
+    const float scale = 1.0f / sqrtf((float)dh);
+    const int dr = drop_on(j->drop);
+    const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    float *dP = j->scratch + task * T * T;                    /* [Lq][Lk] */
+    for (;;) {
+        size_t item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->B * nh)
+            break;
+        const size_t b = item / nh, h = item % nh;
+        const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
+        const uint64_t stream = j->stream_base + item;
+        const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
+        const float *K = Q + H, *V = Q + 2 * H;               /* [Lk][dh] */
+        const float *P = j->cprobs + item * T * T;            /* [Lq][T] */
+        const float *dO = j->dout + j->offs[b] * H + h * dh;  /* [Lq][dh], stride H */
+        float *dQ = j->dqkv + j->offs[b] * ld + h * dh;       /* [Lq][dh] */
+        float *dK = dQ + H, *dV = dQ + 2 * H;                 /* [Lq][dh]; rows >= Lk get 0 */
+        for (size_t r = 0; r < Lq; r++) {
+            memset(dK + r * ld, 0, dh * sizeof(float));
+            memset(dV + r * ld, 0, dh * sizeof(float));
+        }
+        for (size_t i = 0; i < Lq; i++) {
+            const float *p = P + i * T, *doi = dO + i * H;
+            float *dp = dP + i * Lk;
+            for (size_t k = 0; k < Lk; k++) {
+                /* dropped probability pd = p * mask / keep */
+                float m = 1.0f;
+                if (dr)
+                    m = nlp_dropout_keep(j->drop, stream, i * T + k) ? keep_scale : 0.0f;
+                const float pd = p[k] * m;
+                const float *vk = V + k * ld;
+                float *dvk = dV + k * ld;
+                float s = 0.0f;
+                for (size_t d = 0; d < dh; d++) {
+                    s += doi[d] * vk[d];          /* dPd = dO V^T */
+                    dvk[d] += pd * doi[d];        /* dV = Pd^T dO */
+                }
+                dp[k] = s * m;                    /* dP = dPd * mask / keep */
+            }
+            /* dS = P (dP - sum P dP), times the score scale */
+            double dot = 0.0;
+            for (size_t k = 0; k < Lk; k++)
+                dot += (double)p[k] * dp[k];
+            const float dotf = (float)dot;
+            for (size_t k = 0; k < Lk; k++)
+                dp[k] = p[k] * (dp[k] - dotf) * scale;
+        }
+        /* dQ = dS K, dK = dS^T Q */
+        for (size_t i = 0; i < Lq; i++) {
+            const float *ds = dP + i * Lk, *qi = Q + i * ld;
+            float *dqi = dQ + i * ld;
+            memset(dqi, 0, dh * sizeof(float));
+            for (size_t k = 0; k < Lk; k++) {
+                const float *kk = K + k * ld;
+                float *dkk = dK + k * ld;
+                const float s = ds[k];
+                for (size_t d = 0; d < dh; d++) {
+                    dqi[d] += s * kk[d];
+                    dkk[d] += s * qi[d];
+                }
+            }
+        }
+    }
+}
+
+void nlp_attention_backward(nlp_pool *pool, float *dqkv, const float *dout,
+                            const float *probs, const float *qkv,
+                            const int32_t *rows, const int32_t *klen,
+                            const size_t *offs, size_t B, size_t T, size_t H,
+                            size_t nh, const nlp_dropout *drop,
+                            uint64_t stream_base, float *scratch)
+{
+    attn_job j;
+    memset(&j, 0, sizeof j);
+    j.dqkv = dqkv;
+    j.dout = dout;
+    j.cprobs = probs;
+    j.qkv = qkv;
+    j.rows = rows;
+    j.klen = klen;
+    j.offs = offs;
+    j.B = B;
+    j.T = T;
+    j.H = H;
+    j.nh = nh;
+    j.drop = drop;
+    j.stream_base = stream_base;
+    j.scratch = scratch;
+    atomic_init(&j.next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, attn_bwd_worker, &j, tasks);
+}
