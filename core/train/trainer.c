@@ -485,7 +485,7 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
     tr->maxN = opt->max_batch * opt->max_seq;
     tr->maxM = opt->max_masked && opt->max_masked < tr->maxN ? opt->max_masked : tr->maxN;
 
-    tr->cap_tensors = 8 + 16 * tr->L;
+    tr->cap_tensors = 16 + 16 * tr->L;   /* embeddings 5, per layer 16, heads <= 5 */
     tr->tensors = calloc(tr->cap_tensors, sizeof *tr->tensors);
     tr->layer_mem = calloc(2 * (tr->L ? tr->L : 1), sizeof *tr->layer_mem);
     tr->la = calloc(tr->L ? tr->L : 1, sizeof *tr->la);
