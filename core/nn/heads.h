@@ -17,10 +17,8 @@
 
 #include "backward.h"
 #include "nlp/model.h"
+#include "nlp/train.h"   /* NLP_IGNORE_INDEX */
 #include "threadpool.h"
-
-/* Hugging Face's ignore index for labels that take no part in a loss. */
-#define NLP_IGNORE_INDEX (-100)
 
 /* ------------------------------------------------------------ losses */
 

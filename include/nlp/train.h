@@ -29,6 +29,10 @@
 extern "C" {
 #endif
 
+/* The label of a position or row that takes no part in a loss (Hugging
+ * Face's ignore index). */
+#define NLP_IGNORE_INDEX (-100)
+
 /* The head trained on top of the encoder (Hugging Face class). */
 typedef enum nlp_train_task {
     NLP_TRAIN_MLM = 0,         /* BertForMaskedLM / DistilBertForMaskedLM */
