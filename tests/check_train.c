@@ -15,6 +15,10 @@
  * ((1 - beta1) / sqrt(1 - beta2) per unit of rate); their gradients are
  * checked by check_backward.  Also: with dropout on, two runs with one seed give
  * identical weights, on 1 and on 2 threads, and bad batches are refused.
+ * nlp_trainer_save writes exactly the tensor names the Hugging Face class
+ * saves (listed by the generator from torch_ref.py), with the trained
+ * values, and a config.json the loader reads back with the class and
+ * the labels.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nlp/nlp.h"
 #include "model/safetensors.h"
@@ -290,6 +295,71 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* Save after two steps, read it back. */
+START_TEST(test_save)
+{
+    const cJSON *c = cJSON_GetArrayItem(manifest, _i);
+    run r;
+    run_open(&r, _i, 1, 0.0f);
+    r.S = (size_t)(2 * r.opt.grad_accum);
+    nlp_trainer *tr = run_all(&r, NULL);
+    char dir[] = "/tmp/nlp_check_train_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    nlp_error err;
+    ck_assert_msg(nlp_trainer_save(tr, dir, &err) == NLP_OK, "%s", err.msg);
+
+    char path[600];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    nlp_st *st = NULL;
+    ck_assert_msg(nlp_st_open(path, &st, &err) == NLP_OK, "%s", err.msg);
+    const cJSON *keys = cJSON_GetObjectItem(c, "hf_keys");
+    ck_assert_int_eq((int)st->n_tensors, cJSON_GetArraySize(keys));
+    for (int k = 0; k < cJSON_GetArraySize(keys); k++) {
+        const char *want = cJSON_GetArrayItem(keys, k)->valuestring;
+        ck_assert_msg(nlp_st_find(st, want) != NULL, "saved checkpoint lacks %s", want);
+    }
+    for (size_t i = 0; i < nlp_trainer_num_tensors(tr); i++) {
+        const char *tn;
+        float *val;
+        int nd;
+        int64_t sh[2];
+        nlp_trainer_tensor(tr, i, &tn, &val, NULL, &nd, sh, NULL);
+        const nlp_st_tensor *t = need(st, tn);
+        ck_assert_int_eq(t->dtype, NLP_DT_F32);
+        ck_assert_int_eq(t->ndim, nd);
+        ck_assert(t->shape[0] == sh[0] && (nd == 1 || t->shape[1] == sh[1]));
+        ck_assert_msg(memcmp(t->data, val, t->nbytes) == 0, "%s differs", tn);
+    }
+    nlp_st_close(st);
+
+    nlp_model *m = NULL;
+    ck_assert_msg(nlp_model_load(dir, &m, &err) == NLP_OK, "%s", err.msg);
+    const nlp_config *cfg = nlp_model_config(m), *orig = nlp_model_config(r.model);
+    ck_assert_int_eq(cfg->n_architectures, 1);
+    ck_assert_str_eq(cfg->architectures[0], cJSON_GetObjectItem(c, "architecture")->valuestring);
+    if (r.opt.task == NLP_TRAIN_SEQ_CLS || r.opt.task == NLP_TRAIN_TOKEN_CLS) {
+        ck_assert_int_eq(cfg->num_labels, orig->num_labels);
+        for (int k = 0; k < cfg->num_labels; k++) {
+            ck_assert_str_eq(cfg->id2label[k], orig->id2label[k]);
+            ck_assert_int_eq(nlp_config_label_id(cfg, orig->id2label[k]), k);
+        }
+    }
+    if (r.opt.task == NLP_TRAIN_SEQ_CLS)
+        ck_assert_str_eq(cfg->problem_type, "single_label_classification");
+    nlp_model_free(m);
+    static const char *const files[] = { "model.safetensors", "config.json", "vocab.txt",
+                                         "tokenizer.json", "tokenizer_config.json",
+                                         "special_tokens_map.json" };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+    nlp_trainer_free(tr);
+    run_close(&r);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -298,6 +368,7 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_run_matches_torch, 0, cJSON_GetArraySize(manifest));
     tcase_add_test(tc, test_reproducible);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_loop_test(tc, test_save, 0, cJSON_GetArraySize(manifest));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,6 +34,7 @@
 #include "nn/layers.h"
 #include "nn/threadpool.h"
 #include "adamw.h"
+#include "train_impl.h"
 
 /* ------------------------------------------------------------ state */
 
@@ -364,7 +365,7 @@ void nlp_train_options_init(nlp_train_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->task = NLP_TRAIN_MLM;
     opt->max_batch = 8;
-    opt->max_seq = 128;
+    opt->max_seq = 0;
     opt->lr = 5e-5;
     opt->weight_decay = 0.01;
     opt->adam_beta1 = 0.9;
@@ -420,14 +421,14 @@ static nlp_status check_options(const nlp_model *model, const nlp_train_options 
     const nlp_config *cfg = nlp_model_config(model);
     if (o->task < NLP_TRAIN_MLM || o->task > NLP_TRAIN_QA)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "trainer: unknown task %d", (int)o->task);
-    if (o->max_batch == 0 || o->max_seq == 0 ||
-        o->max_seq > (size_t)cfg->max_position_embeddings)
+    if (o->max_batch == 0 || o->max_seq > (size_t)cfg->max_position_embeddings)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
-                             "trainer: max_batch %zu and max_seq %zu must be positive, "
-                             "max_seq at most %d", o->max_batch, o->max_seq,
+                             "trainer: max_batch %zu must be positive and max_seq %zu "
+                             "at most %d", o->max_batch, o->max_seq,
                              cfg->max_position_embeddings);
+    const size_t T = o->max_seq ? o->max_seq : (size_t)cfg->max_position_embeddings;
     if (o->max_batch > ((size_t)1 << 20) / (size_t)cfg->num_heads ||
-        o->max_batch > SIZE_MAX / o->max_seq / o->max_seq / (size_t)cfg->num_heads /
+        o->max_batch > SIZE_MAX / T / T / (size_t)cfg->num_heads /
                            (size_t)(cfg->num_layers + 1) / 64)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "trainer: batch %zu x %zu is too large", o->max_batch, o->max_seq);
@@ -464,6 +465,8 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
     tr->model = model;
     tr->cfg = cfg;
     tr->opt = *opt;
+    if (tr->opt.max_seq == 0)
+        tr->opt.max_seq = (size_t)cfg->max_position_embeddings;
     tr->distil = cfg->family == NLP_FAMILY_DISTILBERT;
     tr->H = (size_t)cfg->hidden_size;
     tr->I = (size_t)cfg->intermediate_size;
@@ -481,8 +484,8 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
                   : (opt->multi_label || strcmp(cfg->problem_type, "multi_label_classification") == 0)
                         ? 1 : 0;
     tr->maxB = opt->max_batch;
-    tr->maxT = opt->max_seq;
-    tr->maxN = opt->max_batch * opt->max_seq;
+    tr->maxT = tr->opt.max_seq;
+    tr->maxN = tr->opt.max_batch * tr->opt.max_seq;
     tr->maxM = opt->max_masked && opt->max_masked < tr->maxN ? opt->max_masked : tr->maxN;
 
     tr->cap_tensors = 16 + 16 * tr->L;   /* embeddings 5, per layer 16, heads <= 5 */
@@ -938,4 +941,24 @@ nlp_status nlp_trainer_tensor(const nlp_trainer *tr, size_t index, const char **
         shape[1] = t->shape[1];
     }
     return NLP_OK;
+}
+
+const nlp_model *nlp_trainer_model(const nlp_trainer *tr)
+{
+    return tr->model;
+}
+
+const nlp_train_options *nlp_trainer_options(const nlp_trainer *tr)
+{
+    return &tr->opt;
+}
+
+size_t nlp_trainer_num_labels(const nlp_trainer *tr)
+{
+    return tr->C;
+}
+
+int nlp_trainer_loss_kind(const nlp_trainer *tr)
+{
+    return tr->loss_kind;
 }

@@ -46,7 +46,7 @@ typedef struct nlp_train_options {
     int num_labels;            /* SEQ_CLS / TOKEN_CLS: 0 = the config's */
     int multi_label;           /* SEQ_CLS: binary cross-entropy per label */
     size_t max_batch;          /* largest B a batch may have */
-    size_t max_seq;            /* largest T */
+    size_t max_seq;            /* largest T (0 = max_position_embeddings) */
     size_t max_masked;         /* MLM: most labelled positions per batch
                                   (0 = max_batch * max_seq) */
     double lr;                 /* peak learning rate (5e-5) */
@@ -65,7 +65,7 @@ typedef struct nlp_train_options {
 } nlp_train_options;
 
 /* Fill opt with the defaults above (task NLP_TRAIN_MLM, max_batch 8,
- * max_seq 128). */
+ * max_seq 0). */
 void nlp_train_options_init(nlp_train_options *opt);
 
 /* One micro-batch with its labels.  Padded positions never count in a
@@ -124,6 +124,24 @@ nlp_status nlp_trainer_tensor(const nlp_trainer *tr, size_t index,
                               const char **name, float **values,
                               float **grad, int *ndim, int64_t shape[2],
                               nlp_error *err);
+
+/* Write the trainer's parameters as a Hugging Face checkpoint in dir
+ * (created if missing; existing files of the same names are replaced):
+ *   model.safetensors  every parameter under the names of the *For* class
+ *                      (BertForMaskedLM, DistilBertForSequenceClassification,
+ *                      ...), F32; the decoder tied to the word embeddings is
+ *                      not stored, as save_pretrained does not store it
+ *   config.json        the model's, with architectures, id2label /
+ *                      label2id (the model's names when the label count
+ *                      agrees, else LABEL_0 ...) and, for sequence
+ *                      classification, problem_type
+ *   and the model's tokenizer files (vocab.txt, tokenizer.json,
+ *   tokenizer_config.json, special_tokens_map.json) where it has them.
+ * Returns NLP_OK, or NLP_ERR_IO / NLP_ERR_NOSPACE naming the file,
+ * NLP_ERR_FORMAT when the model's config.json cannot be read back,
+ * NLP_ERR_NOMEM. */
+nlp_status nlp_trainer_save(const nlp_trainer *tr, const char *dir,
+                            nlp_error *err);
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,8 @@ Writes data/expected/train/<case>.safetensors:
   in.end (S micro-batches), "losses" [S] (each micro-batch's loss) and
   "final.<HF name>" (every parameter after the last step)
 and data/expected/train/manifest.json (checkpoint, task, sizes, the
-hyperparameters, the sum of the learning rates over the steps, and the
+hyperparameters, the Hugging Face class and the tensor names its
+save_pretrained writes (torch_ref.random_state), the sum of the learning rates over the steps, and the
 "noise-driven" tensors: those whose first gradient is below 1e-5 of the
 largest, i.e. zero in exact arithmetic, which AdamW moves by about the
 learning rate whatever the rounding noise says).
@@ -47,6 +48,21 @@ CASES = [
 ]
 WEIGHT_DECAY = 0.01
 MAX_GRAD_NORM = 1.0
+
+
+# the Hugging Face class of each family and task
+ARCH = {("bert", "mlm"): "BertForMaskedLM",
+        ("bert", "seq_cls"): "BertForSequenceClassification",
+        ("bert", "token_cls"): "BertForTokenClassification",
+        ("bert", "qa"): "BertForQuestionAnswering",
+        ("distilbert", "mlm"): "DistilBertForMaskedLM",
+        ("distilbert", "seq_cls"): "DistilBertForSequenceClassification",
+        ("distilbert", "token_cls"): "DistilBertForTokenClassification",
+        ("distilbert", "qa"): "DistilBertForQuestionAnswering"}
+
+
+def config_of(model):
+    return json.load(open(os.path.join(MODELS, model, "config.json")))
 
 
 def batches(config, task, B, T, n, seed, C):
@@ -170,7 +186,11 @@ def main():
         manifest.append({"case": case, "model": model, "task": task, "B": B, "T": T,
                          "steps": steps, "grad_accum": accum, "lr": lr, "warmup": warmup,
                          "weight_decay": WEIGHT_DECAY, "max_grad_norm": MAX_GRAD_NORM,
-                         "noise_driven": run.noise, "lr_sum": run.lr_sum})
+                         "noise_driven": run.noise, "lr_sum": run.lr_sum,
+                         "architecture": ARCH[config_of(model)["model_type"], task],
+                         "hf_keys": sorted(R.random_state(config_of(model),
+                                                          ARCH[config_of(model)["model_type"], task],
+                                                          0).keys())})
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
