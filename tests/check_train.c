@@ -30,6 +30,7 @@
 
 #include "nlp/nlp.h"
 #include "model/safetensors.h"
+#include "train/train_impl.h"
 #include "util/util.h"
 
 #define RUN_DIR NLP_TEST_DATA "/expected/train"
@@ -295,6 +296,96 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+static nlp_model *load(const char *name)
+{
+    char path[512];
+    nlp_error err;
+    nlp_model *m = NULL;
+    snprintf(path, sizeof path, "%s/models/%s", NLP_TEST_DATA, name);
+    ck_assert_msg(nlp_model_load(path, &m, &err) == NLP_OK, "%s", err.msg);
+    return m;
+}
+
+/* Dropout left to config.json takes the values its keys give. */
+START_TEST(test_config_dropout)
+{
+    static const struct {
+        const char *model;
+        nlp_train_task task;
+        float hid, att, cls;
+    } cases[] = {
+        { "tiny-bert-sst2", NLP_TRAIN_SEQ_CLS, 0.1f, 0.1f, 0.1f },    /* classifier_dropout null */
+        { "qa-bert", NLP_TRAIN_QA, 0.1f, 0.1f, 0.0f },                /* no dropout before the span head */
+        { "tiny-distilbert-sst2", NLP_TRAIN_SEQ_CLS, 0.1f, 0.1f, 0.2f }, /* seq_classif_dropout */
+        { "qa-distilbert", NLP_TRAIN_QA, 0.1f, 0.1f, 0.1f },          /* qa_dropout */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        nlp_model *m = load(cases[i].model);
+        nlp_train_options o;
+        nlp_train_options_init(&o);
+        o.task = cases[i].task;
+        o.max_batch = 1;
+        o.max_seq = 8;
+        nlp_trainer *tr = NULL;
+        nlp_error err;
+        ck_assert_msg(nlp_trainer_create(m, &o, &tr, &err) == NLP_OK, "%s", err.msg);
+        const nlp_train_options *got = nlp_trainer_options(tr);
+        ck_assert_msg(got->hidden_dropout == cases[i].hid && got->attention_dropout == cases[i].att &&
+                      got->classifier_dropout == cases[i].cls, "%s: dropout %g %g %g",
+                      cases[i].model, got->hidden_dropout, got->attention_dropout,
+                      got->classifier_dropout);
+        nlp_trainer_free(tr);
+        nlp_model_free(m);
+    }
+}
+END_TEST
+
+/* DistilBERT's sinusoidal position embeddings do not train. */
+START_TEST(test_sinusoidal_frozen)
+{
+    nlp_model *m = load("tiny-distilbert-bf16");
+    nlp_train_options o;
+    nlp_train_options_init(&o);
+    o.max_batch = 2;
+    o.max_seq = 6;
+    o.lr = 1e-2;
+    nlp_trainer *tr = NULL;
+    nlp_error err;
+    ck_assert_msg(nlp_trainer_create(m, &o, &tr, &err) == NLP_OK, "%s", err.msg);
+    int32_t ids[12] = { 2, 40, 41, 42, 43, 3, 2, 50, 51, 3, 0, 0 };
+    int32_t lengths[2] = { 6, 4 };
+    int32_t labels[12];
+    for (int i = 0; i < 12; i++)
+        labels[i] = i % 3 == 1 ? 60 + i : NLP_IGNORE_INDEX;
+    nlp_train_batch tb = { { 2, 6, ids, NULL, lengths }, labels, NULL, NULL, NULL };
+    float *before[2];
+    size_t counts[2];
+    for (size_t k = 0; k < 2; k++) {           /* word, position embeddings */
+        float *v;
+        int nd;
+        int64_t sh[2];
+        nlp_trainer_tensor(tr, k, NULL, &v, NULL, &nd, sh, NULL);
+        counts[k] = (size_t)(sh[0] * sh[1]);
+        before[k] = malloc(counts[k] * sizeof(float));
+        memcpy(before[k], v, counts[k] * sizeof(float));
+    }
+    for (int s = 0; s < 2; s++) {
+        ck_assert(nlp_trainer_accumulate(tr, &tb, NULL, &err) == NLP_OK);
+        ck_assert(nlp_trainer_step(tr, NULL, &err) == NLP_OK);
+    }
+    for (size_t k = 0; k < 2; k++) {
+        const char *name;
+        float *v;
+        nlp_trainer_tensor(tr, k, &name, &v, NULL, NULL, NULL, NULL);
+        const int same = memcmp(before[k], v, counts[k] * sizeof(float)) == 0;
+        ck_assert_msg(k == 1 ? same : !same, "%s %s", name, same ? "did not train" : "trained");
+        free(before[k]);
+    }
+    nlp_trainer_free(tr);
+    nlp_model_free(m);
+}
+END_TEST
+
 /* Save after two steps, read it back. */
 START_TEST(test_save)
 {
@@ -368,6 +459,8 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_run_matches_torch, 0, cJSON_GetArraySize(manifest));
     tcase_add_test(tc, test_reproducible);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_config_dropout);
+    tcase_add_test(tc, test_sinusoidal_frozen);
     tcase_add_loop_test(tc, test_save, 0, cJSON_GetArraySize(manifest));
     suite_add_tcase(s, tc);
     return s;

@@ -24,6 +24,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #include "nn/heads.h"
 #include "nn/layers.h"
 #include "nn/threadpool.h"
+#include "util/util.h"
 #include "adamw.h"
 #include "train_impl.h"
 
@@ -67,6 +69,7 @@ typedef struct tensor_info {
     int decay;                  /* weight decay applies */
     int head;                   /* may be missing from the checkpoint */
     int init;                   /* INIT_* when missing */
+    int frozen;                 /* never updated (DistilBERT's sinusoidal positions) */
 } tensor_info;
 
 /* What one layer keeps for its backward pass. */
@@ -373,9 +376,9 @@ void nlp_train_options_init(nlp_train_options *opt)
     opt->adam_eps = 1e-8;
     opt->max_grad_norm = 1.0;
     opt->grad_accum = 1;
-    opt->hidden_dropout = 0.1f;
-    opt->attention_dropout = 0.1f;
-    opt->classifier_dropout = 0.1f;
+    opt->hidden_dropout = -1.0f;
+    opt->attention_dropout = -1.0f;
+    opt->classifier_dropout = -1.0f;
     opt->seed = 42;
 }
 
@@ -415,6 +418,62 @@ static nlp_status load_params(nlp_trainer *tr, nlp_error *err)
     return NLP_OK;
 }
 
+/* A number of config.json, or def when absent or null. */
+static double cfg_num(const cJSON *root, const char *key, double def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* What the trainer needs from config.json beyond nlp_config: the dropout
+ * probabilities the options leave to it, and whether DistilBERT's
+ * positions are sinusoidal (then frozen). */
+static nlp_status config_extras(nlp_trainer *tr, int *sinusoidal, nlp_error *err)
+{
+    char *path = nlp_path_join(nlp_model_dir(tr->model), "config.json");
+    char *text = NULL;
+    size_t len = 0;
+    if (!path)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_trainer_create: out of memory");
+    nlp_status st = nlp_read_file(path, &text, &len, err);
+    cJSON *root = st == NLP_OK ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    if (st == NLP_OK && !cJSON_IsObject(root))
+        st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: not a JSON object", path);
+    free(path);
+    if (st != NLP_OK) {
+        cJSON_Delete(root);
+        return st;
+    }
+    nlp_train_options *o = &tr->opt;
+    double hid, att, cls;
+    if (tr->distil) {
+        hid = cfg_num(root, "dropout", 0.1);
+        att = cfg_num(root, "attention_dropout", 0.1);
+        cls = o->task == NLP_TRAIN_SEQ_CLS ? cfg_num(root, "seq_classif_dropout", 0.2)
+            : o->task == NLP_TRAIN_QA ? cfg_num(root, "qa_dropout", 0.1) : hid;
+        *sinusoidal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "sinusoidal_pos_embds"));
+    } else {
+        hid = cfg_num(root, "hidden_dropout_prob", 0.1);
+        att = cfg_num(root, "attention_probs_dropout_prob", 0.1);
+        cls = o->task == NLP_TRAIN_QA ? 0.0 : cfg_num(root, "classifier_dropout", hid);
+        *sinusoidal = 0;
+    }
+    cJSON_Delete(root);
+    if (o->hidden_dropout < 0)
+        o->hidden_dropout = (float)hid;
+    if (o->attention_dropout < 0)
+        o->attention_dropout = (float)att;
+    if (o->classifier_dropout < 0)
+        o->classifier_dropout = (float)cls;
+    if (!(o->hidden_dropout >= 0 && o->hidden_dropout < 1) ||
+        !(o->attention_dropout >= 0 && o->attention_dropout < 1) ||
+        !(o->classifier_dropout >= 0 && o->classifier_dropout < 1))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "trainer: dropout probabilities must be in [0, 1)");
+    return NLP_OK;
+}
+
 static nlp_status check_options(const nlp_model *model, const nlp_train_options *o,
                                 nlp_error *err)
 {
@@ -438,9 +497,8 @@ static nlp_status check_options(const nlp_model *model, const nlp_train_options 
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "trainer: learning rate, weight decay, betas, eps, "
                              "grad_accum or schedule out of range");
-    if (!(o->hidden_dropout >= 0 && o->hidden_dropout < 1) ||
-        !(o->attention_dropout >= 0 && o->attention_dropout < 1) ||
-        !(o->classifier_dropout >= 0 && o->classifier_dropout < 1))
+    if (!(o->hidden_dropout < 1) || !(o->attention_dropout < 1) ||
+        !(o->classifier_dropout < 1))
         return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                              "trainer: dropout probabilities must be in [0, 1)");
     if (o->num_labels < 0)
@@ -499,6 +557,12 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
     }
     tr->p.layers = tr->layer_mem;
     tr->g.layers = tr->layer_mem + tr->L;
+    int sinusoidal = 0;
+    st = config_extras(tr, &sinusoidal, err);
+    if (st != NLP_OK) {
+        nlp_trainer_free(tr);
+        return st;
+    }
 
     /* parameters, gradients, AdamW moments: one allocation */
     tr->n_params = param_layout(tr);
@@ -516,6 +580,7 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
     tr->m1 = tr->mem + 2 * tr->n_params;
     tr->m2 = tr->mem + 3 * tr->n_params;
     param_layout(tr);
+    tr->tensors[1].frozen = sinusoidal;   /* position embeddings */
     st = load_params(tr, err);
     if (st != NLP_OK) {
         nlp_trainer_free(tr);
@@ -875,7 +940,8 @@ nlp_status nlp_trainer_step(nlp_trainer *tr, float *grad_norm, nlp_error *err)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_trainer_step: trainer is NULL");
     double ss = 0.0;
     for (size_t t = 0; t < tr->n_tensors; t++)
-        ss += nlp_sum_squares(tr->grad + tr->tensors[t].off, tr->tensors[t].count);
+        if (!tr->tensors[t].frozen)
+            ss += nlp_sum_squares(tr->grad + tr->tensors[t].off, tr->tensors[t].count);
     const double norm = sqrt(ss);
     if (grad_norm)
         *grad_norm = (float)norm;
@@ -894,6 +960,8 @@ nlp_status nlp_trainer_step(nlp_trainer *tr, float *grad_norm, nlp_error *err)
     o.step = tr->step + 1;
     for (size_t t = 0; t < tr->n_tensors; t++) {
         const tensor_info *ti = &tr->tensors[t];
+        if (ti->frozen)
+            continue;
         o.weight_decay = ti->decay ? tr->opt.weight_decay : 0.0;
         nlp_adamw_update(&o, tr->val + ti->off, tr->grad + ti->off, tr->m1 + ti->off,
                          tr->m2 + ti->off, ti->count);

@@ -57,9 +57,14 @@ typedef struct nlp_train_options {
     int warmup_steps;          /* linear warm-up from 0 (0) */
     int total_steps;           /* linear decay to 0 at this step; 0: none */
     int grad_accum;            /* micro-batches per optimizer step (1) */
-    float hidden_dropout;      /* embeddings and layer outputs (0.1) */
-    float attention_dropout;   /* attention probabilities (0.1) */
-    float classifier_dropout;  /* before the classifier (0.1) */
+    /* Dropout probabilities; negative (the default) takes the value
+     * config.json gives, as Hugging Face does: BERT hidden_dropout_prob,
+     * attention_probs_dropout_prob, classifier_dropout (or the hidden
+     * one; none before BERT's span head); DistilBERT dropout,
+     * attention_dropout, seq_classif_dropout / dropout / qa_dropout. */
+    float hidden_dropout;      /* embeddings and layer outputs */
+    float attention_dropout;   /* attention probabilities */
+    float classifier_dropout;  /* before the classifier (not MLM) */
     uint64_t seed;             /* dropout and new head weights (42) */
     int threads;               /* 0: as nlp_ctx_create */
 } nlp_train_options;
@@ -85,7 +90,9 @@ typedef struct nlp_trainer nlp_trainer;
 
 /* Create a trainer for model: copies its weights (a head the checkpoint
  * lacks starts as Hugging Face initialises it: normal(0, 0.02) weights
- * drawn from the seed, zero biases).  The model must outlive the trainer.
+ * drawn from the seed, zero biases).  DistilBERT's sinusoidal position
+ * embeddings (sinusoidal_pos_embds) stay frozen, as Hugging Face keeps
+ * them.  The model must outlive the trainer.
  * Free with nlp_trainer_free.  Returns NLP_OK, NLP_ERR_INVALID_ARG for bad
  * options, NLP_ERR_NOMEM. */
 nlp_status nlp_trainer_create(const nlp_model *model,
