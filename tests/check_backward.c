@@ -13,7 +13,9 @@
  * shift every softmax ignores; for span heads the qa_outputs bias and
  * the last LayerNorm bias, whose gradients are sums of softmax
  * gradients).  Without the floor every other tensor agrees within
- * about 2e-6.  Also: dropout masks do not depend on the thread count.
+ * about 2e-6.  Dropout cases compare against PyTorch with the keep masks
+ * the generator rebuilds from the trainer's counter-based definition.
+ * Also: dropout masks do not depend on the thread count.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -305,6 +307,13 @@ static void case_open(model_case *mc, int i, int threads, float dropout)
     mc->opt.max_seq = T;
     mc->opt.threads = threads;
     mc->opt.hidden_dropout = mc->opt.attention_dropout = mc->opt.classifier_dropout = dropout;
+    /* dropout cases: the generator rebuilt the trainer's masks */
+    if (cJSON_GetObjectItem(c, "seed")) {
+        mc->opt.hidden_dropout = (float)cJSON_GetObjectItem(c, "hidden_dropout")->valuedouble;
+        mc->opt.attention_dropout = (float)cJSON_GetObjectItem(c, "attention_dropout")->valuedouble;
+        mc->opt.classifier_dropout = (float)cJSON_GetObjectItem(c, "classifier_dropout")->valuedouble;
+        mc->opt.seed = (uint64_t)cJSON_GetObjectItem(c, "seed")->valuedouble;
+    }
     memset(&mc->tb, 0, sizeof mc->tb);
     mc->tb.in.batch = B;
     mc->tb.in.seq = T;

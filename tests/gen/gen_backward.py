@@ -16,7 +16,14 @@ Writes data/expected/backward/:
                           "in.labels" / "in.targets" / "in.start" /
                           "in.end"), "loss" and "grad.<HF name>" for every
                           parameter of the model and its head
-  manifest.json           the model cases: checkpoint, task, B, T
+  manifest.json           the model cases: checkpoint, task, B, T, and for
+                          the dropout cases the probabilities and seed
+
+Dropout cases: the trainer's dropout is a pure function of (seed, stream,
+index) (nlp/train.h; core/nn/backward.h), so the keep masks are rebuilt
+here from that definition (splitmix64 mixing, the stream and index
+numbering of the trainer) and multiplied into the PyTorch forward at
+Hugging Face's dropout sites; autograd then gives the gradients.
 
 The model math is torch_ref.py's (Hugging Face's structure written out in
 torch.nn.functional, padded positions computed and masked with
@@ -29,6 +36,7 @@ import math
 import os
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -161,6 +169,110 @@ def functions():
     return out
 
 
+# ---------------------------------------------------------------- dropout masks
+
+M64 = (1 << 64) - 1
+
+
+def mix64(z):
+    """splitmix64's finaliser over uint64 arrays (wrapping arithmetic)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
+    return z ^ (z >> np.uint64(31))
+
+
+def keep_scale(p, seed, stream, index):
+    """The dropout multiplier (0 or 1/(1-p)) of each index of a stream:
+    kept when mix64(mix64(seed ^ mix64(stream + golden)) + index) >> 32 is
+    at least p * 2^32, p taken as a float32."""
+    p32 = float(np.float32(p))
+    golden = 0x9e3779b97f4a7c15
+    key = int(mix64(np.uint64((stream + golden) & M64)))
+    base = int(mix64(np.uint64(seed ^ key)))
+    idx = np.asarray(index, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = mix64(np.uint64(base) + idx)
+    keep = (h >> np.uint64(32)) >= np.uint64(int(p32 * 4294967296.0))
+    return torch.from_numpy(np.where(keep, 1.0 / np.float32(1.0 - p32), 0.0).astype(np.float32))
+
+
+def stream(micro, site):
+    return (micro << 32) | (site << 20)
+
+
+def hidden_mask(p, seed, st, rows, B, T, H):
+    """[B][T][H] multipliers for dropout over packed rows (row offs[b] + t,
+    index row * H + j); positions without a row get 1."""
+    out = torch.ones(B, T, H)
+    off = 0
+    for b in range(B):
+        r = int(rows[b])
+        idx = (np.arange(off, off + r)[:, None] * H + np.arange(H)[None, :])
+        out[b, :r] = keep_scale(p, seed, st, idx)
+        off += r
+    return out
+
+
+def attention_mask(p, seed, st, rows, klen, B, T, nh):
+    """[B][nh][T][T] multipliers on the probabilities: sub-stream b nh + h,
+    index i T + k."""
+    out = torch.ones(B, nh, T, T)
+    for b in range(B):
+        for h in range(nh):
+            r, L = int(rows[b]), int(klen[b])
+            idx = np.arange(r)[:, None] * T + np.arange(L)[None, :]
+            out[b, h, :r, :L] = keep_scale(p, seed, st + b * nh + h, idx)
+    return out
+
+
+def encoder_with_dropout(state, config, ids, tt, lengths, p_hid, p_att, seed):
+    """The encoder with Hugging Face's dropout sites, masks from the
+    trainer's generator (first micro-batch): embeddings after their
+    LayerNorm, attention probabilities, the attention output dense (BERT
+    only) and the feed-forward output.  Rows are the real tokens."""
+    V, H, L, nh, I, P, TV, eps, act = R._dims(config)
+    distil = R._is_distil(config)
+    B, T = ids.shape
+    dh = H // nh
+    G = lambda n: R._get(state, config, n)
+    mask = (torch.arange(T)[None, :] < lengths[:, None]).long()
+    rows = lengths
+    x = F.embedding(ids, G("embeddings.word_embeddings.weight"))
+    x = x + G("embeddings.position_embeddings.weight")[:T][None]
+    if not distil:
+        x = x + F.embedding(tt, G("embeddings.token_type_embeddings.weight"))
+    x = F.layer_norm(x, (H,), G("embeddings.LayerNorm.weight"), G("embeddings.LayerNorm.bias"), eps)
+    x = x * hidden_mask(p_hid, seed, stream(0, 0), rows, B, T, H)
+    addm = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    heads = lambda t: t.view(B, T, nh, dh).transpose(1, 2)
+    for l in range(L):
+        site = 2 + 3 * l
+        if distil:
+            p = "transformer.layer.%d." % l
+            n = ("attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
+                 "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm")
+        else:
+            p = "encoder.layer.%d." % l
+            n = ("attention.self.query", "attention.self.key", "attention.self.value",
+                 "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+                 "output.dense", "output.LayerNorm")
+        lin = lambda t, k: F.linear(t, G(p + n[k] + ".weight"), G(p + n[k] + ".bias"))
+        s = heads(lin(x, 0)) @ heads(lin(x, 1)).transpose(-1, -2) / (dh ** 0.5) + addm
+        probs = torch.softmax(s, -1) * attention_mask(p_att, seed, stream(0, site), rows, rows,
+                                                      B, T, nh)
+        ctx = (probs @ heads(lin(x, 2))).transpose(1, 2).reshape(B, T, H)
+        o = lin(ctx, 3)
+        if not distil:
+            o = o * hidden_mask(p_hid, seed, stream(0, site + 1), rows, B, T, H)
+        a = F.layer_norm(o + x, (H,), G(p + n[4] + ".weight"), G(p + n[4] + ".bias"), eps)
+        f = lin(R._act(lin(a, 5), act), 6) * hidden_mask(p_hid, seed, stream(0, site + 2),
+                                                        rows, B, T, H)
+        x = F.layer_norm(f + a, (H,), G(p + n[7] + ".weight"), G(p + n[7] + ".bias"), eps)
+    return x
+
+
 # ---------------------------------------------------------------- models
 
 # case, checkpoint, task, B, T, lengths, seed
@@ -177,6 +289,54 @@ CASES = [
     ("bert_qa", "qa-bert", "qa", 3, 10, [10, 7, 5], 10),
     ("distilbert_qa", "qa-distilbert", "qa", 2, 10, [10, 6], 11),
 ]
+
+# case, checkpoint, task, B, T, lengths, data seed, (hidden, attention,
+# classifier) dropout, dropout seed
+DROPOUT_CASES = [
+    ("bert_mlm_dropout", "tiny-bert", "mlm", 3, 8, [8, 5, 3], 12, (0.1, 0.1, 0.0), 42),
+    ("distilbert_seq_cls_dropout", "tiny-distilbert-sst2", "seq_cls", 3, 8, [8, 5, 2], 13,
+     (0.1, 0.15, 0.2), 7),
+]
+
+
+def dropout_case(model, task, B, T, lengths, seed, probs, dseed):
+    d = os.path.join(MODELS, model)
+    config = json.load(open(os.path.join(d, "config.json")))
+    state = {k: leaf(v) for k, v in R.read_safetensors(os.path.join(d, "model.safetensors")).items()}
+    distil = config["model_type"] == "distilbert"
+    V, H = config["vocab_size"], R._dims(config)[1]
+    gen = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor(lengths)
+    mask = (torch.arange(T)[None, :] < lengths[:, None]).long()
+    ids = torch.randint(5, V, (B, T), generator=gen) * mask
+    ids[:, 0] = 2
+    tt = torch.zeros(B, T, dtype=torch.long)
+    if not distil:
+        tt = (torch.arange(T)[None, :] >= (lengths[:, None] // 2)).long() * mask
+    hidden = encoder_with_dropout(state, config, ids, tt, lengths, probs[0], probs[1], dseed)
+    tens = {"in.ids": ids, "in.type_ids": tt, "in.lengths": lengths}
+    if task == "mlm":
+        pick = (torch.rand(B, T, generator=gen) < 0.35) & mask.bool()
+        labels = torch.where(pick, torch.randint(0, V, (B, T), generator=gen),
+                             torch.full((B, T), -100))
+        logits = R.mlm_logits(state, config, hidden)
+        loss = F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), ignore_index=-100)
+    else:
+        # DistilBERT: pre_classifier, ReLU, dropout (head stream, index b H + j), classifier
+        pre = F.relu(F.linear(hidden[:, 0], state["pre_classifier.weight"],
+                              state["pre_classifier.bias"]))
+        idx = np.arange(B)[:, None] * H + np.arange(H)[None, :]
+        pre = pre * keep_scale(probs[2], dseed, stream(0, 1), idx)
+        logits = F.linear(pre, state["classifier.weight"], state["classifier.bias"])
+        labels = torch.randint(0, logits.shape[-1], (B,), generator=gen)
+        loss = F.cross_entropy(logits, labels)
+    tens["in.labels"] = labels
+    loss.backward()
+    tens["loss"] = loss.detach().reshape(1)
+    for k, v in state.items():
+        tens["grad." + k] = v.grad if v.grad is not None else torch.zeros_like(v)
+    return {k: (v.to(torch.int32) if v.dtype == torch.int64 else v.detach().float().contiguous())
+            for k, v in tens.items()}
 
 
 def model_case(name, model, task, B, T, lengths, seed):
@@ -247,6 +407,12 @@ def main():
         R.write_safetensors(os.path.join(OUT, name + ".safetensors"),
                             model_case(name, model, task, B, T, lengths, seed))
         manifest.append({"case": name, "model": model, "task": task, "B": B, "T": T})
+    for name, model, task, B, T, lengths, seed, probs, dseed in DROPOUT_CASES:
+        R.write_safetensors(os.path.join(OUT, name + ".safetensors"),
+                            dropout_case(model, task, B, T, lengths, seed, probs, dseed))
+        manifest.append({"case": name, "model": model, "task": task, "B": B, "T": T,
+                         "hidden_dropout": probs[0], "attention_dropout": probs[1],
+                         "classifier_dropout": probs[2], "seed": dseed})
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
