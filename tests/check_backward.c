@@ -152,19 +152,20 @@ START_TEST(test_linear)
 {
     const size_t N = 7, in = 13, out = 11;
     float *dx = zeros(N * in), *dW = zeros(out * in), *db = zeros(out);
+    float *ws = zeros(nlp_linear_backward_weight_scratch_floats(N, in));
     nlp_pool *pool = nlp_pool_create(2);
     nlp_linear_backward_input(pool, dx, in, F("linear.dy"), out, F("linear.W"), N, out, in);
-    nlp_linear_backward_weight(pool, dW, db, F("linear.dy"), out, F("linear.x"), in, N, out, in);
+    nlp_linear_backward_weight(pool, dW, db, F("linear.dy"), out, F("linear.x"), in, N, out, in, ws);
     expect_close("linear dx", dx, F("linear.dx"), N * in);
     expect_close("linear dW", dW, F("linear.dW"), out * in);
     expect_close("linear db", db, F("linear.db"), out);
     /* parameter gradients accumulate */
-    nlp_linear_backward_weight(pool, dW, db, F("linear.dy"), out, F("linear.x"), in, N, out, in);
+    nlp_linear_backward_weight(pool, dW, db, F("linear.dy"), out, F("linear.x"), in, N, out, in, ws);
     for (size_t i = 0; i < out * in; i++)
         dW[i] *= 0.5f;
     expect_close("linear dW accumulated", dW, F("linear.dW"), out * in);
     nlp_pool_free(pool);
-    free(dx); free(dW); free(db);
+    free(dx); free(dW); free(db); free(ws);
 }
 END_TEST
 
@@ -254,11 +255,12 @@ START_TEST(test_mlm_head)
     nlp_mlm_head_acts a = { zeros(M * H), zeros(M * H), zeros(M * H), zeros(M), zeros(M),
                             zeros(M * V) };
     float *dt = zeros(M * H), *drows = zeros(M * H);
+    float *ws = zeros(nlp_linear_backward_weight_scratch_floats(M, H));
     nlp_pool *pool = nlp_pool_create(2);
     nlp_mlm_head_forward_train(pool, &w, NLP_ACT_GELU, 1e-12f, F("mlm_head.rows"), M, H, V, &a);
     expect_close("mlm logits", a.logits, F("mlm_head.logits"), M * V);
     nlp_mlm_head_backward(pool, &w, &g, NLP_ACT_GELU, &a, F("mlm_head.rows"),
-                          F("mlm_head.dlogits"), dt, drows, M, H, V);
+                          F("mlm_head.dlogits"), dt, drows, M, H, V, ws);
     expect_close("mlm drows", drows, F("mlm_head.drows"), M * H);
     expect_close("mlm d dense_w", g.dense_w, F("mlm_head.d_dense_w"), H * H);
     expect_close("mlm d dense_b", g.dense_b, F("mlm_head.d_dense_b"), H);
@@ -269,7 +271,7 @@ START_TEST(test_mlm_head)
     nlp_pool_free(pool);
     free(g.dense_w); free(g.dense_b); free(g.ln_g); free(g.ln_b); free(g.dec_w); free(g.dec_b);
     free(a.pre); free(a.act); free(a.t); free(a.mean); free(a.rstd); free(a.logits);
-    free(dt); free(drows);
+    free(dt); free(drows); free(ws);
 }
 END_TEST
 

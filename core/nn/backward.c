@@ -26,44 +26,46 @@ void nlp_linear_backward_input(nlp_pool *pool, float *dx, size_t ldx,
     nlp_sgemm(pool, 0, N, in, out, dy, ldy, W, in, NULL, dx, ldx);
 }
 
-enum { DW_ROWS = 8 };   /* rows of dW per task */
+enum { DW_BLOCK = 128 };   /* rows of dW per GEMM */
 
-typedef struct {
-    float *dW, *db;
-    const float *dy, *x;
-    size_t ldy, ldx, N, out, in;
-} dw_job;
-
-/* Rows [o0, o0 + DW_ROWS) of dW: each element sums over n = 0..N-1 in
- * order; the block of dW rows stays in cache while x streams by. */
-static void dw_task(void *vp, size_t task)
+size_t nlp_linear_backward_weight_scratch_floats(size_t N, size_t in)
 {
-    const dw_job *j = vp;
-    const size_t o0 = task * DW_ROWS;
-    const size_t o1 = o0 + DW_ROWS < j->out ? o0 + DW_ROWS : j->out;
-    const size_t in = j->in;
-    for (size_t n = 0; n < j->N; n++) {
-        const float *dyn = j->dy + n * j->ldy;     /* [out] */
-        const float *xn = j->x + n * j->ldx;       /* [in] */
-        for (size_t o = o0; o < o1; o++) {
-            const float a = dyn[o];
-            float *w = j->dW + o * in;             /* [in] */
-            for (size_t i = 0; i < in; i++)
-                w[i] += a * xn[i];
-            if (j->db)
-                j->db[o] += a;
-        }
-    }
+    return (size_t)DW_BLOCK * (N + in);
 }
 
 void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
                                 const float *dy, size_t ldy, const float *x,
-                                size_t ldx, size_t N, size_t out, size_t in)
+                                size_t ldx, size_t N, size_t out, size_t in,
+                                float *scratch)
 {
     if (N == 0 || out == 0)
         return;
-    dw_job j = { dW, db, dy, x, ldy, ldx, N, out, in };
-    nlp_pool_run(pool, dw_task, &j, (out + DW_ROWS - 1) / DW_ROWS);
+    float *dyT = scratch;                        /* [DW_BLOCK][N] */
+    float *prod = scratch + (size_t)DW_BLOCK * N; /* [DW_BLOCK][in] */
+    for (size_t o0 = 0; o0 < out; o0 += DW_BLOCK) {
+        const size_t ob = out - o0 < DW_BLOCK ? out - o0 : DW_BLOCK;
+        /* dyT[ob][N] = the block's columns of dy, transposed */
+        for (size_t n = 0; n < N; n++) {
+            const float *r = dy + n * ldy + o0;
+            for (size_t o = 0; o < ob; o++)
+                dyT[o * N + n] = r[o];
+        }
+        /* prod[ob][in] = dyT . x (x is the B operand stored [K][N]) */
+        nlp_sgemm(pool, 0, ob, in, N, dyT, N, x, ldx, NULL, prod, in);
+        for (size_t o = 0; o < ob; o++) {
+            float *w = dW + (o0 + o) * in;
+            const float *p = prod + o * in;
+            for (size_t i = 0; i < in; i++)
+                w[i] += p[i];
+            if (db) {
+                const float *t = dyT + o * N;
+                float s = 0.0f;
+                for (size_t n = 0; n < N; n++)
+                    s += t[n];
+                db[o0 + o] += s;
+            }
+        }
+    }
 }
 
 /* ------------------------------------------------------------ embeddings */

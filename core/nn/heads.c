@@ -127,19 +127,19 @@ void nlp_mlm_head_backward(nlp_pool *pool, const nlp_mlm_head_params *w,
                            const nlp_mlm_head_params *g, nlp_activation act,
                            const nlp_mlm_head_acts *a, const float *rows,
                            const float *dlogits, float *dt, float *drows,
-                           size_t M, size_t H, size_t V)
+                           size_t M, size_t H, size_t V, float *wscratch)
 {
     if (M == 0)
         return;
     /* decoder: dWd[V][H] += dlogits^T t, dbd += colsum; dt[M][H] = dlogits Wd */
-    nlp_linear_backward_weight(pool, g->dec_w, g->dec_b, dlogits, V, a->t, H, M, V, H);
+    nlp_linear_backward_weight(pool, g->dec_w, g->dec_b, dlogits, V, a->t, H, M, V, H, wscratch);
     nlp_linear_backward_input(pool, dt, H, dlogits, V, w->dec_w, M, V, H);
     /* LayerNorm, then the activation, in place in dt */
     nlp_layernorm_backward(pool, dt, g->ln_g, g->ln_b, dt, a->act, a->mean, a->rstd,
                            w->ln_g, M, H);
     nlp_activation_backward(pool, act, dt, dt, a->pre, M * H);
     /* transform: dWt += dpre^T rows; drows = dpre Wt */
-    nlp_linear_backward_weight(pool, g->dense_w, g->dense_b, dt, H, rows, H, M, H, H);
+    nlp_linear_backward_weight(pool, g->dense_w, g->dense_b, dt, H, rows, H, M, H, H, wscratch);
     nlp_linear_backward_input(pool, drows, H, dt, H, w->dense_w, M, H, H);
 }
 
@@ -169,11 +169,11 @@ void nlp_seqcls_backward(nlp_pool *pool, const nlp_seqcls_params *w,
                          const nlp_seqcls_acts *a, const float *dlogits,
                          float *dhidden, const size_t *offs, size_t B,
                          size_t H, size_t C, const nlp_dropout *drop,
-                         uint64_t stream, float *scratch)
+                         uint64_t stream, float *scratch, float *wscratch)
 {
     float *dz = scratch;                 /* [B][H] */
     float *dfirst = scratch + B * H;     /* [B][H] */
-    nlp_linear_backward_weight(pool, g->cls_w, g->cls_b, dlogits, C, a->pooled, H, B, C, H);
+    nlp_linear_backward_weight(pool, g->cls_w, g->cls_b, dlogits, C, a->pooled, H, B, C, H, wscratch);
     nlp_linear_backward_input(pool, dz, H, dlogits, C, w->cls_w, B, C, H);
     nlp_dropout_apply(drop, stream, 0, dz, B * H);
     /* through tanh (from its output) or ReLU (output > 0 iff input > 0) */
@@ -181,7 +181,7 @@ void nlp_seqcls_backward(nlp_pool *pool, const nlp_seqcls_params *w,
         nlp_tanh_backward(dz, dz, a->act, B * H);
     else
         nlp_relu_backward(dz, dz, a->act, B * H);
-    nlp_linear_backward_weight(pool, g->pool_w, g->pool_b, dz, H, a->first, H, B, H, H);
+    nlp_linear_backward_weight(pool, g->pool_w, g->pool_b, dz, H, a->first, H, B, H, H, wscratch);
     nlp_linear_backward_input(pool, dfirst, H, dz, H, w->pool_w, B, H, H);
     for (size_t b = 0; b < B; b++)
         nlp_residual_backward(dhidden + offs[b] * H, dfirst + b * H, H);
@@ -206,11 +206,11 @@ void nlp_token_head_backward(nlp_pool *pool, const float *W, float *dW,
                              float *db, const float *in,
                              const float *dlogits, float *dhidden, size_t N,
                              size_t H, size_t C, const nlp_dropout *drop,
-                             uint64_t stream)
+                             uint64_t stream, float *wscratch)
 {
     if (N == 0)
         return;
-    nlp_linear_backward_weight(pool, dW, db, dlogits, C, in, H, N, C, H);
+    nlp_linear_backward_weight(pool, dW, db, dlogits, C, in, H, N, C, H, wscratch);
     nlp_linear_backward_input(pool, dhidden, H, dlogits, C, W, N, C, H);
     nlp_dropout_apply(drop, stream, 0, dhidden, N * H);
 }

@@ -78,12 +78,13 @@ void nlp_mlm_head_forward_train(nlp_pool *pool, const nlp_mlm_head_params *w,
                                 size_t V, const nlp_mlm_head_acts *a);
 
 /* The MLM head's backward: from dlogits[M][V] accumulates into g and
- * writes drows[M][H]; dt[M][H] is scratch. */
+ * writes drows[M][H]; dt[M][H] is scratch, and wscratch holds
+ * nlp_linear_backward_weight_scratch_floats(M, H) floats. */
 void nlp_mlm_head_backward(nlp_pool *pool, const nlp_mlm_head_params *w,
                            const nlp_mlm_head_params *g, nlp_activation act,
                            const nlp_mlm_head_acts *a, const float *rows,
                            const float *dlogits, float *dt, float *drows,
-                           size_t M, size_t H, size_t V);
+                           size_t M, size_t H, size_t V, float *wscratch);
 
 /* ------------------------------------------------------------ sequence classification */
 
@@ -117,13 +118,14 @@ void nlp_seqcls_forward_train(nlp_pool *pool, const nlp_seqcls_params *w,
                               uint64_t stream, const nlp_seqcls_acts *a);
 
 /* Backward from dlogits[B][C]: accumulates into g, ADDS the gradient of
- * each first-token row into dhidden[N][H] (rows offs[b]); scratch[2][B][H]. */
+ * each first-token row into dhidden[N][H] (rows offs[b]); scratch[2][B][H],
+ * wscratch nlp_linear_backward_weight_scratch_floats(B, H) floats. */
 void nlp_seqcls_backward(nlp_pool *pool, const nlp_seqcls_params *w,
                          const nlp_seqcls_params *g, nlp_pool_act pact,
                          const nlp_seqcls_acts *a, const float *dlogits,
                          float *dhidden, const size_t *offs, size_t B,
                          size_t H, size_t C, const nlp_dropout *drop,
-                         uint64_t stream, float *scratch);
+                         uint64_t stream, float *scratch, float *wscratch);
 
 /* ------------------------------------------------------------ per-token heads */
 
@@ -138,11 +140,12 @@ void nlp_token_head_forward_train(nlp_pool *pool, const float *W,
                                   float *in, float *logits);
 
 /* Backward from dlogits[N][C]: dW[C][H], db[C] accumulate; dhidden[N][H]
- * is overwritten. */
+ * is overwritten; wscratch holds
+ * nlp_linear_backward_weight_scratch_floats(N, H) floats. */
 void nlp_token_head_backward(nlp_pool *pool, const float *W, float *dW,
                              float *db, const float *in,
                              const float *dlogits, float *dhidden, size_t N,
                              size_t H, size_t C, const nlp_dropout *drop,
-                             uint64_t stream);
+                             uint64_t stream, float *wscratch);
 
 #endif /* NLP_HEADS_H */

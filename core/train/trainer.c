@@ -114,6 +114,7 @@ struct nlp_trainer {
     float *dff;                 /* [N][I] */
     float *dqkv;                /* [N][3H] */
     float *att_scratch;         /* nlp_attention_backward_scratch_floats */
+    float *wscratch;            /* nlp_linear_backward_weight_scratch_floats */
     int32_t *rows;              /* [B] packed rows per batch row */
     size_t *offs;               /* [B] */
     /* MLM */
@@ -325,6 +326,7 @@ static size_t arena_layout(nlp_trainer *tr, char *base)
     CARVE(tr->dqkv, float, N * 3 * H);
     CARVE(tr->att_scratch, float,
           nlp_attention_backward_scratch_floats(T, nlp_pool_threads(tr->pool)));
+    CARVE(tr->wscratch, float, nlp_linear_backward_weight_scratch_floats(N, H > I ? H : I));
     CARVE(tr->rows, int32_t, B);
     CARVE(tr->offs, size_t, B);
     switch (tr->opt.task) {
@@ -770,11 +772,13 @@ static void encoder_backward(nlp_trainer *tr, const nlp_batch *bt, size_t N,
         /* FF2 through its dropout: d2 = dropout(d1) */
         memcpy(d2, d1, N * H * sizeof *d2);
         nlp_dropout_apply(hd, stream_of(tr, site + 2), 0, d2, N * H);
-        nlp_linear_backward_weight(pool, gw->ff2_w, gw->ff2_b, d2, H, a->ff_act, I, N, H, I);
+        nlp_linear_backward_weight(pool, gw->ff2_w, gw->ff2_b, d2, H, a->ff_act, I, N, H, I,
+                                   tr->wscratch);
         nlp_linear_backward_input(pool, tr->dff, I, d2, H, w->ff2_w, N, H, I);
         nlp_activation_backward(pool, tr->act, tr->dff, tr->dff, a->ff_pre, N * I);
         /* FF1, plus the residual into ln1: d3 = dln1 */
-        nlp_linear_backward_weight(pool, gw->ff1_w, gw->ff1_b, tr->dff, I, a->ln1, H, N, I, H);
+        nlp_linear_backward_weight(pool, gw->ff1_w, gw->ff1_b, tr->dff, I, a->ln1, H, N, I, H,
+                                   tr->wscratch);
         nlp_linear_backward_input(pool, d3, H, tr->dff, I, w->ff1_w, N, I, H);
         nlp_residual_backward(d3, d1, N * H);
         /* LayerNorm 1, in place: d3 = dproj1 */
@@ -784,14 +788,15 @@ static void encoder_backward(nlp_trainer *tr, const nlp_batch *bt, size_t N,
         memcpy(d2, d3, N * H * sizeof *d2);
         if (!tr->distil)
             nlp_dropout_apply(hd, stream_of(tr, site + 1), 0, d2, N * H);
-        nlp_linear_backward_weight(pool, gw->o_w, gw->o_b, d2, H, a->att, H, N, H, H);
+        nlp_linear_backward_weight(pool, gw->o_w, gw->o_b, d2, H, a->att, H, N, H, H,
+                                   tr->wscratch);
         nlp_linear_backward_input(pool, d1, H, d2, H, w->o_w, N, H, H);
         nlp_attention_backward(pool, tr->dqkv, d1, a->probs, a->qkv, tr->rows, bt->lengths,
                                tr->offs, B, T, H, tr->nh, ad, stream_of(tr, site),
                                tr->att_scratch);
         /* fused projection, plus the residual: dy = dx */
         nlp_linear_backward_weight(pool, gw->qkv_w, gw->qkv_b, tr->dqkv, 3 * H, a->x, H, N,
-                                   3 * H, H);
+                                   3 * H, H, tr->wscratch);
         nlp_linear_backward_input(pool, dy, H, tr->dqkv, 3 * H, w->qkv_w, N, 3 * H, H);
         nlp_residual_backward(dy, d3, N * H);
     }
@@ -833,7 +838,8 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
         nlp_cross_entropy_backward(tr->mh.logits, tr->mh.logits, tr->m_labels, M, tr->V,
                                    NLP_IGNORE_INDEX, scale);
         nlp_mlm_head_backward(pool, &tr->p.mlm, &tr->g.mlm, tr->act, &tr->mh, tr->m_rows,
-                              tr->mh.logits, tr->m_dt, tr->m_drows, M, H, tr->V);
+                              tr->mh.logits, tr->m_dt, tr->m_drows, M, H, tr->V,
+                              tr->wscratch);
         for (size_t i = 0; i < M; i++)
             memcpy(tr->dy + tr->m_pos[i] * H, tr->m_drows + i * H, H * sizeof(float));
         return loss;
@@ -855,7 +861,7 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
         }
         memset(tr->dy, 0, N * H * sizeof(float));
         nlp_seqcls_backward(pool, &tr->p.seq, &tr->g.seq, pa, &tr->sh, lg, tr->dy, tr->offs,
-                            B, H, C, cd, hs, tr->s_scratch);
+                            B, H, C, cd, hs, tr->s_scratch, tr->wscratch);
         return loss;
     }
     case NLP_TRAIN_TOKEN_CLS: {
@@ -869,7 +875,7 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
         nlp_cross_entropy_backward(tr->t_logits, tr->t_logits, tr->t_labels, N, C,
                                    NLP_IGNORE_INDEX, scale);
         nlp_token_head_backward(pool, tr->p.tok_w, tr->g.tok_w, tr->g.tok_b, tr->t_in,
-                                tr->t_logits, tr->dy, N, H, C, cd, hs);
+                                tr->t_logits, tr->dy, N, H, C, cd, hs, tr->wscratch);
         return loss;
     }
     case NLP_TRAIN_QA: {
@@ -897,7 +903,7 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
             tr->t_logits[2 * i + 1] = e[i];
         }
         nlp_token_head_backward(pool, tr->p.tok_w, tr->g.tok_w, tr->g.tok_b, tr->t_in,
-                                tr->t_logits, tr->dy, N, H, 2, cd, hs);
+                                tr->t_logits, tr->dy, N, H, 2, cd, hs, tr->wscratch);
         return loss;
     }
     }
