@@ -187,9 +187,9 @@ START_TEST(test_attention)
     float *out = zeros(N * H), *probs = zeros(B * nh * T * T), *dqkv = zeros(N * 3 * H);
     for (int threads = 1; threads <= 2; threads++) {
         nlp_pool *pool = nlp_pool_create(threads);
-        float *scratch = zeros(nlp_attention_backward_scratch_floats(T, threads));
+        float *scratch = zeros(nlp_attention_train_scratch_floats(T, threads));
         nlp_attention_forward_train(pool, out, probs, F(AT("qkv")), rows, klen, offs, B, T, H,
-                                    nh, NULL, 0);
+                                    nh, NULL, 0, scratch);
         expect_close("attention out", out, F(AT("out")), N * H);
         nlp_attention_backward(pool, dqkv, F(AT("dout")), probs, F(AT("qkv")), rows, klen, offs,
                                B, T, H, nh, NULL, 0, scratch);

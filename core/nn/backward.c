@@ -12,6 +12,7 @@
 
 #include "backward.h"
 #include "gemm.h"
+#include "nlp/encoder.h"
 
 /* ------------------------------------------------------------ dense */
 
@@ -277,9 +278,10 @@ void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
 
 /* ------------------------------------------------------------ attention */
 
-size_t nlp_attention_backward_scratch_floats(size_t T, int n_threads)
+/* Per worker: three [T][T] blocks. */
+size_t nlp_attention_train_scratch_floats(size_t T, int n_threads)
 {
-    return (size_t)(n_threads > 0 ? n_threads : 1) * T * T;
+    return (size_t)(n_threads > 0 ? n_threads : 1) * 3 * T * T;
 }
 
 typedef struct {
@@ -291,7 +293,7 @@ typedef struct {
     size_t B, T, H, nh;
     const nlp_dropout *drop;
     uint64_t stream_base;
-    float *scratch;              /* backward: [threads][T][T] */
+    float *scratch;              /* [threads][3][T][T] */
     atomic_size_t next;          /* next (b, h) pair to take */
 } attn_job;
 
@@ -300,14 +302,22 @@ static int drop_on(const nlp_dropout *d)
     return d && d->p > 0.0f;
 }
 
+/* dst[c][r] = src[r][c] for an R x C block (src rows lds apart). */
+static void transpose(float *dst, const float *src, size_t R, size_t C, size_t lds)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            dst[c * R + r] = src[r * lds + c];
+}
+
 static void attn_fwd_worker(void *vp, size_t task)
 {
     attn_job *j = vp;
-    (void)task;
     const size_t H = j->H, nh = j->nh, dh = H / nh, T = j->T, ld = 3 * H;
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] */
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
         if (item >= j->B * nh)
@@ -320,38 +330,26 @@ static void attn_fwd_worker(void *vp, size_t task)
         const float *V = Q + 2 * H;                           /* [Lk][dh] */
         float *P = j->probs + item * T * T;                   /* [Lq][T] */
         float *O = j->out + j->offs[b] * H + h * dh;          /* [Lq][dh], stride H */
+        /* S[Lq][Lk] = Q K^T, then softmax(S * scale) per row, in place */
+        nlp_sgemm(NULL, 1, Lq, Lk, dh, Q, ld, K, ld, NULL, P, T);
         for (size_t i = 0; i < Lq; i++) {
-            float *p = P + i * T;                             /* [Lk] */
-            const float *qi = Q + i * ld;
-            float mx = -INFINITY;
-            for (size_t k = 0; k < Lk; k++) {
-                const float *kk = K + k * ld;
-                float s = 0.0f;
-                for (size_t d = 0; d < dh; d++)
-                    s += qi[d] * kk[d];
-                p[k] = s * scale;
-                if (p[k] > mx)
-                    mx = p[k];
-            }
-            double sum = 0.0;
-            for (size_t k = 0; k < Lk; k++) {
-                p[k] = expf(p[k] - mx);
-                sum += p[k];
-            }
-            const float inv = (float)(1.0 / sum);
+            float *p = P + i * T;
             for (size_t k = 0; k < Lk; k++)
-                p[k] *= inv;
-            float *o = O + i * H;                             /* [dh] */
-            memset(o, 0, dh * sizeof *o);
-            for (size_t k = 0; k < Lk; k++) {
-                float pk = p[k];
-                if (dr)
-                    pk = nlp_dropout_keep(j->drop, stream, i * T + k) ? pk * keep_scale : 0.0f;
-                const float *vk = V + k * ld;
-                for (size_t d = 0; d < dh; d++)
-                    o[d] += pk * vk[d];
-            }
+                p[k] *= scale;
+            nlp_softmax(p, 1, Lk);
         }
+        /* O[Lq][dh] = dropout(P) V */
+        const float *A = P;
+        size_t lda = T;
+        if (dr) {
+            for (size_t i = 0; i < Lq; i++)
+                for (size_t k = 0; k < Lk; k++)
+                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
+                                         ? P[i * T + k] * keep_scale : 0.0f;
+            A = Pd;
+            lda = Lk;
+        }
+        nlp_sgemm(NULL, 0, Lq, dh, Lk, A, lda, V, ld, NULL, O, H);
     }
 }
 
@@ -360,7 +358,7 @@ void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
                                  const int32_t *klen, const size_t *offs,
                                  size_t B, size_t T, size_t H, size_t nh,
                                  const nlp_dropout *drop,
-                                 uint64_t stream_base)
+                                 uint64_t stream_base, float *scratch)
 {
     attn_job j;
     memset(&j, 0, sizeof j);
@@ -376,6 +374,7 @@ void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
     j.nh = nh;
     j.drop = drop;
     j.stream_base = stream_base;
+    j.scratch = scratch;
     atomic_init(&j.next, 0);
     size_t tasks = (size_t)nlp_pool_threads(pool);
     if (tasks > B * nh)
@@ -390,7 +389,9 @@ static void attn_bwd_worker(void *vp, size_t task)
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
-    float *dP = j->scratch + task * T * T;                    /* [Lq][Lk] */
+    float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] dropped probabilities */
+    float *Tr = Pd + T * T;                                   /* [Lk][Lq] a transposed operand */
+    float *dS = Tr + T * T;                                   /* [Lq][Lk] */
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
         if (item >= j->B * nh)
@@ -404,51 +405,45 @@ static void attn_bwd_worker(void *vp, size_t task)
         const float *dO = j->dout + j->offs[b] * H + h * dh;  /* [Lq][dh], stride H */
         float *dQ = j->dqkv + j->offs[b] * ld + h * dh;       /* [Lq][dh] */
         float *dK = dQ + H, *dV = dQ + 2 * H;                 /* [Lq][dh]; rows >= Lk get 0 */
-        for (size_t r = 0; r < Lq; r++) {
+        /* dropped probabilities, then dV[Lk][dh] = Pd^T dO */
+        const float *A = P;
+        size_t lda = T;
+        if (dr) {
+            for (size_t i = 0; i < Lq; i++)
+                for (size_t k = 0; k < Lk; k++)
+                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
+                                         ? P[i * T + k] * keep_scale : 0.0f;
+            A = Pd;
+            lda = Lk;
+        }
+        transpose(Tr, A, Lq, Lk, lda);
+        nlp_sgemm(NULL, 0, Lk, dh, Lq, Tr, Lq, dO, H, NULL, dV, ld);
+        for (size_t r = Lk; r < Lq; r++) {
             memset(dK + r * ld, 0, dh * sizeof(float));
             memset(dV + r * ld, 0, dh * sizeof(float));
         }
+        /* dPd[Lq][Lk] = dO V^T; dP = dPd * mask / keep;
+         * dS = P (dP - sum P dP) * scale */
+        nlp_sgemm(NULL, 1, Lq, Lk, dh, dO, H, V, ld, NULL, dS, Lk);
         for (size_t i = 0; i < Lq; i++) {
-            const float *p = P + i * T, *doi = dO + i * H;
-            float *dp = dP + i * Lk;
-            for (size_t k = 0; k < Lk; k++) {
-                /* dropped probability pd = p * mask / keep */
-                float m = 1.0f;
-                if (dr)
-                    m = nlp_dropout_keep(j->drop, stream, i * T + k) ? keep_scale : 0.0f;
-                const float pd = p[k] * m;
-                const float *vk = V + k * ld;
-                float *dvk = dV + k * ld;
-                float s = 0.0f;
-                for (size_t d = 0; d < dh; d++) {
-                    s += doi[d] * vk[d];          /* dPd = dO V^T */
-                    dvk[d] += pd * doi[d];        /* dV = Pd^T dO */
-                }
-                dp[k] = s * m;                    /* dP = dPd * mask / keep */
+            const float *p = P + i * T;
+            float *ds = dS + i * Lk;
+            if (dr) {
+                for (size_t k = 0; k < Lk; k++)
+                    ds[k] = nlp_dropout_keep(j->drop, stream, i * T + k) ? ds[k] * keep_scale
+                                                                          : 0.0f;
             }
-            /* dS = P (dP - sum P dP), times the score scale */
             double dot = 0.0;
             for (size_t k = 0; k < Lk; k++)
-                dot += (double)p[k] * dp[k];
+                dot += (double)p[k] * ds[k];
             const float dotf = (float)dot;
             for (size_t k = 0; k < Lk; k++)
-                dp[k] = p[k] * (dp[k] - dotf) * scale;
+                ds[k] = p[k] * (ds[k] - dotf) * scale;
         }
-        /* dQ = dS K, dK = dS^T Q */
-        for (size_t i = 0; i < Lq; i++) {
-            const float *ds = dP + i * Lk, *qi = Q + i * ld;
-            float *dqi = dQ + i * ld;
-            memset(dqi, 0, dh * sizeof(float));
-            for (size_t k = 0; k < Lk; k++) {
-                const float *kk = K + k * ld;
-                float *dkk = dK + k * ld;
-                const float s = ds[k];
-                for (size_t d = 0; d < dh; d++) {
-                    dqi[d] += s * kk[d];
-                    dkk[d] += s * qi[d];
-                }
-            }
-        }
+        /* dQ[Lq][dh] = dS K; dK[Lk][dh] = dS^T Q */
+        nlp_sgemm(NULL, 0, Lq, dh, Lk, dS, Lk, K, ld, NULL, dQ, ld);
+        transpose(Tr, dS, Lq, Lk, Lk);
+        nlp_sgemm(NULL, 0, Lk, dh, Lq, Tr, Lq, Q, ld, NULL, dK, ld);
     }
 }
 

@@ -127,9 +127,10 @@ void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
 
 /* ------------------------------------------------------------ attention */
 
-/* Floats of scratch nlp_attention_backward needs for sequences up to T
- * on a pool of n_threads threads. */
-size_t nlp_attention_backward_scratch_floats(size_t T, int n_threads);
+/* Floats of scratch nlp_attention_forward_train and
+ * nlp_attention_backward need for sequences up to T on a pool of
+ * n_threads threads. */
+size_t nlp_attention_train_scratch_floats(size_t T, int n_threads);
 
 /*
  * Multi-head self-attention that keeps its probabilities:
@@ -141,20 +142,24 @@ size_t nlp_attention_backward_scratch_floats(size_t T, int n_threads);
  *   P = softmax(Q K^T / sqrt(dh)) over the klen[b] real keys
  *   out = dropout(P) V
  * Attention dropout (drop may be NULL or p = 0) uses stream
- * stream_base + b * nh + h, index i * T + j.
+ * stream_base + b * nh + h, index i * T + j.  rows[b] >= klen[b].  Both
+ * products run on the GEMM kernels (one thread per (b, h) pair); scratch
+ * holds nlp_attention_train_scratch_floats(T, threads) floats.
  */
 void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
                                  const float *qkv, const int32_t *rows,
                                  const int32_t *klen, const size_t *offs,
                                  size_t B, size_t T, size_t H, size_t nh,
                                  const nlp_dropout *drop,
-                                 uint64_t stream_base);
+                                 uint64_t stream_base, float *scratch);
 
 /*
  * The gradient of nlp_attention_forward_train: dqkv[N][3H] (overwritten
  * at every packed row) from dout[N][H], the saved probs and qkv, with
  * the same rows / klen / offs / dropout.  scratch holds
- * nlp_attention_backward_scratch_floats(T, threads) floats.
+ * nlp_attention_train_scratch_floats(T, threads) floats; the four
+ * products (two with a transposed operand, transposed into scratch) run
+ * on the GEMM kernels.
  */
 void nlp_attention_backward(nlp_pool *pool, float *dqkv, const float *dout,
                             const float *probs, const float *qkv,

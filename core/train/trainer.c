@@ -113,7 +113,7 @@ struct nlp_trainer {
     float *dy, *d1, *d2, *d3;   /* [N][H] activation gradients */
     float *dff;                 /* [N][I] */
     float *dqkv;                /* [N][3H] */
-    float *att_scratch;         /* nlp_attention_backward_scratch_floats */
+    float *att_scratch;         /* nlp_attention_train_scratch_floats */
     float *wscratch;            /* nlp_linear_backward_weight_scratch_floats */
     int32_t *rows;              /* [B] packed rows per batch row */
     size_t *offs;               /* [B] */
@@ -325,7 +325,7 @@ static size_t arena_layout(nlp_trainer *tr, char *base)
     CARVE(tr->dff, float, N * I);
     CARVE(tr->dqkv, float, N * 3 * H);
     CARVE(tr->att_scratch, float,
-          nlp_attention_backward_scratch_floats(T, nlp_pool_threads(tr->pool)));
+          nlp_attention_train_scratch_floats(T, nlp_pool_threads(tr->pool)));
     CARVE(tr->wscratch, float, nlp_linear_backward_weight_scratch_floats(N, H > I ? H : I));
     CARVE(tr->rows, int32_t, B);
     CARVE(tr->offs, size_t, B);
@@ -736,7 +736,8 @@ static void encoder_forward(nlp_trainer *tr, const nlp_batch *bt, size_t N,
         const size_t site = SITE_LAYER + 3 * l;
         linear_fwd(pool, a->qkv, 3 * H, a->x, H, w->qkv_w, w->qkv_b, N, 3 * H, H);
         nlp_attention_forward_train(pool, a->att, a->probs, a->qkv, tr->rows, bt->lengths,
-                                    tr->offs, B, T, H, tr->nh, ad, stream_of(tr, site));
+                                    tr->offs, B, T, H, tr->nh, ad, stream_of(tr, site),
+                                    tr->att_scratch);
         linear_fwd(pool, a->proj1, H, a->att, H, w->o_w, w->o_b, N, H, H);
         if (!tr->distil)
             nlp_dropout_apply(hd, stream_of(tr, site + 1), 0, a->proj1, N * H);
