@@ -132,6 +132,13 @@ struct nlp_trainer {
     float *qa_logits;           /* [2][B][T] start, end */
     int32_t *qa_pos;            /* [2][B] */
 
+    struct step_chunk {         /* the optimizer's units of work */
+        size_t off, len;        /* floats, into each area */
+        int decay, frozen;
+    } *chunks;
+    size_t n_chunks;
+    double *partial;            /* [n_chunks] sums of squared gradients */
+
     int step;                   /* optimizer steps done */
     uint64_t micro;             /* micro-batches seen (dropout streams) */
 };
@@ -146,6 +153,7 @@ static uint64_t mix64(uint64_t z)
 /* ------------------------------------------------------------ layout */
 
 enum { ALIGN_FLOATS = 16, ALIGN_BYTES = 64 };
+enum { STEP_CHUNK = 1 << 16 };   /* floats per optimizer work unit */
 
 /* Append tensor name [n0][n1] (n1 0: 1-D).  With vals / grads set, point
  * *pv / *pg at it.  pack: no alignment gap after it (the next tensor
@@ -589,6 +597,26 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
         return st;
     }
 
+    /* the optimizer's chunks: fixed pieces of tensors, so sums over them
+     * keep one order whatever the thread count */
+    for (size_t t = 0; t < tr->n_tensors; t++)
+        tr->n_chunks += (tr->tensors[t].count + STEP_CHUNK - 1) / STEP_CHUNK;
+    tr->chunks = calloc(tr->n_chunks ? tr->n_chunks : 1, sizeof *tr->chunks);
+    tr->partial = calloc(tr->n_chunks ? tr->n_chunks : 1, sizeof *tr->partial);
+    if (!tr->chunks || !tr->partial) {
+        nlp_trainer_free(tr);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_trainer_create: out of memory");
+    }
+    for (size_t t = 0, c = 0; t < tr->n_tensors; t++) {
+        const tensor_info *ti = &tr->tensors[t];
+        for (size_t i = 0; i < ti->count; i += STEP_CHUNK, c++) {
+            tr->chunks[c].off = ti->off + i;
+            tr->chunks[c].len = ti->count - i < STEP_CHUNK ? ti->count - i : STEP_CHUNK;
+            tr->chunks[c].decay = ti->decay;
+            tr->chunks[c].frozen = ti->frozen;
+        }
+    }
+
     /* activations: a second allocation, sized once */
     size_t bytes = arena_layout(tr, NULL);
     if (posix_memalign(&tr->arena, ALIGN_BYTES, bytes) != 0) {
@@ -610,6 +638,8 @@ void nlp_trainer_free(nlp_trainer *tr)
     nlp_pool_free(tr->pool);
     free(tr->arena);
     free(tr->mem);
+    free(tr->chunks);
+    free(tr->partial);
     free(tr->tensors);
     free(tr->layer_mem);
     free(tr->la);
@@ -941,39 +971,59 @@ nlp_status nlp_trainer_accumulate(nlp_trainer *tr, const nlp_train_batch *batch,
 
 /* ------------------------------------------------------------ optimizer */
 
+typedef struct {
+    nlp_trainer *tr;
+    nlp_adamw o;
+    float coef;                 /* clipping factor */
+} step_job;
+
+static void norm_chunk(void *vp, size_t c)
+{
+    const step_job *j = vp;
+    const struct step_chunk *k = &j->tr->chunks[c];
+    j->tr->partial[c] = k->frozen ? 0.0 : nlp_sum_squares(j->tr->grad + k->off, k->len);
+}
+
+static void update_chunk(void *vp, size_t c)
+{
+    const step_job *j = vp;
+    nlp_trainer *tr = j->tr;
+    const struct step_chunk *k = &tr->chunks[c];
+    float *g = tr->grad + k->off;
+    if (!k->frozen) {
+        if (j->coef < 1.0f)
+            for (size_t i = 0; i < k->len; i++)
+                g[i] *= j->coef;
+        nlp_adamw o = j->o;
+        o.weight_decay = k->decay ? tr->opt.weight_decay : 0.0;
+        nlp_adamw_update(&o, tr->val + k->off, g, tr->m1 + k->off, tr->m2 + k->off, k->len);
+    }
+    memset(g, 0, k->len * sizeof *g);
+}
+
 nlp_status nlp_trainer_step(nlp_trainer *tr, float *grad_norm, nlp_error *err)
 {
     if (!tr)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_trainer_step: trainer is NULL");
+    step_job j;
+    memset(&j, 0, sizeof j);
+    j.tr = tr;
+    /* global norm over fixed chunks, summed in chunk order */
+    nlp_pool_run(tr->pool, norm_chunk, &j, tr->n_chunks);
     double ss = 0.0;
-    for (size_t t = 0; t < tr->n_tensors; t++)
-        if (!tr->tensors[t].frozen)
-            ss += nlp_sum_squares(tr->grad + tr->tensors[t].off, tr->tensors[t].count);
+    for (size_t c = 0; c < tr->n_chunks; c++)
+        ss += tr->partial[c];
     const double norm = sqrt(ss);
     if (grad_norm)
         *grad_norm = (float)norm;
-    const float coef = (float)nlp_clip_coef(norm, tr->opt.max_grad_norm);
-    if (coef < 1.0f)
-        for (size_t t = 0; t < tr->n_tensors; t++) {
-            float *g = tr->grad + tr->tensors[t].off;
-            for (size_t i = 0; i < tr->tensors[t].count; i++)
-                g[i] *= coef;
-        }
-    nlp_adamw o;
-    o.lr = nlp_trainer_lr(tr);
-    o.beta1 = tr->opt.adam_beta1;
-    o.beta2 = tr->opt.adam_beta2;
-    o.eps = tr->opt.adam_eps;
-    o.step = tr->step + 1;
-    for (size_t t = 0; t < tr->n_tensors; t++) {
-        const tensor_info *ti = &tr->tensors[t];
-        if (ti->frozen)
-            continue;
-        o.weight_decay = ti->decay ? tr->opt.weight_decay : 0.0;
-        nlp_adamw_update(&o, tr->val + ti->off, tr->grad + ti->off, tr->m1 + ti->off,
-                         tr->m2 + ti->off, ti->count);
-    }
-    memset(tr->grad, 0, tr->n_params * sizeof(float));
+    j.coef = (float)nlp_clip_coef(norm, tr->opt.max_grad_norm);
+    j.o.lr = nlp_trainer_lr(tr);
+    j.o.beta1 = tr->opt.adam_beta1;
+    j.o.beta2 = tr->opt.adam_beta2;
+    j.o.eps = tr->opt.adam_eps;
+    j.o.step = tr->step + 1;
+    /* clip, update, zero the gradients: chunk by chunk on the pool */
+    nlp_pool_run(tr->pool, update_chunk, &j, tr->n_chunks);
     tr->step++;
     return NLP_OK;
 }
