@@ -29,7 +29,8 @@ The model math is torch_ref.py's (Hugging Face's structure written out in
 torch.nn.functional, padded positions computed and masked with
 finfo.min); losses are torch's CrossEntropyLoss (ignore_index -100, or
 the sequence length for QA spans, as Hugging Face clamps them),
-BCEWithLogitsLoss and the mean over both QA ends.  Fixed seeds throughout.
+BCEWithLogitsLoss (multi-label), MSELoss (one label) and the mean over
+both QA ends.  Fixed seeds throughout.
 """
 import json
 import math
@@ -284,6 +285,7 @@ CASES = [
     ("bert_seq_cls", "tiny-bert-sst2", "seq_cls", 3, 8, [8, 5, 2], 5),
     ("bert_multilabel", "tiny-bert-multilabel", "seq_cls", 3, 6, [6, 4, 3], 6),
     ("distilbert_seq_cls", "tiny-distilbert-sst2", "seq_cls", 3, 8, [8, 5, 2], 7),
+    ("distilbert_regression", "tiny-distilbert-1label", "seq_cls", 3, 8, [8, 6, 4], 14),
     ("bert_token_cls", "ner-bert", "token_cls", 2, 9, [9, 5], 8),
     ("distilbert_token_cls", "ner-distilbert", "token_cls", 2, 9, [9, 6], 9),
     ("bert_qa", "qa-bert", "qa", 3, 10, [10, 7, 5], 10),
@@ -366,7 +368,12 @@ def model_case(name, model, task, B, T, lengths, seed):
     elif task == "seq_cls":
         logits = R.seq_cls_logits(state, config, hidden)
         C = logits.shape[-1]
-        if config.get("problem_type") == "multi_label_classification":
+        if C == 1:
+            # one label: regression, MSELoss over the squeezed logits
+            targets = torch.randn(B, generator=gen)
+            loss = F.mse_loss(logits.squeeze(), targets.squeeze())
+            tens["in.targets"] = targets
+        elif config.get("problem_type") == "multi_label_classification":
             targets = (torch.rand(B, C, generator=gen) > 0.5).float()
             loss = F.binary_cross_entropy_with_logits(logits, targets)
             tens["in.targets"] = targets
