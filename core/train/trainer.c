@@ -211,12 +211,7 @@ static size_t param_layout(nlp_trainer *tr)
         "transformer.layer.%zu.ffn.lin2", "transformer.layer.%zu.output_layer_norm" };
     const char *const *ln = tr->distil ? distil_n : bert_n;
     for (size_t l = 0; l < tr->L; l++) {
-        tlayer *pl = tr->val ? &p->layers[l] : NULL, *gl = tr->val ? &g->layers[l] : NULL;
-        tlayer dummy_p, dummy_g;
-        if (!pl) {
-            pl = &dummy_p;
-            gl = &dummy_g;
-        }
+        tlayer *pl = &p->layers[l], *gl = &g->layers[l];
         char base[64];
         float *skip_p, *skip_g;
 #define LADD(k, suffix, n0, n1, decay, init, pack, fp, fg)                        \
