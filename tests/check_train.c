@@ -30,6 +30,7 @@
 
 #include "nlp/nlp.h"
 #include "model/safetensors.h"
+#include "train/adamw.h"
 #include "train/train_impl.h"
 #include "util/util.h"
 
@@ -451,6 +452,35 @@ START_TEST(test_save)
 }
 END_TEST
 
+/* The vectorised AdamW update gives the bits of the scalar formula
+ * (torch's order), whatever the length. */
+START_TEST(test_adamw_lanes)
+{
+    enum { N = 37 };
+    float p[N], g[N], m[N], v[N], rp[N], rm[N], rv[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = rp[i] = 0.01f * (float)(i - 18);
+        g[i] = 0.003f * (float)((i * 7) % 11 - 5);
+        m[i] = rm[i] = 0.001f * (float)(i % 5);
+        v[i] = rv[i] = 1e-6f * (float)(i % 3);
+    }
+    const nlp_adamw o = { 2e-3, 0.9, 0.999, 1e-8, 0.01, 3 };
+    nlp_adamw_update(&o, p, g, m, v, N);
+    const float decay = (float)(1.0 - o.lr * o.weight_decay);
+    const float step = (float)(o.lr / (1.0 - pow(0.9, 3)));
+    const float bc2 = (float)sqrt(1.0 - pow(0.999, 3));
+    for (int i = 0; i < N; i++) {
+        volatile float x = rp[i] * decay;
+        rm[i] = rm[i] * 0.9f + g[i] * (float)(1.0 - 0.9);
+        rv[i] = rv[i] * 0.999f + (float)(1.0 - 0.999) * g[i] * g[i];
+        volatile float d = sqrtf(rv[i]) / bc2 + 1e-8f;
+        rp[i] = x - step * (rm[i] / d);
+    }
+    ck_assert(memcmp(p, rp, sizeof p) == 0 && memcmp(m, rm, sizeof m) == 0 &&
+              memcmp(v, rv, sizeof v) == 0);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -459,6 +489,7 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_run_matches_torch, 0, cJSON_GetArraySize(manifest));
     tcase_add_test(tc, test_reproducible);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_adamw_lanes);
     tcase_add_test(tc, test_config_dropout);
     tcase_add_test(tc, test_sinusoidal_frozen);
     tcase_add_loop_test(tc, test_save, 0, cJSON_GetArraySize(manifest));

@@ -17,11 +17,12 @@ typedef struct nlp_adamw {
 } nlp_adamw;
 
 /* One AdamW update of n parameters p[n] with gradients g[n] and moments
- * m[n], v[n], in torch's single-tensor order:
+ * m[n], v[n] (four arrays that do not overlap), in torch's single-tensor
+ * order:
  *   p *= 1 - lr wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-void nlp_adamw_update(const nlp_adamw *o, float *p, const float *g, float *m,
-                      float *v, size_t n);
+void nlp_adamw_update(const nlp_adamw *o, float *restrict p, const float *restrict g,
+                      float *restrict m, float *restrict v, size_t n);
 
 /* Learning-rate factor of step (0-based) for a linear warm-up over warmup
  * steps, then linear decay to 0 at total steps (total <= 0: constant 1
