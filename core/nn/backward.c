@@ -129,6 +129,29 @@ static void lnb_rows(void *vp, size_t task)
     }
 }
 
+enum { LN_COLS = 64 };   /* columns of dg / db per task */
+
+typedef struct {
+    float *dg, *db;
+    const float *dy, *x, *mean, *rstd;
+    size_t N, H;
+} lnp_job;
+
+/* dg / db for one block of columns, summing the rows in order. */
+static void lnp_cols(void *vp, size_t task)
+{
+    const lnp_job *j = vp;
+    const size_t c0 = task * LN_COLS, c1 = c0 + LN_COLS < j->H ? c0 + LN_COLS : j->H;
+    for (size_t r = 0; r < j->N; r++) {
+        const float *dyr = j->dy + r * j->H, *xr = j->x + r * j->H;
+        const float m = j->mean[r], rs = j->rstd[r];
+        for (size_t i = c0; i < c1; i++) {
+            j->dg[i] += dyr[i] * ((xr[i] - m) * rs);
+            j->db[i] += dyr[i];
+        }
+    }
+}
+
 void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
                             const float *dy, const float *x,
                             const float *mean, const float *rstd,
@@ -136,15 +159,9 @@ void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
 {
     if (N == 0)
         return;
-    /* parameter gradients first (dx may overwrite dy), rows in order */
-    for (size_t r = 0; r < N; r++) {
-        const float *dyr = dy + r * H, *xr = x + r * H;
-        const float m = mean[r], rs = rstd[r];
-        for (size_t i = 0; i < H; i++) {
-            dg[i] += dyr[i] * ((xr[i] - m) * rs);
-            db[i] += dyr[i];
-        }
-    }
+    /* parameter gradients first (dx may overwrite dy) */
+    lnp_job pj = { dg, db, dy, x, mean, rstd, N, H };
+    nlp_pool_run(pool, lnp_cols, &pj, (H + LN_COLS - 1) / LN_COLS);
     lnb_job j = { dx, dy, x, mean, rstd, g, N, H, 0 };
     size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
     if (tasks > N)
