@@ -3,10 +3,10 @@
  *
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
- * blocks), plugin (the task plugin ABI), registry (loading plugins, the
- * host side of the ABI), checkpoint (writing safetensors checkpoints,
- * quantized copies), bench (peaks and timing), buf (a growable byte
- * buffer).
+ * blocks), train (backward pass and optimizer), plugin (the task plugin
+ * ABI), registry (loading plugins, the host side of the ABI), checkpoint
+ * (writing safetensors checkpoints, quantized copies), bench (peaks and
+ * timing), buf (a growable byte buffer).
  */
 #ifndef NLP_NLP_H
 #define NLP_NLP_H
@@ -16,6 +16,7 @@
 #include "nlp/tokenizer.h"
 #include "nlp/model.h"
 #include "nlp/encoder.h"
+#include "nlp/train.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"

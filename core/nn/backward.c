@@ -1,0 +1,495 @@
+/*
+ * backward.c - backward building blocks of BERT-family encoders (see
+ * backward.h): dense-layer gradients, embedding scatter, LayerNorm,
+ * activations, softmax, dropout and masked multi-head attention that
+ * keeps its probabilities.  Input gradients of dense layers run on the
+ * threaded GEMM; the other products are plain loops split over the
+ * pool so that every sum keeps one order whatever the thread count.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "backward.h"
+#include "gemm.h"
+#include "nlp/encoder.h"
+
+/* ------------------------------------------------------------ dense */
+
+void nlp_linear_backward_input(nlp_pool *pool, float *dx, size_t ldx,
+                               const float *dy, size_t ldy, const float *W,
+                               size_t N, size_t out, size_t in)
+{
+    if (N == 0)
+        return;
+    /* dx[N][in] = dy[N][out] . W[out][in]: W is the B operand stored
+     * [K][N] (trans_b = 0) */
+    nlp_sgemm(pool, 0, N, in, out, dy, ldy, W, in, NULL, dx, ldx);
+}
+
+enum { DW_BLOCK = 128 };   /* rows of dW per GEMM */
+
+size_t nlp_linear_backward_weight_scratch_floats(size_t N, size_t in)
+{
+    return (size_t)DW_BLOCK * (N + in);
+}
+
+void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
+                                const float *dy, size_t ldy, const float *x,
+                                size_t ldx, size_t N, size_t out, size_t in,
+                                float *scratch)
+{
+    if (N == 0 || out == 0)
+        return;
+    float *dyT = scratch;                        /* [DW_BLOCK][N] */
+    float *prod = scratch + (size_t)DW_BLOCK * N; /* [DW_BLOCK][in] */
+    for (size_t o0 = 0; o0 < out; o0 += DW_BLOCK) {
+        const size_t ob = out - o0 < DW_BLOCK ? out - o0 : DW_BLOCK;
+        /* dyT[ob][N] = the block's columns of dy, transposed */
+        for (size_t n = 0; n < N; n++) {
+            const float *r = dy + n * ldy + o0;
+            for (size_t o = 0; o < ob; o++)
+                dyT[o * N + n] = r[o];
+        }
+        /* prod[ob][in] = dyT . x (x is the B operand stored [K][N]) */
+        nlp_sgemm(pool, 0, ob, in, N, dyT, N, x, ldx, NULL, prod, in);
+        for (size_t o = 0; o < ob; o++) {
+            float *w = dW + (o0 + o) * in;
+            const float *p = prod + o * in;
+            for (size_t i = 0; i < in; i++)
+                w[i] += p[i];
+            if (db) {
+                const float *t = dyT + o * N;
+                float s = 0.0f;
+                for (size_t n = 0; n < N; n++)
+                    s += t[n];
+                db[o0 + o] += s;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ embeddings */
+
+void nlp_embeddings_backward(float *dword, float *dpos, float *dtype,
+                             const float *dx, const int32_t *ids,
+                             const int32_t *type_ids, const int32_t *rows,
+                             const size_t *offs, size_t B, size_t T,
+                             size_t H)
+{
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < (size_t)rows[b]; t++) {
+            const float *g = dx + (offs[b] + t) * H;              /* [H] */
+            float *w = dword + (size_t)ids[b * T + t] * H;
+            float *p = dpos + t * H;
+            for (size_t j = 0; j < H; j++) {
+                w[j] += g[j];
+                p[j] += g[j];
+            }
+            if (dtype) {
+                size_t ty = type_ids ? (size_t)type_ids[b * T + t] : 0;
+                float *e = dtype + ty * H;
+                for (size_t j = 0; j < H; j++)
+                    e[j] += g[j];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ LayerNorm */
+
+typedef struct {
+    float *dx;
+    const float *dy, *x, *mean, *rstd, *g;
+    size_t N, H, rows_per_task;
+} lnb_job;
+
+static void lnb_rows(void *vp, size_t task)
+{
+    const lnb_job *j = vp;
+    const size_t H = j->H;
+    size_t r0 = task * j->rows_per_task;
+    size_t r1 = r0 + j->rows_per_task < j->N ? r0 + j->rows_per_task : j->N;
+    for (size_t r = r0; r < r1; r++) {
+        const float *dy = j->dy + r * H, *x = j->x + r * H;    /* [H] */
+        float *dx = j->dx + r * H;
+        const float m = j->mean[r], rs = j->rstd[r];
+        /* dxhat = dy * g; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) */
+        double s1 = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < H; i++) {
+            const float dxh = dy[i] * j->g[i];
+            s1 += dxh;
+            s2 += (double)dxh * (double)((x[i] - m) * rs);
+        }
+        const float m1 = (float)(s1 / (double)H), m2 = (float)(s2 / (double)H);
+        for (size_t i = 0; i < H; i++) {
+            const float xh = (x[i] - m) * rs;
+            dx[i] = rs * (dy[i] * j->g[i] - m1 - xh * m2);
+        }
+    }
+}
+
+enum { LN_COLS = 64 };   /* columns of dg / db per task */
+
+typedef struct {
+    float *dg, *db;
+    const float *dy, *x, *mean, *rstd;
+    size_t N, H;
+} lnp_job;
+
+/* dg / db for one block of columns, summing the rows in order. */
+static void lnp_cols(void *vp, size_t task)
+{
+    const lnp_job *j = vp;
+    const size_t c0 = task * LN_COLS, c1 = c0 + LN_COLS < j->H ? c0 + LN_COLS : j->H;
+    for (size_t r = 0; r < j->N; r++) {
+        const float *dyr = j->dy + r * j->H, *xr = j->x + r * j->H;
+        const float m = j->mean[r], rs = j->rstd[r];
+        for (size_t i = c0; i < c1; i++) {
+            j->dg[i] += dyr[i] * ((xr[i] - m) * rs);
+            j->db[i] += dyr[i];
+        }
+    }
+}
+
+void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
+                            const float *dy, const float *x,
+                            const float *mean, const float *rstd,
+                            const float *g, size_t N, size_t H)
+{
+    if (N == 0)
+        return;
+    /* parameter gradients first (dx may overwrite dy) */
+    lnp_job pj = { dg, db, dy, x, mean, rstd, N, H };
+    nlp_pool_run(pool, lnp_cols, &pj, (H + LN_COLS - 1) / LN_COLS);
+    lnb_job j = { dx, dy, x, mean, rstd, g, N, H, 0 };
+    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
+    if (tasks > N)
+        tasks = N;
+    j.rows_per_task = (N + tasks - 1) / tasks;
+    tasks = (N + j.rows_per_task - 1) / j.rows_per_task;
+    nlp_pool_run(pool, lnb_rows, &j, tasks);
+}
+
+/* ------------------------------------------------------------ element-wise */
+
+void nlp_gelu_backward(float *dx, const float *dy, const float *x, size_t n)
+{
+    const float r2 = 0.70710678118654752f;   /* 1/sqrt(2) */
+    const float k = 0.39894228040143268f;    /* 1/sqrt(2 pi) */
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + erff(v * r2));
+        const float pdf = k * expf(-0.5f * v * v);
+        dx[i] = dy[i] * (cdf + v * pdf);
+    }
+}
+
+void nlp_gelu_tanh_backward(float *dx, const float *dy, const float *x,
+                            size_t n)
+{
+    const float c = 0.79788456080286536f;    /* sqrt(2/pi) */
+    const float a = 0.044715f;
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float t = tanhf(c * (v + a * v * v * v));
+        const float du = c * (1.0f + 3.0f * a * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+    }
+}
+
+void nlp_relu_backward(float *dx, const float *dy, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+enum { ACT_CHUNK = 16384 };
+
+typedef struct {
+    nlp_activation act;
+    float *dx;
+    const float *dy, *x;
+    size_t n;
+} actb_job;
+
+static void actb_chunk(void *vp, size_t task)
+{
+    const actb_job *j = vp;
+    size_t i0 = task * ACT_CHUNK;
+    size_t len = j->n - i0 < ACT_CHUNK ? j->n - i0 : ACT_CHUNK;
+    switch (j->act) {
+    case NLP_ACT_GELU_TANH:
+        nlp_gelu_tanh_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    case NLP_ACT_RELU:
+        nlp_relu_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    case NLP_ACT_GELU:
+    default:
+        nlp_gelu_backward(j->dx + i0, j->dy + i0, j->x + i0, len);
+        break;
+    }
+}
+
+void nlp_activation_backward(nlp_pool *pool, nlp_activation act, float *dx,
+                             const float *dy, const float *x, size_t n)
+{
+    actb_job j = { act, dx, dy, x, n };
+    nlp_pool_run(pool, actb_chunk, &j, (n + ACT_CHUNK - 1) / ACT_CHUNK);
+}
+
+void nlp_tanh_backward(float *dx, const float *dy, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void nlp_residual_backward(float *da, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        da[i] += dout[i];
+}
+
+void nlp_softmax_backward(float *dx, const float *dy, const float *p,
+                          size_t n, size_t d)
+{
+    for (size_t r = 0; r < n; r++) {
+        const float *dyr = dy + r * d, *pr = p + r * d;
+        float *dxr = dx + r * d;
+        double s = 0.0;
+        for (size_t i = 0; i < d; i++)
+            s += (double)dyr[i] * pr[i];
+        const float sf = (float)s;
+        for (size_t i = 0; i < d; i++)
+            dxr[i] = pr[i] * (dyr[i] - sf);
+    }
+}
+
+/* ------------------------------------------------------------ dropout */
+
+/* splitmix64's finaliser: a bijective 64-bit mix. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int nlp_dropout_keep(const nlp_dropout *d, uint64_t stream, uint64_t index)
+{
+    const uint64_t h = mix64(mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull)) + index);
+    const uint64_t threshold = (uint64_t)((double)d->p * 4294967296.0);
+    return (h >> 32) >= threshold;
+}
+
+void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
+                       uint64_t first, float *x, size_t n)
+{
+    if (!d || d->p <= 0.0f)
+        return;
+    const float scale = 1.0f / (1.0f - d->p);
+    for (size_t i = 0; i < n; i++)
+        x[i] = nlp_dropout_keep(d, stream, first + i) ? x[i] * scale : 0.0f;
+}
+
+/* ------------------------------------------------------------ attention */
+
+/* Per worker: three [T][T] blocks. */
+size_t nlp_attention_train_scratch_floats(size_t T, int n_threads)
+{
+    return (size_t)(n_threads > 0 ? n_threads : 1) * 3 * T * T;
+}
+
+typedef struct {
+    float *out, *probs;          /* forward outputs */
+    float *dqkv;                 /* backward output */
+    const float *dout, *cprobs, *qkv;
+    const int32_t *rows, *klen;
+    const size_t *offs;
+    size_t B, T, H, nh;
+    const nlp_dropout *drop;
+    uint64_t stream_base;
+    float *scratch;              /* [threads][3][T][T] */
+    atomic_size_t next;          /* next (b, h) pair to take */
+} attn_job;
+
+static int drop_on(const nlp_dropout *d)
+{
+    return d && d->p > 0.0f;
+}
+
+/* dst[c][r] = src[r][c] for an R x C block (src rows lds apart). */
+static void transpose(float *dst, const float *src, size_t R, size_t C, size_t lds)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            dst[c * R + r] = src[r * lds + c];
+}
+
+static void attn_fwd_worker(void *vp, size_t task)
+{
+    attn_job *j = vp;
+    const size_t H = j->H, nh = j->nh, dh = H / nh, T = j->T, ld = 3 * H;
+    const float scale = 1.0f / sqrtf((float)dh);
+    const int dr = drop_on(j->drop);
+    const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] */
+    for (;;) {
+        size_t item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->B * nh)
+            break;
+        const size_t b = item / nh, h = item % nh;
+        const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
+        const uint64_t stream = j->stream_base + item;
+        const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
+        const float *K = Q + H;                               /* [Lk][dh] */
+        const float *V = Q + 2 * H;                           /* [Lk][dh] */
+        float *P = j->probs + item * T * T;                   /* [Lq][T] */
+        float *O = j->out + j->offs[b] * H + h * dh;          /* [Lq][dh], stride H */
+        /* S[Lq][Lk] = Q K^T, then softmax(S * scale) per row, in place */
+        nlp_sgemm(NULL, 1, Lq, Lk, dh, Q, ld, K, ld, NULL, P, T);
+        for (size_t i = 0; i < Lq; i++) {
+            float *p = P + i * T;
+            for (size_t k = 0; k < Lk; k++)
+                p[k] *= scale;
+            nlp_softmax(p, 1, Lk);
+        }
+        /* O[Lq][dh] = dropout(P) V */
+        const float *A = P;
+        size_t lda = T;
+        if (dr) {
+            for (size_t i = 0; i < Lq; i++)
+                for (size_t k = 0; k < Lk; k++)
+                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
+                                         ? P[i * T + k] * keep_scale : 0.0f;
+            A = Pd;
+            lda = Lk;
+        }
+        nlp_sgemm(NULL, 0, Lq, dh, Lk, A, lda, V, ld, NULL, O, H);
+    }
+}
+
+void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
+                                 const float *qkv, const int32_t *rows,
+                                 const int32_t *klen, const size_t *offs,
+                                 size_t B, size_t T, size_t H, size_t nh,
+                                 const nlp_dropout *drop,
+                                 uint64_t stream_base, float *scratch)
+{
+    attn_job j;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.probs = probs;
+    j.qkv = qkv;
+    j.rows = rows;
+    j.klen = klen;
+    j.offs = offs;
+    j.B = B;
+    j.T = T;
+    j.H = H;
+    j.nh = nh;
+    j.drop = drop;
+    j.stream_base = stream_base;
+    j.scratch = scratch;
+    atomic_init(&j.next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, attn_fwd_worker, &j, tasks);
+}
+
+static void attn_bwd_worker(void *vp, size_t task)
+{
+    attn_job *j = vp;
+    const size_t H = j->H, nh = j->nh, dh = H / nh, T = j->T, ld = 3 * H;
+    const float scale = 1.0f / sqrtf((float)dh);
+    const int dr = drop_on(j->drop);
+    const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] dropped probabilities */
+    float *Tr = Pd + T * T;                                   /* [Lk][Lq] a transposed operand */
+    float *dS = Tr + T * T;                                   /* [Lq][Lk] */
+    for (;;) {
+        size_t item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->B * nh)
+            break;
+        const size_t b = item / nh, h = item % nh;
+        const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
+        const uint64_t stream = j->stream_base + item;
+        const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
+        const float *K = Q + H, *V = Q + 2 * H;               /* [Lk][dh] */
+        const float *P = j->cprobs + item * T * T;            /* [Lq][T] */
+        const float *dO = j->dout + j->offs[b] * H + h * dh;  /* [Lq][dh], stride H */
+        float *dQ = j->dqkv + j->offs[b] * ld + h * dh;       /* [Lq][dh] */
+        float *dK = dQ + H, *dV = dQ + 2 * H;                 /* [Lq][dh]; rows >= Lk get 0 */
+        /* dropped probabilities, then dV[Lk][dh] = Pd^T dO */
+        const float *A = P;
+        size_t lda = T;
+        if (dr) {
+            for (size_t i = 0; i < Lq; i++)
+                for (size_t k = 0; k < Lk; k++)
+                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
+                                         ? P[i * T + k] * keep_scale : 0.0f;
+            A = Pd;
+            lda = Lk;
+        }
+        transpose(Tr, A, Lq, Lk, lda);
+        nlp_sgemm(NULL, 0, Lk, dh, Lq, Tr, Lq, dO, H, NULL, dV, ld);
+        for (size_t r = Lk; r < Lq; r++) {
+            memset(dK + r * ld, 0, dh * sizeof(float));
+            memset(dV + r * ld, 0, dh * sizeof(float));
+        }
+        /* dPd[Lq][Lk] = dO V^T; dP = dPd * mask / keep;
+         * dS = P (dP - sum P dP) * scale */
+        nlp_sgemm(NULL, 1, Lq, Lk, dh, dO, H, V, ld, NULL, dS, Lk);
+        for (size_t i = 0; i < Lq; i++) {
+            const float *p = P + i * T;
+            float *ds = dS + i * Lk;
+            if (dr) {
+                for (size_t k = 0; k < Lk; k++)
+                    ds[k] = nlp_dropout_keep(j->drop, stream, i * T + k) ? ds[k] * keep_scale
+                                                                          : 0.0f;
+            }
+            double dot = 0.0;
+            for (size_t k = 0; k < Lk; k++)
+                dot += (double)p[k] * ds[k];
+            const float dotf = (float)dot;
+            for (size_t k = 0; k < Lk; k++)
+                ds[k] = p[k] * (ds[k] - dotf) * scale;
+        }
+        /* dQ[Lq][dh] = dS K; dK[Lk][dh] = dS^T Q */
+        nlp_sgemm(NULL, 0, Lq, dh, Lk, dS, Lk, K, ld, NULL, dQ, ld);
+        transpose(Tr, dS, Lq, Lk, Lk);
+        nlp_sgemm(NULL, 0, Lk, dh, Lq, Tr, Lq, Q, ld, NULL, dK, ld);
+    }
+}
+
+void nlp_attention_backward(nlp_pool *pool, float *dqkv, const float *dout,
+                            const float *probs, const float *qkv,
+                            const int32_t *rows, const int32_t *klen,
+                            const size_t *offs, size_t B, size_t T, size_t H,
+                            size_t nh, const nlp_dropout *drop,
+                            uint64_t stream_base, float *scratch)
+{
+    attn_job j;
+    memset(&j, 0, sizeof j);
+    j.dqkv = dqkv;
+    j.dout = dout;
+    j.cprobs = probs;
+    j.qkv = qkv;
+    j.rows = rows;
+    j.klen = klen;
+    j.offs = offs;
+    j.B = B;
+    j.T = T;
+    j.H = H;
+    j.nh = nh;
+    j.drop = drop;
+    j.stream_base = stream_base;
+    j.scratch = scratch;
+    atomic_init(&j.next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, attn_bwd_worker, &j, tasks);
+}
