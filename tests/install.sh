@@ -71,7 +71,7 @@ mkdir "$tmp/ext"
 ${CC:-cc} -shared -fPIC $cflags -o "$tmp/ext/embed.so" \
     "$top_srcdir/plugins/example/embed.c" -lm || fail "the example plugin does not build with: $cflags"
 NLP_PLUGIN_PATH=$tmp/ext "$nlp" plugins >"$tmp/plugins2.txt" 2>&1 || fail "nlp plugins with NLP_PLUGIN_PATH"
-grep -Eq "^embed +1\.0\.0 +embed +$tmp/ext/embed.so$" "$tmp/plugins2.txt" ||
+grep -Eq "^embed +0\.1\.0 +embed +$tmp/ext/embed.so$" "$tmp/plugins2.txt" ||
     { cat "$tmp/plugins2.txt"; fail "embed.so not listed through NLP_PLUGIN_PATH"; }
 NLP_PLUGIN_PATH=$tmp/ext "$nlp" embed --model "$top_srcdir/data/models/tiny-bert" --json \
     "Hello world." >"$tmp/embed.json" 2>"$tmp/embed.err" || fail "nlp embed: $(cat "$tmp/embed.err")"
