@@ -36,6 +36,9 @@ int cmd_quantize(int argc, char **argv);
 /* 1 if name is a built-in command (which a plugin task of the same name
  * cannot replace), else 0. */
 int cli_is_builtin(const char *name);
+/* The value of --plugin-dir anywhere before "--" (needed before a task's
+ * own options are known), or NULL. */
+const char *cli_scan_plugin_dir(int argc, char **argv);
 /* Every task served by a plugin (fill-mask, sentiment, ...) runs here. */
 int cmd_task(const char *task, int argc, char **argv);
 

@@ -321,22 +321,6 @@ static int open_pipeline(cli_task_cmd *cmd, nlp_registry *reg, cli_progress *bar
     return 0;
 }
 
-/* The argument of --plugin-dir (needed before the task's options are
- * known), or NULL. */
-static const char *scan_plugin_dir(int argc, char **argv)
-{
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (strncmp(argv[i], "--plugin-dir=", 13) == 0)
-            dir = argv[i] + 13;
-    }
-    return dir;
-}
-
 int cmd_task(const char *task, int argc, char **argv)
 {
     nlp_error err = {0};
@@ -350,7 +334,7 @@ int cmd_task(const char *task, int argc, char **argv)
     cli_progress bar;
     memset(&bar, 0, sizeof bar);
     int rc;
-    if (nlp_plugin_search_path(scan_plugin_dir(argc, argv), &dirs, &err) != NLP_OK ||
+    if (nlp_plugin_search_path(cli_scan_plugin_dir(argc, argv), &dirs, &err) != NLP_OK ||
         nlp_registry_open((const char *const *)dirs, warn_refused, (void *)task, &reg,
                           &err) != NLP_OK ||
         nlp_registry_find(reg, task, &info, &desc, &err) != NLP_OK) {

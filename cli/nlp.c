@@ -46,8 +46,7 @@ int cli_is_builtin(const char *name)
     return find_builtin(name) != NULL;
 }
 
-/* The value of --plugin-dir anywhere before "--", or NULL. */
-static const char *scan_plugin_dir(int argc, char **argv)
+const char *cli_scan_plugin_dir(int argc, char **argv)
 {
     const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
@@ -136,7 +135,7 @@ static int dispatch(const char *name, int argc, char **argv)
     const cli_command *c = find_builtin(name);
     if (c)
         return c->run(argc, argv);
-    const char *plugin_dir = scan_plugin_dir(argc, argv);
+    const char *plugin_dir = cli_scan_plugin_dir(argc, argv);
     nlp_registry *reg = open_registry(plugin_dir, 0);
     int known = nlp_registry_find(reg, name, NULL, NULL, NULL) == NLP_OK;
     nlp_registry_free(reg);
@@ -157,7 +156,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
-        return print_help(scan_plugin_dir(argc, argv));
+        return print_help(cli_scan_plugin_dir(argc, argv));
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("nlp %s\n", PACKAGE_VERSION);
         return CLI_EXIT_OK;

@@ -57,18 +57,6 @@
 #define HUB_BACKOFF_MS 250        /* first retry delay, doubled each time */
 #define HUB_MAX_JSON (64u << 20)  /* cap on an API or index answer */
 
-/* ------------------------------------------------------------ strings */
-
-char *nlp_hub_strf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
 
 static int is_hex(const char *s, size_t n)
 {
@@ -182,7 +170,7 @@ static char *tmp_name(const char *path)
 {
     static unsigned counter;
     unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-    return nlp_hub_strf("%s.tmp%ld.%u", path, (long)getpid(), n);
+    return nlp_strf("%s.tmp%ld.%u", path, (long)getpid(), n);
 }
 
 /* Write a small file atomically (temporary file then rename). */
@@ -240,9 +228,9 @@ char *nlp_hub_default_cache(const char *cache_dir)
         return nlp_path_join(v, "hub");
     v = getenv("XDG_CACHE_HOME");
     if (v && v[0])
-        return nlp_hub_strf("%s/huggingface/hub", v);
+        return nlp_strf("%s/huggingface/hub", v);
     v = getenv("HOME");
-    return nlp_hub_strf("%s/.cache/huggingface/hub", v && v[0] ? v : ".");
+    return nlp_strf("%s/.cache/huggingface/hub", v && v[0] ? v : ".");
 }
 
 /* The token: opts, $HF_TOKEN, else the file huggingface_hub writes. */
@@ -260,9 +248,9 @@ static char *load_token(const nlp_hub_opts *o)
     else if ((v = getenv("HF_HOME")) && v[0])
         path = nlp_path_join(v, "token");
     else if ((v = getenv("XDG_CACHE_HOME")) && v[0])
-        path = nlp_hub_strf("%s/huggingface/token", v);
+        path = nlp_strf("%s/huggingface/token", v);
     else if ((v = getenv("HOME")) && v[0])
-        path = nlp_hub_strf("%s/.cache/huggingface/token", v);
+        path = nlp_strf("%s/.cache/huggingface/token", v);
     char *t = path ? read_trimmed(path) : NULL;
     free(path);
     if (t && !t[0]) {
@@ -274,13 +262,13 @@ static char *load_token(const nlp_hub_opts *o)
 
 char *nlp_hub_repo_folder(const char *id)
 {
-    char *f = nlp_hub_strf("models--%s", id);
+    char *f = nlp_strf("models--%s", id);
     if (f)
         for (char *p = f; *p; p++)
             if (*p == '/') {
                 /* "org/name" -> "org--name": make room for one more '-' */
                 size_t off = (size_t)(p - f);
-                char *g = nlp_hub_strf("%.*s--%s", (int)off, f, p + 1);
+                char *g = nlp_strf("%.*s--%s", (int)off, f, p + 1);
                 free(f);
                 return g;
             }
@@ -336,7 +324,7 @@ static nlp_status ctx_init(hub_ctx *c, const char *ref, const nlp_hub_opts *o, n
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     }
     c->repo_dir = nlp_path_join(c->cache, folder);
-    c->lock_dir = nlp_hub_strf("%s/.locks/%s", c->cache, folder);
+    c->lock_dir = nlp_strf("%s/.locks/%s", c->cache, folder);
     free(folder);
     if (!c->repo_dir || !c->lock_dir)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
@@ -356,13 +344,13 @@ static nlp_status ctx_init(hub_ctx *c, const char *ref, const nlp_hub_opts *o, n
 static char *cached_commit(const hub_ctx *c)
 {
     if (is_commit_hash(c->rev)) {
-        char *snap = nlp_hub_strf("%s/snapshots/%s", c->repo_dir, c->rev);
+        char *snap = nlp_strf("%s/snapshots/%s", c->repo_dir, c->rev);
         int ok = snap && nlp_dir_exists(snap);
         free(snap);
         if (ok)
             return strdup(c->rev);
     }
-    char *ref = nlp_hub_strf("%s/refs/%s", c->repo_dir, c->rev);
+    char *ref = nlp_strf("%s/refs/%s", c->repo_dir, c->rev);
     char *commit = ref ? read_trimmed(ref) : NULL;
     free(ref);
     if (commit && !(nlp_hub_valid_relpath(commit) && !strchr(commit, '/'))) {
@@ -447,7 +435,7 @@ static nlp_status ctx_connect(hub_ctx *c, nlp_error *err)
     if (!c->headers || !c->headers_anon)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     if (c->token) {
-        char *h = nlp_hub_strf("Authorization: Bearer %s", c->token);
+        char *h = nlp_strf("Authorization: Bearer %s", c->token);
         struct curl_slist *l = h ? curl_slist_append(c->headers, h) : NULL;
         if (h) {
             memset(h, 0, strlen(h));
@@ -816,7 +804,7 @@ static long long file_size(const char *path)
 static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file,
                                 const char *blob, nlp_error *err)
 {
-    char *part = nlp_hub_strf("%s.incomplete", blob);
+    char *part = nlp_strf("%s.incomplete", blob);
     if (!part)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     int lfs = is_hex(m->etag, 64);
@@ -952,7 +940,7 @@ static nlp_status download_blob(hub_ctx *c, const file_meta *m, const char *file
 static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file, const char *etag,
                                nlp_error *err)
 {
-    char *ptr = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
+    char *ptr = nlp_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
     if (!ptr)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     int depth = 1;
@@ -997,8 +985,8 @@ out:
 static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, nlp_error *err)
 {
     char *erev = url_escape(c, commit, 0), *efile = url_escape(c, file, 1);
-    char *url = erev && efile ? nlp_hub_strf("%s/%s/resolve/%s/%s", c->endpoint, c->id, erev, efile) : NULL;
-    char *what = nlp_hub_strf("%s/%s@%s", c->id, file, c->rev);
+    char *url = erev && efile ? nlp_strf("%s/%s/resolve/%s/%s", c->endpoint, c->id, erev, efile) : NULL;
+    char *what = nlp_strf("%s/%s@%s", c->id, file, c->rev);
     free(erev);
     free(efile);
     if (!url || !what) {
@@ -1009,7 +997,7 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
     file_meta m;
     memset(&m, 0, sizeof m);
     nlp_status st = NLP_OK;
-    char *ptr = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
+    char *ptr = nlp_strf("%s/snapshots/%s/%s", c->repo_dir, commit, file);
     struct stat sb;
     if (ptr && stat(ptr, &sb) == 0 && S_ISREG(sb.st_mode)) {
         /* a commit's files never change: already there */
@@ -1027,8 +1015,8 @@ static nlp_status fetch_file(hub_ctx *c, const char *commit, const char *file, n
     int lfd = -1;
     if (st != NLP_OK)
         goto out;
-    blob = nlp_hub_strf("%s/blobs/%s", c->repo_dir, m.etag);
-    lock = nlp_hub_strf("%s/%s.lock", c->lock_dir, m.etag);
+    blob = nlp_strf("%s/blobs/%s", c->repo_dir, m.etag);
+    lock = nlp_strf("%s/%s.lock", c->lock_dir, m.etag);
     if (!blob || !lock) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto out;
@@ -1088,7 +1076,7 @@ static nlp_status index_shards(const char *path, char ***list, size_t *n, nlp_er
 
 static nlp_status snapshot_path(hub_ctx *c, const char *commit, char **dir, nlp_error *err)
 {
-    *dir = nlp_hub_strf("%s/snapshots/%s", c->repo_dir, commit);
+    *dir = nlp_strf("%s/snapshots/%s", c->repo_dir, commit);
     return *dir ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
 }
 
@@ -1099,8 +1087,8 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
     if (st != NLP_OK)
         return st;
     char *erev = url_escape(c, c->rev, 0);
-    char *url = erev ? nlp_hub_strf("%s/api/models/%s/revision/%s", c->endpoint, c->id, erev) : NULL;
-    char *what = nlp_hub_strf("%s@%s", c->id, c->rev);
+    char *url = erev ? nlp_strf("%s/api/models/%s/revision/%s", c->endpoint, c->id, erev) : NULL;
+    char *what = nlp_strf("%s@%s", c->id, c->rev);
     free(erev);
     char **files = NULL, **shards = NULL;
     size_t nfiles = 0, nshards = 0;
@@ -1143,7 +1131,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
         if ((st = fetch_file(c, commit, files[i], err)) != NLP_OK)
             goto out;
     if (weights && !has_st && !nlp_hub_match_any(exc, weights)) {
-        char *idx = nlp_hub_strf("%s/snapshots/%s/%s", c->repo_dir, commit, weights);
+        char *idx = nlp_strf("%s/snapshots/%s/%s", c->repo_dir, commit, weights);
         st = idx ? index_shards(idx, &shards, &nshards, err) : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         free(idx);
         for (size_t i = 0; st == NLP_OK && i < nshards; i++)
@@ -1153,7 +1141,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
             goto out;
     }
     if (strcmp(c->rev, commit) != 0) {
-        char *ref = nlp_hub_strf("%s/refs/%s", c->repo_dir, c->rev);
+        char *ref = nlp_strf("%s/refs/%s", c->repo_dir, c->rev);
         char *slash = ref ? strrchr(ref, '/') : NULL;
         if (!ref) {
             st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");

@@ -68,7 +68,7 @@ static int add_refs(const char *refdir, const char *prefix, nlp_hub_cached_model
         if (e->d_name[0] == '.')
             continue;
         char *p = nlp_path_join(refdir, e->d_name);
-        char *name = prefix[0] ? nlp_hub_strf("%s/%s", prefix, e->d_name) : strdup(e->d_name);
+        char *name = prefix[0] ? nlp_strf("%s/%s", prefix, e->d_name) : strdup(e->d_name);
         if (!p || !name) {
             rc = -1;
         } else if (nlp_dir_exists(p)) {
@@ -83,7 +83,7 @@ static int add_refs(const char *refdir, const char *prefix, nlp_hub_cached_model
                     nlp_hub_cached_revision *r = &m->revisions[i];
                     if (strcmp(r->commit, commit) != 0)
                         continue;
-                    char *refs = r->refs[0] ? nlp_hub_strf("%s,%s", r->refs, name) : strdup(name);
+                    char *refs = r->refs[0] ? nlp_strf("%s,%s", r->refs, name) : strdup(name);
                     if (!refs) {
                         rc = -1;
                         break;
@@ -258,7 +258,7 @@ nlp_status nlp_hub_cache_remove(const char *id, const nlp_hub_opts *opts, nlp_er
     char *cache = nlp_hub_default_cache(opts ? opts->cache_dir : NULL);
     char *folder = nlp_hub_repo_folder(id);
     char *path = cache && folder ? nlp_path_join(cache, folder) : NULL;
-    char *locks = cache && folder ? nlp_hub_strf("%s/.locks/%s", cache, folder) : NULL;
+    char *locks = cache && folder ? nlp_strf("%s/.locks/%s", cache, folder) : NULL;
     nlp_status st = NLP_OK;
     if (!path || !locks)
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");

@@ -7,9 +7,7 @@
 
 #include <stddef.h>
 #include "nlp/status.h"
-
-/* printf into a new string (free()), NULL when out of memory. */
-char *nlp_hub_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "util/util.h"
 
 /* 1 if id is a hub repo id "name" or "org/name" (letters, digits, '-', '_',
  * '.'; no "..", no "--", parts not starting or ending with '-' or '.'). */

@@ -31,18 +31,6 @@
 #define WINDOW_PER_BATCH 32
 #define MIN_WINDOW 256
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* ------------------------------------------------------------ windows */
 
 typedef struct cfield {
@@ -421,9 +409,9 @@ static nlp_status output_names(runner *R, nlp_error *err)
         for (size_t i = 0; i < R->ncols; i++)
             clash |= strcmp(R->names[i], name) == 0;
         if (R->job->no_header && R->oo.format == NLP_CORPUS_CSV)   /* columns stay positional */
-            R->task_names[k] = xprintf("%zu", R->ncols + k + 1);
+            R->task_names[k] = nlp_strf("%zu", R->ncols + k + 1);
         else
-            R->task_names[k] = clash ? xprintf("%s_%s", R->p->task, name) : strdup(name);
+            R->task_names[k] = clash ? nlp_strf("%s_%s", R->p->task, name) : strdup(name);
         if (!R->task_names[k])
             return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         R->names[R->ncols + k] = R->task_names[k];
@@ -646,7 +634,7 @@ static void bad_row(runner *R, run_state *S, const crow *r, const nlp_error *e,
                     nlp_corpus_stats *stats)
 {
     char *msg = r->reader_bad || r->prep.bad ? strdup(e->msg)
-                : xprintf("%s: line %zu: %s", R->source, r->line, e->msg[0] ? e->msg : "no result");
+                : nlp_strf("%s: line %zu: %s", R->source, r->line, e->msg[0] ? e->msg : "no result");
     stats->skipped++;
     event(R, NLP_CORPUS_BAD_ROW, msg ? msg : "out of memory");
     if (R->ew && msg) {
@@ -685,7 +673,7 @@ static nlp_status write_row(runner *R, run_state *S, const window *w, const crow
 
 static void truncated(runner *R, const crow *r, nlp_corpus_stats *stats)
 {
-    char *msg = xprintf("%s: line %zu: %zu tokens, truncated to %zu", R->source, r->line,
+    char *msg = nlp_strf("%s: line %zu: %zu tokens, truncated to %zu", R->source, r->line,
                         r->prep.truncated_from, r->prep.ntok);
     stats->truncated++;
     event(R, NLP_CORPUS_TRUNCATED, msg ? msg : "out of memory");
@@ -846,7 +834,7 @@ nlp_status nlp_pipeline_run_corpus(nlp_pipeline *p, const nlp_corpus_job *job,
         st = S.fatal ? (S.err.status != NLP_OK ? S.err.status : NLP_ERR_INTERNAL) : NLP_OK;
     }
     if (ran && R.skip_id && !R.skip_id_found) {
-        char *msg = xprintf("--resume: the last id in %s (%s) is not in %s", job->output,
+        char *msg = nlp_strf("--resume: the last id in %s (%s) is not in %s", job->output,
                             R.skip_id, R.source);
         event(&R, NLP_CORPUS_NOTE, msg ? msg : "out of memory");
         free(msg);

@@ -20,6 +20,9 @@ nlp_status nlp_read_file(const char *path, char **data, size_t *len, nlp_error *
 /* dir + "/" + name, newly allocated (free()), NULL when out of memory. */
 char *nlp_path_join(const char *dir, const char *name);
 
+/* printf into a new string (free()), or NULL when out of memory. */
+char *nlp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* 1 if path names an existing regular file, else 0. */
 int nlp_file_exists(const char *path);
 
