@@ -263,6 +263,22 @@ START_TEST(test_columns_and_cells)
     ck_assert_str_eq(cols[0].name, "labels");
     nlp_pipeline_free(p);
 
+    /* a flag set off stays off; other words are refused */
+    p = open_task("classify", NLP_TEST_DATA "/models/tiny-bert-mnli");
+    ck_assert_int_eq(nlp_pipeline_set(p, "labels", "a,b", &err), NLP_OK);
+    ck_assert_int_eq(nlp_pipeline_set_flag(p, "multi-label", 1, &err), NLP_OK);
+    ck_assert_int_eq(nlp_pipeline_set_flag(p, "multi-label", 0, &err), NLP_OK);
+    ck_assert_int_eq(nlp_pipeline_set(p, "multi-label", "maybe", &err), NLP_ERR_USAGE);
+    nlp_input one = text_input("text one");
+    nlp_pipeline_result r1;
+    ck_assert_msg(nlp_pipeline_run(p, &one, 1, &r1, &err) == NLP_OK, "%s", err.msg);
+    /* single-label zero-shot: the scores are a softmax over the labels */
+    const nlp_value *sc = nlp_value_get(r1.value, "scores");
+    ck_assert_double_eq_tol(nlp_value_number(nlp_value_at(sc, 0)) +
+                            nlp_value_number(nlp_value_at(sc, 1)), 1.0, 1e-6);
+    nlp_pipeline_results_clear(&r1, 1);
+    nlp_pipeline_free(p);
+
     /* zero-shot: label and score are the first of the sorted lists */
     p = open_task("classify", NLP_TEST_DATA "/models/tiny-bert-mnli");
     ck_assert_int_eq(nlp_pipeline_set(p, "labels", "a,b", &err), NLP_OK);

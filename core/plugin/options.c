@@ -82,9 +82,14 @@ nlp_status nlp_optset_set(nlp_optset *set, const char *name, const char *value,
     if (i < 0)
         return nlp_error_set(err, NLP_ERR_NOT_FOUND, "unknown option --%s", name ? name : "");
     const nlp_option *o = &set->decl[i];
-    if (o->type == NLP_OPT_FLAG)
-        value = "1";
-    else if (!value)
+    if (o->type == NLP_OPT_FLAG) {   /* NULL or a truth value: on or off */
+        int on = !value || !strcmp(value, "1") || !strcmp(value, "true");
+        if (!on && strcmp(value, "0") != 0 && strcmp(value, "false") != 0)
+            return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                                 "option --%s is on or off (1, true, 0, false), got '%s'",
+                                 o->name, value);
+        value = on ? "1" : "0";
+    } else if (!value)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "option --%s needs a value", o->name);
     char *end = NULL;
     switch (o->type) {

@@ -25,15 +25,16 @@ NLP_API void nlp_optset_free(nlp_optset *set);
 /* The declaration of option name, or NULL when decl has none. */
 NLP_API const nlp_option *nlp_optset_find(const nlp_optset *set, const char *name);
 
-/* Set option name from its command-line text (NULL for a flag), checking
- * it against its type: an integer, a finite number, one of the choices.
+/* Set option name from its command-line text (NULL for a flag, which sets
+ * it; "0"/"false" turn it off, "1"/"true" on), checking it against its
+ * type: an integer, a finite number, one of the choices.
  * NLP_ERR_NOT_FOUND for an undeclared option, NLP_ERR_INVALID_ARG naming
  * the option and the bad value otherwise.  The text is copied. */
 NLP_API nlp_status nlp_optset_set(nlp_optset *set, const char *name, const char *value,
                                   nlp_error *err);
 
 /* The value given, else the declared default, else NULL; flags give "1"
- * when set. */
+ * when on, "0" when turned off. */
 NLP_API const char *nlp_optset_get(const nlp_optset *set, const char *name);
 
 #ifdef __cplusplus
