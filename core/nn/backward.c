@@ -370,6 +370,31 @@ static void attn_fwd_worker(void *vp, size_t task)
     }
 }
 
+/* The fields forward and backward share, then worker on every thread
+ * (at most one per (row, head)); j holds the direction's own fields. */
+static void attn_launch(nlp_pool *pool, attn_job *j, nlp_pool_fn worker,
+                        const float *qkv, const int32_t *rows, const int32_t *klen,
+                        const size_t *offs, size_t B, size_t T, size_t H, size_t nh,
+                        const nlp_dropout *drop, uint64_t stream_base, float *scratch)
+{
+    j->qkv = qkv;
+    j->rows = rows;
+    j->klen = klen;
+    j->offs = offs;
+    j->B = B;
+    j->T = T;
+    j->H = H;
+    j->nh = nh;
+    j->drop = drop;
+    j->stream_base = stream_base;
+    j->scratch = scratch;
+    atomic_init(&j->next, 0);
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    if (tasks > B * nh)
+        tasks = B * nh;
+    nlp_pool_run(pool, worker, j, tasks);
+}
+
 void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
                                  const float *qkv, const int32_t *rows,
                                  const int32_t *klen, const size_t *offs,
@@ -381,22 +406,8 @@ void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,
     memset(&j, 0, sizeof j);
     j.out = out;
     j.probs = probs;
-    j.qkv = qkv;
-    j.rows = rows;
-    j.klen = klen;
-    j.offs = offs;
-    j.B = B;
-    j.T = T;
-    j.H = H;
-    j.nh = nh;
-    j.drop = drop;
-    j.stream_base = stream_base;
-    j.scratch = scratch;
-    atomic_init(&j.next, 0);
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, attn_fwd_worker, &j, tasks);
+    attn_launch(pool, &j, attn_fwd_worker, qkv, rows, klen, offs, B, T, H, nh, drop,
+                stream_base, scratch);
 }
 
 static void attn_bwd_worker(void *vp, size_t task)
@@ -476,20 +487,6 @@ void nlp_attention_backward(nlp_pool *pool, float *dqkv, const float *dout,
     j.dqkv = dqkv;
     j.dout = dout;
     j.cprobs = probs;
-    j.qkv = qkv;
-    j.rows = rows;
-    j.klen = klen;
-    j.offs = offs;
-    j.B = B;
-    j.T = T;
-    j.H = H;
-    j.nh = nh;
-    j.drop = drop;
-    j.stream_base = stream_base;
-    j.scratch = scratch;
-    atomic_init(&j.next, 0);
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, attn_bwd_worker, &j, tasks);
+    attn_launch(pool, &j, attn_bwd_worker, qkv, rows, klen, offs, B, T, H, nh, drop,
+                stream_base, scratch);
 }
