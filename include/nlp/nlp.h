@@ -19,6 +19,8 @@
 #include "nlp/encoder.h"
 #include "nlp/train.h"
 #include "nlp/metrics.h"
+#include "nlp/dataset.h"
+#include "nlp/train_run.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"
