@@ -51,7 +51,8 @@ typedef struct nlp_metrics_class_report {
     size_t n;                   /* items */
     int num_labels;
     double accuracy;            /* fraction of items exactly right (multi-
-                                   label: all num_labels flags right) */
+                                   label: all num_labels flags right); 0
+                                   when n is 0 */
     nlp_metrics_score micro;    /* counts summed over the labels */
     nlp_metrics_score macro;    /* unweighted mean of the labels' scores;
                                    its counts are the micro ones */
@@ -132,7 +133,9 @@ NLP_API void nlp_metrics_entity_report_free(nlp_metrics_entity_report *r);
  * (full case mapping, final sigma), ASCII punctuation removed, every word
  * a / an / the (a maximal run of Unicode letters and digits) replaced by a
  * space, then the words split at Unicode whitespace and joined by one
- * space.  *out is a new NUL-terminated string; free() it.  Returns NLP_OK,
+ * space.  Character properties are the linked utf8proc's, so characters
+ * newer than the reference Python's Unicode data may normalize differently.
+ * *out is a new NUL-terminated string; free() it.  Returns NLP_OK,
  * NLP_ERR_UTF8 for invalid UTF-8, NLP_ERR_NOMEM. */
 NLP_API nlp_status nlp_metrics_squad_normalize(const char *s, char **out, nlp_error *err);
 
