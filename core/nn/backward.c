@@ -2,9 +2,10 @@
  * backward.c - backward building blocks of BERT-family encoders (see
  * backward.h): dense-layer gradients, embedding scatter, LayerNorm,
  * activations, softmax, dropout and masked multi-head attention that
- * keeps its probabilities.  Input gradients of dense layers run on the
- * threaded GEMM; the other products are plain loops split over the
- * pool so that every sum keeps one order whatever the thread count.
+ * keeps its probabilities.  Input and weight gradients of dense layers
+ * run on the threaded GEMM (the weight gradient reads dy transposed in
+ * the micro-kernel); the other loops are split over the pool so that
+ * every sum keeps one order whatever the thread count.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -27,11 +28,35 @@ void nlp_linear_backward_input(nlp_pool *pool, float *dx, size_t ldx,
     nlp_sgemm(pool, 0, N, in, out, dy, ldy, W, in, NULL, dx, ldx);
 }
 
-enum { DW_BLOCK = 128 };   /* rows of dW per GEMM */
+enum { DW_BLOCK = 128 };   /* the scratch's former block of dW rows */
 
 size_t nlp_linear_backward_weight_scratch_floats(size_t N, size_t in)
 {
     return (size_t)DW_BLOCK * (N + in);
+}
+
+enum { DB_COLS = 64 };   /* columns of db per task */
+
+typedef struct {
+    float *db;
+    const float *dy;
+    size_t ldy, N, out;
+} db_job;
+
+/* db for one block of columns, summing the rows in order. */
+static void db_cols(void *vp, size_t task)
+{
+    const db_job *j = vp;
+    const size_t c0 = task * DB_COLS, c1 = c0 + DB_COLS < j->out ? c0 + DB_COLS : j->out;
+    float acc[DB_COLS];
+    memset(acc, 0, sizeof acc);
+    for (size_t n = 0; n < j->N; n++) {
+        const float *r = j->dy + n * j->ldy;
+        for (size_t o = c0; o < c1; o++)
+            acc[o - c0] += r[o];
+    }
+    for (size_t o = c0; o < c1; o++)
+        j->db[o] += acc[o - c0];
 }
 
 void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
@@ -39,33 +64,14 @@ void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
                                 size_t ldx, size_t N, size_t out, size_t in,
                                 float *scratch)
 {
+    (void)scratch;
     if (N == 0 || out == 0)
         return;
-    float *dyT = scratch;                        /* [DW_BLOCK][N] */
-    float *prod = scratch + (size_t)DW_BLOCK * N; /* [DW_BLOCK][in] */
-    for (size_t o0 = 0; o0 < out; o0 += DW_BLOCK) {
-        const size_t ob = out - o0 < DW_BLOCK ? out - o0 : DW_BLOCK;
-        /* dyT[ob][N] = the block's columns of dy, transposed */
-        for (size_t n = 0; n < N; n++) {
-            const float *r = dy + n * ldy + o0;
-            for (size_t o = 0; o < ob; o++)
-                dyT[o * N + n] = r[o];
-        }
-        /* prod[ob][in] = dyT . x (x is the B operand stored [K][N]) */
-        nlp_sgemm(pool, 0, ob, in, N, dyT, N, x, ldx, NULL, prod, in);
-        for (size_t o = 0; o < ob; o++) {
-            float *w = dW + (o0 + o) * in;
-            const float *p = prod + o * in;
-            for (size_t i = 0; i < in; i++)
-                w[i] += p[i];
-            if (db) {
-                const float *t = dyT + o * N;
-                float s = 0.0f;
-                for (size_t n = 0; n < N; n++)
-                    s += t[n];
-                db[o0 + o] += s;
-            }
-        }
+    /* dW[out][in] += dy^T x: dy is the A operand stored transposed */
+    nlp_sgemm_at_acc(pool, out, in, N, dy, ldy, x, ldx, dW, in);
+    if (db) {
+        db_job j = { db, dy, ldy, N, out };
+        nlp_pool_run(pool, db_cols, &j, (out + DB_COLS - 1) / DB_COLS);
     }
 }
 

@@ -20,7 +20,7 @@
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
      size_t ldb, float *c, size_t ldc, __m256i m0, __m256i m1, int load_c,
-     const int full, const float *pf)
+     const int full, const float *pf, const int at)
 {
     __m256 c0[NLP_GEMM_AVX2_MR], c1[NLP_GEMM_AVX2_MR];
 #pragma GCC unroll 6
@@ -42,7 +42,7 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
                                : _mm256_maskload_ps(b + k * ldb + 8, m1);
 #pragma GCC unroll 6
         for (size_t i = 0; i < MR; i++) {
-            const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+            const __m256 av = _mm256_broadcast_ss(at ? a + k * lda + i : a + i * lda + k);
             c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
         }
@@ -59,16 +59,17 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     }
 }
 
-TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
+TARGET static inline __attribute__((always_inline)) void
+ukernel(size_t mr, size_t nr, size_t kc, const float *a,
                              size_t lda, const float *b, size_t ldb, float *c,
-                             size_t ldc, int load_c, const float *pf)
+                             size_t ldc, int load_c, const float *pf, const int at)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
     if (nr == NLP_GEMM_AVX2_NR) {
         switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf, at); break;
         CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
         default: break;
@@ -76,11 +77,26 @@ TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
         return;
     }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf, at); break;
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
     default: break;
     }
+}
+
+TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
+                             size_t lda, const float *b, size_t ldb, float *c,
+                             size_t ldc, int load_c, const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 0);
+}
+
+/* The same tile with A stored transposed: a[k * lda + i]. */
+TARGET void nlp_ukernel_avx2_at(size_t mr, size_t nr, size_t kc, const float *a,
+                                size_t lda, const float *b, size_t ldb, float *c,
+                                size_t ldc, int load_c, const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 1);
 }
 
 /* e^x for x in [-87, 88]: 2^n p(r), r = x - n ln2, degree-6 polynomial

@@ -23,7 +23,7 @@
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
      size_t ldb, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, int load_c,
-     const int full, const float *pf)
+     const int full, const float *pf, const int at)
 {
     __m512 c0[NLP_GEMM_AVX512_MR], c1[NLP_GEMM_AVX512_MR];
 #pragma GCC unroll 12
@@ -48,7 +48,8 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
                                : _mm512_maskz_loadu_ps(m1, bk + 16);                   \
         _Pragma("GCC unroll 12")                                                       \
         for (size_t i = 0; i < MR; i++) {                                              \
-            const __m512 av = _mm512_set1_ps(ab[i / 3][(i % 3) * lda + (k)]);          \
+            const __m512 av = _mm512_set1_ps(at ? a[(k) * lda + i]                     \
+                                                : ab[i / 3][(i % 3) * lda + (k)]);     \
             c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);                                    \
             c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);                                    \
         }                                                                              \
@@ -77,16 +78,17 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     }
 }
 
-TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
+TARGET static inline __attribute__((always_inline)) void
+ukernel(size_t mr, size_t nr, size_t kc,
                                const float *a, size_t lda, const float *b,
                                size_t ldb, float *c, size_t ldc, int load_c,
-                               const float *pf)
+                               const float *pf, const int at)
 {
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
     if (nr == NLP_GEMM_AVX512_NR) {
         switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf, at); break;
         CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
         CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
@@ -95,12 +97,29 @@ TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
         return;
     }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf, at); break;
     CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7)
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
     default: break;
     }
+}
+
+TARGET void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc,
+                               const float *a, size_t lda, const float *b,
+                               size_t ldb, float *c, size_t ldc, int load_c,
+                               const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 0);
+}
+
+/* The same tile with A stored transposed: a[k * lda + i]. */
+TARGET void nlp_ukernel_avx512_at(size_t mr, size_t nr, size_t kc,
+                                  const float *a, size_t lda, const float *b,
+                                  size_t ldb, float *c, size_t ldc, int load_c,
+                                  const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 1);
 }
 
 /* e^x for x in [-87, 88]: 2^n * p(r), r = x - n ln2, degree-6 polynomial

@@ -6,6 +6,7 @@
  *   C[i][j] (+)= sum_k a[i*lda + k] * b[k*ldb + j]
  * b rows hold NR floats of which only the first nr are read, so b may be
  * a packed panel (ldb = NR, zero padded) or a row-major [K][N] matrix.
+ * (the *_at tiles read A stored transposed, a[k*lda + i]).
  * load_c: add to C instead of overwriting it.
  * pf: memory the caller will need next (the following panel block); a
  * kernel may prefetch kc / 4 cache lines from it into L2 while it
@@ -31,12 +32,16 @@ typedef struct nlp_gemm_kernel {
     size_t mr, nr;
     nlp_ukernel_fn tile;
     nlp_epilogue_fn epilogue;
+    nlp_ukernel_fn tile_at;     /* A transposed */
 } nlp_gemm_kernel;
 
 void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
                          size_t lda, const float *b, size_t ldb, float *c,
                          size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_generic_at(size_t mr, size_t nr, size_t kc, const float *a,
+                            size_t lda, const float *b, size_t ldb, float *c,
+                            size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_generic(float *x, size_t n, nlp_gemm_act act,
                           const float *bias, const float *residual);
 #if defined(__x86_64__)
@@ -44,12 +49,18 @@ void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
                       size_t lda, const float *b, size_t ldb, float *c,
                       size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_avx2_at(size_t mr, size_t nr, size_t kc, const float *a,
+                         size_t lda, const float *b, size_t ldb, float *c,
+                         size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
                        const float *bias, const float *residual);
 void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc, const float *a,
                         size_t lda, const float *b, size_t ldb, float *c,
                         size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_avx512_at(size_t mr, size_t nr, size_t kc, const float *a,
+                           size_t lda, const float *b, size_t ldb, float *c,
+                           size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
 /* Row helpers of the forward pass on the AVX-512 path (and the same on
