@@ -196,6 +196,36 @@ TARGET static inline float hmax256(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+TARGET float nlp_row_max_avx2(const float *x, size_t n)
+{
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + j, m),
+                                          _mm256_castsi256_ps(m));
+        mx = _mm256_max_ps(mx, v);
+    }
+    return hmax256(mx);
+}
+
+TARGET double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift)
+{
+    const __m256 sh = _mm256_set1_ps(shift);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 e = _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), sh)),
+                                       _mm256_castsi256_ps(m));
+        if (out)
+            _mm256_maskstore_ps(out + j, m, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    __m256d t = _mm256_add_pd(s0, s1);
+    __m128d u = _mm_add_pd(_mm256_castpd256_pd128(t), _mm256_extractf128_pd(t, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(u, _mm_unpackhi_pd(u, u)));
+}
+
 TARGET void nlp_softmax_row_avx2(float *s, size_t n, float scale)
 {
     const __m256 sc = _mm256_set1_ps(scale), ninf = _mm256_set1_ps(-INFINITY);

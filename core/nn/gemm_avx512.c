@@ -220,6 +220,29 @@ TARGET void nlp_softmax_row_avx512(float *s, size_t n, float scale)
     }
 }
 
+TARGET float nlp_row_max_avx512(const float *x, size_t n)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (size_t j = 0; j < n; j += 16)
+        mx = _mm512_mask_max_ps(mx, tail_mask(n - j), mx, _mm512_maskz_loadu_ps(tail_mask(n - j), x + j));
+    return _mm512_reduce_max_ps(mx);
+}
+
+TARGET double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shift)
+{
+    const __m512 sh = _mm512_set1_ps(shift);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), sh)));
+        if (out)
+            _mm512_mask_storeu_ps(out + j, m, e);
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+}
+
 TARGET void nlp_layernorm_row_avx512(float *o, const float *x, const float *g,
                                      const float *b, size_t H, float eps,
                                      float *mean, float *rstd)

@@ -70,6 +70,13 @@ void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
  * then centred variance), float accumulators; *mean, *rstd get the
  * statistics.  o may equal x. */
 void nlp_softmax_row_avx512(float *s, size_t n, float scale);
+/* Loss rows: the largest of n values; and sum exp(x - shift) over n
+ * values (exp accurate to ~2e-7, summed in double), each exp also stored
+ * to out unless out is NULL. */
+float nlp_row_max_avx512(const float *x, size_t n);
+float nlp_row_max_avx2(const float *x, size_t n);
+double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shift);
+double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift);
 void nlp_softmax_row_avx2(float *s, size_t n, float scale);
 void nlp_layernorm_row_avx2(float *o, const float *x, const float *g,
                             const float *b, size_t H, float eps,
