@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "backward.h"
+#include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "nlp/encoder.h"
 
 /* ------------------------------------------------------------ dense */
@@ -282,11 +284,35 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* The per-stream part of the hash, and the keep threshold. */
+static uint64_t drop_base(const nlp_dropout *d, uint64_t stream)
+{
+    return mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull));
+}
+
+static uint64_t drop_threshold(const nlp_dropout *d)
+{
+    return (uint64_t)((double)d->p * 4294967296.0);
+}
+
 int nlp_dropout_keep(const nlp_dropout *d, uint64_t stream, uint64_t index)
 {
-    const uint64_t h = mix64(mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull)) + index);
-    const uint64_t threshold = (uint64_t)((double)d->p * 4294967296.0);
-    return (h >> 32) >= threshold;
+    return (mix64(drop_base(d, stream) + index) >> 32) >= drop_threshold(d);
+}
+
+/* out[i] = in[i] * scale if element first + i of the stream whose base
+ * is base is kept, else 0 (out may equal in). */
+static void drop_row(float *out, const float *in, size_t n, uint64_t base, uint64_t first,
+                     uint64_t thr, float scale)
+{
+#if defined(__x86_64__)
+    if (nlp_cpu_path() == NLP_PATH_AVX512) {
+        nlp_dropout_row_avx512(out, in, n, base, first, thr, scale);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = (mix64(base + first + i) >> 32) >= thr ? in[i] * scale : 0.0f;
 }
 
 void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
@@ -294,9 +320,7 @@ void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
 {
     if (!d || d->p <= 0.0f)
         return;
-    const float scale = 1.0f / (1.0f - d->p);
-    for (size_t i = 0; i < n; i++)
-        x[i] = nlp_dropout_keep(d, stream, first + i) ? x[i] * scale : 0.0f;
+    drop_row(x, x, n, drop_base(d, stream), first, drop_threshold(d), 1.0f / (1.0f - d->p));
 }
 
 /* ------------------------------------------------------------ attention */
@@ -340,6 +364,7 @@ static void attn_fwd_worker(void *vp, size_t task)
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    const uint64_t thr = dr ? drop_threshold(j->drop) : 0;
     float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] */
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
@@ -347,7 +372,7 @@ static void attn_fwd_worker(void *vp, size_t task)
             break;
         const size_t b = item / nh, h = item % nh;
         const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
-        const uint64_t stream = j->stream_base + item;
+        const uint64_t base = dr ? drop_base(j->drop, j->stream_base + item) : 0;
         const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
         const float *K = Q + H;                               /* [Lk][dh] */
         const float *V = Q + 2 * H;                           /* [Lk][dh] */
@@ -366,9 +391,7 @@ static void attn_fwd_worker(void *vp, size_t task)
         size_t lda = T;
         if (dr) {
             for (size_t i = 0; i < Lq; i++)
-                for (size_t k = 0; k < Lk; k++)
-                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
-                                         ? P[i * T + k] * keep_scale : 0.0f;
+                drop_row(Pd + i * Lk, P + i * T, Lk, base, i * T, thr, keep_scale);
             A = Pd;
             lda = Lk;
         }
@@ -423,6 +446,7 @@ static void attn_bwd_worker(void *vp, size_t task)
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    const uint64_t thr = dr ? drop_threshold(j->drop) : 0;
     float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] dropped probabilities */
     float *Tr = Pd + T * T;                                   /* [Lk][Lq] a transposed operand */
     float *dS = Tr + T * T;                                   /* [Lq][Lk] */
@@ -432,7 +456,7 @@ static void attn_bwd_worker(void *vp, size_t task)
             break;
         const size_t b = item / nh, h = item % nh;
         const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
-        const uint64_t stream = j->stream_base + item;
+        const uint64_t base = dr ? drop_base(j->drop, j->stream_base + item) : 0;
         const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
         const float *K = Q + H, *V = Q + 2 * H;               /* [Lk][dh] */
         const float *P = j->cprobs + item * T * T;            /* [Lq][T] */
@@ -444,9 +468,7 @@ static void attn_bwd_worker(void *vp, size_t task)
         size_t lda = T;
         if (dr) {
             for (size_t i = 0; i < Lq; i++)
-                for (size_t k = 0; k < Lk; k++)
-                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
-                                         ? P[i * T + k] * keep_scale : 0.0f;
+                drop_row(Pd + i * Lk, P + i * T, Lk, base, i * T, thr, keep_scale);
             A = Pd;
             lda = Lk;
         }
@@ -462,11 +484,8 @@ static void attn_bwd_worker(void *vp, size_t task)
         for (size_t i = 0; i < Lq; i++) {
             const float *p = P + i * T;
             float *ds = dS + i * Lk;
-            if (dr) {
-                for (size_t k = 0; k < Lk; k++)
-                    ds[k] = nlp_dropout_keep(j->drop, stream, i * T + k) ? ds[k] * keep_scale
-                                                                          : 0.0f;
-            }
+            if (dr)
+                drop_row(ds, ds, Lk, base, i * T, thr, keep_scale);
             double dot = 0.0;
             for (size_t k = 0; k < Lk; k++)
                 dot += (double)p[k] * ds[k];

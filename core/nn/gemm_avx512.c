@@ -243,6 +243,33 @@ TARGET double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shi
     return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
 }
 
+/* splitmix64's finaliser on 8 lanes (backward.c's mix64). */
+TARGET static inline __m512i mix64x8(__m512i z)
+{
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ull));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                           _mm512_set1_epi64((long long)0x94d049bb133111ebull));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+TARGET void nlp_dropout_row_avx512(float *out, const float *in, size_t n, uint64_t base,
+                                   uint64_t first, uint64_t threshold, float scale)
+{
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i thr = _mm512_set1_epi64((long long)threshold);
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (size_t j = 0; j < n; j += 16) {
+        const __m512i i0 = _mm512_add_epi64(_mm512_set1_epi64((long long)(base + first + j)), lane);
+        const __m512i i1 = _mm512_add_epi64(i0, _mm512_set1_epi64(8));
+        const __mmask8 k0 = _mm512_cmpge_epu64_mask(_mm512_srli_epi64(mix64x8(i0), 32), thr);
+        const __mmask8 k1 = _mm512_cmpge_epu64_mask(_mm512_srli_epi64(mix64x8(i1), 32), thr);
+        const __mmask16 m = tail_mask(n - j);
+        const __mmask16 keep = (__mmask16)(k0 | ((unsigned)k1 << 8));
+        _mm512_mask_storeu_ps(out + j, m, _mm512_maskz_mul_ps(keep, _mm512_maskz_loadu_ps(m, in + j), sc));
+    }
+}
+
 TARGET void nlp_layernorm_row_avx512(float *o, const float *x, const float *g,
                                      const float *b, size_t H, float eps,
                                      float *mean, float *rstd)

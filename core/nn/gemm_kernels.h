@@ -77,6 +77,11 @@ float nlp_row_max_avx512(const float *x, size_t n);
 float nlp_row_max_avx2(const float *x, size_t n);
 double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shift);
 double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift);
+/* Dropout over n values: out[i] = in[i] * scale when the high 32 bits of
+ * mix64(base + first + i) are at least threshold, else 0 (out may equal
+ * in); backward.c's generator, 16 values at a time. */
+void nlp_dropout_row_avx512(float *out, const float *in, size_t n, uint64_t base,
+                            uint64_t first, uint64_t threshold, float scale);
 void nlp_softmax_row_avx2(float *s, size_t n, float scale);
 void nlp_layernorm_row_avx2(float *o, const float *x, const float *g,
                             const float *b, size_t H, float eps,
