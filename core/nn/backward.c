@@ -183,6 +183,13 @@ void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
 
 void nlp_gelu_backward(float *dx, const float *dy, const float *x, size_t n)
 {
+#if defined(__x86_64__)
+    switch (nlp_cpu_path()) {
+    case NLP_PATH_AVX512: nlp_gelu_backward_avx512(dx, dy, x, n); return;
+    case NLP_PATH_AVX2: nlp_gelu_backward_avx2(dx, dy, x, n); return;
+    default: break;
+    }
+#endif
     const float r2 = 0.70710678118654752f;   /* 1/sqrt(2) */
     const float k = 0.39894228040143268f;    /* 1/sqrt(2 pi) */
     for (size_t i = 0; i < n; i++) {

@@ -142,6 +142,34 @@ TARGET static inline __m256 gelu256(__m256 x)
     return _mm256_mul_ps(x, phi);
 }
 
+/* d/dx x Phi(x) = Phi(x) + x phi(x): Phi from erfc as in gelu256, whose
+ * exp(-x^2/2) also gives phi. */
+TARGET void nlp_gelu_backward_avx2(float *dx, const float *dy, const float *x, size_t n)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = n - j >= 8 ? _mm256_set1_epi32(-1)
+                                     : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lane);
+        const __m256 v = _mm256_maskload_ps(x + j, m);
+        const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+        const __m256 z = _mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f));
+        const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                       _mm256_fmadd_ps(z, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
+        __m256 p = _mm256_set1_ps(1.061405429f);
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+        p = _mm256_mul_ps(p, t);
+        const __m256 e = exp256(_mm256_mul_ps(_mm256_mul_ps(z, z), _mm256_set1_ps(-1.0f)));
+        const __m256 half = _mm256_mul_ps(_mm256_mul_ps(p, e), _mm256_set1_ps(0.5f));
+        const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        const __m256 cdf = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), half), half, neg);
+        const __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.39894228040143268f)), e, cdf);
+        _mm256_maskstore_ps(dx + j, m, _mm256_mul_ps(_mm256_maskload_ps(dy + j, m), d));
+    }
+}
+
 /* 0.5 x (1 + tanh(y)) = x / (1 + e^(-2y)), y = sqrt(2/pi)(x + 0.044715 x^3). */
 TARGET static inline __m256 gelu_tanh256(__m256 x)
 {

@@ -162,6 +162,31 @@ TARGET static inline __m512 gelu512(__m512 x)
     return _mm512_mul_ps(x, phi);
 }
 
+/* d/dx x Phi(x) = Phi(x) + x phi(x): Phi from erfc as in gelu512, whose
+ * exp(-x^2/2) also gives phi. */
+TARGET void nlp_gelu_backward_avx512(float *dx, const float *dy, const float *x, size_t n)
+{
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + j);
+        const __m512 z = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.70710678118654752f));
+        const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                       _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.0f)));
+        __m512 p = _mm512_set1_ps(1.061405429f);
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+        p = _mm512_mul_ps(p, t);
+        const __m512 e = exp512(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f)));
+        const __m512 half = _mm512_mul_ps(_mm512_mul_ps(p, e), _mm512_set1_ps(0.5f));
+        const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        const __m512 cdf = _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half);
+        const __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(v, _mm512_set1_ps(0.39894228040143268f)), e, cdf);
+        _mm512_mask_storeu_ps(dx + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + j), d));
+    }
+}
+
 /* 0.5 x (1 + tanh(y)) = x / (1 + e^(-2y)), y = sqrt(2/pi)(x + 0.044715 x^3). */
 TARGET static inline __m512 gelu_tanh512(__m512 x)
 {

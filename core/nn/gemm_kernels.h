@@ -77,6 +77,10 @@ float nlp_row_max_avx512(const float *x, size_t n);
 float nlp_row_max_avx2(const float *x, size_t n);
 double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shift);
 double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift);
+/* dx[n] = dy[n] * GELU'(x[n]) (exact GELU; erfc within 1.5e-7; dx may
+ * equal dy). */
+void nlp_gelu_backward_avx512(float *dx, const float *dy, const float *x, size_t n);
+void nlp_gelu_backward_avx2(float *dx, const float *dy, const float *x, size_t n);
 /* Dropout over n values: out[i] = in[i] * scale when the high 32 bits of
  * mix64(base + first + i) are at least threshold, else 0 (out may equal
  * in); backward.c's generator, 16 values at a time. */
