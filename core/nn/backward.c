@@ -45,6 +45,29 @@ typedef struct {
     size_t ldy, N, out;
 } db_job;
 
+/* acc[DB_COLS] += the DB_COLS columns of N rows of dy from c0, rows in
+ * order: plain C the compiler vectorises, also built for AVX-512 (where
+ * the 64 sums stay in four registers). */
+#define DB_FULL_BODY                                                    \
+    for (size_t n = 0; n < N; n++) {                                    \
+        const float *r = dy + n * ldy + c0;                             \
+        for (size_t o = 0; o < DB_COLS; o++)                            \
+            acc[o] += r[o];                                             \
+    }
+static void db_full(float *restrict acc, const float *restrict dy, size_t ldy, size_t N, size_t c0)
+{
+    DB_FULL_BODY
+}
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void db_full_avx512(float *restrict acc, const float *restrict dy, size_t ldy, size_t N,
+                           size_t c0)
+{
+    DB_FULL_BODY
+}
+#endif
+#undef DB_FULL_BODY
+
 /* db for one block of columns, summing the rows in order. */
 static void db_cols(void *vp, size_t task)
 {
@@ -52,10 +75,19 @@ static void db_cols(void *vp, size_t task)
     const size_t c0 = task * DB_COLS, c1 = c0 + DB_COLS < j->out ? c0 + DB_COLS : j->out;
     float acc[DB_COLS];
     memset(acc, 0, sizeof acc);
-    for (size_t n = 0; n < j->N; n++) {
-        const float *r = j->dy + n * j->ldy;
-        for (size_t o = c0; o < c1; o++)
-            acc[o - c0] += r[o];
+    if (c1 - c0 == DB_COLS) {
+#if defined(__x86_64__)
+        if (nlp_cpu_path() == NLP_PATH_AVX512)
+            db_full_avx512(acc, j->dy, j->ldy, j->N, c0);
+        else
+#endif
+            db_full(acc, j->dy, j->ldy, j->N, c0);
+    } else {
+        for (size_t n = 0; n < j->N; n++) {
+            const float *r = j->dy + n * j->ldy;
+            for (size_t o = c0; o < c1; o++)
+                acc[o - c0] += r[o];
+        }
     }
     for (size_t o = c0; o < c1; o++)
         j->db[o] += acc[o - c0];
@@ -150,13 +182,28 @@ static void lnp_cols(void *vp, size_t task)
 {
     const lnp_job *j = vp;
     const size_t c0 = task * LN_COLS, c1 = c0 + LN_COLS < j->H ? c0 + LN_COLS : j->H;
+    float ag[LN_COLS], ab[LN_COLS];
+    memset(ag, 0, sizeof ag);
+    memset(ab, 0, sizeof ab);
     for (size_t r = 0; r < j->N; r++) {
-        const float *dyr = j->dy + r * j->H, *xr = j->x + r * j->H;
+        const float *dyr = j->dy + r * j->H + c0, *xr = j->x + r * j->H + c0;
         const float m = j->mean[r], rs = j->rstd[r];
-        for (size_t i = c0; i < c1; i++) {
-            j->dg[i] += dyr[i] * ((xr[i] - m) * rs);
-            j->db[i] += dyr[i];
+        if (c1 - c0 == LN_COLS) {
+            /* a constant trip count the compiler vectorises */
+            for (size_t i = 0; i < LN_COLS; i++) {
+                ag[i] += dyr[i] * ((xr[i] - m) * rs);
+                ab[i] += dyr[i];
+            }
+        } else {
+            for (size_t i = 0; i < c1 - c0; i++) {
+                ag[i] += dyr[i] * ((xr[i] - m) * rs);
+                ab[i] += dyr[i];
+            }
         }
+    }
+    for (size_t i = c0; i < c1; i++) {
+        j->dg[i] += ag[i - c0];
+        j->db[i] += ab[i - c0];
     }
 }
 
