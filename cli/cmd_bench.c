@@ -8,7 +8,8 @@
  * GFLOP/s figure is read as a share of the peak of the multiply-add
  * instruction the chosen dtype's kernels use, measured on every thread
  * (nlp_peak_measure).  --gemm M,N,K times one packed-weight GEMM instead
- * of the encoder.
+ * of the encoder; --train times masked-LM training steps (nlp_trainer_*:
+ * forward, backward and the AdamW step) on the same checkpoint.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +36,7 @@ static const bench_shape shapes[] = {
     {"bert-large", {0, 24, 1024, 16, 4096, 30522, 512, 2}},
     {"distilbert", {1, 6, 768, 12, 3072, 30522, 512, 0}},
     {"bert-tiny", {0, 2, 128, 2, 512, 30522, 512, 2}},
+    {"bert-small", {0, 4, 256, 4, 1024, 30522, 512, 2}},
 };
 
 /* Make sure dir holds the checkpoint of s (written once, then reused). */
@@ -86,6 +88,8 @@ static void usage(void)
     printf("usage: nlp bench [--shape NAME|CONFIG.json] [--seq-len N] [--batch-size N]\n"
            "                 [--threads N] [--dtype fp32|int8|bf16] [--iters N] [--warmup N]\n"
            "                 [--cache-dir DIR] [--json]\n"
+           "       nlp bench --train [--shape NAME|CONFIG.json] [--seq-len N] [--batch-size N]\n"
+           "                 [--threads N] [--iters N] [--warmup N] [--cache-dir DIR] [--json]\n"
            "       nlp bench --gemm M,N,K [--threads N] [--iters N] [--json]\n"
            "Time the encoder on a random-weight model of a given shape.\n"
            "GFLOP/s count 2 operations per multiply-add, for every dtype, and the\n"
@@ -94,18 +98,26 @@ static void usage(void)
            "fp32; VPDPBUSD (AVX-512 VNNI or AVX-VNNI), else VPMADDWD (AVX2), else\n"
            "scalar integer multiply-adds for int8; VDPBF16PS (AVX-512 BF16), else\n"
            "scalar FMA for bf16.  Attention runs in fp32 whatever the dtype.\n"
+           "--train times masked-LM training steps instead (fp32): forward, backward\n"
+           "and an AdamW step per batch, 15%% of the positions labelled (fixed seed),\n"
+           "dropout as the config gives; tokens/s are the batch's tokens over the\n"
+           "median step, FLOPs per step count 3x the forward's multiply-adds (the\n"
+           "encoder and the MLM head at the labelled positions).\n"
            "\nOptions:\n"
-           "  --shape S        bert-base (default), bert-large, distilbert, bert-tiny, or\n"
-           "                   a config.json whose sizes are used\n"
+           "  --shape S        bert-base (default), bert-large, distilbert, bert-tiny,\n"
+           "                   bert-small (4 layers, hidden 256), or a config.json\n"
+           "                   whose sizes are used\n"
            "  --seq-len N      tokens per sequence (default 128)\n"
-           "  --batch-size N   sequences per forward pass (default 1)\n"
+           "  --batch-size N   sequences per forward pass or training step (default 1;\n"
+           "                   16 with --train)\n"
            "  --threads N      worker threads (default: NLP_NUM_THREADS, else online cores)\n"
            "  --dtype D        encoder weights: fp32 (default), int8 (dynamic\n"
            "                   quantisation) or bf16\n"
-           "  --iters N        timed forward passes (default 10)\n"
-           "  --warmup N       untimed passes first (default 2)\n"
+           "  --iters N        timed forward passes or training steps (default 10)\n"
+           "  --warmup N       untimed passes or steps first (default 2)\n"
            "  --cache-dir DIR  where random checkpoints are kept\n"
            "                   (default $XDG_CACHE_HOME/nlp/bench, else ~/.cache/nlp/bench)\n"
+           "  --train          time masked-LM training steps instead of the forward pass\n"
            "  --gemm M,N,K     time C[M][N] = A[M][K] . W[N][K]^T with packed W instead\n"
            "  --json           print one JSON object instead of text\n"
            "  -h, --help       show this help and exit\n");
@@ -163,7 +175,7 @@ static int run_gemm(const char *spec, int threads, long iters, int json)
 typedef struct bench_opts {
     const char *shape, *dtype, *cache, *gemm;
     long seq, batch, threads, iters, warmup;
-    int json;
+    int json, train;
 } bench_opts;
 
 /* Parse argv into o.  Returns 0, -1 after --help, or a usage error's
@@ -176,9 +188,10 @@ static int parse_options(int argc, char **argv, bench_opts *o)
         {"dtype", required_argument, NULL, 'd'}, {"iters", required_argument, NULL, 'i'},
         {"warmup", required_argument, NULL, 'w'}, {"cache-dir", required_argument, NULL, 'c'},
         {"gemm", required_argument, NULL, 'g'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"train", no_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    *o = (bench_opts){"bert-base", "fp32", NULL, NULL, 128, 1, 0, 10, 2, 0};
+    *o = (bench_opts){"bert-base", "fp32", NULL, NULL, 128, 0, 0, 10, 2, 0, 0};
     int rc = 0, c;
     opterr = 0;
     optind = 1;
@@ -198,6 +211,7 @@ static int parse_options(int argc, char **argv, bench_opts *o)
         case 'c': o->cache = optarg; break;
         case 'g': o->gemm = optarg; break;
         case 'j': o->json = 1; break;
+        case 'T': o->train = 1; break;
         case 'h': usage(); return -1;
         case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -207,6 +221,12 @@ static int parse_options(int argc, char **argv, bench_opts *o)
         rc = cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!rc && strcmp(o->dtype, "fp32") && strcmp(o->dtype, "int8") && strcmp(o->dtype, "bf16"))
         rc = cli_usage_error(CMD, "--dtype must be fp32, int8 or bf16, got '%s'", o->dtype);
+    if (!rc && o->train && strcmp(o->dtype, "fp32"))
+        rc = cli_usage_error(CMD, "--train runs in fp32, not --dtype %s", o->dtype);
+    if (!rc && o->train && o->gemm)
+        rc = cli_usage_error(CMD, "--train and --gemm cannot be combined");
+    if (!o->batch)
+        o->batch = o->train ? 16 : 1;
     return rc;
 }
 
@@ -224,7 +244,7 @@ static int find_shape(const char *arg, bench_shape *custom, char *name, const be
     if (nlp_config_load(arg, &cfg, &err) != NLP_OK) {
         if (err.status == NLP_ERR_IO)
             return cli_usage_error(CMD, "--shape '%s' is neither bert-base, bert-large, distilbert, "
-                                        "bert-tiny nor a readable config.json", arg);
+                                        "bert-tiny, bert-small nor a readable config.json", arg);
         return cli_fail(CMD, &err);
     }
     *custom = (bench_shape){NULL, {cfg.family == NLP_FAMILY_DISTILBERT, cfg.num_layers,
@@ -360,6 +380,170 @@ static void print_result(const bench_opts *o, const bench_shape *s, const char *
            "peak RSS %.0f MiB\n", r->load_ms, r->ctx_ms, r->weights_mb, peak_rss_mb());
 }
 
+/* ---------------------------------------------------------------- training */
+
+/* What a training run measured. */
+typedef struct train_result {
+    stats step, fb, opt;        /* whole step, forward + backward, AdamW step */
+    size_t masked;              /* labelled positions per batch */
+    float loss_first, loss_last;
+    int threads;
+} train_result;
+
+/* The masked-LM batch: fill_batch's ids, 15% of the positions after
+ * [CLS] labelled with their token and replaced by [MASK] (fixed seed). */
+static size_t mask_batch(const bench_opts *o, const bench_shape *s, int32_t *ids,
+                         int32_t *labels)
+{
+    uint64_t rng = 11;
+    size_t m = 0;
+    for (long i = 0; i < o->batch * o->seq; i++) {
+        labels[i] = NLP_IGNORE_INDEX;
+        float u = nlp_rand_uniform(&rng) * 0.5f + 0.5f;
+        if (i % o->seq == 0 || u >= 0.15f)
+            continue;
+        labels[i] = ids[i];
+        ids[i] = 103 % s->s.vocab;
+        m++;
+    }
+    return m;
+}
+
+/* o->warmup + o->iters training steps of tr on one fixed batch. */
+static nlp_status time_steps(nlp_trainer *tr, const bench_opts *o, const nlp_train_batch *tb,
+                             double *t, train_result *r, nlp_error *err)
+{
+    double *fb = t + o->iters, *op = t + 2 * o->iters;
+    nlp_status st = NLP_OK;
+    for (long i = 0; i < o->warmup + o->iters && st == NLP_OK; i++) {
+        float loss = 0.0f;
+        double a = nlp_clock_now();
+        st = nlp_trainer_accumulate(tr, tb, &loss, err);
+        double b = nlp_clock_now();
+        if (st == NLP_OK)
+            st = nlp_trainer_step(tr, NULL, err);
+        double c = nlp_clock_now();
+        if (i == 0)
+            r->loss_first = loss;
+        r->loss_last = loss;
+        if (i >= o->warmup) {
+            t[i - o->warmup] = c - a;
+            fb[i - o->warmup] = b - a;
+            op[i - o->warmup] = c - b;
+        }
+    }
+    if (st == NLP_OK) {
+        r->step = summarise(t, (int)o->iters);
+        r->fb = summarise(fb, (int)o->iters);
+        r->opt = summarise(op, (int)o->iters);
+    }
+    return st;
+}
+
+/* Create a masked-LM trainer on model and time it. */
+static nlp_status train_model(const nlp_model *model, const bench_opts *o, const bench_shape *s,
+                              train_result *r, nlp_error *err)
+{
+    const size_t n = (size_t)(o->batch * o->seq);
+    int32_t *ids = malloc(n * sizeof *ids), *labels = malloc(n * sizeof *labels);
+    int32_t *lens = malloc((size_t)o->batch * sizeof *lens);
+    double *t = calloc(3 * (size_t)o->iters, sizeof *t);
+    nlp_trainer *tr = NULL;
+    nlp_status st = ids && labels && lens && t ? NLP_OK
+                  : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    if (st == NLP_OK) {
+        fill_batch(o, s, ids, lens);
+        r->masked = mask_batch(o, s, ids, labels);
+        nlp_train_options opt;
+        nlp_train_options_init(&opt);
+        opt.max_batch = (size_t)o->batch;
+        opt.max_seq = (size_t)o->seq;
+        opt.threads = (int)o->threads;
+        st = nlp_trainer_create(model, &opt, &tr, err);
+    }
+    if (st == NLP_OK) {
+        nlp_train_batch tb = {{(size_t)o->batch, (size_t)o->seq, ids, NULL, lens}, labels,
+                              NULL, NULL, NULL};
+        st = time_steps(tr, o, &tb, t, r, err);
+    }
+    if (tr)
+        nlp_trainer_free(tr);
+    free(ids);
+    free(labels);
+    free(lens);
+    free(t);
+    return st;
+}
+
+/* Operations of one training step: 3x the forward's multiply-adds (the
+ * backward pass computes two products, input and weight gradients, for
+ * each forward one), 2 operations each. */
+static double train_flop(const bench_opts *o, const bench_shape *s, size_t masked)
+{
+    double H = s->s.hidden, I = s->s.intermediate, T = (double)o->seq, V = s->s.vocab;
+    double NT = (double)(o->batch * o->seq);
+    double enc = s->s.layers * NT * (4 * H * H + 2 * H * I + 2 * T * H);
+    double head = (double)masked * (H * H + H * V);
+    return 3.0 * 2.0 * (enc + head);
+}
+
+static void print_train(const bench_opts *o, const bench_shape *s, const char *dir,
+                        const train_result *r, const nlp_peak *pk)
+{
+    double med = r->step.median, tok = (double)(o->batch * o->seq) / med;
+    double flop = train_flop(o, s, r->masked), gflops = flop / med / 1e9;
+    double share = gflops * 1e9 / pk->ops_per_s;
+    if (o->json) {
+        printf("{\"mode\":\"train\",\"shape\":\"%s\",\"dtype\":\"fp32\",\"seq_len\":%ld,"
+               "\"batch_size\":%ld,\"threads\":%d,\"kernel\":\"%s\",\"masked\":%zu,"
+               "\"tokens_per_s\":%.1f,\"seq_per_s\":%.3f,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+               "\"max_ms\":%.2f,\"fwd_bwd_ms\":%.2f,\"optimizer_ms\":%.2f,"
+               "\"gflop_per_step\":%.2f,\"gflops\":%.2f,\"peak_gflops\":%.2f,"
+               "\"peak_share\":%.4f,\"peak_instruction\":\"%s\",\"peak_isa\":\"%s\","
+               "\"iters\":%ld,\"warmup\":%ld,\"loss_first\":%.4f,\"loss_last\":%.4f,"
+               "\"peak_rss_mb\":%.1f,\"model_dir\":\"%s\"}\n",
+               s->name, o->seq, o->batch, r->threads, nlp_kernel_name(), r->masked, tok,
+               (double)o->batch / med, med * 1e3, r->step.min * 1e3, r->step.max * 1e3,
+               r->fb.median * 1e3, r->opt.median * 1e3, flop / 1e9, gflops,
+               pk->ops_per_s / 1e9, share, pk->instruction, pk->isa, o->iters, o->warmup,
+               r->loss_first, r->loss_last, peak_rss_mb(), dir);
+        return;
+    }
+    printf("train     %s (fp32 masked LM), %s kernels, %d threads, batch %ld x %ld tokens, "
+           "%zu labelled\n", s->name, nlp_kernel_name(), r->threads, o->batch, o->seq, r->masked);
+    printf("speed     %.0f tokens/s, %.2f sequences/s\n", tok, (double)o->batch / med);
+    printf("compute   %.1f GFLOP per step, %.1f GFLOP/s = %.0f%% of the measured %s peak "
+           "(%.1f GFLOP/s)\n", flop / 1e9, gflops, 100.0 * share, pk->instruction,
+           pk->ops_per_s / 1e9);
+    printf("step      median %.1f ms (forward + backward %.1f, AdamW %.1f), min %.1f, max %.1f "
+           "over %ld steps\n", med * 1e3, r->fb.median * 1e3, r->opt.median * 1e3,
+           r->step.min * 1e3, r->step.max * 1e3, o->iters);
+    printf("loss      %.4f at the first step, %.4f at the last\n", r->loss_first, r->loss_last);
+    printf("memory    peak RSS %.0f MiB\n", peak_rss_mb());
+}
+
+/* --train: load the checkpoint in dir, time training steps, print. */
+static int run_train(const char *dir, const bench_opts *o, const bench_shape *s)
+{
+    nlp_error err = {0};
+    nlp_model *model = NULL;
+    train_result r;
+    memset(&r, 0, sizeof r);
+    nlp_status st = nlp_model_load(dir, &model, &err);
+    if (st == NLP_OK)
+        st = train_model(model, o, s, &r, &err);
+    if (model)
+        nlp_model_free(model);
+    nlp_peak pk;
+    if (st == NLP_OK)
+        st = nlp_peak_measure(NLP_WEIGHTS_FP32, (int)o->threads, &pk, &err);
+    if (st != NLP_OK)
+        return cli_fail(CMD, &err);
+    r.threads = pk.threads;
+    print_train(o, s, dir, &r, &pk);
+    return CLI_EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     bench_opts o;
@@ -383,6 +567,8 @@ int cmd_bench(int argc, char **argv)
     checkpoint_dir(o.cache, s->name, dir, sizeof dir);
     if (ensure_checkpoint(dir, s, o.json) != 0)
         return CLI_EXIT_FAIL;
+    if (o.train)
+        return run_train(dir, &o, s);
     bench_result r;
     memset(&r, 0, sizeof r);
     nlp_peak pk;

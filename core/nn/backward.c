@@ -2,16 +2,19 @@
  * backward.c - backward building blocks of BERT-family encoders (see
  * backward.h): dense-layer gradients, embedding scatter, LayerNorm,
  * activations, softmax, dropout and masked multi-head attention that
- * keeps its probabilities.  Input gradients of dense layers run on the
- * threaded GEMM; the other products are plain loops split over the
- * pool so that every sum keeps one order whatever the thread count.
+ * keeps its probabilities.  Input and weight gradients of dense layers
+ * run on the threaded GEMM (the weight gradient reads dy transposed in
+ * the micro-kernel); the other loops are split over the pool so that
+ * every sum keeps one order whatever the thread count.
  */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "backward.h"
+#include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "nlp/encoder.h"
 
 /* ------------------------------------------------------------ dense */
@@ -27,11 +30,67 @@ void nlp_linear_backward_input(nlp_pool *pool, float *dx, size_t ldx,
     nlp_sgemm(pool, 0, N, in, out, dy, ldy, W, in, NULL, dx, ldx);
 }
 
-enum { DW_BLOCK = 128 };   /* rows of dW per GEMM */
+enum { DW_BLOCK = 128 };   /* the scratch's former block of dW rows */
 
 size_t nlp_linear_backward_weight_scratch_floats(size_t N, size_t in)
 {
     return (size_t)DW_BLOCK * (N + in);
+}
+
+enum { DB_COLS = 64 };   /* columns of db per task */
+
+typedef struct {
+    float *db;
+    const float *dy;
+    size_t ldy, N, out;
+} db_job;
+
+/* acc[DB_COLS] += the DB_COLS columns of N rows of dy from c0, rows in
+ * order: plain C the compiler vectorises, also built for AVX-512 (where
+ * the 64 sums stay in four registers). */
+#define DB_FULL_BODY                                                    \
+    for (size_t n = 0; n < N; n++) {                                    \
+        const float *r = dy + n * ldy + c0;                             \
+        for (size_t o = 0; o < DB_COLS; o++)                            \
+            acc[o] += r[o];                                             \
+    }
+static void db_full(float *restrict acc, const float *restrict dy, size_t ldy, size_t N, size_t c0)
+{
+    DB_FULL_BODY
+}
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void db_full_avx512(float *restrict acc, const float *restrict dy, size_t ldy, size_t N,
+                           size_t c0)
+{
+    DB_FULL_BODY
+}
+#endif
+#undef DB_FULL_BODY
+
+/* db for one block of columns, summing the rows in order. */
+static void db_cols(void *vp, size_t task)
+{
+    const db_job *j = vp;
+    const size_t c0 = task * DB_COLS, c1 = c0 + DB_COLS < j->out ? c0 + DB_COLS : j->out;
+    float acc[DB_COLS];
+    memset(acc, 0, sizeof acc);
+    if (c1 - c0 == DB_COLS) {
+#if defined(__x86_64__)
+        if (nlp_cpu_path() == NLP_PATH_AVX512)
+            db_full_avx512(acc, j->dy, j->ldy, j->N, c0);
+        else
+#endif
+            db_full(acc, j->dy, j->ldy, j->N, c0);
+    } else {
+        for (size_t n = 0; n < j->N; n++) {
+            const float *r = j->dy + n * j->ldy;
+            for (size_t o = c0; o < c1; o++)
+                acc[o - c0] += r[o];
+        }
+    }
+    for (size_t o = c0; o < c1; o++)
+        j->db[o] += acc[o - c0];
 }
 
 void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
@@ -39,33 +98,14 @@ void nlp_linear_backward_weight(nlp_pool *pool, float *dW, float *db,
                                 size_t ldx, size_t N, size_t out, size_t in,
                                 float *scratch)
 {
+    (void)scratch;
     if (N == 0 || out == 0)
         return;
-    float *dyT = scratch;                        /* [DW_BLOCK][N] */
-    float *prod = scratch + (size_t)DW_BLOCK * N; /* [DW_BLOCK][in] */
-    for (size_t o0 = 0; o0 < out; o0 += DW_BLOCK) {
-        const size_t ob = out - o0 < DW_BLOCK ? out - o0 : DW_BLOCK;
-        /* dyT[ob][N] = the block's columns of dy, transposed */
-        for (size_t n = 0; n < N; n++) {
-            const float *r = dy + n * ldy + o0;
-            for (size_t o = 0; o < ob; o++)
-                dyT[o * N + n] = r[o];
-        }
-        /* prod[ob][in] = dyT . x (x is the B operand stored [K][N]) */
-        nlp_sgemm(pool, 0, ob, in, N, dyT, N, x, ldx, NULL, prod, in);
-        for (size_t o = 0; o < ob; o++) {
-            float *w = dW + (o0 + o) * in;
-            const float *p = prod + o * in;
-            for (size_t i = 0; i < in; i++)
-                w[i] += p[i];
-            if (db) {
-                const float *t = dyT + o * N;
-                float s = 0.0f;
-                for (size_t n = 0; n < N; n++)
-                    s += t[n];
-                db[o0 + o] += s;
-            }
-        }
+    /* dW[out][in] += dy^T x: dy is the A operand stored transposed */
+    nlp_sgemm_at_acc(pool, out, in, N, dy, ldy, x, ldx, dW, in);
+    if (db) {
+        db_job j = { db, dy, ldy, N, out };
+        nlp_pool_run(pool, db_cols, &j, (out + DB_COLS - 1) / DB_COLS);
     }
 }
 
@@ -142,13 +182,28 @@ static void lnp_cols(void *vp, size_t task)
 {
     const lnp_job *j = vp;
     const size_t c0 = task * LN_COLS, c1 = c0 + LN_COLS < j->H ? c0 + LN_COLS : j->H;
+    float ag[LN_COLS], ab[LN_COLS];
+    memset(ag, 0, sizeof ag);
+    memset(ab, 0, sizeof ab);
     for (size_t r = 0; r < j->N; r++) {
-        const float *dyr = j->dy + r * j->H, *xr = j->x + r * j->H;
+        const float *dyr = j->dy + r * j->H + c0, *xr = j->x + r * j->H + c0;
         const float m = j->mean[r], rs = j->rstd[r];
-        for (size_t i = c0; i < c1; i++) {
-            j->dg[i] += dyr[i] * ((xr[i] - m) * rs);
-            j->db[i] += dyr[i];
+        if (c1 - c0 == LN_COLS) {
+            /* a constant trip count the compiler vectorises */
+            for (size_t i = 0; i < LN_COLS; i++) {
+                ag[i] += dyr[i] * ((xr[i] - m) * rs);
+                ab[i] += dyr[i];
+            }
+        } else {
+            for (size_t i = 0; i < c1 - c0; i++) {
+                ag[i] += dyr[i] * ((xr[i] - m) * rs);
+                ab[i] += dyr[i];
+            }
         }
+    }
+    for (size_t i = c0; i < c1; i++) {
+        j->dg[i] += ag[i - c0];
+        j->db[i] += ab[i - c0];
     }
 }
 
@@ -175,6 +230,13 @@ void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
 
 void nlp_gelu_backward(float *dx, const float *dy, const float *x, size_t n)
 {
+#if defined(__x86_64__)
+    switch (nlp_cpu_path()) {
+    case NLP_PATH_AVX512: nlp_gelu_backward_avx512(dx, dy, x, n); return;
+    case NLP_PATH_AVX2: nlp_gelu_backward_avx2(dx, dy, x, n); return;
+    default: break;
+    }
+#endif
     const float r2 = 0.70710678118654752f;   /* 1/sqrt(2) */
     const float k = 0.39894228040143268f;    /* 1/sqrt(2 pi) */
     for (size_t i = 0; i < n; i++) {
@@ -276,11 +338,35 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* The per-stream part of the hash, and the keep threshold. */
+static uint64_t drop_base(const nlp_dropout *d, uint64_t stream)
+{
+    return mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull));
+}
+
+static uint64_t drop_threshold(const nlp_dropout *d)
+{
+    return (uint64_t)((double)d->p * 4294967296.0);
+}
+
 int nlp_dropout_keep(const nlp_dropout *d, uint64_t stream, uint64_t index)
 {
-    const uint64_t h = mix64(mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull)) + index);
-    const uint64_t threshold = (uint64_t)((double)d->p * 4294967296.0);
-    return (h >> 32) >= threshold;
+    return (mix64(drop_base(d, stream) + index) >> 32) >= drop_threshold(d);
+}
+
+/* out[i] = in[i] * scale if element first + i of the stream whose base
+ * is base is kept, else 0 (out may equal in). */
+static void drop_row(float *out, const float *in, size_t n, uint64_t base, uint64_t first,
+                     uint64_t thr, float scale)
+{
+#if defined(__x86_64__)
+    if (nlp_cpu_path() == NLP_PATH_AVX512) {
+        nlp_dropout_row_avx512(out, in, n, base, first, thr, scale);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = (mix64(base + first + i) >> 32) >= thr ? in[i] * scale : 0.0f;
 }
 
 void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
@@ -288,9 +374,7 @@ void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,
 {
     if (!d || d->p <= 0.0f)
         return;
-    const float scale = 1.0f / (1.0f - d->p);
-    for (size_t i = 0; i < n; i++)
-        x[i] = nlp_dropout_keep(d, stream, first + i) ? x[i] * scale : 0.0f;
+    drop_row(x, x, n, drop_base(d, stream), first, drop_threshold(d), 1.0f / (1.0f - d->p));
 }
 
 /* ------------------------------------------------------------ attention */
@@ -334,6 +418,7 @@ static void attn_fwd_worker(void *vp, size_t task)
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    const uint64_t thr = dr ? drop_threshold(j->drop) : 0;
     float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] */
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
@@ -341,7 +426,7 @@ static void attn_fwd_worker(void *vp, size_t task)
             break;
         const size_t b = item / nh, h = item % nh;
         const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
-        const uint64_t stream = j->stream_base + item;
+        const uint64_t base = dr ? drop_base(j->drop, j->stream_base + item) : 0;
         const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
         const float *K = Q + H;                               /* [Lk][dh] */
         const float *V = Q + 2 * H;                           /* [Lk][dh] */
@@ -360,9 +445,7 @@ static void attn_fwd_worker(void *vp, size_t task)
         size_t lda = T;
         if (dr) {
             for (size_t i = 0; i < Lq; i++)
-                for (size_t k = 0; k < Lk; k++)
-                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
-                                         ? P[i * T + k] * keep_scale : 0.0f;
+                drop_row(Pd + i * Lk, P + i * T, Lk, base, i * T, thr, keep_scale);
             A = Pd;
             lda = Lk;
         }
@@ -417,6 +500,7 @@ static void attn_bwd_worker(void *vp, size_t task)
     const float scale = 1.0f / sqrtf((float)dh);
     const int dr = drop_on(j->drop);
     const float keep_scale = dr ? 1.0f / (1.0f - j->drop->p) : 1.0f;
+    const uint64_t thr = dr ? drop_threshold(j->drop) : 0;
     float *Pd = j->scratch + task * 3 * T * T;                /* [Lq][Lk] dropped probabilities */
     float *Tr = Pd + T * T;                                   /* [Lk][Lq] a transposed operand */
     float *dS = Tr + T * T;                                   /* [Lq][Lk] */
@@ -426,7 +510,7 @@ static void attn_bwd_worker(void *vp, size_t task)
             break;
         const size_t b = item / nh, h = item % nh;
         const size_t Lq = (size_t)j->rows[b], Lk = (size_t)j->klen[b];
-        const uint64_t stream = j->stream_base + item;
+        const uint64_t base = dr ? drop_base(j->drop, j->stream_base + item) : 0;
         const float *Q = j->qkv + j->offs[b] * ld + h * dh;   /* [Lq][dh], stride ld */
         const float *K = Q + H, *V = Q + 2 * H;               /* [Lk][dh] */
         const float *P = j->cprobs + item * T * T;            /* [Lq][T] */
@@ -438,9 +522,7 @@ static void attn_bwd_worker(void *vp, size_t task)
         size_t lda = T;
         if (dr) {
             for (size_t i = 0; i < Lq; i++)
-                for (size_t k = 0; k < Lk; k++)
-                    Pd[i * Lk + k] = nlp_dropout_keep(j->drop, stream, i * T + k)
-                                         ? P[i * T + k] * keep_scale : 0.0f;
+                drop_row(Pd + i * Lk, P + i * T, Lk, base, i * T, thr, keep_scale);
             A = Pd;
             lda = Lk;
         }
@@ -456,11 +538,8 @@ static void attn_bwd_worker(void *vp, size_t task)
         for (size_t i = 0; i < Lq; i++) {
             const float *p = P + i * T;
             float *ds = dS + i * Lk;
-            if (dr) {
-                for (size_t k = 0; k < Lk; k++)
-                    ds[k] = nlp_dropout_keep(j->drop, stream, i * T + k) ? ds[k] * keep_scale
-                                                                          : 0.0f;
-            }
+            if (dr)
+                drop_row(ds, ds, Lk, base, i * T, thr, keep_scale);
             double dot = 0.0;
             for (size_t k = 0; k < Lk; k++)
                 dot += (double)p[k] * ds[k];

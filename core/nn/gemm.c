@@ -58,6 +58,26 @@ void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
     }
 }
 
+void nlp_ukernel_generic_at(size_t mr, size_t nr, size_t kc, const float *a,
+                            size_t lda, const float *b, size_t ldb, float *c,
+                            size_t ldc, int load_c, const float *pf)
+{
+    (void)pf;
+    float acc[NLP_GEMM_GENERIC_MR][NLP_GEMM_GENERIC_NR];
+    memset(acc, 0, sizeof acc);
+    for (size_t k = 0; k < kc; k++) {
+        const float *bk = b + k * ldb, *ak = a + k * lda;
+        for (size_t i = 0; i < mr; i++)
+            for (size_t j = 0; j < nr; j++)
+                acc[i][j] += ak[i] * bk[j];
+    }
+    for (size_t i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        for (size_t j = 0; j < nr; j++)
+            ci[j] = load_c ? ci[j] + acc[i][j] : acc[i][j];
+    }
+}
+
 static float act_scalar(float v, nlp_gemm_act act)
 {
     switch (act) {
@@ -91,12 +111,14 @@ void nlp_epilogue_generic(float *x, size_t n, nlp_gemm_act act,
 
 static const nlp_gemm_kernel kernels[] = {
     [NLP_PATH_GENERIC] = { NLP_GEMM_GENERIC_MR, NLP_GEMM_GENERIC_NR,
-                           nlp_ukernel_generic, nlp_epilogue_generic },
+                           nlp_ukernel_generic, nlp_epilogue_generic,
+                           nlp_ukernel_generic_at },
 #if defined(__x86_64__)
     [NLP_PATH_AVX2] = { NLP_GEMM_AVX2_MR, NLP_GEMM_AVX2_NR,
-                        nlp_ukernel_avx2, nlp_epilogue_avx2 },
+                        nlp_ukernel_avx2, nlp_epilogue_avx2, nlp_ukernel_avx2_at },
     [NLP_PATH_AVX512] = { NLP_GEMM_AVX512_MR, NLP_GEMM_AVX512_NR,
-                          nlp_ukernel_avx512, nlp_epilogue_avx512 },
+                          nlp_ukernel_avx512, nlp_epilogue_avx512,
+                          nlp_ukernel_avx512_at },
 #endif
 };
 
@@ -164,6 +186,8 @@ typedef struct {
     float *C;
     size_t ldc;
     size_t panels, groups, chunks;  /* tasks: groups of panels x chunks of rows */
+    int a_trans;                /* raw B: A stored [K][M] */
+    int accumulate;             /* raw B: C += the product */
 } gemm_job;
 
 /* The epilogue over the rows [m, m + mr) of the tile at column n0. */
@@ -289,12 +313,16 @@ static void gemm_task_raw(const gemm_job *j, size_t p, size_t mi)
             b = buf;
             ldb = NR;
         }
-        const int last = kb + 1 == nk;
+        const int last = kb + 1 == nk, load_c = kb > 0 || j->accumulate;
         for (size_t m = m0; m < m1; m += MR) {
             const size_t mr = m1 - m < MR ? m1 - m : MR;
             float *c = j->C + m * j->ldc + n0;
-            j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b, ldb,
-                          c, j->ldc, kb > 0, b);
+            if (j->a_trans)
+                j->kern->tile_at(mr, nr, kc, j->A + k0 * j->lda + m, j->lda, b, ldb,
+                                 c, j->ldc, load_c, b);
+            else
+                j->kern->tile(mr, nr, kc, j->A + m * j->lda + k0, j->lda, b, ldb,
+                              c, j->ldc, load_c, b);
             if (last && j->ep)
                 tile_epilogue(j, c, m, mr, n0, nr);
         }
@@ -329,7 +357,18 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
         return;
     nlp_gemm_epilogue ep = { bias, NLP_GEMM_ACT_NONE, NULL, 0 };
     gemm_job j = { nlp_gemm_current_kernel(), trans_b ? B_NK : B_KN, M, N, K, A, lda,
-                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0 };
+                   B, ldb, bias ? &ep : NULL, C, ldc, 0, 0, 0, 0, 0 };
+    gemm_run(pool, &j);
+}
+
+void nlp_sgemm_at_acc(nlp_pool *pool, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      float *C, size_t ldc)
+{
+    if (M == 0 || N == 0 || K == 0)
+        return;
+    gemm_job j = { nlp_gemm_current_kernel(), B_KN, M, N, K, A, lda, B, ldb, NULL, C, ldc,
+                   0, 0, 0, 1, 1 };
     gemm_run(pool, &j);
 }
 
@@ -404,7 +443,7 @@ void nlp_sgemm_packed(nlp_pool *pool, size_t M, const float *A, size_t lda,
         return;
     }
     gemm_job j = { B->kern, B_PACKED, M, B->N, B->K, A, lda, B->data, 0,
-                   ep, C, ldc, 0, 0, 0 };
+                   ep, C, ldc, 0, 0, 0, 0, 0 };
     gemm_run(pool, &j);
 }
 

@@ -24,6 +24,14 @@ void nlp_sgemm(nlp_pool *pool, int trans_b, size_t M, size_t N, size_t K,
                const float *A, size_t lda, const float *B, size_t ldb,
                const float *bias, float *C, size_t ldc);
 
+/* C[M][N] += A^T . B with A stored [K][M] (row stride lda) and B stored
+ * [K][N] (row stride ldb): the weight gradient dy^T x of a dense layer
+ * without a transposed copy.  Each element of C sums K in one order
+ * whatever the thread count. */
+void nlp_sgemm_at_acc(nlp_pool *pool, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      float *C, size_t ldc);
+
 /* A weight matrix packed for the micro-kernel of one kernel path. */
 typedef struct nlp_packed_b nlp_packed_b;
 

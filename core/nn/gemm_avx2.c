@@ -20,7 +20,7 @@
 TARGET static inline __attribute__((always_inline)) void
 tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
      size_t ldb, float *c, size_t ldc, __m256i m0, __m256i m1, int load_c,
-     const int full, const float *pf)
+     const int full, const float *pf, const int at)
 {
     __m256 c0[NLP_GEMM_AVX2_MR], c1[NLP_GEMM_AVX2_MR];
 #pragma GCC unroll 6
@@ -42,7 +42,7 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
                                : _mm256_maskload_ps(b + k * ldb + 8, m1);
 #pragma GCC unroll 6
         for (size_t i = 0; i < MR; i++) {
-            const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+            const __m256 av = _mm256_broadcast_ss(at ? a + k * lda + i : a + i * lda + k);
             c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
         }
@@ -59,16 +59,17 @@ tile(const size_t MR, size_t kc, const float *a, size_t lda, const float *b,
     }
 }
 
-TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
+TARGET static inline __attribute__((always_inline)) void
+ukernel(size_t mr, size_t nr, size_t kc, const float *a,
                              size_t lda, const float *b, size_t ldb, float *c,
-                             size_t ldc, int load_c, const float *pf)
+                             size_t ldc, int load_c, const float *pf, const int at)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
     if (nr == NLP_GEMM_AVX2_NR) {
         switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 1, pf, at); break;
         CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
         default: break;
@@ -76,11 +77,26 @@ TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
         return;
     }
     switch (mr) {
-#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf); break;
+#define CASE(R) case R: tile(R, kc, a, lda, b, ldb, c, ldc, m0, m1, load_c, 0, pf, at); break;
     CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
     default: break;
     }
+}
+
+TARGET void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
+                             size_t lda, const float *b, size_t ldb, float *c,
+                             size_t ldc, int load_c, const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 0);
+}
+
+/* The same tile with A stored transposed: a[k * lda + i]. */
+TARGET void nlp_ukernel_avx2_at(size_t mr, size_t nr, size_t kc, const float *a,
+                                size_t lda, const float *b, size_t ldb, float *c,
+                                size_t ldc, int load_c, const float *pf)
+{
+    ukernel(mr, nr, kc, a, lda, b, ldb, c, ldc, load_c, pf, 1);
 }
 
 /* e^x for x in [-87, 88]: 2^n p(r), r = x - n ln2, degree-6 polynomial
@@ -124,6 +140,34 @@ TARGET static inline __m256 gelu256(__m256 x)
     const __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
     const __m256 phi = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), half), half, neg);
     return _mm256_mul_ps(x, phi);
+}
+
+/* d/dx x Phi(x) = Phi(x) + x phi(x): Phi from erfc as in gelu256, whose
+ * exp(-x^2/2) also gives phi. */
+TARGET void nlp_gelu_backward_avx2(float *dx, const float *dy, const float *x, size_t n)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = n - j >= 8 ? _mm256_set1_epi32(-1)
+                                     : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lane);
+        const __m256 v = _mm256_maskload_ps(x + j, m);
+        const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+        const __m256 z = _mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f));
+        const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                       _mm256_fmadd_ps(z, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
+        __m256 p = _mm256_set1_ps(1.061405429f);
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+        p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+        p = _mm256_mul_ps(p, t);
+        const __m256 e = exp256(_mm256_mul_ps(_mm256_mul_ps(z, z), _mm256_set1_ps(-1.0f)));
+        const __m256 half = _mm256_mul_ps(_mm256_mul_ps(p, e), _mm256_set1_ps(0.5f));
+        const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        const __m256 cdf = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), half), half, neg);
+        const __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.39894228040143268f)), e, cdf);
+        _mm256_maskstore_ps(dx + j, m, _mm256_mul_ps(_mm256_maskload_ps(dy + j, m), d));
+    }
 }
 
 /* 0.5 x (1 + tanh(y)) = x / (1 + e^(-2y)), y = sqrt(2/pi)(x + 0.044715 x^3). */
@@ -178,6 +222,36 @@ TARGET static inline float hmax256(__m256 v)
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+
+TARGET float nlp_row_max_avx2(const float *x, size_t n)
+{
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + j, m),
+                                          _mm256_castsi256_ps(m));
+        mx = _mm256_max_ps(mx, v);
+    }
+    return hmax256(mx);
+}
+
+TARGET double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift)
+{
+    const __m256 sh = _mm256_set1_ps(shift);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (size_t j = 0; j < n; j += 8) {
+        const __m256i m = lanes_below(n - j);
+        const __m256 e = _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), sh)),
+                                       _mm256_castsi256_ps(m));
+        if (out)
+            _mm256_maskstore_ps(out + j, m, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    __m256d t = _mm256_add_pd(s0, s1);
+    __m128d u = _mm_add_pd(_mm256_castpd256_pd128(t), _mm256_extractf128_pd(t, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(u, _mm_unpackhi_pd(u, u)));
 }
 
 TARGET void nlp_softmax_row_avx2(float *s, size_t n, float scale)

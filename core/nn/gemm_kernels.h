@@ -6,6 +6,7 @@
  *   C[i][j] (+)= sum_k a[i*lda + k] * b[k*ldb + j]
  * b rows hold NR floats of which only the first nr are read, so b may be
  * a packed panel (ldb = NR, zero padded) or a row-major [K][N] matrix.
+ * (the *_at tiles read A stored transposed, a[k*lda + i]).
  * load_c: add to C instead of overwriting it.
  * pf: memory the caller will need next (the following panel block); a
  * kernel may prefetch kc / 4 cache lines from it into L2 while it
@@ -31,12 +32,16 @@ typedef struct nlp_gemm_kernel {
     size_t mr, nr;
     nlp_ukernel_fn tile;
     nlp_epilogue_fn epilogue;
+    nlp_ukernel_fn tile_at;     /* A transposed */
 } nlp_gemm_kernel;
 
 void nlp_ukernel_generic(size_t mr, size_t nr, size_t kc, const float *a,
                          size_t lda, const float *b, size_t ldb, float *c,
                          size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_generic_at(size_t mr, size_t nr, size_t kc, const float *a,
+                            size_t lda, const float *b, size_t ldb, float *c,
+                            size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_generic(float *x, size_t n, nlp_gemm_act act,
                           const float *bias, const float *residual);
 #if defined(__x86_64__)
@@ -44,12 +49,18 @@ void nlp_ukernel_avx2(size_t mr, size_t nr, size_t kc, const float *a,
                       size_t lda, const float *b, size_t ldb, float *c,
                       size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_avx2_at(size_t mr, size_t nr, size_t kc, const float *a,
+                         size_t lda, const float *b, size_t ldb, float *c,
+                         size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_avx2(float *x, size_t n, nlp_gemm_act act,
                        const float *bias, const float *residual);
 void nlp_ukernel_avx512(size_t mr, size_t nr, size_t kc, const float *a,
                         size_t lda, const float *b, size_t ldb, float *c,
                         size_t ldc, int load_c,
                          const float *pf);
+void nlp_ukernel_avx512_at(size_t mr, size_t nr, size_t kc, const float *a,
+                           size_t lda, const float *b, size_t ldb, float *c,
+                           size_t ldc, int load_c, const float *pf);
 void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
                          const float *bias, const float *residual);
 /* Row helpers of the forward pass on the AVX-512 path (and the same on
@@ -59,6 +70,22 @@ void nlp_epilogue_avx512(float *x, size_t n, nlp_gemm_act act,
  * then centred variance), float accumulators; *mean, *rstd get the
  * statistics.  o may equal x. */
 void nlp_softmax_row_avx512(float *s, size_t n, float scale);
+/* Loss rows: the largest of n values; and sum exp(x - shift) over n
+ * values (exp accurate to ~2e-7, summed in double), each exp also stored
+ * to out unless out is NULL. */
+float nlp_row_max_avx512(const float *x, size_t n);
+float nlp_row_max_avx2(const float *x, size_t n);
+double nlp_exp_sum_avx512(float *out, const float *x, size_t n, float shift);
+double nlp_exp_sum_avx2(float *out, const float *x, size_t n, float shift);
+/* dx[n] = dy[n] * GELU'(x[n]) (exact GELU; erfc within 1.5e-7; dx may
+ * equal dy). */
+void nlp_gelu_backward_avx512(float *dx, const float *dy, const float *x, size_t n);
+void nlp_gelu_backward_avx2(float *dx, const float *dy, const float *x, size_t n);
+/* Dropout over n values: out[i] = in[i] * scale when the high 32 bits of
+ * mix64(base + first + i) are at least threshold, else 0 (out may equal
+ * in); backward.c's generator, 16 values at a time. */
+void nlp_dropout_row_avx512(float *out, const float *in, size_t n, uint64_t base,
+                            uint64_t first, uint64_t threshold, float scale);
 void nlp_softmax_row_avx2(float *s, size_t n, float scale);
 void nlp_layernorm_row_avx2(float *o, const float *x, const float *g,
                             const float *b, size_t H, float eps,

@@ -7,23 +7,57 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "heads.h"
 #include "layers.h"
 
 /* ------------------------------------------------------------ losses */
 
-/* log(sum exp(x - mx)) + mx over d values, in double. */
-static double log_sum_exp(const float *x, size_t d)
+/* The largest of x[d], and sum exp(x - shift) in double (each exp
+ * stored to out unless out is NULL): vectorised on the AVX-512 and AVX2
+ * paths (float exp within ~2e-7), else libm in double. */
+static float row_max(const float *x, size_t d)
 {
+#if defined(__x86_64__)
+    switch (nlp_cpu_path()) {
+    case NLP_PATH_AVX512: return nlp_row_max_avx512(x, d);
+    case NLP_PATH_AVX2: return nlp_row_max_avx2(x, d);
+    default: break;
+    }
+#endif
     float mx = -INFINITY;
     for (size_t i = 0; i < d; i++)
         if (x[i] > mx)
             mx = x[i];
+    return mx;
+}
+
+static double exp_sum(float *out, const float *x, size_t d, float shift)
+{
+#if defined(__x86_64__)
+    switch (nlp_cpu_path()) {
+    case NLP_PATH_AVX512: return nlp_exp_sum_avx512(out, x, d, shift);
+    case NLP_PATH_AVX2: return nlp_exp_sum_avx2(out, x, d, shift);
+    default: break;
+    }
+#endif
     double s = 0.0;
-    for (size_t i = 0; i < d; i++)
-        s += exp((double)x[i] - mx);
-    return log(s) + mx;
+    for (size_t i = 0; i < d; i++) {
+        const double e = exp((double)x[i] - shift);
+        if (out)
+            out[i] = (float)e;
+        s += e;
+    }
+    return s;
+}
+
+/* log(sum exp(x - mx)) + mx over d values. */
+static double log_sum_exp(const float *x, size_t d)
+{
+    const float mx = row_max(x, d);
+    return log(exp_sum(NULL, x, d, mx)) + mx;
 }
 
 double nlp_cross_entropy_forward(const float *logits, const int32_t *labels,
@@ -59,10 +93,13 @@ void nlp_cross_entropy_backward(float *dlogits, const float *logits,
             memset(d, 0, C * sizeof *d);
             continue;
         }
-        const double lse = log_sum_exp(x, C);
-        const int32_t y = labels[r];
+        /* softmax * k, minus k at the label; d may alias x, so the
+         * label's logit is not needed after exp_sum */
+        const float mx = row_max(x, C);
+        const float f = (float)(k / exp_sum(d, x, C, mx));
         for (size_t i = 0; i < C; i++)
-            d[i] = (float)((exp((double)x[i] - lse) - ((int32_t)i == y)) * k);
+            d[i] *= f;
+        d[labels[r]] -= (float)k;
     }
 }
 
