@@ -22,6 +22,7 @@
 #pragma weak cmd_models
 #pragma weak cmd_bench
 #pragma weak cmd_quantize
+#pragma weak cmd_serve
 
 static const cli_command builtins[] = {
     {"tokenize", "split text into tokens and ids (as Hugging Face tokenizers)", cmd_tokenize},
@@ -30,6 +31,7 @@ static const cli_command builtins[] = {
     {"models", "list the models in the local cache", cmd_models},
     {"bench", "time the encoder on a random-weight model of a given shape", cmd_bench},
     {"quantize", "write a smaller copy of a checkpoint", cmd_quantize},
+    {"serve", "serve tasks over HTTP, batching requests from all clients", cmd_serve},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
 
