@@ -100,12 +100,17 @@ static nlp_status join_list(const cJSON *a, const char *pname, char **out, nlp_e
 }
 
 /* The text of parameter value v for option o; *skip when the option stays
- * unset (false flag, null). */
+ * unset (false flag, null; but null is "all" for an option that takes
+ * "all", like the pipelines' top_k=None). */
 static nlp_status param_text(const nlp_option *o, const char *pname, const cJSON *v,
                              char **out, int *skip, nlp_error *err)
 {
     *out = NULL;
     *skip = 0;
+    if (cJSON_IsNull(v) && o->metavar && strstr(o->metavar, "|all")) {
+        *out = strdup("all");   /* top_k=None: every label, as the pipelines do */
+        return *out ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    }
     if (cJSON_IsNull(v) || (o->type == NLP_OPT_FLAG && cJSON_IsFalse(v))) {
         *skip = 1;
         return NLP_OK;
