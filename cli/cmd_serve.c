@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "nlp/serve.h"
@@ -34,6 +35,7 @@
 typedef struct serve_cmd {
     const char *model;
     const char *tasks[MAX_TASKS], *models[MAX_TASKS];
+    char names[MAX_TASKS][64];
     size_t n_tasks;
     const char *host;
     long port;
@@ -53,7 +55,10 @@ typedef struct serve_ctx {
     nlp_server *s;
     const serve_cmd *cmd;
     atomic_int open_requests;   /* from the first byte to the reply sent */
+    atomic_int draining;        /* SIGTERM came: replies close their connection */
 } serve_ctx;
+
+static serve_ctx *the_ctx;      /* for send_reply's Connection: close */
 
 static void usage(void)
 {
@@ -118,16 +123,17 @@ static int parse_dtype(const char *s, int *out)
     return cli_usage_error("serve", "--dtype: expected fp32, int8 or bf16, got '%s'", s);
 }
 
-static int add_task(serve_cmd *cmd, char *spec)
+static int add_task(serve_cmd *cmd, const char *spec)
 {
     if (cmd->n_tasks == MAX_TASKS)
         return cli_usage_error("serve", "at most %d --task options", MAX_TASKS);
-    char *eq = strchr(spec, '=');
-    if (eq)
-        *eq = '\0';
-    if (!spec[0] || (eq && !eq[1]))
+    const char *eq = strchr(spec, '=');
+    size_t len = eq ? (size_t)(eq - spec) : strlen(spec);
+    if (!len || (eq && !eq[1]) || len >= sizeof cmd->names[0])
         return cli_usage_error("serve", "--task: expected TASK or TASK=MODEL");
-    cmd->tasks[cmd->n_tasks] = spec;
+    memcpy(cmd->names[cmd->n_tasks], spec, len);
+    cmd->names[cmd->n_tasks][len] = '\0';
+    cmd->tasks[cmd->n_tasks] = cmd->names[cmd->n_tasks];
     cmd->models[cmd->n_tasks++] = eq ? eq + 1 : NULL;
     return 0;
 }
@@ -268,6 +274,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, int code, const c
     }
     if (code == 401)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    if (the_ctx && atomic_load(&the_ctx->draining))
+        MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)code, r);
     MHD_destroy_response(r);
     return ret;
@@ -448,15 +456,30 @@ static void say_ready(const serve_cmd *cmd, struct MHD_Daemon *d, nlp_server *s)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di ? di->port : (unsigned)cmd->port;
     if (cmd->quiet) {
-        fprintf(stderr, "nlp serve: listening on %s port %u\n", cmd->host, port);
+        fprintf(stderr, "nlp serve: listening on %s port %u (pid %ld)\n", cmd->host, port,
+                (long)getpid());
         return;
     }
     for (size_t i = 0; i < nlp_server_task_count(s); i++)
         fprintf(stderr, "nlp serve: %s: %s\n", nlp_server_task_name(s, i),
                 nlp_server_task_model(s, i));
-    fprintf(stderr, "nlp serve: listening on %s port %u (http://%s%s%s:%u/)\n", cmd->host, port,
-            strchr(cmd->host, ':') ? "[" : "", cmd->host, strchr(cmd->host, ':') ? "]" : "",
-            port);
+    fprintf(stderr, "nlp serve: listening on %s port %u (pid %ld): http://%s%s%s:%u/\n",
+            cmd->host, port, (long)getpid(), strchr(cmd->host, ':') ? "[" : "", cmd->host,
+            strchr(cmd->host, ':') ? "]" : "", port);
+}
+
+/* After draining: let the replies be written and the clients that keep
+ * sending on open connections get their 503 with Connection: close, so
+ * no connection is cut under a request (at most 2 s). */
+static void settle(struct MHD_Daemon *d, serve_ctx *ctx)
+{
+    for (int i = 0; i < 200; i++) {
+        const union MHD_DaemonInfo *di =
+            MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (atomic_load(&ctx->open_requests) == 0 && (!di || di->num_connections == 0))
+            return;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
 }
 
 int cmd_serve(int argc, char **argv)
@@ -482,7 +505,8 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     nlp_server *s = NULL;
     struct MHD_Daemon *d = NULL;
-    serve_ctx ctx = {NULL, &cmd, 0};
+    serve_ctx ctx = {NULL, &cmd, 0, 0};
+    the_ctx = &ctx;
     if ((rc = load_tasks(&cmd, &s)) == 0) {
         ctx.s = s;
         if (!(d = start_http(&ctx, &cmd)))
@@ -494,11 +518,12 @@ int cmd_serve(int argc, char **argv)
         sigwait(&sigs, &sig);
         fprintf(stderr, "nlp serve: %s: finishing the requests in flight\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
-        MHD_quiesce_daemon(d);
+        atomic_store(&ctx.draining, 1);
+        MHD_socket lfd = MHD_quiesce_daemon(d);   /* ours to close: new connections */
+        if (lfd != MHD_INVALID_SOCKET)             /* are refused from here on */
+            close(lfd);
         size_t left = nlp_server_drain(s, cmd.so.timeout > 0 ? cmd.so.timeout + 5 : 65);
-        /* and the replies written */
-        for (int i = 0; i < 500 && atomic_load(&ctx.open_requests) > 0; i++)
-            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        settle(d, &ctx);
         if (left)
             cli_warn("serve", "%zu requests unfinished at exit", left);
     }

@@ -44,9 +44,10 @@ def start(*args, env=None):
         if not line:
             break
         lines.append(line)
-        m = re.search(r"listening on \S+ port (\d+)", line)
+        m = re.search(r"listening on \S+ port (\d+) \(pid (\d+)\)", line)
         if m:
             threading.Thread(target=p.stderr.read, daemon=True).start()
+            p.server_pid = int(m.group(2))   # cli/nlp may be libtool's wrapper script
             return p, int(m.group(1))
     p.kill()
     raise SystemExit("serve_http: the server did not start:\n" + "".join(lines))
@@ -196,7 +197,7 @@ def auth():
         check(st == 200, "right key: %d %r" % (st, body))
         check(request(port, "GET", "/health")[0] == 200, "health needs no key")
     finally:
-        p.terminate()
+        os.kill(p.server_pid, signal.SIGTERM)
         check(p.wait(30) == 0, "exit status after SIGTERM")
 
 
@@ -213,7 +214,7 @@ def sigterm_mid_load(p, port):
     for t in th:
         t.start()
     time.sleep(0.05)
-    p.send_signal(signal.SIGTERM)
+    os.kill(p.server_pid, signal.SIGTERM)
     for t in th:
         t.join(120)
     rc = p.wait(60)
