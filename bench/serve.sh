@@ -11,9 +11,9 @@
 # bench/serve_load.py: CLIENTS (default 1,8,64,256) clients sending single
 # SST-2 dev sentences (../shared/data/sst2/dev.tsv) for SECONDS (default
 # 20) each, with malformed bodies, oversized inputs and early disconnects
-# mixed in; then SIGTERM while the last level's clients still send.  For
-# comparison, `nlp bench` on the same shape (bert-base, the sentences'
-# mean token count, batch 1, 8 and 64).  Everything stops by itself.
+# mixed in, each level right after `nlp bench` on the same shape
+# (bert-base, the sentences' mean token count, batch = clients up to 64);
+# then SIGTERM while 64 clients still send.  Everything stops by itself.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -38,11 +38,6 @@ len=$(tail -n +2 "$shared/sst2/dev.tsv" | cut -f1 |
       "$nlp" tokenize --model "$model" --json 2>/dev/null |
       python3 -c 'import json,sys; n=[len(json.loads(l)["ids"]) for l in sys.stdin]; print(round(sum(n)/len(n)))')
 echo "SST-2 dev: mean $len tokens per sentence (special tokens included)"
-for b in 1 8 64; do
-    printf 'nlp bench --seq-len %s --batch-size %s --threads %s: ' "$len" "$b" "$threads"
-    "$nlp" bench --shape bert-base --seq-len "$len" --batch-size "$b" --threads "$threads" \
-        --iters 6 --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.2f seq/s" % j["seq_per_s"])'
-done
 "$nlp" serve --task "sentiment=$model" --port 0 --threads "$threads" --max-input-length 512 --quiet 2>"$tmp/err" &
 wpid=$!
 port=
@@ -54,8 +49,19 @@ done
 [ -n "$port" ] || { cat "$tmp/err"; exit 1; }
 # the server's own pid (cli/nlp may be libtool's wrapper script)
 pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$tmp/err")
-python3 "$here/serve_load.py" "$port" "$shared/sst2/dev.tsv" --clients "$clients" \
-    --seconds "$seconds" --faults || echo "serve.sh: some requests failed"
+# each level right after `nlp bench` at the same shape (the machine's speed
+# drifts, so the pair is measured together): batch = clients, at most the
+# server's 64 inputs per forward pass
+for n in $(echo "$clients" | tr , ' '); do
+    b=$((n < 64 ? n : 64))
+    seqs=$("$nlp" bench --shape bert-base --seq-len "$len" --batch-size "$b" --threads "$threads" \
+        --iters 4 --warmup 1 --json | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["seq_per_s"])')
+    echo "nlp bench --seq-len $len --batch-size $b --threads $threads: $seqs seq/s"
+    python3 "$here/serve_load.py" "$port" "$shared/sst2/dev.tsv" --clients "$n" \
+        --seconds "$seconds" --faults >"$tmp/level" || echo "serve.sh: some requests failed"
+    cat "$tmp/level"
+    awk -v s="$seqs" '$1 ~ /^[0-9]+$/ { r = $3 } END { printf "server / bench: %.0f%%\n", 100 * r / s }' "$tmp/level"
+done
 # SIGTERM with 64 clients sending: every answered request is a 200
 python3 "$here/serve_load.py" "$port" "$shared/sst2/dev.tsv" --clients 64 --seconds 10 \
     --warmup 1 >"$tmp/last" 2>&1 &

@@ -201,6 +201,18 @@ def auth():
         check(p.wait(30) == 0, "exit status after SIGTERM")
 
 
+def lone_model():
+    """--model alone serves the task its config.json names."""
+    p, port = start("--model", MODELS + "/qa-bert")
+    try:
+        st, body, _ = request(port, "GET", "/info")
+        check(st == 200 and [t["task"] for t in json.loads(body)["tasks"]] == ["qa"],
+              "--model qa-bert serves qa: %r" % body)
+    finally:
+        os.kill(p.server_pid, signal.SIGINT)
+        check(p.wait(30) == 0, "exit status after SIGINT")
+
+
 def sigterm_mid_load(p, port):
     results = []
 
@@ -241,6 +253,7 @@ def main():
         if p.poll() is None:
             p.kill()
     auth()
+    lone_model()
     print("serve_http: %s" % ("ok" if not fails else "%d failures" % fails))
     return 1 if fails else 0
 

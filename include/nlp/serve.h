@@ -131,8 +131,8 @@ NLP_API void nlp_server_count_reply(nlp_server *s, const char *path, int http_st
  * requests still unfinished (0: drained). */
 NLP_API size_t nlp_server_drain(nlp_server *s, double seconds);
 
-/* Stop the batchers and free everything.  Calls still held by a front
- * end stay valid until nlp_serve_call_free().  s may be NULL. */
+/* Stop the batchers (answering what is still queued with 503) and free
+ * everything.  Free every call first.  s may be NULL. */
 NLP_API void nlp_server_free(nlp_server *s);
 
 /* The HTTP status for a failure of this kind (400 bad JSON, 422 bad
@@ -158,7 +158,8 @@ typedef struct nlp_serve_request {
  * tasks also {"text", "text_pair"}), parameters mapped to the task's
  * options (candidate_labels -> labels, aggregation_strategy ->
  * aggregation, top_k -> top-k, ...; a list of strings is joined with
- * commas).  NLP_ERR_FORMAT: not JSON; NLP_ERR_INPUT: a wrong type or
+ * commas; null leaves an option unset, except that it means "all" for an
+ * option taking "all", as top_k=None does in the pipelines).  NLP_ERR_FORMAT: not JSON; NLP_ERR_INPUT: a wrong type or
  * shape; NLP_ERR_USAGE: an unknown parameter; NLP_ERR_TOO_LARGE: more
  * inputs than max_inputs (0: no limit).  On success *out is new (free with
  * nlp_serve_request_free()). */
