@@ -31,6 +31,8 @@ static const cli_command builtins[] = {
     {"models", "list the models in the local cache", cmd_models},
     {"bench", "time the encoder on a random-weight model of a given shape", cmd_bench},
     {"quantize", "write a smaller copy of a checkpoint", cmd_quantize},
+    {"train", "pretrain or fine-tune a model on your data", cmd_train},
+    {"eval", "score a model on labelled data (accuracy, F1, exact match, perplexity)", cmd_eval},
     {"serve", "serve tasks over HTTP, batching requests from all clients", cmd_serve},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])

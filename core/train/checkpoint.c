@@ -81,6 +81,7 @@ static nlp_status config_text(const nlp_trainer *tr, char **out, nlp_error *err)
     const nlp_train_task task = nlp_trainer_options(tr)->task;
     if (ok && (task == NLP_TRAIN_SEQ_CLS || task == NLP_TRAIN_TOKEN_CLS)) {
         const size_t C = nlp_trainer_num_labels(tr);
+        const char *const *given = nlp_trainer_options(tr)->label_names;
         const int keep = (size_t)cfg->num_labels == C;
         cJSON *i2l = cJSON_CreateObject(), *l2i = cJSON_CreateObject();
         ok = i2l && l2i;
@@ -88,7 +89,7 @@ static nlp_status config_text(const nlp_trainer *tr, char **out, nlp_error *err)
             char id[24], def[32];
             snprintf(id, sizeof id, "%zu", i);
             snprintf(def, sizeof def, "LABEL_%zu", i);
-            const char *name = keep ? cfg->id2label[i] : def;
+            const char *name = given ? given[i] : keep ? cfg->id2label[i] : def;
             ok = cJSON_AddStringToObject(i2l, id, name) != NULL &&
                  cJSON_AddNumberToObject(l2i, name, (double)i) != NULL;
         }

@@ -644,7 +644,7 @@ void nlp_trainer_free(nlp_trainer *tr)
 /* ------------------------------------------------------------ batches */
 
 static nlp_status check_batch(const nlp_trainer *tr, const nlp_train_batch *tb,
-                              nlp_error *err)
+                              int need_labels, nlp_error *err)
 {
     const nlp_batch *bt = &tb->in;
     if (!bt->ids || !bt->lengths)
@@ -680,6 +680,8 @@ static nlp_status check_batch(const nlp_trainer *tr, const nlp_train_batch *tb,
     switch (tr->opt.task) {
     case NLP_TRAIN_MLM:
     case NLP_TRAIN_TOKEN_CLS: {
+        if (!tb->labels && !need_labels && tr->opt.task == NLP_TRAIN_TOKEN_CLS)
+            break;
         if (!tb->labels)
             return nlp_error_set(err, NLP_ERR_INVALID_ARG, "trainer: labels is NULL");
         const size_t C = tr->opt.task == NLP_TRAIN_MLM ? tr->V : tr->C;
@@ -702,6 +704,8 @@ static nlp_status check_batch(const nlp_trainer *tr, const nlp_train_batch *tb,
         break;
     }
     case NLP_TRAIN_SEQ_CLS:
+        if (!need_labels && !tb->labels && !tb->targets)
+            break;
         if (tr->loss_kind == 0) {
             if (!tb->labels)
                 return nlp_error_set(err, NLP_ERR_INVALID_ARG, "trainer: labels is NULL");
@@ -716,7 +720,7 @@ static nlp_status check_batch(const nlp_trainer *tr, const nlp_train_batch *tb,
         }
         break;
     case NLP_TRAIN_QA:
-        if (!tb->start_positions || !tb->end_positions)
+        if (need_labels && (!tb->start_positions || !tb->end_positions))
             return nlp_error_set(err, NLP_ERR_INVALID_ARG,
                                  "trainer: start or end positions is NULL");
         break;
@@ -835,8 +839,12 @@ static void encoder_backward(nlp_trainer *tr, const nlp_batch *bt, size_t N,
 
 /* The head's forward, loss and backward: returns the loss, leaves the
  * gradient of the final hidden states in tr->dy. */
+/* The head's forward pass and loss over the final hidden states; with
+ * out == NULL its backward pass too (into tr->dy), else no backward pass
+ * and the logits copied to out (layout at nlp_trainer_predict).  A loss
+ * whose labels are absent (predict only) is 0. */
 static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
-                        const nlp_dropout *cd, float scale)
+                        const nlp_dropout *cd, float scale, float *out)
 {
     nlp_pool *pool = tr->pool;
     const nlp_batch *bt = &tb->in;
@@ -861,6 +869,10 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
                                    tr->m_rows, M, H, tr->V, &tr->mh);
         loss = nlp_cross_entropy_forward(tr->mh.logits, tr->m_labels, M, tr->V,
                                          NLP_IGNORE_INDEX, NULL);
+        if (out) {
+            memcpy(out, tr->mh.logits, M * tr->V * sizeof(float));
+            return loss;
+        }
         nlp_cross_entropy_backward(tr->mh.logits, tr->mh.logits, tr->m_labels, M, tr->V,
                                    NLP_IGNORE_INDEX, scale);
         nlp_mlm_head_backward(pool, &tr->p.mlm, &tr->g.mlm, tr->act, &tr->mh, tr->m_rows,
@@ -875,6 +887,16 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
         nlp_seqcls_forward_train(pool, &tr->p.seq, pa, tr->out, tr->offs, B, H, C, cd, hs,
                                  &tr->sh);
         float *lg = tr->sh.logits;                           /* [B][C] */
+        if (out) {
+            memcpy(out, lg, B * C * sizeof(float));
+            if (tr->loss_kind == 0 && tb->labels)
+                loss = nlp_cross_entropy_forward(lg, tb->labels, B, C, NLP_IGNORE_INDEX, NULL);
+            else if (tr->loss_kind == 1 && tb->targets)
+                loss = nlp_bce_logits_forward(lg, tb->targets, B * C);
+            else if (tr->loss_kind == 2 && tb->targets)
+                loss = nlp_mse_forward(lg, tb->targets, B);
+            return loss;
+        }
         if (tr->loss_kind == 0) {
             loss = nlp_cross_entropy_forward(lg, tb->labels, B, C, NLP_IGNORE_INDEX, NULL);
             nlp_cross_entropy_backward(lg, lg, tb->labels, B, C, NLP_IGNORE_INDEX, scale);
@@ -895,9 +917,17 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
                                      tr->t_in, tr->t_logits);
         for (size_t b = 0; b < B; b++)
             for (size_t t = 0; t < (size_t)tr->rows[b]; t++)
-                tr->t_labels[tr->offs[b] + t] = tb->labels[b * T + t];
+                tr->t_labels[tr->offs[b] + t] = tb->labels ? tb->labels[b * T + t]
+                                                           : NLP_IGNORE_INDEX;
         loss = nlp_cross_entropy_forward(tr->t_logits, tr->t_labels, N, C, NLP_IGNORE_INDEX,
                                          NULL);
+        if (out) {          /* [B][T][C], padded positions zero */
+            memset(out, 0, B * T * C * sizeof(float));
+            for (size_t b = 0; b < B; b++)
+                memcpy(out + b * T * C, tr->t_logits + tr->offs[b] * C,
+                       (size_t)tr->rows[b] * C * sizeof(float));
+            return loss;
+        }
         nlp_cross_entropy_backward(tr->t_logits, tr->t_logits, tr->t_labels, N, C,
                                    NLP_IGNORE_INDEX, scale);
         nlp_token_head_backward(pool, tr->p.tok_w, tr->g.tok_w, tr->g.tok_b, tr->t_in,
@@ -914,6 +944,11 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
             s[i] = tr->t_logits[2 * i];
             e[i] = tr->t_logits[2 * i + 1];
         }
+        if (out) {          /* [2][B][T] */
+            memcpy(out, s, 2 * B * T * sizeof(float));
+            if (!tb->start_positions || !tb->end_positions)
+                return 0.0;
+        }
         /* positions outside the sequence are clamped to T and ignored */
         for (size_t b = 0; b < B; b++) {
             int32_t a = tb->start_positions[b], z = tb->end_positions[b];
@@ -922,6 +957,8 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
         }
         loss = 0.5 * (nlp_cross_entropy_forward(s, sp, B, T, (int32_t)T, NULL) +
                       nlp_cross_entropy_forward(e, ep, B, T, (int32_t)T, NULL));
+        if (out)
+            return loss;
         nlp_cross_entropy_backward(s, s, sp, B, T, (int32_t)T, 0.5f * scale);
         nlp_cross_entropy_backward(e, e, ep, B, T, (int32_t)T, 0.5f * scale);
         for (size_t i = 0; i < B * T; i++) {
@@ -936,29 +973,81 @@ static double head_pass(nlp_trainer *tr, const nlp_train_batch *tb, size_t N,
     return loss;
 }
 
-nlp_status nlp_trainer_accumulate(nlp_trainer *tr, const nlp_train_batch *batch,
-                                  float *loss, nlp_error *err)
+/* Packed rows of the batch (tr->rows, tr->offs); returns their total N. */
+static size_t layout_rows(nlp_trainer *tr, const nlp_batch *bt)
 {
-    if (!tr || !batch)
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
-                             "nlp_trainer_accumulate: trainer or batch is NULL");
-    nlp_status st = check_batch(tr, batch, err);
-    if (st != NLP_OK)
-        return st;
-    const nlp_batch *bt = &batch->in;
     size_t N = 0;
     for (size_t b = 0; b < bt->batch; b++) {
         tr->rows[b] = tr->opt.task == NLP_TRAIN_QA ? (int32_t)bt->seq : bt->lengths[b];
         tr->offs[b] = N;
         N += (size_t)tr->rows[b];
     }
+    return N;
+}
+
+nlp_status nlp_trainer_accumulate(nlp_trainer *tr, const nlp_train_batch *batch,
+                                  float *loss, nlp_error *err)
+{
+    if (!tr || !batch)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_trainer_accumulate: trainer or batch is NULL");
+    nlp_status st = check_batch(tr, batch, 1, err);
+    if (st != NLP_OK)
+        return st;
+    const nlp_batch *bt = &batch->in;
+    const size_t N = layout_rows(tr, bt);
     const nlp_dropout hd = { tr->opt.hidden_dropout, tr->opt.seed };
     const nlp_dropout ad = { tr->opt.attention_dropout, tr->opt.seed };
     const nlp_dropout cd = { tr->opt.classifier_dropout, tr->opt.seed };
     encoder_forward(tr, bt, N, &hd, &ad);
-    const double l = head_pass(tr, batch, N, &cd, 1.0f / (float)tr->opt.grad_accum);
+    const double l = head_pass(tr, batch, N, &cd, 1.0f / (float)tr->opt.grad_accum, NULL);
     encoder_backward(tr, bt, N, &hd, &ad);
     tr->micro++;
+    if (loss)
+        *loss = (float)l;
+    return NLP_OK;
+}
+
+size_t nlp_trainer_predict_size(const nlp_trainer *tr, const nlp_train_batch *batch)
+{
+    const nlp_batch *bt = &batch->in;
+    const size_t B = bt->batch, T = bt->seq;
+    switch (tr->opt.task) {
+    case NLP_TRAIN_MLM: {
+        size_t M = 0;
+        for (size_t b = 0; b < B; b++)
+            for (size_t t = 0; t < (size_t)bt->lengths[b]; t++)
+                M += batch->labels[b * T + t] != NLP_IGNORE_INDEX;
+        return M * tr->V;
+    }
+    case NLP_TRAIN_SEQ_CLS:
+        return B * tr->C;
+    case NLP_TRAIN_TOKEN_CLS:
+        return B * T * tr->C;
+    case NLP_TRAIN_QA:
+        return 2 * B * T;
+    }
+    return 0;
+}
+
+nlp_status nlp_trainer_predict(nlp_trainer *tr, const nlp_train_batch *batch, float *out,
+                               size_t out_count, float *loss, nlp_error *err)
+{
+    if (!tr || !batch || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_trainer_predict: trainer, batch or out is NULL");
+    nlp_status st = check_batch(tr, batch, 0, err);
+    if (st != NLP_OK)
+        return st;
+    const size_t need = nlp_trainer_predict_size(tr, batch);
+    if (out_count < need)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_trainer_predict: out holds %zu floats, the batch needs %zu",
+                             out_count, need);
+    const size_t N = layout_rows(tr, &batch->in);
+    const nlp_dropout none = {0.0f, tr->opt.seed};
+    encoder_forward(tr, &batch->in, N, &none, &none);
+    const double l = head_pass(tr, batch, N, &none, 1.0f, out);
     if (loss)
         *loss = (float)l;
     return NLP_OK;
@@ -1011,6 +1100,10 @@ nlp_status nlp_trainer_step(nlp_trainer *tr, float *grad_norm, nlp_error *err)
     const double norm = sqrt(ss);
     if (grad_norm)
         *grad_norm = (float)norm;
+    if (!isfinite(norm))
+        return nlp_error_set(err, NLP_ERR_INPUT, "trainer: the gradient norm is %s at step "
+                             "%d; the parameters were not updated",
+                             isnan(norm) ? "NaN" : "infinite", tr->step + 1);
     j.coef = (float)nlp_clip_coef(norm, tr->opt.max_grad_norm);
     j.o.lr = nlp_trainer_lr(tr);
     j.o.beta1 = tr->opt.adam_beta1;
@@ -1081,4 +1174,21 @@ size_t nlp_trainer_num_labels(const nlp_trainer *tr)
 int nlp_trainer_loss_kind(const nlp_trainer *tr)
 {
     return tr->loss_kind;
+}
+
+/* ------------------------------------------------------------ state */
+
+void nlp_trainer_state(nlp_trainer *tr, size_t index, float **m, float **v, int **step,
+                       uint64_t **micro)
+{
+    const tensor_info *t = &tr->tensors[index];
+    *m = tr->m1 + t->off;
+    *v = tr->m2 + t->off;
+    *step = &tr->step;
+    *micro = &tr->micro;
+}
+
+void nlp_trainer_zero_grad(nlp_trainer *tr)
+{
+    memset(tr->grad, 0, tr->n_params * sizeof *tr->grad);
 }

@@ -3,8 +3,9 @@
  *
  * Layers, bottom up: status (errors), tokenizer (text to ids), model
  * (config.json and weights), encoder (forward pass and head building
- * blocks), train (backward pass and optimizer), plugin (the task plugin
- * ABI), registry (loading plugins, the host side of the ABI), checkpoint
+ * blocks), train (backward pass and optimizer), metrics (evaluation
+ * scores), plugin (the task plugin ABI), registry (loading plugins, the
+ * host side of the ABI), checkpoint
  * (writing safetensors checkpoints, quantized copies), bench (peaks and
  * timing), buf (a growable byte buffer).
  */
@@ -17,6 +18,9 @@
 #include "nlp/model.h"
 #include "nlp/encoder.h"
 #include "nlp/train.h"
+#include "nlp/metrics.h"
+#include "nlp/dataset.h"
+#include "nlp/train_run.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
 #include "nlp/registry.h"

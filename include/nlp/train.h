@@ -69,6 +69,11 @@ typedef struct nlp_train_options {
     float classifier_dropout;  /* before the classifier (not MLM) */
     uint64_t seed;             /* dropout and new head weights (42) */
     int threads;               /* 0: as nlp_ctx_create */
+    /* SEQ_CLS / TOKEN_CLS: the label names nlp_trainer_save writes as
+     * id2label (num_labels of them; borrowed, they must outlive the
+     * trainer); NULL keeps the model's names when the count agrees, else
+     * LABEL_0 ... */
+    const char *const *label_names;
 } nlp_train_options;
 
 /* Fill opt with the defaults above (task NLP_TRAIN_MLM, max_batch 8,
@@ -113,9 +118,25 @@ NLP_API nlp_status nlp_trainer_accumulate(nlp_trainer *tr,
 /* One optimizer step over the accumulated gradients: clip to
  * max_grad_norm, AdamW at the scheduled learning rate, then zero the
  * gradients.  *grad_norm (may be NULL) receives the norm before
- * clipping. */
+ * clipping.  A norm that is not finite is NLP_ERR_INPUT and leaves the
+ * parameters as they were. */
 NLP_API nlp_status nlp_trainer_step(nlp_trainer *tr, float *grad_norm,
                             nlp_error *err);
+
+/* Forward pass only, without dropout, for evaluation: the head's logits
+ * go to out (out_count floats at least nlp_trainer_predict_size) and the
+ * loss to *loss (may be NULL; 0 when the batch has no labels):
+ *   MLM        [M][V] at the M labelled positions, row by row (labels
+ *              are required: they say where)
+ *   SEQ_CLS    [B][C]
+ *   TOKEN_CLS  [B][T][C], padded positions 0
+ *   QA         [2][B][T]: start logits, then end logits
+ * Gradients and counters are untouched.  Errors as
+ * nlp_trainer_accumulate, and NLP_ERR_INVALID_ARG when out is too small. */
+NLP_API nlp_status nlp_trainer_predict(nlp_trainer *tr, const nlp_train_batch *batch,
+                                       float *out, size_t out_count, float *loss,
+                                       nlp_error *err);
+NLP_API size_t nlp_trainer_predict_size(const nlp_trainer *tr, const nlp_train_batch *batch);
 
 /* Optimizer steps taken so far, and the learning rate the next step
  * uses. */
@@ -151,6 +172,15 @@ NLP_API nlp_status nlp_trainer_tensor(const nlp_trainer *tr, size_t index,
  * NLP_ERR_NOMEM. */
 NLP_API nlp_status nlp_trainer_save(const nlp_trainer *tr, const char *dir,
                             nlp_error *err);
+
+/* Write the optimizer state (AdamW moments, step and micro-batch
+ * counters) to the safetensors file path (written to a temporary file and
+ * renamed), and read it back into a trainer made from the checkpoint
+ * saved at the same step: together they continue a run exactly.  Load
+ * errors: NLP_ERR_IO, NLP_ERR_FORMAT (not a trainer state, a tensor
+ * missing), NLP_ERR_SHAPE (another model's state). */
+NLP_API nlp_status nlp_trainer_save_state(nlp_trainer *tr, const char *path, nlp_error *err);
+NLP_API nlp_status nlp_trainer_load_state(nlp_trainer *tr, const char *path, nlp_error *err);
 
 #ifdef __cplusplus
 }
