@@ -7,7 +7,8 @@ Starts the server on 127.0.0.1 with a free port (--port 0, read from its
 start-up line) and checks: every route answers with the CLI's --json
 results, /embed and /v1/embeddings (the example plugin), errors as one-line
 JSON with the right status (400, 401, 404, 405, 413, 422), the page at /,
-the API key, a client that disconnects mid-upload and one that leaves
+the page's script (run in node when it is installed), the API key, a
+client that disconnects mid-upload and one that leaves
 before its reply, many clients at once, and SIGTERM while requests are in
 flight (they are answered, the exit status is 0).  Every wait is bounded.
 """
@@ -15,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,6 +120,11 @@ def routes(port):
     st, body, r = request(port, "GET", "/")
     check(st == 200 and b"<html" in body and r.getheader("Content-Type").startswith("text/html"),
           "page at /")
+    node = shutil.which("node")
+    if node:   # the page's script, against this server
+        r = subprocess.run([node, os.path.join(os.path.dirname(__file__), "serve_page.mjs"),
+                            str(port)], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, "page script: " + r.stdout + r.stderr)
     st, body, r = request(port, "GET", "/metrics")
     check(st == 200 and b'nlp_serve_requests_total{route="/sentiment",code="200"}' in body and
           b"nlp_serve_request_duration_seconds_bucket" in body, "metrics: %r" % body[:300])
