@@ -35,6 +35,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 /* 1 if name is a built-in command (which a plugin task of the same name
  * cannot replace), else 0. */
 int cli_is_builtin(const char *name);

@@ -22,6 +22,7 @@
 #pragma weak cmd_models
 #pragma weak cmd_bench
 #pragma weak cmd_quantize
+#pragma weak cmd_serve
 
 static const cli_command builtins[] = {
     {"tokenize", "split text into tokens and ids (as Hugging Face tokenizers)", cmd_tokenize},
@@ -32,6 +33,7 @@ static const cli_command builtins[] = {
     {"quantize", "write a smaller copy of a checkpoint", cmd_quantize},
     {"train", "pretrain or fine-tune a model on your data", cmd_train},
     {"eval", "score a model on labelled data (accuracy, F1, exact match, perplexity)", cmd_eval},
+    {"serve", "serve tasks over HTTP, batching requests from all clients", cmd_serve},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
 

@@ -54,10 +54,11 @@ includes() {
 }
 
 # names: built-in commands, plugin tasks, help
-includes "" -- tokenize plugins download models bench quantize help \
+includes "" -- tokenize plugins download models bench quantize serve help \
     fill-mask sentiment classify ner qa
 expect f -- fill-mask
-expect help se -- sentiment
+expect help se -- sentiment serve
+expect help sen -- sentiment
 expect --v -- --version
 # options, from each one's --help
 expect fill-mask --to -- --top-k
@@ -65,6 +66,8 @@ expect tokenize --m -- --model --max-length
 includes tokenize - -- -m -q --json --pair
 includes qa --handle -- --handle-impossible-answer
 expect bench --war -- --warmup
+expect serve --max-c -- --max-concurrent-requests --max-client-batch-size
+expect serve --dtype "" -- fp32 int8 bf16
 # enumerated values, from the option line or from the usage lines
 expect ner --aggregation "" -- none simple first average max
 expect ner --aggregation a -- average

@@ -30,6 +30,9 @@ static const char *const status_text[NLP_STATUS_COUNT] = {
     [NLP_ERR_CONFLICT] = "name already taken",
     [NLP_ERR_INTERNAL] = "internal error",
     [NLP_ERR_USAGE] = "bad option",
+    [NLP_ERR_BUSY] = "busy",
+    [NLP_ERR_TIMEOUT] = "timed out",
+    [NLP_ERR_TOO_LARGE] = "too large",
 };
 
 static const char *const status_name[NLP_STATUS_COUNT] = {
@@ -54,6 +57,9 @@ static const char *const status_name[NLP_STATUS_COUNT] = {
     [NLP_ERR_CONFLICT] = "conflict",
     [NLP_ERR_INTERNAL] = "internal",
     [NLP_ERR_USAGE] = "usage",
+    [NLP_ERR_BUSY] = "busy",
+    [NLP_ERR_TIMEOUT] = "timeout",
+    [NLP_ERR_TOO_LARGE] = "too_large",
 };
 
 const char *nlp_status_name(nlp_status status)

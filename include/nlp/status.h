@@ -41,6 +41,9 @@ typedef enum nlp_status {
     NLP_ERR_INTERNAL = 19,    /* a bug in libnlp: please report it */
     NLP_ERR_USAGE = 20,       /* a bad option, option value or combination of
                                  them (front ends: a usage error) */
+    NLP_ERR_BUSY = 21,        /* a queue is full: try again later */
+    NLP_ERR_TIMEOUT = 22,     /* waited longer than allowed */
+    NLP_ERR_TOO_LARGE = 23,   /* a request or input exceeds a size limit */
     NLP_STATUS_COUNT          /* not a status; keep last */
 } nlp_status;
 

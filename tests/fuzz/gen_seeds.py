@@ -275,6 +275,35 @@ def seeds_options():
     put("options", "value-deep", b"v" + b"[" * 200 + b"]" * 200)
 
 
+def seeds_serve():
+    def call(name, line, body):
+        put("serve", name, b"c" + line + SEP + body)
+    put("serve", "parse-pair", b'p{"inputs": ["a", {"text": "b", "text_pair": "c"}], '
+        b'"parameters": {"candidate_labels": ["x", "y"], "top_k": 2, "multi_label": true}}')
+    put("serve", "parse-qc", b'q{"inputs": [{"question": "q", "context": "c"}], '
+        b'"parameters": {"max_answer_len": 3.5, "aggregation_strategy": null}}')
+    put("serve", "parse-bad", b'p{"inputs": "x", "parameters": {"labels": ["a,b"], "top_k": 1, '
+        b'"top-k": 2}}')
+    put("serve", "parse-deep", b"p" + b'{"inputs": ' + b"[" * 300 + b"]" * 300 + b"}")
+    call("sentiment", b"POST /sentiment", b'{"inputs": ["I loved it.", ""], '
+         b'"parameters": {"top_k": null, "function_to_apply": "sigmoid"}}')
+    call("sentiment-bad-option", b"POST /sentiment", b'{"inputs": "x", "parameters": {"top_k": "zero"}}')
+    call("sentiment-utf8", b"POST /sentiment", b'{"inputs": "\\u00e9\xff\xfe"}')
+    call("qa", b"POST /qa", b'{"inputs": {"question": "Where?", "context": "I live in Berlin."}, '
+         b'"parameters": {"top_k": 2}}')
+    call("qa-long", b"POST /qa", b'{"inputs": {"question": "q", "context": "' + b"word " * 400 + b'"}}')
+    call("predict", b"POST /predict", b'{"inputs": [["a", "b"], "c"], "raw_scores": true}')
+    call("rerank", b"POST /rerank", b'{"query": "q", "texts": ["a", "b"], "return_text": true}')
+    call("tokenize", b"POST /tokenize", b'{"inputs": ["Hello", "world"], "add_special_tokens": false}')
+    call("decode", b"POST /decode", b'{"ids": [[5, 6, 2], [1]], "skip_special_tokens": false}')
+    call("decode-bad", b"POST /decode", b'{"ids": [1e99, -3, "x"]}')
+    call("embed-missing", b"POST /v1/embeddings", b'{"input": "x", "model": "m"}')
+    call("info", b"GET /info", b"")
+    call("metrics", b"GET /metrics", b"")
+    call("not-json", b"POST /sentiment", b"{\"inputs\": ")
+    call("wrong-method", b"DELETE /health", b"")
+
+
 if __name__ == "__main__":
     seeds_tok_encode()
     seeds_tok_load()
@@ -284,3 +313,4 @@ if __name__ == "__main__":
     seeds_corpus()
     seeds_hub()
     seeds_options()
+    seeds_serve()

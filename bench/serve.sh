@@ -1,0 +1,74 @@
+#!/bin/sh
+# serve.sh - throughput of `nlp serve` under load (not part of make check;
+# numbers go to the README's Server section).
+#
+#   bench/serve.sh BUILD_DIR [SECONDS [CLIENTS [THREADS]]]
+#
+# Starts `nlp serve --task sentiment=MODEL --max-input-length 512` on
+# 127.0.0.1 (a free port) with
+# a bert-base-sized random-weight BertForSequenceClassification (the one
+# bench/corpus.sh writes; BENCH_MODEL=DIR keeps it between runs), then runs
+# bench/serve_load.py: CLIENTS (default 1,8,64,256) clients sending single
+# SST-2 dev sentences (../shared/data/sst2/dev.tsv) for SECONDS (default
+# 20) each, with malformed bodies, oversized inputs and early disconnects
+# mixed in, each level right after `nlp bench` on the same shape
+# (bert-base, the sentences' mean token count, batch = clients up to 64);
+# then SIGTERM while 64 clients still send.  Everything stops by itself.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+build=$(cd "${1:?usage: serve.sh BUILD_DIR [SECONDS [CLIENTS [THREADS]]]}" && pwd)
+seconds=${2:-20}
+clients=${3:-1,8,64,256}
+threads=${4:-2}
+nlp="$build/cli/nlp"
+shared="$top/../shared/data"
+[ -f "$shared/sst2/dev.tsv" ] || { echo "serve.sh: $shared/sst2/dev.tsv not found" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp-serve-bench.XXXXXX")
+pid=
+trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+model="${BENCH_MODEL:-$tmp/model}"
+if [ ! -f "$model/model.safetensors" ]; then
+    # the model writer of bench/corpus.sh (its python heredoc)
+    awk '/python3 - "\$model"/ { f = 1; next } f && /^EOF$/ { exit } f' "$here/corpus.sh" \
+        >"$tmp/mkmodel.py"
+    /usr/bin/python3 "$tmp/mkmodel.py" "$model" "$shared/vocab/bert-base-uncased/vocab.txt"
+fi
+len=$(tail -n +2 "$shared/sst2/dev.tsv" | cut -f1 |
+      "$nlp" tokenize --model "$model" --json 2>/dev/null |
+      python3 -c 'import json,sys; n=[len(json.loads(l)["ids"]) for l in sys.stdin]; print(round(sum(n)/len(n)))')
+echo "SST-2 dev: mean $len tokens per sentence (special tokens included)"
+"$nlp" serve --task "sentiment=$model" --port 0 --threads "$threads" --max-input-length 512 --quiet 2>"$tmp/err" &
+wpid=$!
+port=
+for _ in $(seq 600); do
+    port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$tmp/err")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$tmp/err"; exit 1; }
+# the server's own pid (cli/nlp may be libtool's wrapper script)
+pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$tmp/err")
+# each level right after `nlp bench` at the same shape (the machine's speed
+# drifts, so the pair is measured together): batch = clients, at most the
+# server's 64 inputs per forward pass
+for n in $(echo "$clients" | tr , ' '); do
+    b=$((n < 64 ? n : 64))
+    seqs=$("$nlp" bench --shape bert-base --seq-len "$len" --batch-size "$b" --threads "$threads" \
+        --iters 4 --warmup 1 --json | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["seq_per_s"])')
+    echo "nlp bench --seq-len $len --batch-size $b --threads $threads: $seqs seq/s"
+    python3 "$here/serve_load.py" "$port" "$shared/sst2/dev.tsv" --clients "$n" \
+        --seconds "$seconds" --faults >"$tmp/level" || echo "serve.sh: some requests failed"
+    cat "$tmp/level"
+    awk -v s="$seqs" '$1 ~ /^[0-9]+$/ { r = $3 } END { printf "server / bench: %.0f%%\n", 100 * r / s }' "$tmp/level"
+done
+# SIGTERM with 64 clients sending: every answered request is a 200
+python3 "$here/serve_load.py" "$port" "$shared/sst2/dev.tsv" --clients 64 --seconds 10 \
+    --warmup 1 >"$tmp/last" 2>&1 &
+load=$!
+sleep 6
+kill -TERM "$pid"
+pid=
+if wait "$wpid"; then echo "SIGTERM under load: exit status 0"; else echo "SIGTERM under load: exit status $?"; fi
+wait "$load" || true
+cat "$tmp/last"
