@@ -48,6 +48,8 @@ static void usage(void)
            "                          model's config)\n"
            "  --seed N                data order, masking, dropout, new weights (default 42)\n"
            "  --threads N             worker threads (default: all cores)\n"
+           "  --rename-labels L       OLD=NEW,...: names for the data's labels in config.json\n"
+           "                          (ids stay in the order of the old names)\n"
            "  --eval FILE             evaluation data, read like --data\n"
            "  --eval-every N          steps between evaluations (default: each epoch)\n"
            "  --save-every N          steps between checkpoints (default: each epoch)\n"
@@ -61,7 +63,7 @@ enum {
     O_INIT = CLI_OPT_NEXT, O_VOCAB, O_LAYERS, O_HIDDEN, O_HEADS, O_INTER, O_MAXPOS, O_CASED,
     O_OUT, O_EPOCHS, O_MAX_STEPS, O_BATCH, O_ACCUM, O_LR, O_WARMUP, O_WARMUP_RATIO, O_WD,
     O_BETA2, O_CLIP, O_DROPOUT, O_SEED, O_THREADS, O_EVAL, O_EVAL_EVERY, O_SAVE_EVERY,
-    O_LOG_EVERY, O_RESUME, O_QUIET
+    O_LOG_EVERY, O_RESUME, O_QUIET, O_RENAME
 };
 
 typedef struct train_cli {
@@ -221,6 +223,7 @@ static int run_option(train_cli *c, int k, const char *arg)
     case O_LOG_EVERY: return int_opt("log-every", arg, 1, &o->log_every);
     case O_RESUME: o->resume = 1; return 0;
     case O_QUIET: c->quiet = 1; return 0;
+    case O_RENAME: o->data.rename_labels = arg; return 0;
     }
     return model_option(c, k, arg);
 }
@@ -249,6 +252,7 @@ static int parse(train_cli *c, int argc, char **argv)
         {"save-every", required_argument, NULL, O_SAVE_EVERY},
         {"log-every", required_argument, NULL, O_LOG_EVERY},
         {"resume", no_argument, NULL, O_RESUME}, {"quiet", no_argument, NULL, O_QUIET},
+        {"rename-labels", required_argument, NULL, O_RENAME},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     opterr = 0;

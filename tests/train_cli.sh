@@ -104,6 +104,12 @@ n=$((n + 1))
 grep -q '"neg"' "$tmp/c/config.json" && grep -q '"pos"' "$tmp/c/config.json" ||
     fail "config.json lacks the data's labels"
 [ -f "$tmp/c/best/model.safetensors" ] || fail "no best/ model with --eval"
+run 0 "$NLP" train $CLS --data "$tmp/bad.csv" --out "$tmp/r" --rename-labels neg=negative,pos=positive
+n=$((n + 1))
+grep -q '"0":[[:space:]]*"negative"' "$tmp/r/config.json" &&
+    grep -q '"1":[[:space:]]*"positive"' "$tmp/r/config.json" || fail "--rename-labels"
+run 2 "$NLP" train $CLS --data "$tmp/bad.csv" --out "$tmp/r2" --rename-labels maybe=x
+expect_err 'no label "maybe"'
 run 1 "$NLP" train $CLS --data "$tmp/bad.csv" --out "$tmp/d" --strict
 expect_err "bad.csv:5: "
 printf 'text,label\nwhat a film,meh\n' >"$tmp/unknown.csv"

@@ -156,6 +156,37 @@ nlp_status ds_sort_labels(nlp_dataset *ds, nlp_error *err)
     return NLP_OK;
 }
 
+/* Rename labels taken from the data: spec is "OLD=NEW,OLD=NEW". */
+static nlp_status rename_labels(nlp_dataset *ds, const char *spec, nlp_error *err)
+{
+    if (ds->fixed_labels)
+        return nlp_error_set(err, NLP_ERR_USAGE, "labels can be renamed only when they come "
+                             "from the data, not from a model's id2label");
+    for (const char *p = spec; *p;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq || eq == p || eq + 1 == end)
+            return nlp_error_set(err, NLP_ERR_USAGE, "label renaming \"%.*s\" is not OLD=NEW",
+                                 (int)(end - p), p);
+        size_t i = 0;
+        while (i < ds->n_labels && (strlen(ds->labels[i]) != (size_t)(eq - p) ||
+                                    memcmp(ds->labels[i], p, (size_t)(eq - p)) != 0))
+            i++;
+        if (i == ds->n_labels)
+            return nlp_error_set(err, NLP_ERR_USAGE, "label renaming: the data has no label "
+                                 "\"%.*s\"", (int)(eq - p), p);
+        char *name = malloc((size_t)(end - eq));
+        if (!name)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "dataset: out of memory");
+        memcpy(name, eq + 1, (size_t)(end - eq - 1));
+        name[end - eq - 1] = '\0';
+        free(ds->labels[i]);
+        ds->labels[i] = name;
+        p = comma ? comma + 1 : end;
+    }
+    return NLP_OK;
+}
+
 /* ------------------------------------------------------------ messages */
 
 enum { MAX_WARNINGS = 10 };    /* bad rows named one by one; then a count */
@@ -636,6 +667,8 @@ nlp_status nlp_dataset_load(const nlp_dataset_opts *o, const nlp_tokenizer *tok,
         st = ds_read(ds, fmt, err);
     if (st == NLP_OK)
         st = ds_sort_labels(ds, err);
+    if (st == NLP_OK && o->rename_labels)
+        st = rename_labels(ds, o->rename_labels, err);
     if (st == NLP_OK && ds->seqs.n == 0)
         st = nlp_error_set(err, NLP_ERR_INPUT, "%s: no usable %s", o->path,
                            o->task == NLP_TRAIN_QA ? "question" : o->task == NLP_TRAIN_TOKEN_CLS
@@ -653,6 +686,7 @@ nlp_status nlp_dataset_load(const nlp_dataset_opts *o, const nlp_tokenizer *tok,
     ds->o.path = NULL;
     ds->o.labels = NULL;
     ds->o.text_column = ds->o.text_pair_column = ds->o.label_column = ds->o.format = NULL;
+    ds->o.rename_labels = NULL;
     *out = ds;
     return NLP_OK;
 }

@@ -254,6 +254,7 @@ static nlp_status load_data(run *r, nlp_error *err)
     d.path = o->eval_path;
     d.labels = names;
     d.n_labels = nl;
+    d.rename_labels = NULL;     /* the training data's names, renamed */
     st = nlp_dataset_load(&d, r->tok, &r->eval_ds, err);
     free(names);
     return st;

@@ -66,6 +66,9 @@ typedef struct nlp_dataset_opts {
                                   questions; 0: all */
     const char *const *labels; /* a fixed label set (id order), or NULL */
     size_t n_labels;
+    const char *rename_labels; /* "OLD=NEW,...": names for labels taken from
+                                  the data, after their ids are fixed (so
+                                  "0=negative,1=positive" keeps 0 and 1) */
     nlp_data_warn_fn warn;     /* NULL: messages are dropped */
     void *warn_user;
 } nlp_dataset_opts;
