@@ -138,7 +138,7 @@ class Browser:
                 raise TimeoutError("serve_browser: chromium said nothing for %gs" % timeout)
             chunk = os.read(self.fr_r, 1 << 16)
             if not chunk:
-                raise SystemExit("serve_browser: chromium closed the pipe (see %s/chromium.log)" % TMP)
+                raise SystemExit("serve_browser: chromium closed the pipe (its log follows)")
             self.buf += chunk
         msg, self.buf = self.buf.split(b"\0", 1)
         return json.loads(msg)

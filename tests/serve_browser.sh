@@ -28,6 +28,6 @@ timeout -k 5 60 "$PY" "$top_srcdir/tests/serve_browser.py" "$NLP" "$top_srcdir/d
 rc=$?
 if [ $rc -ne 0 ] && [ -s "$tmp/chromium.log" ]; then
     echo "chromium.log (without the D-Bus lines):"
-    grep -v 'dbus/' "$tmp/chromium.log" | tail -20
+    grep -av 'dbus/' "$tmp/chromium.log" | tail -20
 fi
 exit $rc
