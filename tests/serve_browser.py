@@ -12,7 +12,8 @@ task chooses it in the list, types the text (and the question) as key
 input, clicks Run and waits for the result.  The rendered page is then
 checked against the server's own JSON for the same request: the bars'
 labels, scores and drawn widths (sentiment), the highlighted entity spans
-and their labels (ner), the marked answer (qa), with no script error.
+and their labels (ner, also on a text with characters outside the BMP),
+the marked answer (qa), with no script error.
 Every wait is bounded; the server and every chromium process are ended.
 """
 import fcntl
@@ -267,17 +268,19 @@ def main():
         check(all(abs(b["frac"] - w["score"]) < 0.01 for b, w in zip(got["bars"], want)),
               "sentiment: bar widths %r against scores %r" % ([b["frac"] for b in got["bars"]], want))
 
-        # ner: the text with each entity marked and labelled
-        text = "My name is Wolfgang and I live in Berlin."
-        got = run_task(br, "ner", text)
-        want = post(port, "/ner", {"inputs": text, "parameters": {"aggregation_strategy": "simple"}})
-        check(not got["err"], "ner: error shown: %r" % got["err"])
-        check(json.loads(got["raw"] or "null") == want, "ner: JSON shown %r, server %r" % (got["raw"], want))
-        check(want and [(m["text"], m["label"]) for m in got["marks"]] ==
-              [(text[e["start"]:e["end"]], e["entity_group"]) for e in sorted(want, key=lambda e: e["start"])],
-              "ner: marks %r, server %r" % (got["marks"], want))
-        check(all(m["shown"] for m in got["marks"]), "ner: a mark is not drawn: %r" % got["marks"])
-        check(got["plain"] == text, "ner: the text around the marks: %r" % got["plain"])
+        # ner: the text with each entity marked and labelled; the second
+        # text has letters outside the BMP, as offsets count code points
+        for text in ("My name is Wolfgang and I live in Berlin.",
+                     "Zo\u00eb \U0001F600 met J\u00fcrgen in Z\u00fcrich \U0001D49C and Paris."):
+            got = run_task(br, "ner", text)
+            want = post(port, "/ner", {"inputs": text, "parameters": {"aggregation_strategy": "simple"}})
+            check(not got["err"], "ner: error shown: %r" % got["err"])
+            check(json.loads(got["raw"] or "null") == want, "ner: JSON shown %r, server %r" % (got["raw"], want))
+            check(want and [(m["text"], m["label"]) for m in got["marks"]] ==
+                  [(text[e["start"]:e["end"]], e["entity_group"]) for e in sorted(want, key=lambda e: e["start"])],
+                  "ner: marks %r, server %r" % (got["marks"], want))
+            check(all(m["shown"] for m in got["marks"]), "ner: a mark is not drawn: %r" % got["marks"])
+            check(got["plain"] == text, "ner: the text around the marks: %r" % got["plain"])
 
         # qa: the context with the answer marked, the question box shown
         question, context = "Where do I live?", "My name is Wolfgang and I live in Berlin."
