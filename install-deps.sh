@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make autoconf automake libtool pkg-config python3 \
 libcurl4-openssl-dev libcjson-dev libpcre2-dev libutf8proc-dev libmicrohttpd-dev check parallel \
-groff-base mandoc"
+groff-base mandoc chromium"
 if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
