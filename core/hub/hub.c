@@ -165,40 +165,6 @@ static char *read_trimmed(const char *path)
     return data;
 }
 
-/* "path.tmp{pid}.{n}": a temporary name no other writer uses. */
-static char *tmp_name(const char *path)
-{
-    static unsigned counter;
-    unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-    return nlp_strf("%s.tmp%ld.%u", path, (long)getpid(), n);
-}
-
-/* Write a small file atomically (temporary file then rename). */
-static nlp_status write_atomic(const char *path, const char *text, nlp_error *err)
-{
-    char *tmp = tmp_name(path);
-    if (!tmp)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        nlp_status st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    int ok = fputs(text, f) >= 0;
-    int saved = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        saved = ok ? errno : saved;
-        unlink(tmp);
-        free(tmp);
-        return nlp_error_set(err, saved == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO, "%s: %s",
-                             path, saved == ENOSPC ? "disk full" : strerror(saved));
-    }
-    free(tmp);
-    return NLP_OK;
-}
-
 /* ------------------------------------------------------------ settings */
 
 typedef struct hub_ctx {
@@ -948,7 +914,7 @@ static nlp_status link_pointer(hub_ctx *c, const char *commit, const char *file,
         depth += *p == '/';
     size_t cap = (size_t)depth * 3 + strlen(etag) + 16;
     char *target = malloc(cap);
-    char *tmp = tmp_name(ptr);
+    char *tmp = nlp_tmp_name(ptr);
     nlp_status st = NLP_OK;
     if (!target || !tmp) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
@@ -1150,7 +1116,7 @@ static nlp_status hub_fetch(hub_ctx *c, char **dir, nlp_error *err)
         *slash = '\0';
         int mk = nlp_mkdirs(ref);
         *slash = '/';
-        st = mk == 0 ? write_atomic(ref, commit, err)
+        st = mk == 0 ? nlp_write_atomic(ref, commit, err)
                      : nlp_error_set(err, NLP_ERR_IO, "%s: cannot create its folder: %s", ref, strerror(errno));
         free(ref);
         if (st != NLP_OK)

@@ -16,6 +16,7 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "nlp/encoder.h"
+#include "util/util.h"
 
 /* ------------------------------------------------------------ dense */
 
@@ -330,18 +331,11 @@ void nlp_softmax_backward(float *dx, const float *dy, const float *p,
 
 /* ------------------------------------------------------------ dropout */
 
-/* splitmix64's finaliser: a bijective 64-bit mix. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* The per-stream part of the hash, and the keep threshold. */
 static uint64_t drop_base(const nlp_dropout *d, uint64_t stream)
 {
-    return mix64(d->seed ^ mix64(stream + 0x9e3779b97f4a7c15ull));
+    return nlp_mix64(d->seed ^ nlp_splitmix64(stream));
 }
 
 static uint64_t drop_threshold(const nlp_dropout *d)
@@ -351,7 +345,7 @@ static uint64_t drop_threshold(const nlp_dropout *d)
 
 int nlp_dropout_keep(const nlp_dropout *d, uint64_t stream, uint64_t index)
 {
-    return (mix64(drop_base(d, stream) + index) >> 32) >= drop_threshold(d);
+    return (nlp_mix64(drop_base(d, stream) + index) >> 32) >= drop_threshold(d);
 }
 
 /* out[i] = in[i] * scale if element first + i of the stream whose base
@@ -366,7 +360,7 @@ static void drop_row(float *out, const float *in, size_t n, uint64_t base, uint6
     }
 #endif
     for (size_t i = 0; i < n; i++)
-        out[i] = (mix64(base + first + i) >> 32) >= thr ? in[i] * scale : 0.0f;
+        out[i] = (nlp_mix64(base + first + i) >> 32) >= thr ? in[i] * scale : 0.0f;
 }
 
 void nlp_dropout_apply(const nlp_dropout *d, uint64_t stream,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
 #include "dataset_impl.h"
 
 struct nlp_data_batch {
@@ -66,19 +67,10 @@ void nlp_data_batch_free(nlp_data_batch *b)
     free(b);
 }
 
-/* splitmix64 finaliser */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* A uniform double in [0, 1) for (key, row, pos, what). */
 static double uniform(uint64_t key, size_t row, size_t pos, unsigned what)
 {
-    uint64_t h = mix64(key ^ mix64(((uint64_t)row << 40) ^ ((uint64_t)pos << 2) ^ what));
+    uint64_t h = nlp_splitmix64(key ^ nlp_splitmix64(((uint64_t)row << 40) ^ ((uint64_t)pos << 2) ^ what));
     return (double)(h >> 11) * (1.0 / 9007199254740992.0);
 }
 
@@ -163,7 +155,7 @@ nlp_status nlp_dataset_batch(const nlp_dataset *ds, const size_t *idx, size_t n,
     for (size_t r = 0; r < n; r++)
         fill_row(ds, b, r, &DS_AT(ds->seqs, ds_seq, idx[r]), T);
     if (ds->task == NLP_TRAIN_MLM) {
-        const uint64_t key = mix64(seed ^ mix64(draw));
+        const uint64_t key = nlp_splitmix64(seed ^ nlp_splitmix64(draw));
         size_t room = nlp_dataset_max_masked(ds, b->max_batch);
         for (size_t r = 0; r < n; r++)
             room -= mask_row(ds, key, r, b->ids + r * T, b->labels + r * T, (size_t)b->lengths[r],

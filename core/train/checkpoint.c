@@ -33,22 +33,6 @@ static const char *arch_name(const nlp_trainer *tr)
     }
 }
 
-static nlp_status write_text(const char *path, const char *text, nlp_error *err)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO,
-                             "%s: cannot create: %s", path, strerror(errno));
-    const size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, fp) == n;
-    if (fclose(fp) != 0)
-        ok = 0;
-    if (!ok)
-        return nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO,
-                             "%s: cannot write: %s", path, strerror(errno));
-    return NLP_OK;
-}
-
 /* config.json of the model with the head's keys set; caller frees. */
 static nlp_status config_text(const nlp_trainer *tr, char **out, nlp_error *err)
 {
@@ -195,7 +179,7 @@ nlp_status nlp_trainer_save(const nlp_trainer *tr, const char *dir, nlp_error *e
     st = config_text(tr, &cfg, err);
     if (st == NLP_OK) {
         path = nlp_path_join(dir, "config.json");
-        st = path ? write_text(path, cfg, err)
+        st = path ? nlp_write_atomic(path, cfg, err)
                   : nlp_error_set(err, NLP_ERR_NOMEM, "nlp_trainer_save: out of memory");
         free(path);
     }

@@ -300,25 +300,6 @@ static nlp_status make_trainer(run *r, nlp_error *err)
 
 /* ------------------------------------------------------------ saving */
 
-/* Write text to path through a temporary file and a rename. */
-static nlp_status write_atomic(const char *path, const char *text, nlp_error *err)
-{
-    char *tmp = nlp_strf("%s.tmp", path);
-    FILE *fp = tmp ? fopen(tmp, "wb") : NULL;
-    int ok = fp && fputs(text, fp) >= 0;
-    if (fp && fclose(fp) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    nlp_status st = ok ? NLP_OK
-                       : nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO,
-                                       "%s: cannot write: %s", path, strerror(errno));
-    if (!ok && tmp)
-        unlink(tmp);
-    free(tmp);
-    return st;
-}
-
 static nlp_status write_run_state(const run *r, const char *dir, nlp_error *err)
 {
     char *text = nlp_strf("{\"global_step\": %d, \"max_steps\": %d, \"epoch\": %.6f, "
@@ -327,7 +308,7 @@ static nlp_status write_run_state(const run *r, const char *dir, nlp_error *err)
                           (double)nlp_trainer_steps(r->tr) * r->accum / (double)r->per_epoch,
                           isnan(r->best) ? -1.0 : r->best, r->best_step);
     char *path = nlp_path_join(dir, "trainer_state.json");
-    nlp_status st = text && path ? write_atomic(path, text, err)
+    nlp_status st = text && path ? nlp_write_atomic(path, text, err)
                                  : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     free(text);
     free(path);
@@ -478,23 +459,15 @@ static nlp_status evaluate(run *r, nlp_error *err)
 
 /* ------------------------------------------------------------ the loop */
 
-static uint64_t mix(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* The order of epoch e: a Fisher-Yates shuffle drawn from (seed, e). */
 static void shuffle(run *r, long e)
 {
     const size_t n = nlp_dataset_size(r->ds);
     for (size_t i = 0; i < n; i++)
         r->perm[i] = i;
-    uint64_t s = mix(r->o->train.seed ^ mix((uint64_t)e + 1));
+    uint64_t s = nlp_splitmix64(r->o->train.seed ^ nlp_splitmix64((uint64_t)e + 1));
     for (size_t i = n; i > 1; i--) {
-        s = mix(s);
+        s = nlp_splitmix64(s);
         size_t j = (size_t)(s % i);
         size_t t = r->perm[i - 1];
         r->perm[i - 1] = r->perm[j];

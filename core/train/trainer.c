@@ -143,12 +143,6 @@ struct nlp_trainer {
     uint64_t micro;             /* micro-batches seen (dropout streams) */
 };
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* ------------------------------------------------------------ layout */
 
@@ -391,8 +385,8 @@ void nlp_train_options_init(nlp_train_options *opt)
  * (Box-Muller over two counter-based uniforms). */
 static float init_normal(uint64_t seed, size_t t, size_t i, float std)
 {
-    const uint64_t h1 = mix64(mix64(seed ^ 0x5eedull) + mix64(t * 2 + 1) + i);
-    const uint64_t h2 = mix64(h1 + 0x9e3779b97f4a7c15ull);
+    const uint64_t h1 = nlp_mix64(nlp_mix64(seed ^ 0x5eedull) + nlp_mix64(t * 2 + 1) + i);
+    const uint64_t h2 = nlp_splitmix64(h1);
     const double u1 = ((double)(h1 >> 11) + 1.0) / 9007199254740993.0;   /* (0, 1] */
     const double u2 = (double)(h2 >> 11) / 9007199254740992.0;
     return (float)(std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));

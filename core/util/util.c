@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -141,4 +142,36 @@ char *nlp_strf(const char *fmt, ...)
         s = NULL;
     va_end(ap);
     return s;
+}
+
+char *nlp_tmp_name(const char *path)
+{
+    static unsigned counter;
+    unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    return nlp_strf("%s.tmp%ld.%u", path, (long)getpid(), n);
+}
+
+nlp_status nlp_write_atomic(const char *path, const char *text, nlp_error *err)
+{
+    char *tmp = nlp_tmp_name(path);
+    if (!tmp)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        nlp_status st = nlp_error_set(err, NLP_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    int ok = fputs(text, f) >= 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        unlink(tmp);
+        free(tmp);
+        return nlp_error_set(err, saved == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO, "%s: %s",
+                             path, saved == ENOSPC ? "disk full" : strerror(saved));
+    }
+    free(tmp);
+    return NLP_OK;
 }

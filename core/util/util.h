@@ -33,6 +33,31 @@ int nlp_dir_exists(const char *path);
  * Returns 0, or -1 with errno set (ENOTDIR when path is not a folder). */
 int nlp_mkdirs(const char *path);
 
+/* A temporary name beside path, unique in this process and among
+ * processes (path.tmpPID.N); a new string (free()), NULL when out of
+ * memory. */
+char *nlp_tmp_name(const char *path);
+
+/* Write text to path through a temporary file and a rename, so path is
+ * either as before or complete.  Errors name the path (NLP_ERR_IO,
+ * NLP_ERR_NOSPACE, NLP_ERR_NOMEM). */
+nlp_status nlp_write_atomic(const char *path, const char *text, nlp_error *err);
+
+/* splitmix64's finaliser: a bijective 64-bit mix, the hash of every
+ * counter-based draw (dropout masks, masking, data order, new weights). */
+static inline uint64_t nlp_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* splitmix64's step: the golden-ratio increment, then the mix. */
+static inline uint64_t nlp_splitmix64(uint64_t z)
+{
+    return nlp_mix64(z + 0x9e3779b97f4a7c15ull);
+}
+
 /* fp32 -> bf16, rounded to nearest even; a NaN stays a (quiet) NaN.  The
  * bf16 kernels and the bf16 checkpoint writer both round this way. */
 static inline uint16_t nlp_f32_to_bf16(float f)
