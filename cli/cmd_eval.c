@@ -23,7 +23,8 @@ static void usage(void)
            "  qa                   SQuAD v1.1 exact match and F1 (percent)\n"
            "  mlm                  top-1 / top-5 accuracy and perplexity at masked positions\n"
            "                       (15%% of tokens, seeded) and pseudo-perplexity\n"
-           "Labels in the data must be the model's (config.json id2label).\n\n%s"
+           "Labels in the data must be the model's (config.json id2label); with\n"
+           "classify --labels (zero-shot), one of the candidate labels.\n\n%s"
            "\nOptions:\n"
            "  --model DIR|ID          the checkpoint (required)\n"
            "  --json                  print the report as one JSON object\n"
@@ -32,11 +33,16 @@ static void usage(void)
            "  --seed N                mlm masking (default 42)\n"
            "  --pppl-limit N          mlm: sequences scored for pseudo-perplexity (default 100)\n"
            "  --max-answer-len N      qa: longest answer in tokens (default 30)\n"
+           "  --labels A,B,...        classify: zero-shot over these candidate labels, each\n"
+           "                          text run as `nlp classify --labels` runs it (NLI model)\n"
+           "  --template T            zero-shot hypothesis, {} for the label\n"
+           "                          (default \"This example is {}.\")\n"
            "  --offline               never contact the Hugging Face Hub\n"
            "  -h, --help              show this help and exit\n", cli_data_help());
 }
 
-enum { O_MODEL = CLI_OPT_NEXT, O_JSON, O_BATCH, O_THREADS, O_SEED, O_PPPL, O_ANSLEN, O_OFFLINE };
+enum { O_MODEL = CLI_OPT_NEXT, O_JSON, O_BATCH, O_THREADS, O_SEED, O_PPPL, O_ANSLEN, O_OFFLINE, O_LABELS,
+       O_TEMPLATE };
 
 /* Numbers first, then each nested object as a table of its rows. */
 static void print_report(const nlp_value *rep)
@@ -92,6 +98,8 @@ static int option(nlp_eval_opts *o, int k, const char *arg, const char **model, 
         if (!cli_parse_size(arg, 0, &o->pppl_limit))
             return cli_usage_error(CMD, "--pppl-limit must be a non-negative integer");
         return 0;
+    case O_LABELS: o->zero_shot_labels = arg; return 0;
+    case O_TEMPLATE: o->zero_shot_template = arg; return 0;
     case O_ANSLEN:
         if (!cli_parse_size(arg, 1, &o->max_answer_len))
             return cli_usage_error(CMD, "--max-answer-len must be a positive integer");
@@ -110,6 +118,8 @@ int cmd_eval(int argc, char **argv)
         {"pppl-limit", required_argument, NULL, O_PPPL},
         {"max-answer-len", required_argument, NULL, O_ANSLEN},
         {"offline", no_argument, NULL, O_OFFLINE},
+        {"labels", required_argument, NULL, O_LABELS},
+        {"template", required_argument, NULL, O_TEMPLATE},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     if (argc < 2)
@@ -141,6 +151,10 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!model || !o.data.path)
         return cli_usage_error(CMD, "--model and --data are required");
+    if ((o.zero_shot_labels || o.zero_shot_template) && task != NLP_TRAIN_SEQ_CLS)
+        return cli_usage_error(CMD, "--labels and --template apply to classify only");
+    if (o.zero_shot_template && !o.zero_shot_labels)
+        return cli_usage_error(CMD, "--template needs --labels");
     o.data.task = task;
     o.data.warn = cli_data_warn;
     o.data.warn_user = (void *)CMD;

@@ -36,6 +36,8 @@ static void usage(void)
            "  --out DIR               output folder (required)\n"
            "  --epochs X              passes over the data (default 3)\n"
            "  --max-steps N           stop after N optimizer steps (overrides --epochs)\n"
+           "  --stop-at N             stop after step N as if interrupted (checkpoint saved,\n"
+           "                          --resume continues); the schedule stays --max-steps'\n"
            "  --batch-size N          sequences per micro-batch (default 16)\n"
            "  --grad-accum N          micro-batches per optimizer step (default 1)\n"
            "  --lr X                  peak learning rate (default 5e-5)\n"
@@ -61,7 +63,7 @@ static void usage(void)
 
 enum {
     O_INIT = CLI_OPT_NEXT, O_VOCAB, O_LAYERS, O_HIDDEN, O_HEADS, O_INTER, O_MAXPOS, O_CASED,
-    O_OUT, O_EPOCHS, O_MAX_STEPS, O_BATCH, O_ACCUM, O_LR, O_WARMUP, O_WARMUP_RATIO, O_WD,
+    O_OUT, O_EPOCHS, O_MAX_STEPS, O_STOP_AT, O_BATCH, O_ACCUM, O_LR, O_WARMUP, O_WARMUP_RATIO, O_WD,
     O_BETA2, O_CLIP, O_DROPOUT, O_SEED, O_THREADS, O_EVAL, O_EVAL_EVERY, O_SAVE_EVERY,
     O_LOG_EVERY, O_RESUME, O_QUIET, O_RENAME
 };
@@ -186,6 +188,7 @@ static int model_option(train_cli *c, int k, const char *arg)
     case O_OUT: o->out = arg; return 0;
     case O_EPOCHS: return num_opt("epochs", arg, 1e-6, 1e6, &o->epochs);
     case O_MAX_STEPS: return int_opt("max-steps", arg, 1, &o->max_steps);
+    case O_STOP_AT: return int_opt("stop-at", arg, 1, &o->stop_at);
     case O_BATCH:
         if (!cli_parse_size(arg, 1, &z) || z > 65536)
             return cli_usage_error(CMD, "--batch-size must be in [1, 65536], got '%s'", arg), -1;
@@ -239,6 +242,7 @@ static int parse(train_cli *c, int argc, char **argv)
         {"max-position", required_argument, NULL, O_MAXPOS}, {"cased", no_argument, NULL, O_CASED},
         {"out", required_argument, NULL, O_OUT}, {"epochs", required_argument, NULL, O_EPOCHS},
         {"max-steps", required_argument, NULL, O_MAX_STEPS},
+        {"stop-at", required_argument, NULL, O_STOP_AT},
         {"batch-size", required_argument, NULL, O_BATCH},
         {"grad-accum", required_argument, NULL, O_ACCUM}, {"lr", required_argument, NULL, O_LR},
         {"warmup", required_argument, NULL, O_WARMUP},

@@ -136,6 +136,47 @@ grep -q 'usage: nlp train' "$tmp/out" || fail "train --help"
 run 1 "$NLP" train ner --init "$M/ner-bert" --data "$tmp/none.txt" --out "$tmp/h"
 expect_err 'none.txt: cannot open'
 
+# ---------------------------------------------------------------- zero-shot eval
+# The top labels of transformers' zero-shot pipeline on three texts
+# (data/expected/classify/bert-mnli-zs.json) against gold labels chosen
+# here: the accuracy nlp eval reports must be the share of them that agree.
+zs="$top_srcdir/data/expected/classify/bert-mnli-zs.json"
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$zs" "$tmp/zs.jsonl" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    for text, gold in zip(d["inputs"], ["film", "politics", "sports"]):
+        f.write(json.dumps({"text": text, "label": gold}) + "\n")
+    f.write(json.dumps({"text": "", "label": "film"}) + "\n")
+PY
+    run 0 "$NLP" eval classify --model "$M/tiny-bert-mnli" --data "$tmp/zs.jsonl" \
+        --labels 'sports, politics,film' --json
+    expect_err 'zs.jsonl:4: no text or no label; skipped'
+    n=$((n + 1))
+    python3 - "$tmp/out" "$zs" <<'PY' ||
+import json, sys
+got = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2]))
+gold = ["film", "politics", "sports"]
+acc = sum(e["labels"][0] == g for e, g in zip(d["expected"], gold)) / 3
+sys.exit(0 if got["examples"] == 3 and abs(got["accuracy"] - acc) < 1e-12
+         and set(got["per_label"]) == {"sports", "politics", "film"} else 1)
+PY
+        fail "zero-shot eval accuracy differs from transformers' top labels"
+    printf '{"text": "a film", "label": "weather"}\n' > "$tmp/zs2.jsonl"
+    run 1 "$NLP" eval classify --model "$M/tiny-bert-mnli" --data "$tmp/zs2.jsonl" --labels a,b
+    expect_err "zs2.jsonl:1: label 'weather' is not one of the candidate labels"
+fi
+run 2 "$NLP" eval ner --model "$M/ner-bert" --data x --labels a,b
+run 2 "$NLP" eval classify --model "$M/tiny-bert-mnli" --data x --template 'is {}'
+
+# ---------------------------------------------------------------- stop at a step
+run 0 "$NLP" train $CLS --data "$tmp/bad.csv" --out "$tmp/s" --max-steps 4 --stop-at 2 \
+    --save-every 100
+[ -d "$tmp/s/checkpoint-2" ] && [ ! -f "$tmp/s/model.safetensors" ] ||
+    fail "--stop-at 2 did not stop with a checkpoint at step 2"
+
 # ---------------------------------------------------------------- eval against PyTorch
 dev="$top_srcdir/../shared/data/sst2/dev.tsv"
 if [ -f "$dev" ] && command -v python3 >/dev/null 2>&1; then

@@ -102,6 +102,21 @@ static nlp_value *score_value(const nlp_metrics_score *s)
 
 /* ------------------------------------------------------------ classification */
 
+void nlp_eval_class_report(nlp_value *rep, const nlp_metrics_class_report *cr,
+                           const char *const *names, int multi)
+{
+    set_num(rep, multi ? "subset_accuracy" : "accuracy", cr->accuracy);
+    if (multi)
+        set_num(rep, "micro_f1", cr->micro.f1);
+    set_num(rep, "macro_f1", cr->macro.f1);
+    set_num(rep, "macro_precision", cr->macro.precision);
+    set_num(rep, "macro_recall", cr->macro.recall);
+    nlp_value *per = nlp_value_object();
+    for (int c = 0; c < cr->num_labels; c++)
+        nlp_value_set(per, names[c], score_value(&cr->labels[c]));
+    nlp_value_set(rep, "per_label", per);
+}
+
 static nlp_status eval_cls(evalr *e, nlp_value *rep, nlp_error *err)
 {
     const nlp_dataset *ds = e->ds;
@@ -129,18 +144,8 @@ static nlp_status eval_cls(evalr *e, nlp_value *rep, nlp_error *err)
     if (st == NLP_OK)
         st = multi ? nlp_metrics_multilabel(gm, pm, n, (int)C, &cr, err)
                    : nlp_metrics_classification(gold, pred, n, (int)C, &cr, err);
-    if (st == NLP_OK) {
-        set_num(rep, multi ? "subset_accuracy" : "accuracy", cr->accuracy);
-        if (multi)
-            set_num(rep, "micro_f1", cr->micro.f1);
-        set_num(rep, "macro_f1", cr->macro.f1);
-        set_num(rep, "macro_precision", cr->macro.precision);
-        set_num(rep, "macro_recall", cr->macro.recall);
-        nlp_value *per = nlp_value_object();
-        for (size_t c = 0; c < C; c++)
-            nlp_value_set(per, ds->labels[c], score_value(&cr->labels[c]));
-        nlp_value_set(rep, "per_label", per);
-    }
+    if (st == NLP_OK)
+        nlp_eval_class_report(rep, cr, (const char *const *)ds->labels, multi);
     nlp_metrics_class_report_free(cr);
     free(gold), free(pred), free(gm), free(pm);
     return st;
@@ -434,6 +439,8 @@ nlp_status nlp_eval_run(const nlp_eval_opts *o, nlp_value **report, nlp_error *e
     if (!o || !o->model || !o->data.path || o->batch_size == 0)
         return nlp_error_set(err, NLP_ERR_USAGE, "evaluation needs a model, data and a batch "
                              "size of at least 1");
+    if (o->zero_shot_labels)
+        return nlp_eval_zero_shot(o, report, err);
     nlp_model *model = NULL;
     nlp_tokenizer *tok = NULL;
     nlp_dataset *ds = NULL;

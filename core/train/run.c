@@ -526,14 +526,14 @@ static nlp_status train_loop(run *r, nlp_error *err)
         const uint64_t m1 = (uint64_t)step * (uint64_t)r->accum;
         const int epoch_end = m1 / r->per_epoch != m0 / r->per_epoch;
         const int last = step == r->total_steps;
+        const int halt = (o->stop && *o->stop) || step == o->stop_at;
         if (step % (o->log_every > 0 ? o->log_every : 10) == 0 || last)
             log_step(r);
         if (due(step, o->eval_every, epoch_end) || last)
             st = evaluate(r, err);
-        if (st == NLP_OK && (due(step, o->save_every, epoch_end) || (o->stop && *o->stop) ||
-                             last))
+        if (st == NLP_OK && (due(step, o->save_every, epoch_end) || halt || last))
             st = save_checkpoint(r, err);
-        if (st == NLP_OK && o->stop && *o->stop && !last) {
+        if (st == NLP_OK && halt && !last) {
             note(r, "stopped at step %d; continue with --resume", step);
             return NLP_OK;
         }

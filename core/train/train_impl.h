@@ -49,4 +49,15 @@ nlp_status nlp_dataset_fit_model(struct nlp_dataset_opts *d, const struct nlp_co
  * better. */
 const char *nlp_eval_metric(nlp_train_task task, int *higher_better);
 
+/* Set accuracy (multi: subset_accuracy, micro_f1), macro_f1,
+ * macro_precision, macro_recall and per_label {names[c]: scores} of cr in
+ * the report object rep. */
+struct nlp_metrics_class_report;
+void nlp_eval_class_report(struct nlp_value *rep, const struct nlp_metrics_class_report *cr,
+                           const char *const *names, int multi);
+
+/* nlp_eval_run for zero-shot classification (o->zero_shot_labels set). */
+nlp_status nlp_eval_zero_shot(const struct nlp_eval_opts *o, struct nlp_value **report,
+                              nlp_error *err);
+
 #endif /* NLP_TRAIN_IMPL_H */

@@ -87,6 +87,9 @@ typedef struct nlp_train_run_opts {
     int resume;                 /* continue OUT/checkpoint-* */
     volatile int *stop;         /* set to stop after the current step, with
                                    a checkpoint */
+    int stop_at;                /* > 0: stop after this step as if stopped
+                                   (checkpoint saved; the schedule is still
+                                   the one of max_steps / epochs) */
     nlp_train_progress_fn progress;
     void *user;
 } nlp_train_run_opts;
@@ -113,6 +116,12 @@ typedef struct nlp_eval_opts {
                                    (one forward pass per token; 0: none;
                                    100 by nlp_eval_opts_init) */
     size_t max_answer_len;      /* QA: longest answer in tokens (30) */
+    const char *zero_shot_labels;   /* SEQ_CLS: "a,b,c": zero-shot
+                                   classification as the classify task runs
+                                   it on an NLI model; each row's label must
+                                   be one of these names */
+    const char *zero_shot_template; /* its hypothesis ("{}": the label);
+                                   NULL: the classify task's default */
 } nlp_eval_opts;
 
 NLP_API void nlp_eval_opts_init(nlp_eval_opts *o, nlp_train_task task, const char *model,
@@ -128,6 +137,9 @@ NLP_API void nlp_eval_opts_init(nlp_eval_opts *o, nlp_train_task task, const cha
  *   QA        exact_match, f1 (SQuAD v1.1's evaluation)
  *   MLM       top1_accuracy, top5_accuracy, loss, perplexity (masked
  *             tokens), pseudo_perplexity (over pppl_limit sequences)
+ * Zero-shot (zero_shot_labels set) reports as SEQ_CLS, without loss: each
+ * text goes through the classify pipeline with those candidate labels and
+ * its top label is the prediction.
  * Values are fractions (0..1), as Hugging Face's evaluate reports them,
  * except SQuAD's exact_match and f1, which are percentages as its script
  * prints them. */
