@@ -1,0 +1,131 @@
+#!/bin/sh
+# models/train.sh - rebuild the built-in models from ../shared/data with
+# `nlp train` and score them with `nlp eval`: the exact commands, seeds and
+# steps.  Every stage resumes where it stopped when run again.
+#
+#   models/train.sh NLP WORKDIR [STAGE...]
+#
+# NLP is the nlp binary; WORKDIR a folder outside the source tree for the
+# data splits, runs, checkpoints and evaluation reports (WORKDIR/*.eval.json).
+# Stages, in order (default: all):
+#   data      split the corpus (every 200th paragraph held out) and SQuAD
+#             (the last 4 of its 24 articles held out); NLI and AG News as
+#             JSON Lines (needs python3)
+#   pretrain  nlp-mini: masked-LM pretraining from scratch (WORKDIR/mlm)
+#   sst2 ner squad nli   fine-tunes of nlp-mini (WORKDIR/sst2, ...)
+#   eval      every model on its dev data
+#   export    write the models into the source tree's models/ folder
+#             (nlp-mini as fp16, the task models as int8)
+set -eu
+NLP=${1:?usage: models/train.sh NLP WORKDIR [STAGE...]}
+W=${2:?usage: models/train.sh NLP WORKDIR [STAGE...]}
+shift 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHARED=$(cd "$HERE/../.." && pwd)/shared/data
+[ -d "$SHARED" ] || { echo "models/train.sh: $SHARED not found" >&2; exit 1; }
+mkdir -p "$W"
+W=$(cd "$W" && pwd)
+STAGES=${*:-data pretrain sst2 ner squad nli eval export}
+TRAIN="nice -n 10 $NLP train"
+
+resume() { [ -d "$1" ] && ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo --resume || true; }
+done_run() { [ -f "$1/model.safetensors" ]; }
+
+stage_data() {
+    [ -f "$W/corpus-train.txt" ] ||
+        cat "$SHARED"/corpus/*.txt | awk -v t="$W/corpus-train.txt" -v e="$W/corpus-eval.txt" \
+            'NR % 200 == 0 { print > e; next } { print > t }'
+    python3 "$HERE/prepare_data.py" "$SHARED" "$W"
+}
+
+# 4 layers, hidden 256, 4 heads, the bert-base-uncased vocabulary, 128-token
+# sequences, 20% masking, no dropout, AdamW beta2 0.98, weight decay 0.01,
+# clipping 0.5, batch 64, peak lr 5e-4 after 300 warm-up steps, then linear
+# decay.  The schedule's length changed twice during the run (planned for
+# 6,000 steps; 3,500 from step 1,500; 10,000 from step 1,712); the phases
+# below reproduce it exactly, each continuing the previous one's checkpoint.
+stage_pretrain() {
+    done_run "$W/mlm" && return 0
+    set -- mlm --data "$W/corpus-train.txt" --eval "$W/corpus-eval.txt" \
+        --vocab "$SHARED/vocab/bert-base-uncased/vocab.txt" \
+        --layers 4 --hidden 256 --heads 4 --intermediate 1024 --max-position 512 \
+        --max-len 128 --mask-prob 0.2 --dropout 0 --batch-size 64 \
+        --lr 5e-4 --warmup 300 --weight-decay 0.01 --adam-beta2 0.98 --max-grad-norm 0.5 \
+        --eval-every 500 --save-every 100 --log-every 10 --seed 1 --out "$W/mlm"
+    last=$(ls -d "$W"/mlm/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -1)
+    last=${last:-0}
+    [ "$last" -ge 1500 ] || $TRAIN "$@" --max-steps 6000 --stop-at 1500 $(resume "$W/mlm")
+    [ "$last" -ge 1712 ] || $TRAIN "$@" --max-steps 3500 --stop-at 1712 --resume
+    $TRAIN "$@" --max-steps 10000 --resume
+}
+
+# Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1.
+stage_sst2() {
+    done_run "$W/sst2" && return 0
+    $TRAIN sentiment --init "$W/mlm" --data "$SHARED/sst2/train.tsv" --eval "$SHARED/sst2/dev.tsv" \
+        --rename-labels 0=negative,1=positive --max-len 66 --batch-size 32 --epochs 2 \
+        --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 500 \
+        --out "$W/sst2" $(resume "$W/sst2")
+}
+
+stage_ner() {
+    done_run "$W/ner" && return 0
+    $TRAIN ner --init "$W/mlm" --data "$SHARED/conll2003/train.txt" \
+        --eval "$SHARED/conll2003/valid.txt" --max-len 128 --batch-size 32 --epochs 4 \
+        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --out "$W/ner" $(resume "$W/ner")
+}
+
+stage_squad() {
+    done_run "$W/squad" && return 0
+    $TRAIN qa --init "$W/mlm" --data "$W/squad-train.json" --eval "$W/squad-eval.json" \
+        --max-len 256 --doc-stride 64 --batch-size 16 --epochs 3 \
+        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --out "$W/squad" $(resume "$W/squad")
+}
+
+stage_nli() {
+    done_run "$W/nli" && return 0
+    $TRAIN classify --init "$W/mlm" --data "$W/nli-train.jsonl" --eval "$W/nli-eval.jsonl" \
+        --text-column premise --text-pair-column hypothesis --max-len 128 --batch-size 32 \
+        --epochs 3 --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --out "$W/nli" $(resume "$W/nli")
+}
+
+# The metrics of the README's model card, as JSON in WORKDIR/NAME.eval.json.
+evaluate() {   # NAME MODEL_DIR TASK ARGS...
+    name=$1 dir=$2 task=$3
+    shift 3
+    echo "== $name ($dir)"
+    "$NLP" eval "$task" --model "$dir" "$@" --json > "$W/$name.eval.json"
+    cat "$W/$name.eval.json"
+}
+
+stage_eval() {
+    evaluate nlp-mini "$W/mlm" mlm --data "$SHARED/sst2/dev.tsv" --mask-prob 0.15 --seed 42
+    evaluate nlp-mini-sst2 "$W/sst2" sentiment --data "$SHARED/sst2/dev.tsv"
+    evaluate nlp-mini-ner "$W/ner" ner --data "$SHARED/conll2003/valid.txt"
+    evaluate nlp-mini-squad "$W/squad" qa --data "$W/squad-eval.json" --max-len 256 --doc-stride 64
+    evaluate nlp-mini-nli "$W/nli" classify --data "$W/nli-eval.jsonl" \
+        --text-column premise --text-pair-column hypothesis
+    evaluate nlp-mini-nli-agnews "$W/nli" classify --data "$W/agnews.jsonl" \
+        --labels "World,Sports,Business,Science and technology" \
+        --template "This example is about {}."
+}
+
+# The tree's copies: fp16 for the masked LM (it loads in transformers as
+# is), int8 with int8 word embeddings for the task models (nlp's format).
+stage_export() {
+    "$NLP" quantize --force --dtype fp16 "$W/mlm" "$HERE/nlp-mini"
+    for m in sst2 ner squad nli; do
+        "$NLP" quantize --force --dtype int8 --embeddings int8 "$W/$m" "$HERE/nlp-mini-$m"
+    done
+    for d in "$HERE"/nlp-mini*; do
+        rm -rf "$d"/checkpoint-* "$d/best" "$d/train_log.jsonl"
+    done
+}
+
+for s in $STAGES; do
+    echo "== stage $s"
+    "stage_$s"
+done
