@@ -85,6 +85,9 @@ same qa-bert "$NLP" qa --json --question "Where does John live?" --context "John
 same tiny-bert-mnli "$NLP" classify --labels film,music,sports "$S"
 same tiny-bert-mnli "$NLP" classify --json --labels film,music --multi-label "$S"
 same tiny-bert-mlm "$NLP" tokenize --json "$S"
+# commands that take a model reference resolve built-in names the same way
+run 0 "$NLP" quantize nlp-mini "$tmp/q8" && run 0 "$NLP" quantize "$FIX/tiny-bert-mlm" "$tmp/q8b" &&
+    { cmp -s "$tmp/q8/model.safetensors" "$tmp/q8b/model.safetensors" || fail "quantize nlp-mini"; }
 [ -e "$tmp/cache" ] && fail "the Hub cache was touched: $(ls -R "$tmp/cache" | head -3)"
 
 # the built-in classify model is an NLI model: --labels (or --model) needed
