@@ -1,7 +1,9 @@
 /*
- * cmd_models.c - `nlp models`: list the models in the Hugging Face cache
+ * cmd_models.c - `nlp models`: list the built-in models (name,
+ * architecture, size, folder), then the models in the Hugging Face cache
  * (one line per snapshot: id, commit, refs, files, size), and
- * `nlp models rm ID...` to delete models from it.
+ * `nlp models rm ID...` to delete models from the cache (never a built-in
+ * one).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,17 +17,59 @@ static void usage(void)
 {
     printf("usage: nlp models [--cache-dir DIR]\n"
            "       nlp models rm [--cache-dir DIR] ID...\n"
-           "List the models in the Hugging Face cache, one line per cached revision:\n"
-           "id, commit, the refs (branches, tags) pointing at it, files and size.\n"
-           "'rm' deletes models (all their revisions) from the cache.\n"
+           "List the built-in models, which tasks use without --model (name, the\n"
+           "architecture in its config.json, size, folder), then the models in the\n"
+           "Hugging Face cache, one line per cached revision: id, commit, the refs\n"
+           "(branches, tags) pointing at it, files and size.\n"
+           "Built-in models are searched in $NLP_MODELS_PATH (colon-separated), then\n"
+           "the installed model folder (%s), or the source tree's\n"
+           "models/ when nlp runs uninstalled.\n"
+           "'rm' deletes models (all their revisions) from the cache; built-in models\n"
+           "are not in the cache and are not removed.\n"
            "\nOptions:\n"
            "  --cache-dir DIR   cache folder (default: $HF_HUB_CACHE, $HF_HOME/hub,\n"
            "                    ~/.cache/huggingface/hub)\n"
-           "  -h, --help        show this help and exit\n");
+           "  -h, --help        show this help and exit\n",
+           NLP_MODELS_DIR);
+}
+
+/* The built-in models' section (*shown of them); 0, or the exit status
+ * of a failure. */
+static int list_builtin(size_t *shown)
+{
+    nlp_error err = {0};
+    nlp_builtin_model *m = NULL;
+    size_t n = 0;
+    if (nlp_builtin_list(&m, &n, &err) != NLP_OK)
+        return cli_fail("models", &err);
+    if (n == 0)
+        fprintf(stderr, "nlp models: no built-in models found\n");
+    int nw = 4, aw = 4;
+    for (size_t i = 0; i < n; i++) {
+        if ((int)strlen(m[i].name) > nw)
+            nw = (int)strlen(m[i].name);
+        if ((int)strlen(m[i].architecture) > aw)
+            aw = (int)strlen(m[i].architecture);
+    }
+    if (n)
+        printf("%-*s  %-*s  %10s  %s\n", nw, "NAME", aw, "TASK", "SIZE", "FOLDER");
+    for (size_t i = 0; i < n; i++) {
+        char size[32];
+        cli_format_size(size, sizeof size, m[i].size);
+        printf("%-*s  %-*s  %10s  %s\n", nw, m[i].name, aw,
+               m[i].architecture[0] ? m[i].architecture : "-", size, m[i].dir);
+    }
+    nlp_builtin_list_free(m, n);
+    *shown = n;
+    return 0;
 }
 
 static int list_models(const nlp_hub_opts *opts)
 {
+    size_t builtin = 0;
+    int rc = list_builtin(&builtin);
+    if (rc)
+        return rc;
     nlp_error err = {0};
     nlp_hub_cached_model *m = NULL;
     size_t n = 0;
@@ -37,6 +81,8 @@ static int list_models(const nlp_hub_opts *opts)
     }
     if (n == 0)
         fprintf(stderr, "nlp models: no models in %s\n", cache);
+    else if (builtin)
+        printf("\n");
     size_t idw = 2;
     for (size_t i = 0; i < n; i++)
         if (strlen(m[i].id) > idw)
@@ -61,6 +107,17 @@ static int list_models(const nlp_hub_opts *opts)
     return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* 1 when id names a built-in model (one nlp ships, or one found). */
+static int is_builtin(const char *id)
+{
+    if (nlp_builtin_reserved(id))
+        return 1;
+    char *dir = NULL;
+    int found = !strchr(id, '/') && nlp_builtin_find(id, &dir, NULL) == NLP_OK;
+    free(dir);
+    return found;
+}
+
 static int remove_models(const nlp_hub_opts *opts, int argc, char **argv, int first)
 {
     if (first >= argc)
@@ -68,7 +125,10 @@ static int remove_models(const nlp_hub_opts *opts, int argc, char **argv, int fi
     int rc = CLI_EXIT_OK;
     for (int i = first; i < argc; i++) {
         nlp_error err = {0};
-        if (nlp_hub_cache_remove(argv[i], opts, &err) != NLP_OK)
+        if (is_builtin(argv[i]))
+            rc = cli_usage_error("models", "%s is a built-in model, not a cached one: it is "
+                                 "not removed", argv[i]);
+        else if (nlp_hub_cache_remove(argv[i], opts, &err) != NLP_OK)
             rc = cli_fail("models", &err);
         else
             printf("removed %s\n", argv[i]);

@@ -1,11 +1,12 @@
 /*
  * cmd_quantize.c - `nlp quantize IN_DIR OUT_DIR`: a smaller copy of a
- * checkpoint, with the dense weights of every encoder layer stored as int8
+ * checkpoint (IN_DIR may also name a built-in model or a Hub id), with the dense weights of every encoder layer stored as int8
  * (default) or bf16, written by nlp_checkpoint_quantize (the format is
  * described in nlp/checkpoint.h).
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -20,6 +21,7 @@ static void usage(void)
            "NAME_scale) or bf16.  Other tensors and files are copied unchanged.\n"
            "Tasks run an int8 copy on the int8 kernels unless given --dtype; a bf16\n"
            "copy runs as fp32 unless given --dtype bf16.\n"
+           "IN_DIR may also be a built-in model (see 'nlp models') or a Hub id.\n"
            "OUT_DIR must not exist (exit status 1 if it does) unless --force is given.\n"
            "\nOptions:\n"
            "  --dtype D   int8 (default) or bf16\n"
@@ -27,12 +29,16 @@ static void usage(void)
            "  -h, --help  show this help and exit\n");
 }
 
-static int quantize(const char *in, const char *out, nlp_dtype dtype, int force)
+static int quantize(const char *ref, const char *out, nlp_dtype dtype, int force)
 {
     nlp_error err = {0};
     nlp_quantize_opts opts = { force };
     nlp_quantize_info info;
-    nlp_status st = nlp_checkpoint_quantize(in, out, dtype, &opts, &info, &err);
+    char *in = NULL;
+    nlp_status st = cli_resolve_model(ref, 0, 0, &in, &err);
+    if (st == NLP_OK)
+        st = nlp_checkpoint_quantize(in, out, dtype, &opts, &info, &err);
+    free(in);
     if (st == NLP_ERR_CONFLICT) {
         fprintf(stderr, "nlp %s: OUT_DIR %s already exists (use --force to write into it)\n",
                 CMD, out);

@@ -128,8 +128,13 @@ static int print_help(const char *plugin_dir)
            "--plugin-dir, --offline and --quiet; 'nlp TASK --help' lists all of its\n"
            "options.\n"
            "Plugins are searched in --plugin-dir, $NLP_PLUGIN_PATH, then the installed\n"
-           "plugin folder (%s), or the build tree when nlp runs uninstalled.\n",
-           NLP_PLUGIN_DIR);
+           "plugin folder (%s), or the build tree when nlp runs uninstalled.\n"
+           "Without --model a task runs its built-in model, with no network access;\n"
+           "built-in models are searched in $NLP_MODELS_PATH, then the installed model\n"
+           "folder (%s), or the source tree's models/ when nlp runs\n"
+           "uninstalled ('nlp models' lists them).  --model ID fetches a model from the\n"
+           "Hugging Face Hub.\n",
+           NLP_PLUGIN_DIR, NLP_MODELS_DIR);
     return CLI_EXIT_OK;
 }
 

@@ -34,7 +34,7 @@ typedef struct common_opt {
 } common_opt;
 
 static const common_opt common_opts[] = {
-    {"model", required_argument, OPT_MODEL, "DIR_OR_ID", "model directory or Hugging Face hub id"},
+    {"model", required_argument, OPT_MODEL, "DIR_OR_ID", "model directory, built-in model (see 'nlp models') or Hugging Face hub id"},
     {"json", no_argument, OPT_JSON, NULL,
      "print one JSON value per input, one per line (Hugging Face's field names; "
      "{\"error\", \"error_type\"} for a failed input)"},
@@ -144,7 +144,12 @@ void cli_task_help(const char *task, const nlp_task_desc *d, const char *plugin)
         printf("Inputs: the TEXT arguments, or one per line of standard input.\n");
     printf("Corpus mode: --input/--output FILE (CSV, TSV or JSON Lines; '-' = stdin/stdout)\n"
            "runs over a whole file, keeping every column (see docs/corpus.md).\n");
-    printf("Default model: %s\n", d->default_model ? d->default_model : "(none; --model is required)");
+    if (!d->default_model)
+        printf("Default model: (none; --model is required)\n");
+    else if (nlp_builtin_reserved(d->default_model))
+        printf("Default model: %s (built in, no network access)\n", d->default_model);
+    else
+        printf("Default model: %s\n", d->default_model);
     printf("Served by the plugin '%s'.\n\nOptions:\n", plugin);
     char num[32];
     for (size_t i = 0; i < N_COMMON; i++) {

@@ -37,6 +37,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_mkman.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 "$nlp" --help >"$tmp/top"
+# the installed folder of built-in models, as nlp models --help names it
+modelsdir=$("$nlp" models --help | sed -n 's/.*installed model folder (\([^)]*\)).*/\1/p')
 version=$("$nlp" --version | sed -n '1s/^nlp //p')
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d 2>/dev/null ||
@@ -229,12 +231,17 @@ EOF
     while read -r kind name summary; do
         [ "$kind" = t ] && section t "$name" "$summary"
     done <"$tmp/list"
-    sed "s|@PLUGINDIR@|$(echo "$plugindir" | sed 's/-/\\\\-/g')|g" <<'EOF'
+    sed -e "s|@PLUGINDIR@|$(echo "$plugindir" | sed 's/-/\\\\-/g')|g" \
+        -e "s|@MODELSDIR@|$(echo "$modelsdir" | sed 's/-/\\\\-/g')|g" <<'EOF'
 .SH ENVIRONMENT
 .TP
 .B NLP_PLUGIN_PATH
 Colon\-separated folders searched for task plugins, after
 \fB\-\-plugin\-dir\fR and before the installed plugin folder.
+.TP
+.B NLP_MODELS_PATH
+Colon\-separated folders, each holding \fINAME\fR/ folders, searched for
+built\-in models before the installed model folder.
 .TP
 .B NLP_NUM_THREADS
 Worker threads when \fB\-\-threads\fR is not given (default: all online cores).
@@ -284,6 +291,10 @@ Every diagnostic is one line on standard error.
 .I @PLUGINDIR@
 The task plugins installed with nlp (found relative to the \fBnlp\fR
 binary, so a moved installation uses its own).
+.TP
+.I @MODELSDIR@
+The built\-in models, one folder each in Hugging Face layout, which tasks
+run without \fB\-\-model\fR (found relative to the \fBnlp\fR binary too).
 .TP
 .I $HF_HUB_CACHE
 The models fetched from the Hub, laid out as Python's huggingface_hub lays

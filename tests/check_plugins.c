@@ -429,7 +429,7 @@ START_TEST(test_run_through_host_table)
     ck_assert_int_eq(nlp_optset_set(opts, "top-k", "2", &err), NLP_OK);
     ck_assert_int_eq(nlp_optset_set(opts, "mode", "upper", &err), NLP_OK);
     ck_assert_int_eq(nlp_optset_set(opts, "shout", NULL, &err), NLP_OK);
-    nlp_task_host th = {opts, NULL, NULL};
+    nlp_task_host th = {opts, NULL, NULL, 0};
     nlp_task_args args = {.task = "echo", .batch_size = 4, .host_data = &th};
     const nlp_host_api *host = nlp_host_api_get();
     ck_assert_uint_eq(host->abi_version, NLP_PLUGIN_ABI_VERSION);
@@ -482,7 +482,7 @@ START_TEST(test_option_values)
     nlp_optset *s = NULL;
     nlp_error err = {0};
     ck_assert_int_eq(nlp_optset_create(test_opts, &s, &err), NLP_OK);
-    nlp_task_host th = {s, NULL, NULL};
+    nlp_task_host th = {s, NULL, NULL, 0};
     nlp_task_args args = {.host_data = &th};
     const nlp_host_api *h = nlp_host_api_get();
     /* defaults */
@@ -589,7 +589,7 @@ START_TEST(test_warn_sink)
      * instances (two pipelines) warn their own hosts */
     diag d = {0}, e = {0};
     const nlp_host_api *h = nlp_host_api_get();
-    nlp_task_host none = {NULL, NULL, NULL}, to_d = {NULL, collect, &d}, to_e = {NULL, collect, &e};
+    nlp_task_host none = {NULL, NULL, NULL, 0}, to_d = {NULL, collect, &d, 0}, to_e = {NULL, collect, &e, 0};
     nlp_task_args a0 = {.host_data = &none}, a1 = {.host_data = &to_d}, a2 = {.host_data = &to_e};
     h->warn(&a0, "dropped without a sink %d", 1);
     h->warn(NULL, "dropped without args");

@@ -6,7 +6,12 @@
 # entry symbol, and the example plugin, built out of tree with
 #   cc -shared -fPIC $(pkg-config --cflags nlp) ...
 # against the installed header and nlp.pc, is found through NLP_PLUGIN_PATH
-# and runs.
+# and runs.  The built-in models are installed from a fixture folder
+# (BUILTIN_MODELS_SRC: nlp-mini, a link to data/models/tiny-bert-mlm, and a
+# folder without config.json, which is not a model): the installed nlp
+# finds nlp-mini in its own, staged $(pkgdatadir)/models and runs
+# fill-mask on it without --model and without the Hub; make uninstall
+# removes it.
 #
 # Usage: tests/install.sh [BUILDDIR]   (default: $top_builddir, else .)
 # Run by `make installcheck`; not part of `make check` (it runs make install).
@@ -28,8 +33,12 @@ fail() {
 # name it); DESTDIR stages the whole tree elsewhere.
 prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
 [ -n "$prefix" ] || fail "no prefix in $top_builddir/Makefile"
-$MAKE -s -C "$top_builddir" install DESTDIR="$stage" >"$tmp/make.log" 2>&1 ||
-    { cat "$tmp/make.log"; fail "make install"; }
+models_src=$tmp/models-src
+mkdir -p "$models_src/not-a-model"
+echo x >"$models_src/not-a-model/notes.txt"
+ln -s "$top_srcdir/data/models/tiny-bert-mlm" "$models_src/nlp-mini"
+$MAKE -s -C "$top_builddir" install DESTDIR="$stage" BUILTIN_MODELS_SRC="$models_src" \
+    >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make install"; }
 
 root=$stage$prefix
 nlp=$root/bin/nlp
@@ -77,4 +86,24 @@ NLP_PLUGIN_PATH=$tmp/ext "$nlp" embed --model "$top_srcdir/data/models/tiny-bert
     "Hello world." >"$tmp/embed.json" 2>"$tmp/embed.err" || fail "nlp embed: $(cat "$tmp/embed.err")"
 grep -q '^{"embedding":\[' "$tmp/embed.json" || fail "nlp embed printed: $(cat "$tmp/embed.json")"
 
-echo "install.sh: staged install OK ($n_installed task plugins listed, example plugin found via NLP_PLUGIN_PATH)"
+# the built-in models: installed, found relocated, run with no Hub
+models=$root/share/nlp/models
+for f in "$top_srcdir"/data/models/tiny-bert-mlm/*; do
+    cmp -s "$f" "$models/nlp-mini/${f##*/}" || fail "models/nlp-mini/${f##*/} was not installed"
+done
+[ -e "$models/not-a-model" ] && fail "a folder without config.json was installed as a model"
+unset NLP_MODELS_PATH HF_HUB_OFFLINE
+export HF_ENDPOINT=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 HF_HUB_CACHE="$tmp/cache"
+"$nlp" models >"$tmp/models.txt" 2>"$tmp/models.err" || fail "nlp models: $(cat "$tmp/models.err")"
+grep -Eq "^nlp-mini +BertForMaskedLM +.* $models/nlp-mini$" "$tmp/models.txt" ||
+    { cat "$tmp/models.txt" "$tmp/models.err"; fail "the installed nlp does not find its built-in nlp-mini"; }
+"$nlp" fill-mask --json "Paris is the [MASK] of France." >"$tmp/fm1.json" 2>"$tmp/fm.err" ||
+    fail "fill-mask on the installed built-in model: $(cat "$tmp/fm.err")"
+"$nlp" fill-mask --json --model "$top_srcdir/data/models/tiny-bert-mlm" "Paris is the [MASK] of France." \
+    >"$tmp/fm2.json" 2>"$tmp/fm.err" || fail "fill-mask --model: $(cat "$tmp/fm.err")"
+cmp -s "$tmp/fm1.json" "$tmp/fm2.json" || fail "the installed built-in model gives other results"
+$MAKE -s -C "$top_builddir" uninstall DESTDIR="$stage" BUILTIN_MODELS_SRC="$models_src" \
+    >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make uninstall"; }
+[ -e "$models" ] && fail "make uninstall left $(find "$models" | head -3)"
+
+echo "install.sh: staged install OK ($n_installed task plugins listed, example plugin found via NLP_PLUGIN_PATH, built-in model found relocated)"

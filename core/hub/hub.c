@@ -42,6 +42,7 @@
 #endif
 
 #include "nlp/bench.h"
+#include "nlp/builtin.h"
 #include "nlp/hub.h"
 #include "hub_impl.h"
 #include "sha256.h"
@@ -1143,6 +1144,23 @@ out:
     return st;
 }
 
+/* A reference naming a built-in model (nlp/builtin.h): its folder, with no
+ * network or cache access.  Returns 1 when ref is such a name (*st is then
+ * the outcome: found, or a model nlp ships that is missing), 0 when ref is
+ * for the hub. */
+static int builtin_ref(const char *ref, char **dir, nlp_status *st, nlp_error *err)
+{
+    if (strchr(ref, '/') || strchr(ref, '@'))
+        return 0;
+    nlp_error e = {0};
+    *st = nlp_builtin_find(ref, dir, &e);
+    if (*st == NLP_ERR_NOT_FOUND && !nlp_builtin_reserved(ref))
+        return 0;
+    if (*st != NLP_OK && err)
+        *err = e;
+    return 1;
+}
+
 /* always_ask: 1 for download (ask the hub even when the cache has it). */
 static nlp_status hub_get(const char *ref, const nlp_hub_opts *opts, int always_ask, char **dir,
                           nlp_error *err)
@@ -1156,6 +1174,9 @@ static nlp_status hub_get(const char *ref, const nlp_hub_opts *opts, int always_
         *dir = strdup(ref);
         return *dir ? NLP_OK : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     }
+    nlp_status bst;
+    if (!always_ask && builtin_ref(ref, dir, &bst, err))
+        return bst;
     hub_ctx c;
     nlp_status st = ctx_init(&c, ref, opts, err);
     if (st == NLP_OK && (!always_ask || c.offline)) {

@@ -77,7 +77,7 @@ nlp_status nlp_pipeline_open(const char *task, const nlp_pipeline_opts *opts,
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    p->host = (nlp_task_host){p->opts, pipeline_warn, p};
+    p->host = (nlp_task_host){p->opts, pipeline_warn, p, !opts->model};
     p->args = (nlp_task_args){.task = p->desc->name, .batch_size = p->o.batch_size,
                               .host_data = &p->host};
     p->cols_stale = 1;

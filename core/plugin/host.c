@@ -25,6 +25,12 @@ static const nlp_optset *args_set(const nlp_task_args *args)
     return h ? h->options : NULL;
 }
 
+static int model_is_default(const nlp_task_args *args)
+{
+    const nlp_task_host *h = args_host(args);
+    return h ? h->default_model : 0;
+}
+
 static const char *opt_string(const nlp_task_args *args, const char *name)
 {
     return nlp_optset_get(args_set(args), name);
@@ -136,6 +142,7 @@ static const nlp_host_api host_api = {
     .value_set = nlp_value_set,
     .value_push = nlp_value_push,
     .value_free = nlp_value_free,
+    .model_is_default = model_is_default,
 };
 
 const nlp_host_api *nlp_host_api_get(void)

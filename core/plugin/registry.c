@@ -3,7 +3,8 @@
  * opens each with dlopen(RTLD_NOW | RTLD_LOCAL), checks its descriptor and
  * keeps the good ones; refused files are reported through a callback, one
  * line each, and never stop the others.  Also builds the default search
- * path (--plugin-dir, $NLP_PLUGIN_PATH, $(pkglibdir), the build tree).
+ * path (--plugin-dir, $NLP_PLUGIN_PATH, $(pkglibdir), the build tree; where
+ * the binary's own plugins are is core/util/paths.c's answer).
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -18,12 +19,10 @@
 
 #include "config.h"
 #include "nlp/registry.h"
+#include "util/util.h"
 
 #ifndef NLP_PLUGIN_DIR
 #define NLP_PLUGIN_DIR "/usr/local/lib/nlp"
-#endif
-#ifndef NLP_PREFIX
-#define NLP_PREFIX "/usr/local"
 #endif
 
 typedef struct reg_entry {
@@ -363,69 +362,19 @@ nlp_status nlp_registry_find(const nlp_registry *reg, const char *task,
 
 /* ---------------------------------------------------------------- path */
 
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-    int oom;
-} strlist;
-
-static void strlist_add(strlist *l, const char *s, size_t len)
-{
-    if (l->oom || len == 0)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        if (strlen(l->v[i]) == len && memcmp(l->v[i], s, len) == 0)
-            return;
-    if (l->n + 2 > l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-        l->v[l->n] = NULL;
-    }
-    char *c = strndup(s, len);
-    if (!c) {
-        l->oom = 1;
-        return;
-    }
-    l->v[l->n++] = c;
-    l->v[l->n] = NULL;
-}
-
 static int is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* 1 when path is dir itself or lies below it. */
-static int path_within(const char *path, const char *dir)
+/* Add the build tree's plugin folders (tasks/<task>/.libs). */
+static void add_build_tree(nlp_strlist *l)
 {
-    size_t n = strlen(dir);
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* When exe runs from the build tree, add the build tree's plugin folders
- * (tasks/<task>/.libs) and return 1; else return 0. */
-static int add_build_tree(strlist *l, const char *exe)
-{
-    char tasks[PATH_MAX], top[PATH_MAX];
-    if (!realpath(NLP_BUILD_PLUGIN_DIR, tasks))
-        return 0;
-    snprintf(top, sizeof top, "%s", tasks);
-    char *slash = strrchr(top, '/');
-    if (!slash || slash == top)
-        return 0;
-    *slash = '\0';
-    if (!path_within(exe, top))
-        return 0;
+    const char *tasks = NLP_BUILD_PLUGIN_DIR;
     DIR *d = opendir(tasks);
     if (!d)
-        return 1;
+        return;
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
@@ -450,35 +399,10 @@ static int add_build_tree(strlist *l, const char *exe)
         char p[PATH_MAX];
         int k = snprintf(p, sizeof p, "%s/%s/.libs", tasks, names[i]);
         if (k > 0 && (size_t)k < sizeof p && is_dir(p))
-            strlist_add(l, p, strlen(p));
+            nlp_strlist_add(l, p, strlen(p));
         free(names[i]);
     }
     free(names);
-    return 1;
-}
-
-/* The plugin folder of the installation exe belongs to:
- * <exe's prefix>/<pkglibdir relative to the configured prefix>, so a moved
- * or staged installation finds its own plugins.  Returns 1 and fills out
- * when that folder exists. */
-static int installed_dir_of(const char *exe, char *out, size_t size)
-{
-    size_t np = strlen(NLP_PREFIX);
-    if (strncmp(NLP_PLUGIN_DIR, NLP_PREFIX, np) != 0 || NLP_PLUGIN_DIR[np] != '/')
-        return 0;
-    const char *rel = NLP_PLUGIN_DIR + np;
-    char pre[PATH_MAX];
-    snprintf(pre, sizeof pre, "%s", exe);
-    char *s1 = strrchr(pre, '/');            /* drop the file name */
-    if (!s1)
-        return 0;
-    *s1 = '\0';
-    char *s2 = strrchr(pre, '/');            /* drop "bin" */
-    if (!s2)
-        return 0;
-    *s2 = '\0';
-    int m = snprintf(out, size, "%s%s", pre, rel);
-    return m > 0 && (size_t)m < size && is_dir(out);
 }
 
 nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
@@ -487,37 +411,24 @@ nlp_status nlp_plugin_search_path(const char *plugin_dir, char ***out,
     if (!out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_plugin_search_path: out is NULL");
     *out = NULL;
-    strlist l = {0};
+    nlp_strlist l = {0};
     if (plugin_dir)
-        strlist_add(&l, plugin_dir, strlen(plugin_dir));
-    const char *env = getenv("NLP_PLUGIN_PATH");
-    while (env && *env) {
-        const char *colon = strchr(env, ':');
-        size_t len = colon ? (size_t)(colon - env) : strlen(env);
-        strlist_add(&l, env, len);
-        env = colon ? colon + 1 : NULL;
-    }
+        nlp_strlist_add(&l, plugin_dir, strlen(plugin_dir));
+    nlp_strlist_add_env(&l, "NLP_PLUGIN_PATH");
     /* Then this binary's own plugins: the build tree's when it runs
      * uninstalled, else those of the installation it belongs to, else the
      * configured $(pkglibdir). */
-    char exe[PATH_MAX], own[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[k > 0 ? k : 0] = '\0';
-    if (exe[0] && add_build_tree(&l, exe)) {
-        /* uninstalled */
-    } else if (exe[0] && installed_dir_of(exe, own, sizeof own)) {
-        strlist_add(&l, own, strlen(own));
-    } else if (is_dir(NLP_PLUGIN_DIR)) {
-        strlist_add(&l, NLP_PLUGIN_DIR, strlen(NLP_PLUGIN_DIR));
+    if (nlp_running_uninstalled()) {
+        add_build_tree(&l);
+    } else {
+        char *own = nlp_installed_dir(NLP_PLUGIN_DIR);
+        if (!own)
+            l.oom = 1;
+        else if (is_dir(own))
+            nlp_strlist_add(&l, own, strlen(own));
+        free(own);
     }
-    if (!l.oom && !l.v && !(l.v = calloc(1, sizeof *l.v)))   /* empty list */
-        l.oom = 1;
-    if (l.oom) {
-        nlp_search_path_free(l.v);
-        return nlp_error_set(err, NLP_ERR_NOMEM, "plugin search path: out of memory");
-    }
-    *out = l.v;
-    return NLP_OK;
+    return nlp_strlist_finish(&l, out, "plugin search path", err);
 }
 
 void nlp_search_path_free(char **dirs)

@@ -43,6 +43,36 @@ char *nlp_tmp_name(const char *path);
  * NLP_ERR_NOSPACE, NLP_ERR_NOMEM). */
 nlp_status nlp_write_atomic(const char *path, const char *text, nlp_error *err);
 
+/* 1 when the running binary (/proc/self/exe) lies in the build tree it
+ * was built in (NLP_BUILD_DIR): it runs uninstalled. */
+int nlp_running_uninstalled(void);
+
+/* A configured installation folder (dir, below NLP_PREFIX) relocated to
+ * the installation the running binary belongs to: <the binary's prefix>/
+ * <dir less NLP_PREFIX> when that folder exists, else dir itself.  A new
+ * string (free()), NULL when out of memory. */
+char *nlp_installed_dir(const char *dir);
+
+/* A NULL-terminated list of distinct, non-empty strings being built (a
+ * search path); start from {0}.  Out of memory is remembered in oom and
+ * reported by nlp_strlist_finish. */
+typedef struct nlp_strlist {
+    char **v;
+    size_t n, cap;
+    int oom;
+} nlp_strlist;
+
+/* Append the len bytes at s unless empty or already listed. */
+void nlp_strlist_add(nlp_strlist *l, const char *s, size_t len);
+
+/* Append each entry of the colon-separated environment variable var. */
+void nlp_strlist_add_env(nlp_strlist *l, const char *var);
+
+/* Hand the list over: *out is the NULL-terminated array (empty when
+ * nothing was added; the caller frees it with nlp_search_path_free) and l
+ * is reset.  NLP_ERR_NOMEM naming what when an addition failed. */
+nlp_status nlp_strlist_finish(nlp_strlist *l, char ***out, const char *what, nlp_error *err);
+
 /* splitmix64's finaliser: a bijective 64-bit mix, the hash of every
  * counter-based draw (dropout masks, masking, data order, new weights). */
 static inline uint64_t nlp_mix64(uint64_t z)

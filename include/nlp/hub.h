@@ -32,15 +32,22 @@ typedef struct nlp_hub_opts {
     void *progress_user;
 } nlp_hub_opts;
 
-/* Resolve a model reference to a local directory.  An existing directory
- * is returned as it is.  Anything else is a hub id "name" or "org/name",
- * optionally "@revision": its snapshot is found in the cache or, unless
- * offline, downloaded first.  opts may be NULL for the defaults.  On
- * success *dir is a new string the caller frees with free(). */
+/* Resolve a model reference to a local directory: the one resolver every
+ * task, command and pipeline uses.  An existing directory is returned as
+ * it is.  A name without '/' or '@' that names a built-in model
+ * (nlp/builtin.h) is that model's folder, found with no network or cache
+ * access; the name of a model nlp ships (nlp_builtin_reserved) that is
+ * missing is NLP_ERR_NOT_FOUND ("built-in model NAME not found
+ * (searched: ...)"), never a hub look-up.  Anything else is a hub id
+ * "name" or "org/name", optionally "@revision": its snapshot is found in
+ * the cache or, unless offline, downloaded first.  opts may be NULL for
+ * the defaults.  On success *dir is a new string the caller frees with
+ * free(). */
 NLP_API nlp_status nlp_hub_resolve(const char *ref, const nlp_hub_opts *opts,
                            char **dir, nlp_error *err);
 
-/* Like nlp_hub_resolve, but a hub id always asks the hub for the
+/* Like nlp_hub_resolve, but built-in models are not looked at (every
+ * reference that is not a directory is a hub id), and a hub id always asks the hub for the
  * revision's current commit and file list (unless offline) and fetches
  * whatever the cache lacks; nlp_hub_resolve reuses a complete cached
  * snapshot without any request.  This is what `nlp download` runs.

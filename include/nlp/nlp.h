@@ -23,6 +23,7 @@
 #include "nlp/train_run.h"
 #include "nlp/plugin.h"
 #include "nlp/hub.h"
+#include "nlp/builtin.h"
 #include "nlp/registry.h"
 #include "nlp/value.h"
 #include "nlp/options.h"

@@ -108,7 +108,8 @@ typedef struct nlp_task_desc {
     uint32_t flags;             /* NLP_TASK_* */
     const char *name;           /* command name, e.g. "fill-mask" */
     const char *summary;        /* one line for `nlp --help` */
-    const char *default_model;  /* hub id or directory used without --model */
+    const char *default_model;  /* built-in model name (nlp/builtin.h), hub id
+                                   or directory used without --model */
     nlp_input_kind input;
     const nlp_option *options;  /* terminated by an entry with name NULL */
     const char *result_columns; /* comma-separated fields, in the order a
@@ -209,7 +210,16 @@ struct nlp_host_api {
     void (*value_set)(nlp_value *object, const char *key, nlp_value *v);
     void (*value_push)(nlp_value *array, nlp_value *v);
     void (*value_free)(nlp_value *v);
+
+    /* added after the first ABI 2 hosts: check struct_size before use
+     * (NLP_HOST_HAS(host, model_is_default)) */
+    /* 1 when args' model is the task's default_model (none was given) */
+    int (*model_is_default)(const nlp_task_args *args);
 };
+
+/* 1 when the host table has the entry member (a later addition). */
+#define NLP_HOST_HAS(host, member) \
+    ((host)->struct_size >= offsetof(nlp_host_api, member) + sizeof((host)->member))
 
 /* The descriptor a plugin returns from nlp_plugin_entry(). */
 typedef struct nlp_plugin {

@@ -79,13 +79,15 @@ NLP_API void nlp_search_path_free(char **dirs);
 NLP_API const nlp_host_api *nlp_host_api_get(void);
 
 /* What nlp_task_args.host_data points to: the task's option values (read
- * by host->opt_*) and where host->warn(args, ...) sends a warning: warn(
- * warn_user, message), one line without a newline; NULL drops it.  One
+ * by host->opt_*), where host->warn(args, ...) sends a warning: warn(
+ * warn_user, message), one line without a newline; NULL drops it, and
+ * whether the model is the task's default (host->model_is_default).  One
  * per plugin instance, so warnings reach the pipeline that caused them. */
 typedef struct nlp_task_host {
     const nlp_optset *options;
     void (*warn)(void *user, const char *msg);
     void *warn_user;
+    int default_model;     /* 1: no model was given, the task's default runs */
 } nlp_task_host;
 
 #ifdef __cplusplus

@@ -67,7 +67,7 @@ static void fuzz_options(const uint8_t *data, size_t size)
         free(value);
     }
     const nlp_host_api *host = nlp_host_api_get();
-    nlp_task_host th = {set, NULL, NULL};
+    nlp_task_host th = {set, NULL, NULL, 0};
     nlp_task_args args = { 0 };
     args.host_data = &th;
     (void)host->opt_int(&args, "top-k", 5);
