@@ -109,7 +109,7 @@ static nlp_status quant_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sin
     return st;
 }
 
-/* 1 if name is the word-embedding matrix (NAME or PREFIX.NAME for
+/* 1 if t is the word-embedding matrix (NAME or PREFIX.NAME for
  * embeddings.word_embeddings.weight), a 2-D float tensor. */
 static int is_word_embeddings(const nlp_st_tensor *t)
 {
