@@ -4,9 +4,12 @@
  * it, fills in uneven chunks, fills that write too few or too many bytes
  * (an error, and no file under the final name or a temporary one left),
  * bad arguments, the layer-weight rule, nlp_peak_measure for every weight
- * type and nlp_gemm_time.
+ * type and nlp_gemm_time; the fp16 copy of nlp_checkpoint_quantize bit for
+ * bit against PyTorch's Tensor.half() (data/expected/f16, from
+ * tests/gen/gen_f16.py) and its refusal of a value beyond the F16 range.
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +18,9 @@
 #include <unistd.h>
 
 #include "nlp/nlp.h"
+#include "hub/sha256.h"
 #include "model/safetensors.h"
+#include "util/util.h"
 
 static char tmpdir[64];
 
@@ -162,9 +167,124 @@ START_TEST(test_bad_args)
 {
     nlp_error err = {0};
     ck_assert_int_eq(nlp_checkpoint_quantize(NLP_TEST_DATA "/models/tiny-bert-mlm", "/tmp/x",
-                                             NLP_DT_F16, NULL, NULL, &err), NLP_ERR_INVALID_ARG);
+                                             NLP_DT_U8, NULL, NULL, &err), NLP_ERR_INVALID_ARG);
+    nlp_quantize_opts o = { 0, 1, 0 };
+    ck_assert_int_eq(nlp_checkpoint_quantize(NLP_TEST_DATA "/models/tiny-bert-mlm", "/tmp/x",
+                                             NLP_DT_F16, &o, NULL, &err), NLP_ERR_INVALID_ARG);
     nlp_checkpoint_shape s = { 0, 0, 8, 2, 16, 10, 8, 2 };
     ck_assert_int_eq(nlp_checkpoint_write_random("/tmp/never-written", &s, &err), NLP_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* The file path as a string (owned by the caller). */
+static char *slurp(const char *path)
+{
+    char *data = NULL;
+    size_t len;
+    nlp_error err;
+    ck_assert_msg(nlp_read_file(path, &data, &len, &err) == NLP_OK, "%s", err.msg);
+    return data;
+}
+
+/* Tensor t has the dtype, shape and bytes PyTorch gave (want). */
+static void tensor_matches(const char *model, const nlp_st_tensor *t, cJSON *want)
+{
+    ck_assert_str_eq(nlp_dtype_name(t->dtype), cJSON_GetObjectItem(want, "dtype")->valuestring);
+    cJSON *shape = cJSON_GetObjectItem(want, "shape");
+    ck_assert_int_eq(t->ndim, cJSON_GetArraySize(shape));
+    for (int d = 0; d < t->ndim; d++)
+        ck_assert_int_eq(t->shape[d], (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble);
+    cJSON *bits = cJSON_GetObjectItem(want, "f16_bits");
+    for (int i = 0; bits && i < cJSON_GetArraySize(bits); i++) {
+        uint16_t h;
+        memcpy(&h, (const char *)t->data + 2 * (size_t)i, sizeof h);
+        ck_assert_msg(h == (uint16_t)cJSON_GetArrayItem(bits, i)->valueint,
+                      "%s: %s[%d] is 0x%04x, PyTorch 0x%04x", model, t->name, i, h,
+                      cJSON_GetArrayItem(bits, i)->valueint);
+    }
+    nlp_sha256 sh;
+    uint8_t dig[32];
+    char hex[65];
+    nlp_sha256_init(&sh);
+    nlp_sha256_update(&sh, t->data, t->nbytes);
+    nlp_sha256_final(&sh, dig);
+    nlp_sha256_hex(dig, hex);
+    ck_assert_msg(strcmp(hex, cJSON_GetObjectItem(want, "sha256")->valuestring) == 0,
+                  "%s: the bytes of %s differ from PyTorch's", model, t->name);
+}
+
+/* The fp16 copy of data/models/MODEL holds exactly the tensors of
+ * model.half() (expected.json) and the same config.json. */
+static void fp16_matches(cJSON *exp, const char *model)
+{
+    char in[512], out[128];
+    snprintf(in, sizeof in, "%s/models/%s", NLP_TEST_DATA, model);
+    snprintf(out, sizeof out, "%s/%s", tmpdir, model);
+    nlp_error err = {0};
+    nlp_quantize_info info;
+    ck_assert_msg(nlp_checkpoint_quantize(in, out, NLP_DT_F16, NULL, &info, &err) == NLP_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(info.n_quantized, 0);
+    ck_assert_uint_gt(info.n_f16, 0);
+    char *path = nlp_path_join(out, "model.safetensors");
+    nlp_st *st = NULL;
+    ck_assert_msg(nlp_st_open(path, &st, &err) == NLP_OK, "%s", err.msg);
+    cJSON *want = cJSON_GetObjectItem(exp, model), *w;
+    ck_assert_ptr_nonnull(want);
+    ck_assert_uint_eq(st->n_tensors, (size_t)cJSON_GetArraySize(want));
+    cJSON_ArrayForEach(w, want) {
+        const nlp_st_tensor *t = nlp_st_find(st, w->string);
+        ck_assert_msg(t != NULL, "%s: %s is missing from the copy", model, w->string);
+        tensor_matches(model, t, w);
+    }
+    nlp_st_close(st);
+    free(path);
+    char *a = nlp_path_join(in, "config.json"), *b = nlp_path_join(out, "config.json");
+    char *ca = slurp(a), *cb = slurp(b);
+    ck_assert_str_eq(ca, cb);
+    free(ca); free(cb); free(a); free(b);
+}
+
+START_TEST(test_fp16_vs_pytorch)
+{
+    make_tmp();
+    char *text = slurp(NLP_TEST_DATA "/expected/f16/expected.json");
+    cJSON *exp = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(exp);
+    fp16_matches(exp, "tiny-bert");
+    fp16_matches(exp, "tiny-distilbert-bf16");
+    fp16_matches(exp, "f16-edge");
+    cJSON_Delete(exp);
+    free(text);
+    remove_tmp();
+}
+END_TEST
+
+/* 65520 rounds to an F16 infinity: refused, naming the tensor, before the
+ * output folder is made; an int8 copy keeps F32 and is fine, unless the
+ * rest goes to fp16. */
+START_TEST(test_fp16_overflow)
+{
+    int over = 0;
+    ck_assert_uint_eq(nlp_f32_to_f16(65519.996f, &over), 0x7bff);
+    ck_assert_int_eq(over, 0);
+    ck_assert_uint_eq(nlp_f32_to_f16(-65520.0f, &over), 0xfc00);
+    ck_assert_int_eq(over, 1);
+    make_tmp();
+    const char *in = NLP_TEST_DATA "/models/f16-overflow";
+    char out[128];
+    snprintf(out, sizeof out, "%s/q", tmpdir);
+    nlp_error err = {0};
+    ck_assert_int_eq(nlp_checkpoint_quantize(in, out, NLP_DT_F16, NULL, NULL, &err),
+                     NLP_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "extra.big") && strstr(err.msg, "65520") && strstr(err.msg, "F16"),
+                  "%s", err.msg);
+    ck_assert_int_eq(count_files(), 0);
+    nlp_quantize_opts o = { 0, 0, 1 };
+    ck_assert_int_eq(nlp_checkpoint_quantize(in, out, NLP_DT_I8, &o, NULL, &err), NLP_ERR_UNSUPPORTED);
+    ck_assert_int_eq(count_files(), 0);
+    ck_assert_msg(nlp_checkpoint_quantize(in, out, NLP_DT_I8, NULL, NULL, &err) == NLP_OK, "%s", err.msg);
+    remove_tmp();
 }
 END_TEST
 
@@ -203,6 +323,8 @@ int main(void)
     tcase_add_test(tc, test_layer_rule);
     tcase_add_test(tc, test_bad_args);
     tcase_add_test(tc, test_peaks);
+    tcase_add_test(tc, test_fp16_vs_pytorch);
+    tcase_add_test(tc, test_fp16_overflow);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -75,7 +75,9 @@ expect ner --aggregation = m -- max
 expect ner --aggregation=f -- --aggregation=first
 expect fill-mask --dtype "" -- fp32 int8 bf16
 expect bench --dtype "" -- fp32 int8 bf16
-expect quantize --dtype "" -- int8 bf16
+expect quantize --dtype "" -- int8 bf16 fp16
+expect quantize --embeddings "" -- int8
+expect quantize --rest "" -- fp16
 expect sentiment --format j -- jsonl
 expect classify --function si -- sigmoid
 # files and folders

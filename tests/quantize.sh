@@ -1,10 +1,14 @@
 #!/bin/sh
 # quantize.sh - `nlp quantize` and the checkpoints libnlp writes, end to
-# end: the int8 and bf16 copies of a fixture and the random bert-tiny
+# end: the int8, bf16 and fp16 copies of a fixture (and the int8 ones with
+# int8 word embeddings and an fp16 rest, which fill-mask runs) and the random bert-tiny
 # checkpoint of `nlp bench` keep their exact bytes (cksum values pinned
 # from the writer's output), OUT_DIR is refused when it exists (exit 1,
 # one line naming it and --force) and written with --force, OUT_DIR may
-# not be IN_DIR, no temporary file is left behind, usage errors exit 2.
+# not be IN_DIR, a value beyond the fp16 range is refused (exit 1, one
+# line naming the tensor, no OUT_DIR), no temporary file is left behind,
+# usage errors exit 2.  The fp16 bytes themselves are checked against
+# PyTorch by check_checkpoint.
 #
 # Environment (set by make check): NLP (the nlp binary), top_srcdir.
 set -u
@@ -58,6 +62,24 @@ cmp -s "$IN/vocab.txt" "$tmp/q8/vocab.txt" || { echo "FAIL $n: vocab.txt not cop
 run 0 "$NLP" quantize --dtype bf16 "$IN" "$tmp/q16"
 check_sum "$tmp/q16/model.safetensors" "662556947 317352"
 
+run 0 "$NLP" quantize --dtype fp16 "$IN" "$tmp/h16" && has "$tmp/out" "42 tensors as fp16"
+check_sum "$tmp/h16/model.safetensors" "628621450 177336"
+cmp -s "$IN/config.json" "$tmp/h16/config.json" || { echo "FAIL $n: config.json changed"; fails=$((fails + 1)); }
+run 0 "$NLP" quantize --embeddings int8 "$IN" "$tmp/e8" && has "$tmp/out" "13 weights"
+check_sum "$tmp/e8/model.safetensors" "3162614244 120136"
+run 0 "$NLP" quantize --embeddings int8 --rest fp16 "$IN" "$tmp/s8" && has "$tmp/out" "29 other tensors as fp16"
+check_sum "$tmp/s8/model.safetensors" "564721366 108128"
+run 0 "$NLP" fill-mask --model "$tmp/s8" --json "paris is the [MASK] of france." && has "$tmp/out" '"token":1693'
+run 0 "$NLP" fill-mask --model "$tmp/h16" --json "paris is the [MASK] of france." && has "$tmp/out" '"token":1693'
+
+# a value fp16 cannot hold: refused, one line naming the tensor, nothing written
+run 1 "$NLP" quantize --dtype fp16 "$top_srcdir/data/models/f16-overflow" "$tmp/over"
+has "$tmp/err" "extra.big"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL $n: more than one line on stderr"; fails=$((fails + 1)); }
+[ ! -e "$tmp/over" ] || { echo "FAIL $n: $tmp/over was created"; fails=$((fails + 1)); }
+run 1 "$NLP" quantize --rest fp16 "$top_srcdir/data/models/f16-overflow" "$tmp/over"
+[ ! -e "$tmp/over" ] || { echo "FAIL $n: $tmp/over was created"; fails=$((fails + 1)); }
+
 # an existing OUT_DIR: refused, one line, untouched
 run 1 "$NLP" quantize --dtype bf16 "$IN" "$tmp/q8"
 has "$tmp/err" "$tmp/q8"
@@ -80,7 +102,12 @@ cmp -s "$IN/model.safetensors" "$tmp/in/model.safetensors" \
     || { echo "FAIL $n: the input was changed"; fails=$((fails + 1)); }
 
 # usage errors and help
-run 2 "$NLP" quantize --dtype int4 "$IN" "$tmp/x"
+run 2 "$NLP" quantize --dtype int4 "$IN" "$tmp/x" && has "$tmp/err" "int8, bf16 or fp16"
+run 1 "$NLP" quantize --dtype fp16 "$IN" "$tmp/h16" && has "$tmp/err" "--force"
+run 2 "$NLP" quantize --embeddings int4 "$IN" "$tmp/x"
+run 2 "$NLP" quantize --rest bf16 "$IN" "$tmp/x"
+run 2 "$NLP" quantize --dtype fp16 --embeddings int8 "$IN" "$tmp/x" && has "$tmp/err" "--dtype int8"
+run 2 "$NLP" quantize --dtype bf16 --rest fp16 "$IN" "$tmp/x"
 run 2 "$NLP" quantize "$IN"
 run 0 "$NLP" quantize --help && has "$tmp/out" "--force"
 run 1 "$NLP" quantize "$tmp/nothing-here" "$tmp/x"

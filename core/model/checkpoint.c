@@ -1,6 +1,7 @@
 /*
- * checkpoint.c - whole-checkpoint writers (nlp/checkpoint.h): the int8 or
- * bf16 copy of a checkpoint, and the random-weight checkpoint of a shape.
+ * checkpoint.c - whole-checkpoint writers (nlp/checkpoint.h): the int8,
+ * bf16 or fp16 copy of a checkpoint, and the random-weight checkpoint of a
+ * shape.
  * Both produce their model.safetensors through nlp_safetensors_write.
  */
 #include <dirent.h>
@@ -27,7 +28,9 @@ int nlp_checkpoint_is_layer_weight(const char *name, nlp_dtype dtype, int ndim)
 
 /* ---------------------------------------------------------------- quantize */
 
-enum { Q_VALUES, Q_SCALES, Q_BF16 };
+/* How a tensor is written: kept as it is, int8 values (followed by their
+ * scales), bf16 or fp16. */
+enum { Q_KEEP, Q_VALUES, Q_SCALES, Q_BF16, Q_F16 };
 
 /* What the fill of one converted tensor needs. */
 typedef struct quant_job {
@@ -60,95 +63,164 @@ static nlp_status quant_row(const float *row, size_t K, int kind, nlp_tensor_sin
     return st;
 }
 
-/* Row of w as bf16. */
-static nlp_status bf16_row(const float *row, size_t K, nlp_tensor_sink *sink, nlp_error *err)
+/* x[n] (element `at` onwards of job j's tensor) as bf16 or fp16 (j->kind).
+ * A value beyond the F16 range is an error naming the tensor.  sink may be
+ * NULL: the values are then only checked. */
+static nlp_status half_row(const quant_job *j, const float *x, size_t n, size_t at,
+                           nlp_tensor_sink *sink, nlp_error *err)
 {
     uint16_t h[2048];
     nlp_status st = NLP_OK;
-    for (size_t k0 = 0; k0 < K && st == NLP_OK; k0 += 2048) {
-        size_t m = K - k0 < 2048 ? K - k0 : 2048;
-        for (size_t k = 0; k < m; k++)
-            h[k] = nlp_f32_to_bf16(row[k0 + k]);
-        st = nlp_tensor_sink_write(sink, h, m * sizeof *h, err);
+    for (size_t k0 = 0; k0 < n && st == NLP_OK; k0 += 2048) {
+        size_t m = n - k0 < 2048 ? n - k0 : 2048;
+        int over = 0;
+        size_t k = 0;
+        for (; k < m && !over; k++)
+            h[k] = j->kind == Q_BF16 ? nlp_f32_to_bf16(x[k0 + k]) : nlp_f32_to_f16(x[k0 + k], &over);
+        if (over)
+            return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                                 "%s: tensor %s holds %g (element %zu), outside the F16 range "
+                                 "(largest 65504)", j->st->source, j->src->name,
+                                 (double)x[k0 + k - 1], at + k0 + k - 1);
+        if (sink)
+            st = nlp_tensor_sink_write(sink, h, m * sizeof *h, err);
     }
     return st;
 }
 
 /* nlp_tensor_fill_fn of a converted tensor: the source as F32, then row
- * by row. */
+ * by row (int8, bf16: rows of the 2-D weight; fp16: the whole tensor as
+ * one row).  sink NULL only checks an fp16 tensor's range. */
 static nlp_status quant_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink *sink,
                              nlp_error *err)
 {
     (void)t;
     const quant_job *j = arg;
-    size_t N = (size_t)j->src->shape[0], K = (size_t)j->src->shape[1];
-    float *w = malloc((N * K > 0 ? N * K : 1) * sizeof *w);
+    size_t total = (size_t)j->src->numel;
+    size_t N = j->kind == Q_F16 ? 1 : (size_t)j->src->shape[0], K = N ? total / N : 0;
+    float *w = malloc((total > 0 ? total : 1) * sizeof *w);
     if (!w)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory converting tensor %s", j->src->name);
     nlp_status st = nlp_st_to_f32(j->st, j->src, w, err);
     for (size_t n = 0; n < N && st == NLP_OK; n++)
-        st = j->kind == Q_BF16 ? bf16_row(w + n * K, K, sink, err)
-                               : quant_row(w + n * K, K, j->kind, sink, err);
+        st = j->kind == Q_BF16 || j->kind == Q_F16 ? half_row(j, w + n * K, K, n * K, sink, err)
+                                                   : quant_row(w + n * K, K, j->kind, sink, err);
     free(w);
     return st;
 }
 
-/* The output tensor list for st: every tensor in order, converted ones
- * through a fill (and, for int8, followed by their scales).  d and j have
- * room for 2 * st->n_tensors entries; returns the count, or 0 when out of
- * memory. */
-static size_t quant_plan(const nlp_st *st, int bf16, nlp_tensor_desc *d, quant_job *j,
-                         size_t *n_quantized)
+/* 1 if t is the word-embedding matrix (NAME or PREFIX.NAME for
+ * embeddings.word_embeddings.weight), a 2-D float tensor. */
+static int is_word_embeddings(const nlp_st_tensor *t)
 {
-    size_t n = 0;
-    *n_quantized = 0;
-    for (size_t i = 0; i < st->n_tensors; i++) {
-        const nlp_st_tensor *t = &st->tensors[i];
-        int q = nlp_checkpoint_is_layer_weight(t->name, t->dtype, t->ndim);
-        d[n] = (nlp_tensor_desc){ t->name, t->dtype, t->ndim, {0}, t->data, NULL, NULL };
-        memcpy(d[n].shape, t->shape, sizeof t->shape);
-        if (!q) {
-            n++;
-            continue;
-        }
-        (*n_quantized)++;
-        j[n] = (quant_job){ st, t, bf16 ? Q_BF16 : Q_VALUES, NULL };
-        d[n] = (nlp_tensor_desc){ t->name, bf16 ? NLP_DT_BF16 : NLP_DT_I8, 2,
-                                  {t->shape[0], t->shape[1]}, NULL, quant_fill, &j[n] };
-        n++;
-        if (bf16)
-            continue;
-        size_t len = strlen(t->name) + sizeof "_scale";
-        char *scale_name = malloc(len);
-        if (!scale_name)
-            return 0;
-        snprintf(scale_name, len, "%s_scale", t->name);
-        j[n] = (quant_job){ st, t, Q_SCALES, scale_name };
-        d[n] = (nlp_tensor_desc){ scale_name, NLP_DT_F32, 1, {t->shape[0]}, NULL, quant_fill, &j[n] };
-        n++;
-    }
-    return n;
+    static const char suffix[] = "embeddings.word_embeddings.weight";
+    size_t n = strlen(t->name), m = sizeof suffix - 1;
+    return t->ndim == 2 && n >= m && strcmp(t->name + n - m, suffix) == 0
+           && (n == m || t->name[n - m - 1] == '.')
+           && (t->dtype == NLP_DT_F32 || t->dtype == NLP_DT_F16 || t->dtype == NLP_DT_BF16);
 }
 
-/* Write dir/model.safetensors as the converted copy of st. */
-static nlp_status quant_write(const nlp_st *st, const char *out_dir, int bf16, size_t *n_quantized,
-                              nlp_error *err)
+/* 1 if t is NAME_scale of an I8 tensor NAME (the loader needs it F32). */
+static int is_int8_scale(const nlp_st *st, const nlp_st_tensor *t)
 {
-    size_t cap = 2 * st->n_tensors + 1, n = 0;
-    nlp_tensor_desc *d = calloc(cap, sizeof *d);
-    quant_job *j = calloc(cap, sizeof *j);
+    size_t n = strlen(t->name);
+    char base[512];
+    if (n < 6 || n - 6 >= sizeof base || strcmp(t->name + n - 6, "_scale") != 0)
+        return 0;
+    memcpy(base, t->name, n - 6);
+    base[n - 6] = '\0';
+    const nlp_st_tensor *q = nlp_st_find(st, base);
+    return q && q->dtype == NLP_DT_I8;
+}
+
+/* How the copy of dtype stores tensor t (Q_KEEP, Q_VALUES, Q_BF16, Q_F16). */
+static int quant_kind(const nlp_st *st, const nlp_st_tensor *t, nlp_dtype dtype,
+                      const nlp_quantize_opts *o)
+{
+    int layer = nlp_checkpoint_is_layer_weight(t->name, t->dtype, t->ndim);
+    if (dtype == NLP_DT_BF16)
+        return layer ? Q_BF16 : Q_KEEP;
+    if (dtype == NLP_DT_I8 && (layer || (o->int8_embeddings && is_word_embeddings(t))))
+        return Q_VALUES;
+    int rest = dtype == NLP_DT_F16 || o->rest_f16;
+    return rest && (t->dtype == NLP_DT_F32 || t->dtype == NLP_DT_BF16) && !is_int8_scale(st, t)
+           ? Q_F16 : Q_KEEP;
+}
+
+/* The output tensor list of a copy: every tensor of st in order, converted
+ * ones through a fill (int8 ones followed by their scales). */
+typedef struct quant_plan {
+    nlp_tensor_desc *d;     /* [n] */
+    quant_job *j;           /* [n], kind Q_KEEP for a tensor kept as it is */
+    size_t n, cap;
+    size_t n_quantized;     /* tensors stored as I8 or BF16 */
+    size_t n_f16;           /* tensors converted to F16 */
+} quant_plan;
+
+static void plan_free(quant_plan *p)
+{
+    for (size_t i = 0; p->j && i < p->cap; i++)
+        free(p->j[i].name);
+    free(p->j);
+    free(p->d);
+}
+
+/* Add tensor t of st to p as kind (room for it is there). */
+static nlp_status plan_add(quant_plan *p, const nlp_st *st, const nlp_st_tensor *t, int kind,
+                           nlp_error *err)
+{
+    static const nlp_dtype out[] = { NLP_DT_F32, NLP_DT_I8, NLP_DT_F32, NLP_DT_BF16, NLP_DT_F16 };
+    size_t i = p->n++;
+    p->d[i] = (nlp_tensor_desc){ t->name, kind == Q_KEEP ? t->dtype : out[kind], t->ndim, {0},
+                                 kind == Q_KEEP ? t->data : NULL, kind == Q_KEEP ? NULL : quant_fill,
+                                 &p->j[i] };
+    memcpy(p->d[i].shape, t->shape, sizeof t->shape);
+    p->j[i] = (quant_job){ st, t, kind, NULL };
+    p->n_quantized += kind == Q_VALUES || kind == Q_BF16;
+    p->n_f16 += kind == Q_F16;
+    if (kind != Q_VALUES)
+        return NLP_OK;
+    size_t len = strlen(t->name) + sizeof "_scale";
+    char *scale_name = malloc(len);
+    if (!scale_name)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", st->source);
+    snprintf(scale_name, len, "%s_scale", t->name);
+    i = p->n++;
+    p->j[i] = (quant_job){ st, t, Q_SCALES, scale_name };
+    p->d[i] = (nlp_tensor_desc){ scale_name, NLP_DT_F32, 1, {t->shape[0]}, NULL, quant_fill, &p->j[i] };
+    return NLP_OK;
+}
+
+/* The plan of the dtype copy of st, its fp16 values checked against the
+ * F16 range (so nothing is written for a tensor that does not fit).  The
+ * caller frees *p with plan_free, also on failure. */
+static nlp_status plan_make(const nlp_st *st, nlp_dtype dtype, const nlp_quantize_opts *o,
+                            quant_plan *p, nlp_error *err)
+{
+    *p = (quant_plan){ .cap = 2 * st->n_tensors + 1 };
+    p->d = calloc(p->cap, sizeof *p->d);
+    p->j = calloc(p->cap, sizeof *p->j);
+    if (!p->d || !p->j)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", st->source);
+    nlp_status rc = NLP_OK;
+    for (size_t i = 0; i < st->n_tensors && rc == NLP_OK; i++)
+        rc = plan_add(p, st, &st->tensors[i], quant_kind(st, &st->tensors[i], dtype, o), err);
+    for (size_t i = 0; i < p->n && rc == NLP_OK; i++)
+        if (p->j[i].kind == Q_F16)
+            rc = quant_fill(&p->j[i], &p->d[i], NULL, err);
+    return rc;
+}
+
+/* Write out_dir/model.safetensors as planned. */
+static nlp_status plan_write(const quant_plan *p, const char *out_dir, nlp_dtype dtype,
+                             nlp_error *err)
+{
     char *path = nlp_path_join(out_dir, "model.safetensors");
-    nlp_status rc;
-    if (!d || !j || !path || (!(n = quant_plan(st, bf16, d, j, n_quantized)) && st->n_tensors)) {
-        rc = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", out_dir);
-    } else {
-        const nlp_tensor_meta meta[] = { {"format", "pt"}, {"nlp_quantize", bf16 ? "bf16" : "int8"} };
-        rc = nlp_safetensors_write(path, d, n, meta, 2, err);
-    }
-    for (size_t i = 0; j && i < cap; i++)
-        free(j[i].name);
-    free(j);
-    free(d);
+    if (!path)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", out_dir);
+    const char *kind = dtype == NLP_DT_BF16 ? "bf16" : dtype == NLP_DT_F16 ? "fp16" : "int8";
+    const nlp_tensor_meta meta[] = { {"format", "pt"}, {"nlp_quantize", kind} };
+    nlp_status rc = nlp_safetensors_write(path, p->d, p->n, meta, 2, err);
     free(path);
     return rc;
 }
@@ -221,6 +293,12 @@ static nlp_status quant_check(const char *in, const char *out, int force, const 
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "%s: the output folder is the input folder", out);
     if (exists && !force)
         return nlp_error_set(err, NLP_ERR_CONFLICT, "%s already exists", out);
+    return NLP_OK;
+}
+
+/* Create out (an existing folder is fine with force). */
+static nlp_status make_out_dir(const char *out, int force, nlp_error *err)
+{
     if (mkdir(out, 0755) != 0 && !(errno == EEXIST && force && nlp_dir_exists(out)))
         return nlp_error_set(err, NLP_ERR_IO, "cannot create %s: %s", out, strerror(errno));
     return NLP_OK;
@@ -230,9 +308,13 @@ nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_
                                    const nlp_quantize_opts *opts, nlp_quantize_info *info,
                                    nlp_error *err)
 {
-    if (dtype != NLP_DT_I8 && dtype != NLP_DT_BF16)
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "quantize: dtype %s is not I8 or BF16",
+    const nlp_quantize_opts none = {0}, *o = opts ? opts : &none;
+    if (dtype != NLP_DT_I8 && dtype != NLP_DT_BF16 && dtype != NLP_DT_F16)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "quantize: dtype %s is not I8, BF16 or F16",
                              nlp_dtype_name(dtype));
+    if (dtype != NLP_DT_I8 && (o->int8_embeddings || o->rest_f16))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "quantize: int8 word embeddings and an fp16 rest need dtype I8");
     char *path = nlp_path_join(in_dir, "model.safetensors");
     char *opath = nlp_path_join(out_dir, "model.safetensors");
     if (!path || !opath) {
@@ -241,12 +323,16 @@ nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", in_dir);
     }
     nlp_st *st = NULL;
-    size_t nq = 0;
-    nlp_status rc = quant_check(in_dir, out_dir, opts && opts->force, path, err);
+    quant_plan plan = {0};
+    nlp_status rc = quant_check(in_dir, out_dir, o->force, path, err);
     if (rc == NLP_OK)
         rc = nlp_st_open(path, &st, err);
     if (rc == NLP_OK)
-        rc = quant_write(st, out_dir, dtype == NLP_DT_BF16, &nq, err);
+        rc = plan_make(st, dtype, o, &plan, err);
+    if (rc == NLP_OK)
+        rc = make_out_dir(out_dir, o->force, err);
+    if (rc == NLP_OK)
+        rc = plan_write(&plan, out_dir, dtype, err);
     if (rc == NLP_OK)
         rc = copy_others(in_dir, out_dir, err);
     nlp_model *model = NULL;
@@ -255,8 +341,9 @@ nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_
     nlp_model_free(model);
     struct stat sb;
     if (rc == NLP_OK && info)
-        *info = (nlp_quantize_info){ nq, nlp_st_mapped_bytes(st),
-                                     stat(opath, &sb) == 0 ? (uint64_t)sb.st_size : 0 };
+        *info = (nlp_quantize_info){ plan.n_quantized, nlp_st_mapped_bytes(st),
+                                     stat(opath, &sb) == 0 ? (uint64_t)sb.st_size : 0, plan.n_f16 };
+    plan_free(&plan);
     nlp_st_close(st);
     free(path);
     free(opath);

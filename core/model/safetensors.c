@@ -88,6 +88,33 @@ float nlp_f16_to_f32(uint16_t h)
     return f;
 }
 
+uint16_t nlp_f32_to_f16(float f, int *overflow)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    uint32_t a = u & 0x7fffffffu, e = a >> 23;
+    if (a > 0x7f800000u)                        /* NaN */
+        return sign | 0x7e00u;
+    if (a == 0x7f800000u)
+        return sign | 0x7c00u;
+    if (a >= 0x477ff000u) {                     /* 65520 and above round to inf */
+        *overflow = 1;
+        return sign | 0x7c00u;
+    }
+    if (e >= 113) {                             /* a normal half: rebias 127 -> 15 */
+        uint32_t r = a + 0x0fffu + ((a >> 13) & 1u);
+        return sign | (uint16_t)((r >> 13) - (112u << 10));
+    }
+    if (e < 102)                                /* below 2^-25: rounds to zero */
+        return sign;
+    /* a subnormal half: the significand in units of 2^-24, rounded */
+    uint32_t m = (a & 0x7fffffu) | 0x800000u, shift = 126 - e;
+    uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    q += rem > half || (rem == half && (q & 1u));
+    return sign | (uint16_t)q;
+}
+
 float nlp_bf16_to_f32(uint16_t b)
 {
     uint32_t bits = (uint32_t)b << 16;

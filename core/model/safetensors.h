@@ -78,6 +78,14 @@ void nlp_st_close(nlp_st *st);
 float nlp_f16_to_f32(uint16_t h);
 float nlp_bf16_to_f32(uint16_t b);
 
+/* F32 -> F16 (IEEE binary16), rounded to nearest even, as PyTorch's
+ * Tensor.half() does it: subnormal results are kept, infinities stay
+ * infinite and a NaN becomes the quiet NaN 0x7e00 with its sign.  A finite
+ * f whose rounding goes past the largest half (65504, so |f| >= 65520)
+ * gives an infinity and sets *overflow to 1; *overflow is left alone
+ * otherwise. */
+uint16_t nlp_f32_to_f16(float f, int *overflow);
+
 /* Convert t (F32, F16, BF16 or F64) into dst[t->numel] as F32.  F64 is
  * rounded to nearest.  Other dtypes give NLP_ERR_SHAPE naming the tensor. */
 nlp_status nlp_st_to_f32(const nlp_st *st, const nlp_st_tensor *t, float *dst,

@@ -1,6 +1,6 @@
 /*
  * nlp/checkpoint.h - writing checkpoints: a model.safetensors from a list
- * of named tensors, the int8/bf16 copy of a checkpoint (`nlp quantize`)
+ * of named tensors, the int8/bf16/fp16 copy of a checkpoint (`nlp quantize`)
  * and the random-weight checkpoint of a shape (`nlp bench`).
  *
  * A safetensors file is an 8-byte little-endian header length N, N bytes
@@ -18,12 +18,29 @@
  *     NAME_scale, dtype F32, shape [N], s[n] = m[n] / 127: one scale per
  *     output channel, the scheme of the int8 kernels, so an int8 context recovers
  *     exactly these values.  The loader reads NAME as q * s[n].
+ *     With int8_embeddings the word-embedding matrix
+ *     (PREFIX.embeddings.word_embeddings.weight, [vocab][hidden]) is
+ *     stored the same way, one scale per row (per token); the loader
+ *     dequantizes it at load into an F32 buffer the model owns, which the
+ *     embedding lookup and a masked-LM decoder tied to it both read.
+ *     With rest_f16 every other F32 or BF16 tensor is stored as F16 as
+ *     below (the NAME_scale tensors stay F32).
  *   - bf16: the same weights become BF16 (round to nearest even).
+ *   - fp16: every F32 and BF16 tensor becomes F16 (IEEE binary16, round
+ *     to nearest even, subnormals kept, NaN as the quiet 0x7e00), the
+ *     bits PyTorch's Tensor.half() gives, so the file is what
+ *     model.half() and save_pretrained write; F16, F64 and integer tensors
+ *     are kept (and the F32 NAME_scale of an I8 tensor NAME).  A finite
+ *     value of 65520 or more in magnitude (one that would round to an
+ *     infinity) is NLP_ERR_UNSUPPORTED naming the tensor, before anything
+ *     is written.  The loader converts F16 to F32 at load, so such a copy
+ *     runs as fp32.
  *   Every other tensor keeps its dtype and bytes, in the input's (sorted)
- *   order.  __metadata__ is {"format": "pt", "nlp_quantize": "int8"|"bf16"}.
- *   Every other regular file of the input folder (not hidden, not
- *   model.safetensors*) is copied as it is.  Sharded inputs are not
- *   handled yet.
+ *   order.  __metadata__ is {"format": "pt", "nlp_quantize":
+ *   "int8"|"bf16"|"fp16"}.
+ *   Every other regular file of the input folder (config.json included,
+ *   not hidden, not model.safetensors*) is copied as it is.  Sharded
+ *   inputs are not handled yet.
  */
 #ifndef NLP_CHECKPOINT_H
 #define NLP_CHECKPOINT_H
@@ -123,23 +140,31 @@ NLP_API int nlp_checkpoint_is_layer_weight(const char *name, nlp_dtype dtype, in
  * ever added at the end. */
 typedef struct nlp_quantize_opts {
     int force;              /* write into an existing out_dir */
+    int int8_embeddings;    /* I8 only: the word embeddings as I8 too */
+    int rest_f16;           /* I8 only: every other F32 / BF16 tensor as F16 */
 } nlp_quantize_opts;
 
 /* What nlp_checkpoint_quantize did. */
 typedef struct nlp_quantize_info {
-    size_t n_quantized;     /* layer weights converted */
+    size_t n_quantized;     /* tensors stored as I8 (layer weights, and the word
+                               embeddings with int8_embeddings) or BF16 */
     uint64_t in_bytes;      /* size of the input model.safetensors */
     uint64_t out_bytes;     /* size of the written model.safetensors */
+    size_t n_f16;           /* tensors converted to F16 */
 } nlp_quantize_info;
 
 /* Write to out_dir a copy of the checkpoint in in_dir (which must load
  * with nlp_model_load) whose layer weights are stored as dtype, NLP_DT_I8
- * or NLP_DT_BF16 (format above), and check that the copy loads.  out_dir
- * is created (its parent must exist); an existing out_dir is
- * NLP_ERR_CONFLICT unless opts->force (opts may be NULL), and out_dir
- * being in_dir is NLP_ERR_INVALID_ARG even then.  A sharded input is
- * NLP_ERR_UNSUPPORTED, a folder without model.safetensors
- * NLP_ERR_NOT_FOUND.  info (may be NULL) is filled on success. */
+ * or NLP_DT_BF16, or whose every float tensor is stored as NLP_DT_F16
+ * (format above), and check that the copy loads.  opts (may be NULL) adds
+ * int8 word embeddings and an F16 rest to an I8 copy (either with another
+ * dtype is NLP_ERR_INVALID_ARG).  out_dir is created (its parent must
+ * exist); an existing out_dir is NLP_ERR_CONFLICT unless opts->force, and
+ * out_dir being in_dir is NLP_ERR_INVALID_ARG even then.  A sharded input
+ * is NLP_ERR_UNSUPPORTED, a folder without model.safetensors
+ * NLP_ERR_NOT_FOUND, a value outside the F16 range NLP_ERR_UNSUPPORTED
+ * (out_dir is then not created).  info (may be NULL) is filled on
+ * success. */
 NLP_API nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_dtype dtype,
                                    const nlp_quantize_opts *opts, nlp_quantize_info *info,
                                    nlp_error *err);
