@@ -43,7 +43,7 @@ def model():
     vocab = [l.rstrip("\n") for l in open(os.path.join(ROOT, "data", "models", "tiny-bert-sst2",
                                                        "vocab.txt"), encoding="utf-8")]
     arch, kw, seed, head = g.fixture_specs()["tiny-bert-sst2"]
-    m = g.Model("tiny-bert-sst2", arch, kw, seed, head, vocab)
+    m = g.Model.random("tiny-bert-sst2", arch, kw, seed, head, vocab)
     ref = json.load(open(os.path.join(ROOT, "data", "expected", "sentiment",
                                       "bert-sst2-default.json")))
     for text, want in zip(ref["inputs"], ref["expected"]):

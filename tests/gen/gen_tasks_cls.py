@@ -83,23 +83,43 @@ def fixture_specs():
 
 
 class Model:
-    def __init__(self, name, arch, kw, seed, head, vocab):
-        distil = arch.startswith("DistilBert")
-        if distil:
-            self.config = tr.distilbert_config(len(vocab), dim=32, hidden_dim=64,
-                                               layers=DIMS["layers"], heads=DIMS["heads"],
-                                               max_pos=DIMS["max_pos"], architectures=(arch,),
-                                               **kw)
+    """A model as the post-processing ports below use it: name, config,
+    state (HF tensor names -> float32), vocab (list of tokens), id2label
+    (list), problem_type, tok_opts (keyword arguments of rt.encode for the
+    model's tokenizer: lowercase, strip_accents, ...) and max_length (the
+    truncation length: tokenizer_config.json's model_max_length, capped by
+    max_position_embeddings, as the C tasks take it)."""
+
+    def __init__(self, name, config, state, vocab, head=None, tok_opts=None,
+                 max_length=None):
+        self.name, self.config, self.state, self.vocab = name, config, state, vocab
+        self.head = head
+        self.arch = (config.get("architectures") or [None])[0]
+        self.distil = config["model_type"] == "distilbert"
+        i2l = config.get("id2label")
+        self.id2label = ([i2l[str(i)] for i in range(len(i2l))] if i2l
+                         else ["LABEL_0", "LABEL_1"])
+        self.problem_type = config.get("problem_type")
+        self.tok_opts = dict(tok_opts or {})
+        self.max_length = max_length or config["max_position_embeddings"]
+
+    @classmethod
+    def random(cls, name, arch, kw, seed, head, vocab):
+        """A random-weight fixture of fixture_specs()."""
+        if arch.startswith("DistilBert"):
+            config = tr.distilbert_config(len(vocab), dim=32, hidden_dim=64,
+                                          layers=DIMS["layers"], heads=DIMS["heads"],
+                                          max_pos=DIMS["max_pos"], architectures=(arch,),
+                                          **kw)
         else:
-            self.config = tr.bert_config(len(vocab), hidden=32, intermediate=64,
-                                         layers=DIMS["layers"], heads=DIMS["heads"],
-                                         max_pos=DIMS["max_pos"], architectures=(arch,), **kw)
-        self.name, self.arch, self.head, self.vocab = name, arch, head, vocab
-        self.state = tr.random_state(self.config, arch, seed)
-        self.distil = distil
-        labels = kw.get("labels")
-        self.id2label = labels or ["LABEL_0", "LABEL_1"]
-        self.problem_type = kw.get("problem_type")
+            config = tr.bert_config(len(vocab), hidden=32, intermediate=64,
+                                    layers=DIMS["layers"], heads=DIMS["heads"],
+                                    max_pos=DIMS["max_pos"], architectures=(arch,), **kw)
+        return cls(name, config, tr.random_state(config, arch, seed), vocab, head)
+
+    def encode(self, text, **kw):
+        """rt.encode with this model's tokenizer options."""
+        return rt.encode(self.vocab, text, **dict(self.tok_opts, **kw))
 
     def hidden(self, enc):
         ids = torch.tensor([enc["ids"]])
@@ -131,7 +151,7 @@ def hf_target_ids(m, targets, warnings):
     for t in targets:
         i = vmap.get(t)
         if i is None:
-            ids = rt.encode(m.vocab, t, add_special_tokens=False)["ids"]
+            ids = m.encode(t, add_special_tokens=False)["ids"]
             if not ids:
                 warnings.append(t)
                 continue
@@ -145,7 +165,7 @@ def hf_target_ids(m, targets, warnings):
 
 
 def hf_fill_mask(m, text, top_k=5, targets=None):
-    enc = rt.encode(m.vocab, text)
+    enc = m.encode(text)
     ids = np.array(enc["ids"])
     mask_id = m.vocab.index(MASK)
     pad_id = m.vocab.index(PAD)
@@ -192,7 +212,7 @@ def _softmax(x):
 def hf_text_classification(m, text, function=None, top_k="legacy", pair=None):
     """TextClassificationPipeline.postprocess; top_k "legacy" = not given,
     None = all (non-legacy), int = that many; pair = text_pair."""
-    enc = rt.encode(m.vocab, text, pair=pair)
+    enc = m.encode(text, pair=pair)
     out = m.seq_cls(enc).float().numpy()
     n = len(m.id2label)
     if function is None:
@@ -222,9 +242,8 @@ def hf_zero_shot(m, text, labels, template="This example is {}.", multi_label=Fa
         raise ValueError("no entailment label")
     rows = []
     for l in labels:
-        enc = rt.encode(m.vocab, text, pair=template.format(l),
-                        max_length=m.config["max_position_embeddings"],
-                        truncation="only_first")
+        enc = m.encode(text, pair=template.format(l), max_length=m.max_length,
+                       truncation="only_first")
         rows.append(m.seq_cls(enc).float().numpy())
     logits = np.stack(rows)[None]  # [1][n][L]
     if multi_label or len(labels) == 1:
@@ -461,7 +480,7 @@ def main():
     vocab = tr.make_vocab(SHARED_VOCAB, VOCAB_SIZE)
     models = {}
     for name, (arch, kw, seed, head) in fixture_specs().items():
-        m = Model(name, arch, kw, seed, head, vocab)
+        m = Model.random(name, arch, kw, seed, head, vocab)
         models[name] = m
         d = os.path.join(ROOT, "data", "models", name)
         if os.path.isdir(d):

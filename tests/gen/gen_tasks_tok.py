@@ -137,8 +137,17 @@ def forward(m, ids, type_ids):
 
 
 def tok(m, text):
-    """Tokens of one text without template tokens."""
-    return rt.encode(m["vocab"], text, lowercase=m["lower"], add_special_tokens=False)
+    """Tokens of one text without template tokens.  m["tok_opts"], when
+    present, adds keyword arguments of rt.encode (strip_accents, ...)."""
+    return rt.encode(m["vocab"], text, lowercase=m["lower"], add_special_tokens=False,
+                     **m.get("tok_opts", {}))
+
+
+def max_len(m):
+    """The model's maximum length in tokens: m["max_len"] (for a checkpoint,
+    model_max_length capped by max_position_embeddings, as the C tasks take
+    it), else the fixtures' MAX_POS."""
+    return m.get("max_len", MAX_POS)
 
 # ---------------------------------------------------------------- helpers
 
@@ -313,7 +322,7 @@ def aggregate_overlapping(entities):
 def ner(m, text, strategy, ignore=("O",), stride=None):
     enc = tok(m, text)
     n = len(enc["ids"])
-    width = MAX_POS - 2
+    width = max_len(m) - 2
     if stride is None:
         stride = min(128, width // 2)
     cls, sep = m["vocab"].index("[CLS]"), m["vocab"].index("[SEP]")
@@ -349,7 +358,7 @@ def qa(m, question, context, top_k=1, handle_impossible=False,
     """Hugging Face's answer(s) for one question / context.  trace, when a
     list, receives (score, token ids of the span) of every kept span."""
     if max_seq_len is None:
-        max_seq_len = min(MAX_POS, 384)
+        max_seq_len = min(max_len(m), 384)
     if doc_stride is None:
         doc_stride = min(max_seq_len // 2, 128)
     q = tok(m, question)

@@ -11,6 +11,7 @@ interpreter that has torch; there is no `transformers` package here):
   encoder_forward(state, config, ids, type_ids, mask) -> [B][T][H]
   pooler, mlm_logits, seq_cls_logits, token_cls_logits, qa_logits
   write_safetensors(path, tensors, metadata)  the safetensors file format
+  read_safetensors(path)                     name -> float32 (I8 + NAME_scale dequantized)
   write_checkpoint(dir, config, state, vocab, dtype, tokenizer_config)
 
 The forward math is written out with torch.nn.functional, following the
@@ -482,23 +483,51 @@ def write_safetensors(path, tensors, metadata=None):
 
 def read_safetensors(path):
     """name -> float32 tensor for every F32 / F16 / BF16 tensor of a
-    safetensors file."""
+    safetensors file, and every I8 tensor NAME that has a companion
+    NAME_scale (F32, one scale per row, as `nlp quantize --dtype int8`
+    writes them): NAME is dequantized to i8 * scale[row] computed in
+    float32 (the C loader's --dtype fp32 view) and NAME_scale is not
+    returned.  Any other dtype, or an I8 tensor without its scale, is an
+    error."""
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
     base = 8 + n
-    types = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
-    out = {}
+    types = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+             "I8": torch.int8}
+    raw = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
         if info["dtype"] not in types:
-            raise SystemExit(f"{path}: {name}: dtype {info['dtype']} is not a float type")
+            raise SystemExit(f"{path}: {name}: dtype {info['dtype']} is not a float or int8 type")
         a, b = info["data_offsets"]
         t = torch.frombuffer(bytearray(data[base + a:base + b]), dtype=types[info["dtype"]])
-        out[name] = t.reshape(info["shape"]).float()
-    return out
+        raw[name] = t.reshape(info["shape"])
+    out = {}
+    scales = set()
+    for name, t in raw.items():
+        if t.dtype != torch.int8:
+            continue
+        sc = raw.get(name + "_scale")
+        if sc is None or sc.dtype != torch.float32 or t.dim() != 2 or \
+                list(sc.shape) != [t.shape[0]]:
+            raise SystemExit(f"{path}: {name}: an I8 tensor needs {name}_scale as F32 [rows]")
+        out[name] = t.float() * sc[:, None]
+        scales.add(name + "_scale")
+    for name, t in raw.items():
+        if t.dtype != torch.int8 and name not in scales:
+            out[name] = t.float()
+    return {k: out[k] for k in raw if k in out}
+
+
+def safetensors_dtypes(path):
+    """name -> dtype string ("F32", "I8", ...) from a safetensors header."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+    return {k: v["dtype"] for k, v in header.items() if k != "__metadata__"}
 
 
 def write_checkpoint(directory, config, state, vocab, dtype="F32",
