@@ -41,10 +41,11 @@ stage_data() {
 # 4 layers, hidden 256, 4 heads, the bert-base-uncased vocabulary, 128-token
 # sequences, 20% masking, no dropout, AdamW beta2 0.98, weight decay 0.01,
 # clipping 0.5, batch 64, peak lr 5e-4 after 300 warm-up steps, then linear
-# decay.  The schedule's length changed three times during the run to fit
+# decay.  The schedule's length changed four times during the run to fit
 # the time the machine had (planned for 6,000 steps; 3,500 from step 1,500;
-# 10,000 from step 1,712; 4,500 from step 1,850); the phases below
-# reproduce it exactly, each continuing the previous one's checkpoint.
+# 10,000 from step 1,712; 4,500 from step 1,850; 3,300 from step 2,024);
+# the phases below reproduce it exactly, each continuing the previous
+# one's checkpoint.
 stage_pretrain() {
     done_run "$W/mlm" && return 0
     set -- mlm --data "$W/corpus-train.txt" --eval "$W/corpus-eval.txt" \
@@ -58,7 +59,8 @@ stage_pretrain() {
     [ "$last" -ge 1500 ] || $TRAIN "$@" --max-steps 6000 --stop-at 1500 $(resume "$W/mlm")
     [ "$last" -ge 1712 ] || $TRAIN "$@" --max-steps 3500 --stop-at 1712 --resume
     [ "$last" -ge 1850 ] || $TRAIN "$@" --max-steps 10000 --stop-at 1850 --resume
-    $TRAIN "$@" --max-steps 4500 --resume
+    [ "$last" -ge 2024 ] || $TRAIN "$@" --max-steps 4500 --stop-at 2024 --resume
+    $TRAIN "$@" --max-steps 3300 --resume
 }
 
 # Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1.
