@@ -63,12 +63,14 @@ stage_pretrain() {
     $TRAIN "$@" --max-steps 3300 --resume
 }
 
-# Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1.
+# Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1, one
+# thread each (two stage lists run side by side use both cores:
+# `train.sh NLP W sst2 nli & train.sh NLP W squad ner`).
 stage_sst2() {
     done_run "$W/sst2" && return 0
     $TRAIN sentiment --init "$W/mlm" --data "$SHARED/sst2/train.tsv" --eval "$SHARED/sst2/dev.tsv" \
         --rename-labels 0=negative,1=positive --max-len 66 --batch-size 32 --epochs 2 \
-        --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 500 \
+        --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 500 \
         --out "$W/sst2" $(resume "$W/sst2")
 }
 
@@ -76,7 +78,7 @@ stage_ner() {
     done_run "$W/ner" && return 0
     $TRAIN ner --init "$W/mlm" --data "$SHARED/conll2003/train.txt" \
         --eval "$SHARED/conll2003/valid.txt" --max-len 128 --batch-size 32 --epochs 4 \
-        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/ner" $(resume "$W/ner")
 }
 
@@ -84,7 +86,7 @@ stage_squad() {
     done_run "$W/squad" && return 0
     $TRAIN qa --init "$W/mlm" --data "$W/squad-train.json" --eval "$W/squad-eval.json" \
         --max-len 256 --doc-stride 64 --batch-size 16 --epochs 3 \
-        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/squad" $(resume "$W/squad")
 }
 
@@ -92,7 +94,7 @@ stage_nli() {
     done_run "$W/nli" && return 0
     $TRAIN classify --init "$W/mlm" --data "$W/nli-train.jsonl" --eval "$W/nli-eval.jsonl" \
         --text-column premise --text-pair-column hypothesis --max-len 128 --batch-size 32 \
-        --epochs 3 --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --save-every 200 \
+        --epochs 3 --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/nli" $(resume "$W/nli")
 }
 
@@ -125,8 +127,13 @@ stage_export() {
     for m in sst2 ner squad nli; do
         "$NLP" quantize --force --dtype int8 --embeddings int8 --rest fp16 "$W/$m" "$HERE/nlp-mini-$m"
     done
-    for d in "$HERE"/nlp-mini*; do
+    for d in "$HERE"/nlp-mini*/; do
         rm -rf "$d"/checkpoint-* "$d/best" "$d/train_log.jsonl"
+        printf '%s\n' '{"do_lower_case": true, "model_max_length": 512, "tokenizer_class": "BertTokenizer",' \
+            ' "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",' \
+            ' "mask_token": "[MASK]"}' > "$d/tokenizer_config.json"
+        printf '%s\n' '{"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",' \
+            ' "cls_token": "[CLS]", "mask_token": "[MASK]"}' > "$d/special_tokens_map.json"
     done
 }
 
