@@ -34,27 +34,7 @@ export https_proxy=$HTTPS_PROXY http_proxy=$HTTP_PROXY
 export HF_HUB_CACHE="$tmp/cache" HF_HOME="$tmp/home" NLP_MODELS_PATH="$tmp/models"
 unset HF_HUB_OFFLINE NLP_PLUGIN_PATH
 
-fails=0
-n=0
-fail() {
-    echo "FAIL $n: $*"
-    fails=$((fails + 1))
-}
-
-# run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    got=$?
-    if [ "$got" != "$want" ]; then
-        fail "exit $got, expected $want: $*"
-        sed 's/^/  stderr: /' "$tmp/err"
-        return 1
-    fi
-    return 0
-}
+. "$(dirname "$0")/sh_lib.sh"
 
 # same NAME CMD TASK ARGS...: --model NAME (a built-in model) and --model
 # FIXTURE (the folder NAME links to): same bytes

@@ -18,24 +18,7 @@ IN=$top_srcdir/data/models/tiny-bert-mlm
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/quantize.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-n=0
-
-# run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $n: exit $got, expected $want: $*"
-        sed 's/^/  stderr: /' "$tmp/err"
-        fails=$((fails + 1))
-        return 1
-    fi
-    return 0
-}
+. "$(dirname "$0")/sh_lib.sh"
 
 # check_sum FILE EXPECTED: the cksum of FILE (checksum and size) is EXPECTED
 check_sum() {

@@ -25,34 +25,7 @@ VOCAB=$M/tiny-bert/vocab.txt
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/train_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-n=0
-
-fail() {
-    echo "FAIL $n: $*"
-    fails=$((fails + 1))
-}
-
-# run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    got=$?
-    if [ "$got" != "$want" ]; then
-        fail "exit $got, expected $want: $*"
-        sed 's/^/  stderr: /' "$tmp/err"
-        return 1
-    fi
-    return 0
-}
-
-# expect_err PATTERN: stderr of the last run matches PATTERN (grep -E)
-expect_err() {
-    grep -Eq "$1" "$tmp/err" || { fail "stderr lacks /$1/"; sed 's/^/  stderr: /' "$tmp/err"; }
-}
-
+. "$(dirname "$0")/sh_lib.sh"
 # some text for the masked LM: the project's own documentation
 grep -v '^ *$' "$top_srcdir/README.md" | head -300 >"$tmp/text.txt"
 
