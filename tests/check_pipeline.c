@@ -377,6 +377,157 @@ START_TEST(test_two_threads)
 }
 END_TEST
 
+/* ---- pipelines borrowing one nlp_shared_model ---- */
+
+#define SHARED_MODEL NLP_TEST_DATA "/models/tiny-bert-sst2"
+enum { N_SHARED = 3, N_TEXTS = 3 };
+
+/* Pipeline k of the shared-model tests: sentiment with option set k
+ * (none; top-k all; sigmoid scores on int8 weights), on m or (m NULL)
+ * loading its own model. */
+static nlp_pipeline *open_shared(int k, nlp_shared_model *m)
+{
+    nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+    o.model = SHARED_MODEL;
+    o.registry = reg;
+    o.threads = 1;
+    o.shared_model = m;
+    if (k == 2)
+        o.dtype = NLP_WEIGHTS_INT8;
+    nlp_pipeline *p = NULL;
+    nlp_error err = {0};
+    ck_assert_msg(nlp_pipeline_open("sentiment", &o, &p, &err) == NLP_OK, "%s", err.msg);
+    if (k == 1)
+        ck_assert_msg(nlp_pipeline_set(p, "top-k", "all", &err) == NLP_OK, "%s", err.msg);
+    if (k == 2)
+        ck_assert_msg(nlp_pipeline_set(p, "function", "sigmoid", &err) == NLP_OK, "%s", err.msg);
+    return p;
+}
+
+/* The results of p on the test texts, as one JSON line per input. */
+static char *run_texts(nlp_pipeline *p)
+{
+    static const char *const texts[N_TEXTS] = {
+        "what a terrible waste of time.", "I loved every minute of it!",
+        "the plot was thin, the acting fine, and the ending came far too late for me."};
+    nlp_input in[N_TEXTS];
+    for (int i = 0; i < N_TEXTS; i++)
+        in[i] = text_input(texts[i]);
+    nlp_pipeline_result r[N_TEXTS];
+    nlp_error err = {0};
+    ck_assert_msg(nlp_pipeline_run(p, in, N_TEXTS, r, &err) == NLP_OK, "%s", err.msg);
+    size_t len = 0;
+    char *lines[N_TEXTS];
+    for (int i = 0; i < N_TEXTS; i++) {
+        lines[i] = nlp_pipeline_result_json(&r[i]);
+        ck_assert_ptr_nonnull(lines[i]);
+        ck_assert_ptr_nonnull(r[i].value);
+        len += strlen(lines[i]) + 1;
+    }
+    char *all = calloc(len + 1, 1);
+    ck_assert_ptr_nonnull(all);
+    for (int i = 0; i < N_TEXTS; i++) {
+        strcat(all, lines[i]);
+        strcat(all, "\n");
+        free(lines[i]);
+    }
+    nlp_pipeline_results_clear(r, N_TEXTS);
+    return all;
+}
+
+typedef struct shared_job {
+    nlp_pipeline *p;
+    const char *expect;
+    int runs, same;
+} shared_job;
+
+static void *run_shared_job(void *arg)
+{
+    shared_job *j = arg;
+    for (int k = 0; k < j->runs; k++) {
+        char *got = run_texts(j->p);
+        j->same += strcmp(got, j->expect) == 0;
+        free(got);
+    }
+    return NULL;
+}
+
+START_TEST(test_shared_model)
+{
+    open_registry();
+    nlp_error err = {0};
+    /* the outputs of pipelines that load their own model */
+    char *expect[N_SHARED];
+    for (int k = 0; k < N_SHARED; k++) {
+        nlp_pipeline *p = open_shared(k, NULL);
+        expect[k] = run_texts(p);
+        nlp_pipeline_free(p);
+    }
+    ck_assert_str_ne(expect[0], expect[1]);
+    ck_assert_str_ne(expect[0], expect[2]);
+
+    /* one thread: the same outputs on one shared model, which the caller
+     * lets go of right after opening the pipelines */
+    nlp_shared_model *m = NULL;
+    ck_assert_msg(nlp_shared_model_load(SHARED_MODEL, NULL, &m, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(nlp_shared_model_model(m));
+    ck_assert_ptr_nonnull(nlp_shared_model_tokenizer(m));
+    ck_assert_str_eq(nlp_shared_model_dir(m), SHARED_MODEL);
+    nlp_pipeline *p[N_SHARED];
+    for (int k = 0; k < N_SHARED; k++)
+        p[k] = open_shared(k, m);
+    ck_assert_ptr_null(nlp_pipeline_shared_model(p[0]));   /* not loaded yet */
+    nlp_shared_model_free(m);
+    for (int k = 0; k < N_SHARED; k++) {
+        char *got = run_texts(p[k]);
+        ck_assert_str_eq(got, expect[k]);
+        free(got);
+        ck_assert_ptr_eq(nlp_pipeline_shared_model(p[k]), m);
+        ck_assert_str_eq(nlp_pipeline_model_dir(p[k]), SHARED_MODEL);
+    }
+    /* a pipeline on the model another one loaded itself */
+    nlp_pipeline *own = open_shared(0, NULL);
+    char *got = run_texts(own);              /* loads it */
+    ck_assert_str_eq(got, expect[0]);
+    free(got);
+    nlp_pipeline *lent = open_shared(1, nlp_pipeline_shared_model(own));
+    nlp_pipeline_free(own);                 /* lent keeps the model */
+    got = run_texts(lent);
+    ck_assert_str_eq(got, expect[1]);
+    free(got);
+    nlp_pipeline_free(lent);
+    for (int k = 0; k < N_SHARED; k++)
+        nlp_pipeline_free(p[k]);
+
+    /* several threads at once on a fresh shared model, loading (and packing
+     * the fp32 and int8 weights) concurrently on their first run */
+    ck_assert_msg(nlp_shared_model_load(SHARED_MODEL, NULL, &m, &err) == NLP_OK, "%s", err.msg);
+    shared_job jobs[N_SHARED];
+    pthread_t th[N_SHARED];
+    for (int k = 0; k < N_SHARED; k++) {
+        jobs[k] = (shared_job){open_shared(k, m), expect[k], 20, 0};
+        ck_assert_int_eq(pthread_create(&th[k], NULL, run_shared_job, &jobs[k]), 0);
+    }
+    for (int k = 0; k < N_SHARED; k++) {
+        pthread_join(th[k], NULL);
+        ck_assert_int_eq(jobs[k].same, jobs[k].runs);
+        ck_assert_ptr_eq(nlp_pipeline_shared_model(jobs[k].p), m);
+        nlp_pipeline_free(jobs[k].p);
+    }
+    nlp_shared_model_free(m);               /* the last reference */
+    for (int k = 0; k < N_SHARED; k++)
+        free(expect[k]);
+
+    /* errors */
+    ck_assert_int_eq(nlp_shared_model_load(NLP_TEST_DATA "/models/no-such-model", NULL, &m, &err),
+                     NLP_ERR_NOT_FOUND);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(nlp_shared_model_load(NULL, NULL, &m, &err), NLP_ERR_INVALID_ARG);
+    nlp_shared_model_free(NULL);
+    close_registry();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -389,6 +540,7 @@ int main(void)
     tcase_add_test(tc, test_columns_and_cells);
     tcase_add_test(tc, test_corpus);
     tcase_add_test(tc, test_two_threads);
+    tcase_add_test(tc, test_shared_model);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,7 @@
 
 #include "nlp/nlp.h"
 #include "nlp/serve.h"
+#include "model/model_impl.h"   /* nlp_model_loads() */
 
 #define MODELS NLP_TEST_DATA "/models/"
 
@@ -247,6 +248,55 @@ START_TEST(test_routes)
 }
 END_TEST
 
+/* Requests with more option sets than the task keeps pipelines for: the
+ * model is loaded once, when the task is added, and every option set's
+ * pipeline (opened anew after an eviction too) runs on it with the
+ * results of a pipeline of its own. */
+START_TEST(test_one_load)
+{
+    static const char *const params[] = {
+        "", "\"top_k\": 2", "\"function_to_apply\": \"sigmoid\"",
+        "\"top_k\": \"all\", \"function_to_apply\": \"none\"", "\"top_k\": 1"};
+    static const char *const opt[][2] = {
+        {NULL, NULL}, {"top-k", "2"}, {"function", "sigmoid"}, {NULL, NULL}, {"top-k", "1"}};
+    enum { N = sizeof params / sizeof params[0] };
+    nlp_server_opts o = test_opts();
+    o.max_pipelines = 3;          /* the no-options one and two more: evictions */
+    nlp_server *s = NULL;
+    nlp_error err = {0};
+    size_t loads0 = nlp_model_loads();
+    ck_assert_msg(nlp_server_open(&o, &s, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_msg(nlp_server_add(s, "sentiment", MODELS "tiny-bert-sst2", &err) == NLP_OK, "%s",
+                  err.msg);
+    ck_assert_msg(nlp_server_start(s, &err) == NLP_OK, "%s", err.msg);
+    ck_assert_uint_eq(nlp_model_loads(), loads0 + 1);
+    char *got[2][N];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++) {
+            char req[256];
+            snprintf(req, sizeof req, "{\"inputs\": \"I loved it.\", \"parameters\": {%s}}",
+                     params[i]);
+            ck_assert_int_eq(call(s, "POST", "/sentiment", req, &got[round][i]), 200);
+        }
+    ck_assert_uint_eq(nlp_model_loads(), loads0 + 1);
+    nlp_server_free(s);
+    for (int i = 0; i < N; i++) {
+        ck_assert_str_eq(got[0][i], got[1][i]);
+        if (i != 3) {
+            char *exp = direct("sentiment", MODELS "tiny-bert-sst2", opt[i][0], opt[i][1],
+                               "I loved it.");
+            if (i == 0 || i == 2)
+                ck_assert_str_eq(got[0][i], exp);
+            else                  /* top_k: an array, which the server wraps once more */
+                ck_assert_ptr_nonnull(strstr(got[0][i], exp));
+            free(exp);
+        }
+        free(got[0][i]);
+        free(got[1][i]);
+    }
+}
+END_TEST
+
 START_TEST(test_limits)
 {
     nlp_server_opts o = test_opts();
@@ -357,6 +407,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_routes);
+    tcase_add_test(tc, test_one_load);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_many_clients);
     suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
  * also the old LayerNorm spellings ".gamma" / ".beta".
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,6 +558,14 @@ static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
     return NLP_OK;
 }
 
+/* Checkpoints loaded so far (see nlp_model_loads). */
+static atomic_size_t n_loads;
+
+size_t nlp_model_loads(void)
+{
+    return atomic_load_explicit(&n_loads, memory_order_relaxed);
+}
+
 nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err)
 {
     *out = NULL;
@@ -574,6 +583,7 @@ nlp_status nlp_model_load(const char *dir, nlp_model **out, nlp_error *err)
         nlp_model_free(m);
         return s;
     }
+    atomic_fetch_add_explicit(&n_loads, 1, memory_order_relaxed);
     *out = m;
     return NLP_OK;
 }

@@ -71,4 +71,8 @@ nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
  * (0 right after nlp_model_load). */
 size_t nlp_model_packed_bytes(const nlp_model *model);
 
+/* How many checkpoints nlp_model_load() has loaded in this process (its
+ * successful calls), for tests that a model is loaded once and shared. */
+size_t nlp_model_loads(void);
+
 #endif /* NLP_MODEL_IMPL_H */

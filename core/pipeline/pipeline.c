@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,81 @@ static void pipeline_warn(void *user, const char *msg)
     if (p->o.on_warning)
         p->o.on_warning(p->o.warning_user, msg);
 }
+
+/* ------------------------------------------------------ shared model */
+
+struct nlp_shared_model {
+    atomic_size_t refs;
+    char *dir;
+    nlp_model *model;
+    nlp_tokenizer *tok;
+};
+
+static nlp_shared_model *shared_model_ref(nlp_shared_model *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+void nlp_shared_model_free(nlp_shared_model *m)
+{
+    if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    nlp_tokenizer_free(m->tok);
+    nlp_model_free(m->model);
+    free(m->dir);
+    free(m);
+}
+
+const nlp_model *nlp_shared_model_model(const nlp_shared_model *m)
+{
+    return m ? m->model : NULL;
+}
+
+const nlp_tokenizer *nlp_shared_model_tokenizer(const nlp_shared_model *m)
+{
+    return m ? m->tok : NULL;
+}
+
+const char *nlp_shared_model_dir(const nlp_shared_model *m)
+{
+    return m ? m->dir : NULL;
+}
+
+static nlp_status check_path_like(const char *ref, nlp_error *err);
+
+nlp_status nlp_shared_model_load(const char *ref, const nlp_pipeline_opts *opts,
+                                 nlp_shared_model **out, nlp_error *err)
+{
+    if (!ref || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_shared_model_load: ref or out is NULL");
+    *out = NULL;
+    nlp_pipeline_opts defaults = NLP_PIPELINE_OPTS_INIT;
+    if (!opts)
+        opts = &defaults;
+    nlp_status st = check_path_like(ref, err);
+    if (st != NLP_OK)
+        return st;
+    nlp_shared_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    atomic_init(&m->refs, 1);
+    nlp_hub_opts h;
+    memset(&h, 0, sizeof h);
+    h.offline = opts->offline;
+    h.progress = opts->on_download;
+    h.progress_user = opts->download_user;
+    if ((st = nlp_hub_resolve(ref, &h, &m->dir, err)) != NLP_OK ||
+        (st = nlp_model_load(m->dir, &m->model, err)) != NLP_OK ||
+        (st = nlp_tokenizer_load(m->dir, &m->tok, err)) != NLP_OK) {
+        nlp_shared_model_free(m);
+        return st;
+    }
+    *out = m;
+    return NLP_OK;
+}
+
+/* ---------------------------------------------------------- pipeline */
 
 static nlp_status open_registry(nlp_pipeline *p, nlp_error *err)
 {
@@ -76,6 +152,10 @@ nlp_status nlp_pipeline_open(const char *task, const nlp_pipeline_opts *opts,
     if (!p->model_ref && p->desc->default_model && !(p->model_ref = strdup(p->desc->default_model))) {
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
         goto fail;
+    }
+    if (opts->shared_model) {
+        p->shared = shared_model_ref(opts->shared_model);
+        p->borrowed = 1;
     }
     p->host = (nlp_task_host){p->opts, pipeline_warn, p, !opts->model};
     p->args = (nlp_task_args){.task = p->desc->name, .batch_size = p->o.batch_size,
@@ -185,43 +265,40 @@ static nlp_status check_path_like(const char *ref, nlp_error *err)
     return NLP_OK;
 }
 
-/* Drop the model, tokenizer and context (what a failed load left). */
+/* Drop the context, and the model and tokenizer unless borrowed (what a
+ * failed load left). */
 static void unload_model(nlp_pipeline *p)
 {
     if (p->ctx)
         nlp_ctx_free(p->ctx);
-    if (p->tok)
-        nlp_tokenizer_free(p->tok);
-    if (p->model)
-        nlp_model_free(p->model);
-    free(p->model_dir);
     p->ctx = NULL;
+    if (!p->borrowed) {
+        nlp_shared_model_free(p->shared);
+        p->shared = NULL;
+    }
     p->tok = NULL;
     p->model = NULL;
     p->model_dir = NULL;
 }
 
-/* The model, tokenizer and context, once: a later call after the plugin
- * refused to start reuses them. */
+/* The model and tokenizer (borrowed, or loaded once) and the context: a
+ * later call after the plugin refused to start reuses them. */
 static nlp_status load_model(nlp_pipeline *p, nlp_error *err)
 {
     if (p->ctx)
         return NLP_OK;
     unload_model(p);
-    if (!p->model_ref)
-        return nlp_error_set(err, NLP_ERR_USAGE, "no default model for this task: give --model");
-    nlp_status st = check_path_like(p->model_ref, err);
-    if (st != NLP_OK)
-        return st;
-    nlp_hub_opts h;
-    memset(&h, 0, sizeof h);
-    h.offline = p->o.offline;
-    h.progress = p->o.on_download;
-    h.progress_user = p->o.download_user;
-    if ((st = nlp_hub_resolve(p->model_ref, &h, &p->model_dir, err)) != NLP_OK ||
-        (st = nlp_model_load(p->model_dir, &p->model, err)) != NLP_OK ||
-        (st = nlp_tokenizer_load(p->model_dir, &p->tok, err)) != NLP_OK)
-        return st;
+    nlp_status st;
+    if (!p->shared) {
+        if (!p->model_ref)
+            return nlp_error_set(err, NLP_ERR_USAGE,
+                                 "no default model for this task: give --model");
+        if ((st = nlp_shared_model_load(p->model_ref, &p->o, &p->shared, err)) != NLP_OK)
+            return st;
+    }
+    p->model = p->shared->model;
+    p->tok = p->shared->tok;
+    p->model_dir = p->shared->dir;
     nlp_weight_type wt = p->o.dtype >= 0 ? (nlp_weight_type)p->o.dtype
                                          : nlp_model_default_weight_type(p->model);
     if ((st = nlp_ctx_create_dtype(p->model, p->o.threads, wt, &p->ctx, err)) != NLP_OK)
@@ -281,6 +358,11 @@ const char *nlp_pipeline_model_dir(const nlp_pipeline *p)
     return p ? p->model_dir : NULL;
 }
 
+nlp_shared_model *nlp_pipeline_shared_model(const nlp_pipeline *p)
+{
+    return p && p->model ? p->shared : NULL;
+}
+
 void nlp_pipeline_free(nlp_pipeline *p)
 {
     if (!p)
@@ -288,6 +370,8 @@ void nlp_pipeline_free(nlp_pipeline *p)
     if (p->loaded)
         p->info->plugin->destroy(p->state);
     unload_model(p);
+    if (p->borrowed)
+        nlp_shared_model_free(p->shared);
     nlp_encoding_free(&p->enc);
     free(p->prep);
     free(p->order);

@@ -41,9 +41,12 @@ struct nlp_pipeline {
     int cols_stale;
 
     int loaded;                     /* model, tokenizer, context, plugin */
-    char *model_dir;
-    nlp_model *model;
-    nlp_tokenizer *tok;
+    nlp_shared_model *shared;       /* a reference: borrowed from opts at open,
+                                       or loaded by the pipeline itself */
+    int borrowed;                   /* shared came from opts.shared_model */
+    const char *model_dir;          /* shared's, once loaded */
+    const nlp_model *model;         /* shared's, once loaded */
+    const nlp_tokenizer *tok;       /* shared's, once loaded */
     nlp_ctx *ctx;
     void *state;
     size_t limit;                   /* most tokens the model takes; 0: no limit */

@@ -82,7 +82,9 @@ struct srv_task {
     nlp_server *s;
     char *name, *model_ref;
     const nlp_task_desc *desc;
-    nlp_tokenizer *tok;         /* counting tokens, /tokenize, /decode */
+    nlp_shared_model *model;    /* loaded once; every pipeline of the task
+                                   borrows it */
+    const nlp_tokenizer *tok;   /* model's: counting tokens, /tokenize, /decode */
     size_t limit;               /* tokens the model takes */
     nlp_config cfg;             /* labels (rerank) */
     int cfg_loaded;

@@ -1,6 +1,7 @@
 /*
- * server.c - the serving core's object: the tasks served (a pipeline per
- * option set, owned by the task's batcher thread), the bounded queue of
+ * server.c - the serving core's object: the tasks served (one model
+ * loaded per task, shared by a pipeline per option set, owned by the
+ * task's batcher thread), the bounded queue of
  * each task, the dynamic batcher that takes every queued request with the
  * same options up to a token budget into one nlp_pipeline_run(), and the
  * life cycle of a call (queued, running, done; timeouts, cancelling,
@@ -103,13 +104,15 @@ nlp_status nlp_server_open(const nlp_server_opts *opts, nlp_server **out, nlp_er
     return NLP_OK;
 }
 
-/* A pipeline of t with the options of req (NULL: none), loaded. */
-static nlp_status pipe_open(srv_task *t, const nlp_serve_request *req, const char *model,
-                            nlp_pipeline **out, nlp_error *err)
+/* A pipeline of t with the options of req (NULL: none), loaded: on t's
+ * shared model, so only its context is new. */
+static nlp_status pipe_open(srv_task *t, const nlp_serve_request *req, nlp_pipeline **out,
+                            nlp_error *err)
 {
     nlp_server *s = t->s;
     nlp_pipeline_opts po = NLP_PIPELINE_OPTS_INIT;
-    po.model = model;
+    po.model = t->model_ref;
+    po.shared_model = t->model;
     po.offline = s->o.offline;
     po.dtype = s->o.dtype;
     po.threads = s->o.threads;
@@ -157,16 +160,21 @@ nlp_status nlp_server_add(nlp_server *s, const char *task, const char *model, nl
     cond_init(&t->work);
     s->tasks[s->n_tasks++] = t;
     nlp_status st = nlp_registry_find(s->reg, task, NULL, &t->desc, err);
-    if (st == NLP_OK)
-        st = pipe_open(t, NULL, model, &t->pipes[0].p, err);
     if (st != NLP_OK)
+        return st;
+    const char *ref = model ? model : t->desc->default_model;
+    if (!ref)
+        return nlp_error_set(err, NLP_ERR_USAGE, "no default model for this task: give --model");
+    nlp_pipeline_opts mo = NLP_PIPELINE_OPTS_INIT;
+    mo.offline = s->o.offline;
+    if ((st = nlp_shared_model_load(ref, &mo, &t->model, err)) != NLP_OK ||
+        (st = pipe_open(t, NULL, &t->pipes[0].p, err)) != NLP_OK)
         return st;
     t->n_pipes = 1;
     if (!(t->pipes[0].key = strdup("")))
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-    const char *dir = nlp_pipeline_model_dir(t->pipes[0].p);
-    if ((st = nlp_tokenizer_load(dir, &t->tok, err)) != NLP_OK)
-        return st;
+    const char *dir = nlp_shared_model_dir(t->model);
+    t->tok = nlp_shared_model_tokenizer(t->model);
     char *cfg = malloc(strlen(dir) + 16);
     if (cfg) {
         sprintf(cfg, "%s/config.json", dir);
@@ -421,7 +429,7 @@ static nlp_status get_pipe(srv_task *t, const nlp_serve_request *req, nlp_pipeli
             return NLP_OK;
         }
     nlp_pipeline *p;
-    nlp_status st = pipe_open(t, req, nlp_pipeline_model_dir(t->pipes[0].p), &p, err);
+    nlp_status st = pipe_open(t, req, &p, err);
     if (st != NLP_OK)
         return st;
     char *key = strdup(req->key);
@@ -596,7 +604,7 @@ static void task_free(srv_task *t)
     if (t->pipes && !t->n_pipes)
         nlp_pipeline_free(t->pipes[0].p);
     free(t->pipes);
-    nlp_tokenizer_free(t->tok);
+    nlp_shared_model_free(t->model);
     if (t->cfg_loaded)
         nlp_config_clear(&t->cfg);
     pthread_cond_destroy(&t->work);

@@ -15,8 +15,10 @@
  *     nlp_pipeline_results_clear(r, 2);
  *     nlp_pipeline_free(p);
  *
- * A pipeline owns its plugin instance, model, tokenizer and encoder
- * context.  Inputs are tokenised, checked, truncated to what the model
+ * A pipeline owns its plugin instance and encoder context, and loads its
+ * model and tokenizer, unless opts.shared_model lends it ones already
+ * loaded (see nlp_shared_model below: several pipelines with different
+ * options on one model then hold its weights once).  Inputs are tokenised, checked, truncated to what the model
  * takes (unless the task windows long inputs itself, or truncation is off),
  * sorted by length into batches of batch_size and run; results come back
  * in input order, one per input: a value or that input's error.
@@ -24,8 +26,9 @@
  * Threads: a pipeline is used by one thread at a time (its plugin instance,
  * context and scratch are not shared).  Separate pipelines may run on
  * separate threads at once, including pipelines on the same model
- * directory; a registry passed in opts may be shared by pipelines on
- * several threads once opened (it is read-only after nlp_registry_open()).
+ * directory or on one nlp_shared_model; a registry passed in opts may be
+ * shared by pipelines on several threads once opened (it is read-only
+ * after nlp_registry_open()).
  */
 #ifndef NLP_PIPELINE_H
 #define NLP_PIPELINE_H
@@ -44,6 +47,7 @@ extern "C" {
 #endif
 
 typedef struct nlp_pipeline nlp_pipeline;
+typedef struct nlp_shared_model nlp_shared_model;
 
 /* A warning of a pipeline: one line, no newline, valid during the call. */
 typedef void (*nlp_warn_fn)(void *user, const char *msg);
@@ -72,10 +76,16 @@ typedef struct nlp_pipeline_opts {
     void *download_user;
     nlp_diag_fn on_refused;     /* plugins refused while loading, or NULL */
     void *refused_user;
+    nlp_shared_model *shared_model; /* a model and tokenizer loaded already,
+                                   which the pipeline borrows instead of
+                                   loading (model, offline and on_download
+                                   are then not used to load; model NULL
+                                   still tells the plugin the task's default
+                                   runs); NULL: the pipeline loads its own */
 } nlp_pipeline_opts;
 
 #define NLP_PIPELINE_OPTS_INIT {sizeof(nlp_pipeline_opts), NULL, 0, -1, 0, 0, NULL, \
-                                NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}
+                                NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Find the plugin serving task and prepare its options; loads nothing
  * yet.  NLP_ERR_NOT_FOUND naming the task when no plugin serves it.  On
@@ -146,8 +156,65 @@ NLP_API const nlp_task_desc *nlp_pipeline_task(const nlp_pipeline *p);
 NLP_API const nlp_plugin_info *nlp_pipeline_plugin(const nlp_pipeline *p);
 NLP_API const char *nlp_pipeline_model_dir(const nlp_pipeline *p);
 
-/* Free the pipeline and everything it owns.  p may be NULL. */
+/* The model and tokenizer the pipeline runs on once loaded (NULL before):
+ * the one it borrowed, or the one it loaded itself.  Owned by the
+ * pipeline; pass it as opts.shared_model of further pipelines to run them
+ * on the same weights (each takes its own reference, so it stays valid
+ * while any of them lives). */
+NLP_API nlp_shared_model *nlp_pipeline_shared_model(const nlp_pipeline *p);
+
+/* Free the pipeline and everything it owns, and let go of the shared model
+ * it borrowed.  p may be NULL. */
 NLP_API void nlp_pipeline_free(nlp_pipeline *p);
+
+/* ---- one loaded model for several pipelines ---- */
+
+/*
+ * An nlp_shared_model is a loaded checkpoint (nlp_model) and its
+ * tokenizer, counted by reference, so that pipelines with different task
+ * options (or different tasks) on the same model hold its weights once:
+ *
+ *     nlp_shared_model *m;
+ *     if (nlp_shared_model_load("data/models/tiny-bert-sst2", NULL, &m, &err)) ...
+ *     nlp_pipeline_opts o = NLP_PIPELINE_OPTS_INIT;
+ *     o.shared_model = m;
+ *     nlp_pipeline_open("sentiment", &o, &a, &err);     (a borrows m)
+ *     nlp_pipeline_open("sentiment", &o, &b, &err);     (so does b)
+ *     nlp_pipeline_set(b, "top-k", "all", &err);
+ *     nlp_shared_model_free(m);        (may come before or after the pipelines)
+ *     ... run a and b, on one thread each ...
+ *     nlp_pipeline_free(a); nlp_pipeline_free(b);      (the last frees m)
+ *
+ * Rule: nlp_shared_model_load() gives the caller one reference, every
+ * pipeline opened with it takes one (released by nlp_pipeline_free), and
+ * nlp_shared_model_free() releases the caller's; the model is freed with
+ * the last reference.  What the pipelines share is read-only once loaded
+ * (the mapped weights, the tokenizer, and the layer weights packed for the
+ * kernels, built once per weight type on first use under the model's
+ * lock), so pipelines on one shared model run on separate threads at
+ * once.  Each pipeline keeps its own encoder context: activations, arena
+ * and thread pool.
+ */
+
+/* Resolve ref (a directory, a built-in model or a Hub id "org/name[@rev]",
+ * as opts.model of a pipeline; a download on first use of a Hub id) and
+ * load the checkpoint and its tokenizer.  Of opts (NULL: the defaults)
+ * only offline, on_download and download_user are used.  On success *out
+ * holds the caller's reference (release with nlp_shared_model_free()).
+ * Errors are those of nlp_hub_resolve, nlp_model_load and
+ * nlp_tokenizer_load; NLP_ERR_NOT_FOUND for a path that names no
+ * directory. */
+NLP_API nlp_status nlp_shared_model_load(const char *ref, const nlp_pipeline_opts *opts,
+                                         nlp_shared_model **out, nlp_error *err);
+
+/* Release one reference; the last frees the model and tokenizer.  m may be
+ * NULL. */
+NLP_API void nlp_shared_model_free(nlp_shared_model *m);
+
+/* The loaded parts (owned by m) and the directory they came from. */
+NLP_API const nlp_model *nlp_shared_model_model(const nlp_shared_model *m);
+NLP_API const nlp_tokenizer *nlp_shared_model_tokenizer(const nlp_shared_model *m);
+NLP_API const char *nlp_shared_model_dir(const nlp_shared_model *m);
 
 /* ---- corpus mode: a whole CSV / TSV / JSON Lines file through a task ---- */
 
