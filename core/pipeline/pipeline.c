@@ -157,7 +157,7 @@ nlp_status nlp_pipeline_open(const char *task, const nlp_pipeline_opts *opts,
         p->shared = shared_model_ref(opts->shared_model);
         p->borrowed = 1;
     }
-    p->host = (nlp_task_host){p->opts, pipeline_warn, p, !opts->model};
+    p->host = (nlp_task_host){p->opts, pipeline_warn, p, !opts->model && !opts->shared_model};
     p->args = (nlp_task_args){.task = p->desc->name, .batch_size = p->o.batch_size,
                               .host_data = &p->host};
     p->cols_stale = 1;
