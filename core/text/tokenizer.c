@@ -7,9 +7,11 @@
  * encodings, decode, and UTF-8 validation.
  *
  * Added tokens marked "normalized" are matched in the normalised text of
- * the pieces between raw-matched ones, as tokenizers does.  Limits: the
- * lstrip / rstrip / single_word flags of added tokens are ignored (BERT's
- * special tokens use none of them).
+ * the pieces between raw-matched ones, as tokenizers does (a family
+ * without a normaliser matches them all in the raw text).  lstrip / rstrip
+ * widen a match over the whitespace around it.  Limit: single_word is
+ * ignored (neither BERT's nor RoBERTa's tokens use it).  The template
+ * (nlp_tok_template) comes from the post-processor.
  */
 #include <stdio.h>
 #include <stdlib.h>
