@@ -1056,6 +1056,188 @@ START_TEST(many_added_tokens)
 }
 END_TEST
 
+/* ------------------------------------------------------------ byte-level BPE */
+
+#define ROBERTA_DIR NLP_SHARED_DATA "/tokenizers/roberta"
+#define GPT2_DIR NLP_SHARED_DATA "/tokenizers/gpt2-bpe"
+
+/* NULL when e matches the expected row of roberta.jsonl (ids, type ids,
+ * code-point offsets, byte offsets consistent with them), else why not. */
+static const char *bpe_diff(const nlp_encoding *e, const cJSON *row, const char *a, const char *b)
+{
+    static char why[256];
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(row, "ids");
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(row, "type_ids");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(row, "offsets");
+    size_t n = (size_t)cJSON_GetArraySize(ids);
+    if (e->n != n) {
+        snprintf(why, sizeof why, "%zu tokens, expected %zu", e->n, n);
+        return why;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *o = cJSON_GetArrayItem(off, (int)i);
+        int32_t id = cJSON_GetArrayItem(ids, (int)i)->valueint;
+        int32_t ty = cJSON_GetArrayItem(types, (int)i)->valueint;
+        int32_t s = cJSON_GetArrayItem(o, 0)->valueint, en = cJSON_GetArrayItem(o, 1)->valueint;
+        if (e->ids[i] != id || e->type_ids[i] != ty || e->start[i] != s || e->end[i] != en) {
+            snprintf(why, sizeof why, "token %zu: id %d type %d [%d,%d), expected id %d type %d [%d,%d)",
+                     i, e->ids[i], e->type_ids[i], e->start[i], e->end[i], id, ty, s, en);
+            return why;
+        }
+        const char *t = e->seq[i] == 1 ? b : a;
+        if (e->seq[i] >= 0 && ((size_t)e->byte_start[i] != cp_to_byte(t, strlen(t), s) ||
+                               (size_t)e->byte_end[i] != cp_to_byte(t, strlen(t), en))) {
+            snprintf(why, sizeof why, "token %zu: bytes [%d,%d) do not match code points [%d,%d)",
+                     i, e->byte_start[i], e->byte_end[i], s, en);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* Every row of roberta.jsonl through tokenizer t. */
+static void run_roberta(nlp_tokenizer *t, const char *what)
+{
+    jl ex = jl_load(TOKDATA "/roberta.jsonl");
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    size_t bad = 0;
+    for (size_t r = 0; r < ex.n; r++) {
+        const cJSON *row = ex.row[r];
+        const char *a = cJSON_GetObjectItemCaseSensitive(row, "text")->valuestring;
+        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(row, "pair");
+        const char *b = cJSON_IsString(pj) ? pj->valuestring : NULL;
+        nlp_status s = nlp_tokenizer_encode(t, a, strlen(a), b, b ? strlen(b) : 0, NULL, &e, &err);
+        ck_assert_msg(s == NLP_OK, "[%s] row %zu: %s", what, r + 1, err.msg);
+        const char *why = bpe_diff(&e, row, a, b);
+        if (why && bad++ < 5)
+            fprintf(stderr, "[%s] row %zu (%.60s): %s\n", what, r + 1, a, why);
+    }
+    ck_assert_msg(bad == 0, "[%s] %zu of %zu inputs differ from the reference", what, bad, ex.n);
+    nlp_encoding_free(&e);
+    jl_free(&ex);
+}
+
+START_TEST(bpe_roberta_tokenizer_json)
+{
+    nlp_tokenizer *t = load_dir(ROBERTA_DIR);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 0), 2);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 1), 4);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_MASK), 50264);
+    run_roberta(t, "tokenizer.json");
+    nlp_tokenizer_free(t);
+}
+END_TEST
+
+/* The same tokenizer from vocab.json + merges.txt alone. */
+START_TEST(bpe_roberta_vocab_json)
+{
+    char *d = tmp_dir();
+    static const char *const names[2] = { "vocab.json", "merges.txt" };
+    for (int i = 0; i < 2; i++) {
+        char p[512];
+        size_t n;
+        snprintf(p, sizeof p, "%s/%s", ROBERTA_DIR, names[i]);
+        char *data = slurp(p, &n);
+        ck_assert(data != NULL);
+        put_file(d, names[i], data, n);
+        free(data);
+    }
+    nlp_tokenizer *t = load_dir(d);
+    run_roberta(t, "vocab.json");
+    nlp_tokenizer_free(t);
+    unlink_in(d, "vocab.json");
+    unlink_in(d, "merges.txt");
+    rm_dir(d);
+}
+END_TEST
+
+/* GPT-2's 47 test vectors (no special tokens). */
+START_TEST(bpe_gpt2_vectors)
+{
+    char *inp = slurp(GPT2_DIR "/test-vectors.inp", NULL);
+    char *outp = slurp(GPT2_DIR "/test-vectors.out", NULL);
+    ck_assert(inp && outp);
+    nlp_tokenizer *t = load_dir(GPT2_DIR);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 0), 0);
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    static const char sep[] = "\n__ggml_vocab_test__\n";
+    char *text = inp, *line = outp;
+    size_t count = 0, bad = 0;
+    while (text && line) {
+        char *end = strstr(text, sep), *nl = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        if (nl)
+            *nl = '\0';
+        ck_assert_msg(nlp_tokenizer_encode(t, text, len, NULL, 0, NULL, &e, &err) == NLP_OK,
+                      "vector %zu: %s", count + 1, err.msg);
+        size_t k = 0;
+        int ok = 1;
+        for (char *p = line, *q; *p; p = q) {
+            long id = strtol(p, &q, 10);
+            if (q == p)
+                break;
+            ok &= k < e.n && e.ids[k] == id && e.type_ids[k] == 0;
+            k++;
+        }
+        ok &= k == e.n;
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "gpt2 vector %zu (%.40s): ids differ\n", count + 1, text);
+        count++;
+        text = end ? end + strlen(sep) : NULL;
+        line = nl ? nl + 1 : NULL;
+    }
+    ck_assert_uint_eq(count, 47);
+    ck_assert_msg(bad == 0, "%zu of %zu GPT-2 vectors differ", bad, count);
+    nlp_encoding_free(&e);
+    nlp_tokenizer_free(t);
+    free(inp);
+    free(outp);
+}
+END_TEST
+
+/* Malformed BPE files fail with the file and the field, never crash. */
+START_TEST(bpe_errors)
+{
+    static const struct { const char *json, *want; } cases[] = {
+        { "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[\"a b\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}",
+          "merge 1" },
+        { "{\"model\":{\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}",
+          "model.merges[0]" },
+        { "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[[\"a\",1]]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}",
+          "model.merges[0]" },
+        { "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":7},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}",
+          "model.merges" },
+        { "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Whitespace\"}}",
+          "pre_tokenizer" },
+        { "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+          "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"C\"}}],\"pair\":[]}}",
+          "post_processor" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *d = tmp_dir();
+        put_file(d, "tokenizer.json", cases[i].json, strlen(cases[i].json));
+        nlp_tokenizer *t = NULL;
+        nlp_error err;
+        ck_assert_int_ne(nlp_tokenizer_load(d, &t, &err), NLP_OK);
+        ck_assert_msg(strstr(err.msg, cases[i].want) && strstr(err.msg, "tokenizer.json"),
+                      "case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].want);
+        rm_dir(d);
+    }
+    char *d = tmp_dir();
+    put_file(d, "vocab.json", "{\"a\":0,\"b\":1}", 13);
+    put_file(d, "merges.txt", "#version: 0.2\na b c\n", 20);
+    nlp_tokenizer *t = NULL;
+    nlp_error err;
+    ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), NLP_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "merges.txt: line 2"), "%s", err.msg);
+    unlink_in(d, "vocab.json");
+    unlink_in(d, "merges.txt");
+    rm_dir(d);
+}
+END_TEST
+
 static Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -1080,6 +1262,15 @@ static Suite *tokenizer_suite(void)
     else
         fprintf(stderr, "check_tokenizer: SKIP parity over real sentences: %s is absent\n",
                 NLP_SHARED_DATA);
+    tcase_add_test(tc, bpe_errors);
+    if (dir_exists(ROBERTA_DIR) && dir_exists(GPT2_DIR)) {
+        tcase_add_test(tc, bpe_roberta_tokenizer_json);
+        tcase_add_test(tc, bpe_roberta_vocab_json);
+        tcase_add_test(tc, bpe_gpt2_vectors);
+    } else {
+        fprintf(stderr, "check_tokenizer: SKIP byte-level BPE parity: %s and %s are needed\n",
+                ROBERTA_DIR, GPT2_DIR);
+    }
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,9 +7,11 @@
  * encodings, decode, and UTF-8 validation.
  *
  * Added tokens marked "normalized" are matched in the normalised text of
- * the pieces between raw-matched ones, as tokenizers does.  Limits: the
- * lstrip / rstrip / single_word flags of added tokens are ignored (BERT's
- * special tokens use none of them).
+ * the pieces between raw-matched ones, as tokenizers does (a family
+ * without a normaliser matches them all in the raw text).  lstrip / rstrip
+ * widen a match over the whitespace around it.  Limit: single_word is
+ * ignored (neither BERT's nor RoBERTa's tokens use it).  The template
+ * (nlp_tok_template) comes from the post-processor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,12 +230,89 @@ int32_t nlp_vocab_find2(const nlp_vocab *v, const char *prefix, size_t plen, con
     }
 }
 
+nlp_status nlp_vocab_from_json(nlp_vocab *v, const cJSON *vocab, const char *path, nlp_error *err)
+{
+    if (!cJSON_IsObject(vocab))
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is missing or not an object", path);
+    nlp_status s;
+    for (const cJSON *it = vocab->child; it; it = it->next) {
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) || it->valuedouble > NLP_TOK_MAX_ID ||
+            it->valuedouble != (double)(int32_t)it->valuedouble)
+            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab[\"%.64s\"] is not a valid id",
+                                 path, it->string ? it->string : "");
+        size_t klen = strlen(it->string);
+        if (klen > NLP_TOK_MAX_TOKEN || nlp_utf8_check(it->string, klen) != (size_t)-1)
+            return nlp_error_set(err, NLP_ERR_FORMAT,
+                                 "%s: model.vocab entry %d is longer than %d bytes or not valid UTF-8",
+                                 path, (int)it->valuedouble, NLP_TOK_MAX_TOKEN);
+        if ((s = nlp_vocab_set(v, (int32_t)it->valuedouble, it->string, klen)))
+            return nlp_error_set(err, s, "%s: out of memory", path);
+    }
+    if (v->n == 0)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is empty", path);
+    if ((s = nlp_vocab_index(v)))
+        return nlp_error_set(err, s, "%s: out of memory", path);
+    v->n_model = v->n;
+    return NLP_OK;
+}
+
+/* ------------------------------------------------------------ templates */
+
+static nlp_tpl_item tpl_special(int32_t id, int32_t role, int32_t type)
+{
+    return (nlp_tpl_item){ 0, id, role, type };
+}
+
+static nlp_tpl_item tpl_text(int32_t which, int32_t type)
+{
+    return (nlp_tpl_item){ 1, which, -1, type };
+}
+
+void nlp_tpl_bert(nlp_tok_template *tp, int32_t cls, int32_t sep)
+{
+    tp->single[0] = tpl_special(cls, NLP_SPECIAL_CLS, 0);
+    tp->single[1] = tpl_text(0, 0);
+    tp->single[2] = tpl_special(sep, NLP_SPECIAL_SEP, 0);
+    tp->n_single = 3;
+    memcpy(tp->pair, tp->single, sizeof tp->single);
+    tp->pair[3] = tpl_text(1, 1);
+    tp->pair[4] = tpl_special(sep, NLP_SPECIAL_SEP, 1);
+    tp->n_pair = 5;
+    tp->plain_type_b = 1;
+}
+
+void nlp_tpl_roberta(nlp_tok_template *tp, int32_t cls, int32_t sep)
+{
+    nlp_tpl_bert(tp, cls, sep);
+    tp->pair[3] = tpl_special(sep, NLP_SPECIAL_SEP, 0);
+    tp->pair[4] = tpl_text(1, 0);
+    tp->pair[5] = tpl_special(sep, NLP_SPECIAL_SEP, 0);
+    tp->n_pair = 6;
+    tp->plain_type_b = 0;
+}
+
+void nlp_tpl_none(nlp_tok_template *tp)
+{
+    tp->single[0] = tpl_text(0, 0);
+    tp->n_single = 1;
+    tp->pair[0] = tpl_text(0, 0);
+    tp->pair[1] = tpl_text(1, 1);
+    tp->n_pair = 2;
+    tp->plain_type_b = 1;
+}
+
 /* ------------------------------------------------------------ encodings */
 
 struct nlp_tok_sink {
     nlp_encoding *enc;
     int32_t seq;
+    size_t base;  /* enc->n when the current text began */
 };
+
+size_t nlp_tok_sink_count(const nlp_tok_sink *sink)
+{
+    return sink->enc->n - sink->base;
+}
 
 static int enc_reserve(nlp_encoding *e, size_t need)
 {
@@ -305,6 +384,8 @@ void nlp_encoding_free(nlp_encoding *e)
 static const char *const special_key[5] = { "unk_token", "cls_token", "sep_token", "pad_token",
                                             "mask_token" };
 static const char *const special_default[5] = { "[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]" };
+/* RoBERTa's names, the defaults of the byte-level BPE tokenizers */
+static const char *const special_default_bpe[5] = { "<unk>", "<s>", "</s>", "<pad>", "<mask>" };
 
 void nlp_tokenizer_free(nlp_tokenizer *tok)
 {
@@ -360,7 +441,7 @@ static void printable(char *out, size_t cap, const char *content)
 /* Add (or update) an added token read from file `where`.  Its content
  * must be valid UTF-8 (it is normalised and matched by code points). */
 static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int special,
-                          int normalized, const char *where, nlp_error *err)
+                          int normalized, int strip, const char *where, nlp_error *err)
 {
     size_t clen = strlen(content);
     if (clen > NLP_TOK_MAX_TOKEN)
@@ -379,6 +460,7 @@ static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int
         t->added[i].id = id;
         t->added[i].special |= special;
         t->added[i].normalized = normalized;
+        t->added[i].strip = strip;
         return NLP_OK;
     }
     if (t->n_added == t->added_cap) { /* doubling: appending n tokens copies O(n) */
@@ -396,7 +478,7 @@ static nlp_status tok_add(nlp_tokenizer *t, const char *content, int32_t id, int
         free(c);
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", where);
     }
-    a[t->n_added++] = (nlp_added_token){ c, id, special, normalized, NULL };
+    a[t->n_added++] = (nlp_added_token){ c, id, special, normalized, NULL, strip };
     return NLP_OK;
 }
 
@@ -413,7 +495,7 @@ static nlp_status tok_compile_added(nlp_tokenizer *t, const char *where, nlp_err
         s = nlp_added_trie_new(&t->added_norm);
     for (size_t i = 0; !s && i < t->n_added; i++) {
         nlp_added_token *a = &t->added[i];
-        if (!a->normalized) {
+        if (!a->normalized || !t->ops->normalize) {
             s = nlp_added_trie_add(t->added_raw, a->content, strlen(a->content), (int32_t)i);
             continue;
         }
@@ -497,16 +579,25 @@ static void tok_read_config(nlp_tokenizer *t, const cJSON *cfg)
         t->clean_up_spaces = cJSON_IsTrue(x);
 }
 
+/* The id of special token content nm in the vocabulary or the added
+ * tokens, or -1. */
+static int32_t tok_id_of(const nlp_tokenizer *t, const char *nm)
+{
+    int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
+    for (size_t k = 0; id < 0 && k < t->n_added; k++)
+        if (strcmp(t->added[k].content, nm) == 0)
+            id = t->added[k].id;
+    return id;
+}
+
 /* Set special_id/special_str from names[] (NULL = default), when the
  * token exists. */
-static nlp_status tok_set_specials(nlp_tokenizer *t, const char *const names[5])
+static nlp_status tok_set_specials(nlp_tokenizer *t, const char *const names[5],
+                                   const char *const dflt[5])
 {
     for (int i = 0; i < 5; i++) {
-        const char *nm = names[i] ? names[i] : special_default[i];
-        int32_t id = nlp_vocab_find(&t->vocab, nm, strlen(nm));
-        for (size_t k = 0; id < 0 && k < t->n_added; k++)
-            if (strcmp(t->added[k].content, nm) == 0)
-                id = t->added[k].id;
+        const char *nm = names[i] ? names[i] : dflt[i];
+        int32_t id = tok_id_of(t, nm);
         if (id < 0)
             continue;
         free(t->special_str[i]);
@@ -516,6 +607,16 @@ static nlp_status tok_set_specials(nlp_tokenizer *t, const char *const names[5])
         t->special_id[i] = id;
     }
     return NLP_OK;
+}
+
+/* The lstrip / rstrip flags of an added-token object (lstrip_dflt when
+ * the entry does not say, e.g. a plain string). */
+static int json_strip(const cJSON *a, int lstrip_dflt)
+{
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(a, "lstrip");
+    int ls = cJSON_IsBool(l) ? cJSON_IsTrue(l) : lstrip_dflt;
+    return (ls ? NLP_ADDED_LSTRIP : 0) |
+           (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "rstrip")) ? NLP_ADDED_RSTRIP : 0);
 }
 
 /* An id as JSON writes it: an integer in [0, NLP_TOK_MAX_ID]. */
@@ -546,7 +647,7 @@ static nlp_status json_added_tokens(nlp_tokenizer *t, const cJSON *added, const 
         int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
         const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
         if ((s = tok_add(t, c->valuestring, iid, special,
-                         cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special, path, err)))
+                         cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special, json_strip(a, 0), path, err)))
             return s;
         if (!nlp_vocab_str(&t->vocab, iid)) {
             if ((s = nlp_vocab_set(&t->vocab, iid, c->valuestring, strlen(c->valuestring))))
@@ -557,6 +658,87 @@ static nlp_status json_added_tokens(nlp_tokenizer *t, const cJSON *added, const 
     if (grown && (s = nlp_vocab_index(&t->vocab)))
         return nlp_error_set(err, s, "%s: out of memory", path);
     return NLP_OK;
+}
+
+/* One item of a TemplateProcessing "single" / "pair" list. */
+static nlp_status tpl_parse_item(const nlp_tokenizer *t, const cJSON *it, const cJSON *specials,
+                                 nlp_tpl_item *out, const char *path, nlp_error *err)
+{
+    const cJSON *sq = cJSON_GetObjectItemCaseSensitive(it, "Sequence");
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(it, "SpecialToken");
+    const cJSON *body = sq ? sq : sp;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(body, "type_id");
+    int32_t type = 0;
+    if (!cJSON_IsString(id) || (ty && !json_id(ty, &type)))
+        return nlp_error_set(err, NLP_ERR_FORMAT,
+                             "%s: post_processor template item needs {\"Sequence\"|\"SpecialToken\": {\"id\": string, \"type_id\": integer}}", path);
+    if (sq) {
+        if (strcmp(id->valuestring, "A") != 0 && strcmp(id->valuestring, "B") != 0)
+            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: post_processor template sequence \"%.40s\" (A or B expected)",
+                                 path, id->valuestring);
+        *out = tpl_text(id->valuestring[0] == 'B', type);
+        return NLP_OK;
+    }
+    /* the special's ids come from "special_tokens"; one id per special */
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(specials, id->valuestring);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(st, "ids");
+    int32_t v = -1;
+    if (cJSON_IsArray(ids) && (cJSON_GetArraySize(ids) != 1 || !json_id(ids->child, &v)))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor special token \"%.40s\" must have exactly one id",
+                             path, id->valuestring);
+    if (v < 0)
+        v = tok_id_of(t, id->valuestring);
+    *out = tpl_special(v, -1, type);
+    return NLP_OK;
+}
+
+/* A TemplateProcessing list into items[] (at most NLP_TPL_MAX, A before B). */
+static nlp_status tpl_parse_list(const nlp_tokenizer *t, const cJSON *list, const cJSON *specials,
+                                 nlp_tpl_item *items, int *n, const char *path, nlp_error *err)
+{
+    const cJSON *it;
+    int seen_b = 0;
+    *n = 0;
+    if (!cJSON_IsArray(list))
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: post_processor template is not a list", path);
+    cJSON_ArrayForEach(it, list) {
+        if (*n == NLP_TPL_MAX)
+            return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor template longer than %d items",
+                                 path, NLP_TPL_MAX);
+        nlp_status s = tpl_parse_item(t, it, specials, &items[*n], path, err);
+        if (s)
+            return s;
+        if (items[*n].is_text && (items[*n].id == 0 ? seen_b : seen_b++))
+            return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor template must name A once, before B",
+                                 path);
+        (*n)++;
+    }
+    return NLP_OK;
+}
+
+/* The template of a BPE tokenizer from its post_processor. */
+static nlp_status tok_bpe_template(nlp_tokenizer *t, const cJSON *pp, const char *path,
+                                   nlp_error *err)
+{
+    const cJSON *ppt = cJSON_GetObjectItemCaseSensitive(pp, "type");
+    nlp_tpl_none(&t->tpl);
+    if (!pp || cJSON_IsNull(pp) || (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "ByteLevel") == 0))
+        return NLP_OK;
+    if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0) {
+        nlp_tpl_roberta(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+        return NLP_OK;
+    }
+    if (!cJSON_IsString(ppt) || strcmp(ppt->valuestring, "TemplateProcessing") != 0)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor type \"%s\" is not supported with BPE",
+                             path, cJSON_IsString(ppt) ? ppt->valuestring : "?");
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
+    nlp_status s = tpl_parse_list(t, cJSON_GetObjectItemCaseSensitive(pp, "single"), sp,
+                                  t->tpl.single, &t->tpl.n_single, path, err);
+    if (!s)
+        s = tpl_parse_list(t, cJSON_GetObjectItemCaseSensitive(pp, "pair"), sp, t->tpl.pair,
+                           &t->tpl.n_pair, path, err);
+    return s;
 }
 
 static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenizer **out,
@@ -573,15 +755,16 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: no \"model\" object", path);
         goto done;
     }
-    if (!cJSON_IsString(type)) {
-        /* old files omit the type; a WordPiece model is recognised by its fields */
-        if (!cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix") ||
-            cJSON_GetObjectItemCaseSensitive(model, "merges")) {
-            s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.type is missing", path);
-            goto done;
-        }
-    } else if (strcmp(type->valuestring, "WordPiece") != 0) {
-        s = nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: model type \"%s\" is not supported (WordPiece only)",
+    /* old files omit the type; the model is then recognised by its
+     * fields: BPE has "merges", WordPiece a continuing_subword_prefix */
+    int bpe = cJSON_IsString(type) ? strcmp(type->valuestring, "BPE") == 0
+                                   : cJSON_GetObjectItemCaseSensitive(model, "merges") != NULL;
+    if (!cJSON_IsString(type) && !bpe &&
+        !cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix")) {
+        s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.type is missing", path);
+        goto done;
+    } else if (cJSON_IsString(type) && !bpe && strcmp(type->valuestring, "WordPiece") != 0) {
+        s = nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: model type \"%s\" is not supported (WordPiece and BPE only)",
                           path, type->valuestring);
         goto done;
     }
@@ -613,7 +796,7 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
             }
         }
     }
-    if ((s = nlp_wordpiece_from_json(t, root, path, err)))
+    if ((s = bpe ? nlp_bpe_from_json(t, root, path, err) : nlp_wordpiece_from_json(t, root, path, err)))
         goto done;
     if ((s = json_added_tokens(t, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), path, err)))
         goto done;
@@ -632,6 +815,13 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
     const cJSON *ppt = cJSON_GetObjectItemCaseSensitive(pp, "type");
     if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "BertProcessing") == 0) {
+        const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "cls"), 0);
+        const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "sep"), 0);
+        if (cJSON_IsString(c))
+            names[NLP_SPECIAL_CLS] = c->valuestring;
+        if (cJSON_IsString(e))
+            names[NLP_SPECIAL_SEP] = e->valuestring;
+    } else if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0) {
         const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "cls"), 0);
         const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "sep"), 0);
         if (cJSON_IsString(c))
@@ -657,10 +847,14 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         if (last)
             names[NLP_SPECIAL_SEP] = last;
     }
-    if ((s = tok_set_specials(t, names))) {
+    if ((s = tok_set_specials(t, names, bpe ? special_default_bpe : special_default))) {
         s = nlp_error_set(err, s, "%s: out of memory", path);
         goto done;
     }
+    if (!bpe)
+        nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+    else if ((s = tok_bpe_template(t, pp, path, err)))
+        goto done;
     tok_read_config(t, cfg);
     if ((s = tok_compile_added(t, path, err)))
         goto done;
@@ -681,6 +875,8 @@ typedef struct vocab_files {
     const char *vocab_path;
     const cJSON *cfg, *stmap;
     const char *cfg_path, *stmap_path;
+    const char *const *dflt;  /* default special names (BERT's or RoBERTa's) */
+    int mask_lstrip;          /* the mask token takes in the space before it (RoBERTa) */
 } vocab_files;
 
 /* The id of token nm, appended to the vocabulary when missing (as
@@ -723,12 +919,14 @@ static nlp_status vocab_specials(nlp_tokenizer *t, const vocab_files *f, const c
         const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(f->stmap, special_key[i]));
         names[i] = c ? c : v;
         const char *where = c ? f->cfg_path : f->stmap_path;
-        const char *nm = names[i] ? names[i] : special_default[i];
+        const char *nm = names[i] ? names[i] : f->dflt[i];
+        const cJSON *entry = cJSON_GetObjectItemCaseSensitive(c ? f->cfg : f->stmap, special_key[i]);
+        int strip = json_strip(entry, i == NLP_SPECIAL_MASK && f->mask_lstrip);
         if (!names[i] && nlp_vocab_find(&t->vocab, nm, strlen(nm)) < 0)
             continue; /* a default name the vocabulary lacks: no such special */
         if ((s = vocab_id_or_append(t, nm, &id)))
             return nlp_error_set(err, s, "%s: too many tokens or out of memory", f->vocab_path);
-        if ((s = tok_add(t, nm, id, 1, 0, where, err)))
+        if ((s = tok_add(t, nm, id, 1, 0, strip, where, err)))
             return s;
     }
     const cJSON *src[2] = { f->cfg, f->stmap };
@@ -741,7 +939,7 @@ static nlp_status vocab_specials(nlp_tokenizer *t, const vocab_files *f, const c
                 continue;
             if ((s = vocab_id_or_append(t, nm, &id)))
                 return nlp_error_set(err, s, "%s: too many tokens or out of memory", f->vocab_path);
-            if ((s = tok_add(t, nm, id, 1, 0, src_path[k], err)))
+            if ((s = tok_add(t, nm, id, 1, 0, 0, src_path[k], err)))
                 return s;
         }
     }
@@ -761,7 +959,7 @@ static nlp_status vocab_added_decoder(nlp_tokenizer *t, const vocab_files *f, nl
         int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "special"));
         const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalized");
         if ((s = tok_add(t, nm, id, special, cJSON_IsBool(nz) ? cJSON_IsTrue(nz) : !special,
-                         f->cfg_path, err)))
+                         json_strip(a, 0), f->cfg_path, err)))
             return s;
         if (!nlp_vocab_str(&t->vocab, id) && (s = nlp_vocab_set(&t->vocab, id, nm, strlen(nm))))
             return nlp_error_set(err, s, "%s: out of memory", f->cfg_path);
@@ -789,9 +987,10 @@ static nlp_status load_vocab_txt(const vocab_files *f, int lower, int strip, int
                              names[0] ? names[0] : "[UNK]", "##", 1 };
     if (!s)
         s = nlp_wordpiece_attach(t, &o, f->vocab_path, err);
-    if (!s && (s = tok_set_specials(t, names)))
+    if (!s && (s = tok_set_specials(t, names, special_default)))
         s = nlp_error_set(err, s, "%s: out of memory", f->vocab_path);
     if (!s) {
+        nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
         tok_read_config(t, f->cfg);
         s = tok_compile_added(t, f->vocab_path, err);
     }
@@ -808,7 +1007,7 @@ nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, i
 {
     if (!vocab_path || !out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load_vocab: NULL argument");
-    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL };
+    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL, special_default, 0 };
     return load_vocab_txt(&f, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0, 1,
                           out, err);
 }
@@ -833,13 +1032,86 @@ static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_to
         s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
     if (!s) {
         const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
-        vocab_files f = { vocab_path, cfg, stmap, cp, sp };
+        vocab_files f = { vocab_path, cfg, stmap, cp, sp, special_default, 0 };
         s = load_vocab_txt(&f, cfg_bool(cfg, "do_lower_case", 1),
                            cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
                            cfg_bool(cfg, "tokenize_chinese_chars", 1), out, err);
     }
     cJSON_Delete(cfg);
     cJSON_Delete(stmap);
+    free(cp);
+    free(sp);
+    return s;
+}
+
+/* vocab.json + merges.txt with the optional tokenizer_config.json and
+ * special_tokens_map.json of dir: what transformers' GPT2TokenizerFast /
+ * RobertaTokenizerFast build from them.  GPT-2 (tokenizer_class GPT2*,
+ * or a vocabulary without <s> and </s>) adds no special tokens and keeps
+ * offsets untrimmed; otherwise RoBERTa's <s> A </s></s> B </s>, trimmed
+ * offsets and a <mask> that takes in the space before it. */
+static nlp_status load_bpe_files(const char *dir, const char *vj, const char *mt,
+                                 const cJSON *cfg, const cJSON *stmap, const char *cp,
+                                 const char *sp, nlp_tokenizer **out, nlp_error *err)
+{
+    nlp_tokenizer *t = tok_new();
+    if (!t)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+    int prefix = cfg_bool(cfg, "add_prefix_space", 0);
+    nlp_status s = nlp_bpe_from_files(t, vj, mt, prefix, 1, err);
+    int gpt2 = (cJSON_IsString(cls) && strncmp(cls->valuestring, "GPT2", 4) == 0) ||
+               nlp_vocab_find(&t->vocab, "<s>", 3) < 0 || nlp_vocab_find(&t->vocab, "</s>", 4) < 0;
+    static const char *const gpt2_dflt[5] = { "<|endoftext|>", "", "", "", "" };
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    vocab_files f = { vj, cfg, stmap, cp, sp, gpt2 ? gpt2_dflt : special_default_bpe, !gpt2 };
+    if (!s)
+        s = vocab_specials(t, &f, names, err);
+    if (!s)
+        s = vocab_added_decoder(t, &f, err);
+    if (!s && (s = tok_set_specials(t, names, f.dflt)))
+        s = nlp_error_set(err, s, "%s: out of memory", vj);
+    if (!s) {
+        if (gpt2) {
+            nlp_tpl_none(&t->tpl);
+            nlp_bpe_set_trim(t, 0, 0);
+        } else {
+            nlp_tpl_roberta(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+            nlp_bpe_set_trim(t, 1, prefix);
+        }
+        tok_read_config(t, cfg);
+        s = tok_compile_added(t, vj, err);
+    }
+    if (s) {
+        nlp_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return NLP_OK;
+}
+
+/* The vocab.json + merges.txt path of nlp_tokenizer_load. */
+static nlp_status load_bpe_dir(const char *dir, nlp_tokenizer **out, nlp_error *err)
+{
+    cJSON *cfg = NULL, *stmap = NULL;
+    char *vj = nlp_path_join(dir, "vocab.json"), *mt = nlp_path_join(dir, "merges.txt");
+    char *cp = nlp_path_join(dir, "tokenizer_config.json");
+    char *sp = nlp_path_join(dir, "special_tokens_map.json");
+    nlp_status s = NLP_OK;
+    if (!vj || !mt || !cp || !sp)
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    else if (!nlp_file_exists(vj) || !nlp_file_exists(mt))
+        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json, vocab.txt or vocab.json + merges.txt", dir);
+    if (!s)
+        s = json_load_opt(dir, "tokenizer_config.json", &cfg, err);
+    if (!s)
+        s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
+    if (!s)
+        s = load_bpe_files(dir, vj, mt, cfg, stmap, cp, sp, out, err);
+    cJSON_Delete(cfg);
+    cJSON_Delete(stmap);
+    free(vj);
+    free(mt);
     free(cp);
     free(sp);
     return s;
@@ -862,7 +1134,7 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
     } else if (nlp_file_exists(vt)) {
         s = load_vocab_dir(dir, vt, out, err);
     } else {
-        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json or vocab.txt", dir);
+        s = load_bpe_dir(dir, out, err);
     }
     free(tj);
     free(vt);
@@ -871,11 +1143,46 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
 
 /* ------------------------------------------------------------ encoding */
 
+/* Start of the run of whitespace that ends at text[at] (not before from). */
+static size_t ws_back(const char *text, size_t from, size_t at)
+{
+    while (at > from) {
+        size_t p = at - 1, n;
+        while (p > from && ((unsigned char)text[p] & 0xC0) == 0x80)
+            p--;
+        if (!nlp_is_white_space(nlp_utf8_next((const unsigned char *)text + p, &n)))
+            break;
+        at = p;
+    }
+    return at;
+}
+
+/* End of the run of whitespace that starts at text[at]. */
+static size_t ws_forward(const char *text, size_t len, size_t at)
+{
+    size_t n;
+    while (at < len && nlp_is_white_space(nlp_utf8_next((const unsigned char *)text + at, &n)))
+        at += n;
+    return at;
+}
+
+/* An added token's lstrip / rstrip: its match [*ms, *me) takes in the
+ * whitespace before (back to from, the end of the previous match) and
+ * after it. */
+static void added_strip(const nlp_added_token *a, const char *text, size_t len, size_t from,
+                        size_t *ms, size_t *me)
+{
+    if (a->strip & NLP_ADDED_LSTRIP)
+        *ms = ws_back(text, from, *ms);
+    if (a->strip & NLP_ADDED_RSTRIP)
+        *me = ws_forward(text, len, *me);
+}
+
 /* Tokenise one text, appending to enc with seq/type_ids = seq. */
 static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size_t len,
                                   int32_t seq, nlp_encoding *enc, nlp_error *err)
 {
-    nlp_tok_sink sink = { enc, seq };
+    nlp_tok_sink sink = { enc, seq, enc->n };
     int32_t word = 0;
     size_t pos = 0;
     int32_t cp = 0; /* code points before pos */
@@ -885,6 +1192,8 @@ static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size
         int32_t which = -1;
         if (!nlp_added_trie_find(t->added_raw, text, len, pos, &ms, &me, &which))
             ms = me = len;
+        else
+            added_strip(&t->added[which], text, len, pos, &ms, &me);
         int32_t seg_cp = 0;
         for (size_t i = pos; i < ms; i++)
             seg_cp += ((unsigned char)text[i] & 0xC0) != 0x80;
@@ -904,6 +1213,56 @@ static nlp_status tok_encode_text(const nlp_tokenizer *t, const char *text, size
         pos = me;
     }
     return NLP_OK;
+}
+
+/* Number of special tokens among items[0..n). */
+static size_t tpl_count_special(const nlp_tpl_item *items, int n)
+{
+    size_t k = 0;
+    for (int i = 0; i < n; i++)
+        k += !items[i].is_text;
+    return k;
+}
+
+/* NLP_OK when every special token of the template exists. */
+static nlp_status tpl_check(const nlp_tpl_item *items, int n, nlp_error *err)
+{
+    static const char *const role[5] = { "UNK", "CLS", "SEP", "PAD", "MASK" };
+    for (int i = 0; i < n; i++)
+        if (!items[i].is_text && items[i].id < 0)
+            return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "tokenizer has no %s token for the template",
+                                 items[i].role >= 0 ? role[items[i].role] : "special");
+    return NLP_OK;
+}
+
+/* Lay out e (text A at [0, n1) with k1 kept, text B's nb kept tokens at
+ * n1) as the template says: texts moved into place, specials written,
+ * type ids set.  e has room for the result. */
+static void tpl_place(nlp_encoding *e, const nlp_tpl_item *items, int n, size_t n1, size_t k1,
+                      size_t nb)
+{
+    size_t pos = 0, pa = 0, pb = 0;
+    for (int i = 0; i < n; i++) {
+        if (items[i].is_text && items[i].id == 0)
+            pa = pos;
+        else if (items[i].is_text)
+            pb = pos;
+        pos += items[i].is_text ? (items[i].id ? nb : k1) : 1;
+    }
+    enc_move(e, pb, n1, nb); /* B first: it moves left of its source or right, past A's place */
+    enc_move(e, pa, 0, k1);
+    pos = 0;
+    for (int i = 0; i < n; i++) {
+        const nlp_tpl_item *x = &items[i];
+        if (!x->is_text) {
+            enc_set(e, pos++, x->id, x->type_id, 1, -1, -1, 0, 0, 0, 0);
+            continue;
+        }
+        size_t cnt = x->id ? nb : k1;
+        for (size_t j = 0; j < cnt; j++)
+            e->type_ids[pos + j] = x->type_id;
+        pos += cnt;
+    }
 }
 
 /* Hugging Face's truncation: how many tokens of each text to keep.
@@ -985,18 +1344,19 @@ nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok, const char *text, size
     if (pair && (bad = nlp_utf8_check(pair, pair_len)) != (size_t)-1)
         return nlp_error_set(err, NLP_ERR_UTF8, "invalid UTF-8 at byte %zu of the second text", bad);
     int spec = opts->add_special_tokens != 0;
-    int32_t cls = tok->special_id[NLP_SPECIAL_CLS], sep = tok->special_id[NLP_SPECIAL_SEP];
-    if (spec && (cls < 0 || sep < 0))
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "tokenizer has no %s token for the template",
-                             cls < 0 ? "CLS" : "SEP");
-    size_t n_add = spec ? (pair ? 3 : 2) : 0;
+    const nlp_tpl_item *items = pair ? tok->tpl.pair : tok->tpl.single;
+    int n_items = pair ? tok->tpl.n_pair : tok->tpl.n_single;
+    nlp_status s;
+    if (spec && (s = tpl_check(items, n_items, err)))
+        return s;
+    size_t n_add = spec ? tpl_count_special(items, n_items) : 0;
     if (opts->max_length && opts->max_length < n_add)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "max_length %zu is below the %zu special tokens",
                              opts->max_length, n_add);
 
     out->n = 0;
     out->n_truncated = 0;
-    nlp_status s = tok_encode_text(tok, text, len, 0, out, err);
+    s = tok_encode_text(tok, text, len, 0, out, err);
     size_t n1 = out->n, n2 = SIZE_MAX;
     if (!s && pair) {
         s = tok_encode_text(tok, pair, pair_len, 1, out, err);
@@ -1020,16 +1380,11 @@ nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok, const char *text, size
     }
     out->n_truncated = (n1 - k1) + (pair ? n2 - k2 : 0);
     if (spec) {
-        /* [CLS] A[0..k1) [SEP] (B[0..k2) [SEP]) */
-        if (pair)
-            enc_move(out, k1 + 2, n1, nb);
-        enc_move(out, 1, 0, k1);
-        enc_set(out, 0, cls, 0, 1, -1, -1, 0, 0, 0, 0);
-        enc_set(out, k1 + 1, sep, 0, 1, -1, -1, 0, 0, 0, 0);
-        if (pair)
-            enc_set(out, k1 + 2 + nb, sep, 1, 1, -1, -1, 0, 0, 0, 0);
+        tpl_place(out, items, n_items, n1, k1, nb);
     } else if (pair) {
         enc_move(out, k1, n1, nb);
+        for (size_t i = k1; i < k1 + nb; i++)
+            out->type_ids[i] = tok->tpl.plain_type_b;
     }
     out->n = total;
     return NLP_OK;
@@ -1044,28 +1399,28 @@ nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok, const nlp_enco
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_apply_template: NULL or aliased argument");
     if (a_from > a->n || a_count > a->n - a_from || (b && (b_from > b->n || b_count > b->n - b_from)))
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_apply_template: slice out of range");
-    int32_t cls = tok->special_id[NLP_SPECIAL_CLS], sep = tok->special_id[NLP_SPECIAL_SEP];
-    if (cls < 0 || sep < 0)
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "tokenizer has no %s token for the template",
-                             cls < 0 ? "CLS" : "SEP");
-    size_t total = a_count + 2 + (b ? b_count + 1 : 0);
+    const nlp_tpl_item *items = b ? tok->tpl.pair : tok->tpl.single;
+    int n_items = b ? tok->tpl.n_pair : tok->tpl.n_single;
+    nlp_status s = tpl_check(items, n_items, err);
+    if (s)
+        return s;
+    size_t total = a_count + (b ? b_count : 0) + tpl_count_special(items, n_items);
     if (enc_reserve(out, total))
         return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     size_t k = 0;
-    enc_set(out, k++, cls, 0, 1, -1, -1, 0, 0, 0, 0);
-    for (size_t i = 0; i < a_count; i++, k++) {
-        size_t j = a_from + i;
-        enc_set(out, k, a->ids[j], 0, a->special[j], a->seq[j] < 0 ? -1 : 0, a->word[j],
-                a->start[j], a->end[j], a->byte_start[j], a->byte_end[j]);
-    }
-    enc_set(out, k++, sep, 0, 1, -1, -1, 0, 0, 0, 0);
-    if (b) {
-        for (size_t i = 0; i < b_count; i++, k++) {
-            size_t j = b_from + i;
-            enc_set(out, k, b->ids[j], 1, b->special[j], b->seq[j] < 0 ? -1 : 1, b->word[j],
-                    b->start[j], b->end[j], b->byte_start[j], b->byte_end[j]);
+    for (int it = 0; it < n_items; it++) {
+        const nlp_tpl_item *x = &items[it];
+        if (!x->is_text) {
+            enc_set(out, k++, x->id, x->type_id, 1, -1, -1, 0, 0, 0, 0);
+            continue;
         }
-        enc_set(out, k++, sep, 1, 1, -1, -1, 0, 0, 0, 0);
+        const nlp_encoding *e = x->id ? b : a;
+        size_t from = x->id ? b_from : a_from, count = x->id ? b_count : a_count;
+        for (size_t i = 0; i < count; i++, k++) {
+            size_t j = from + i;
+            enc_set(out, k, e->ids[j], x->type_id, e->special[j], e->seq[j] < 0 ? -1 : x->id,
+                    e->word[j], e->start[j], e->end[j], e->byte_start[j], e->byte_end[j]);
+        }
     }
     out->n = k;
     out->n_truncated = 0;
@@ -1074,11 +1429,31 @@ nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok, const nlp_enco
 
 size_t nlp_tokenizer_num_special(const nlp_tokenizer *tok, int pair)
 {
-    (void)tok;
-    return pair ? 3 : 2;
+    if (!tok)
+        return 0;
+    return pair ? tpl_count_special(tok->tpl.pair, tok->tpl.n_pair)
+                : tpl_count_special(tok->tpl.single, tok->tpl.n_single);
 }
 
 /* ------------------------------------------------------------ decode */
+
+int nlp_tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (*len + n + 1 > c)
+            c *= 2;
+        char *nb = realloc(*buf, c);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
 
 static const char *const cleanup_pairs[][2] = {
     { " .", "." }, { " ?", "?" }, { " !", "!" }, { " ,", "," }, { " ' ", "'" },
@@ -1109,6 +1484,10 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
             free(buf);
             return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
         }
+    }
+    if (tok->ops->decode_end && tok->ops->decode_end(&buf, &len, &cap)) {
+        free(buf);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     }
     if (tok->clean_up_spaces) {
         for (size_t p = 0; p < sizeof cleanup_pairs / sizeof cleanup_pairs[0]; p++) {

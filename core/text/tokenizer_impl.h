@@ -1,7 +1,7 @@
 /*
  * tokenizer_impl.h - private interface between the public tokenizer API
- * (tokenizer.c) and the tokenizer families (wordpiece.c today; BPE and
- * Unigram later).
+ * (tokenizer.c) and the tokenizer families (wordpiece.c, bpe.c; Unigram
+ * later).
  *
  * tokenizer.c owns everything family-independent: the vocabulary and its
  * hash map, added/special tokens and their matching in raw text, the
@@ -74,6 +74,8 @@ typedef struct nlp_tok_sink nlp_tok_sink;
 nlp_status nlp_tok_sink_push(nlp_tok_sink *sink, int32_t id, int32_t word,
                              int32_t cp_start, int32_t cp_end,
                              int32_t byte_start, int32_t byte_end);
+/* Number of tokens pushed so far for the current text. */
+size_t nlp_tok_sink_count(const nlp_tok_sink *sink);
 
 /* ---------------------------------------------------------- families */
 
@@ -90,7 +92,11 @@ typedef struct nlp_tok_ops {
     nlp_status (*decode_token)(const nlp_tokenizer *tok, size_t k, const char *token,
                                char **buf, size_t *len, size_t *cap);
     void (*free_model)(void *model);
-    /* Normalise text[0..len) as encode_segment does before pre-tokenising;
+    /* Optional: called once after the last decode_token (e.g. to repair
+     * byte sequences that are not valid UTF-8). */
+    nlp_status (*decode_end)(char **buf, size_t *len, size_t *cap);
+    /* Normalise (NULL: the family has no normaliser, so every added token
+     * is matched in the raw text) text[0..len) as encode_segment does before pre-tokenising;
      * *out (NUL-terminated, free()) gets the normalised UTF-8.  Used for
      * the content of added tokens marked "normalized". */
     nlp_status (*normalize)(const nlp_tokenizer *tok, const char *text, size_t len,
@@ -105,7 +111,37 @@ typedef struct nlp_added_token {
     int special;
     int normalized;  /* matched in the normalised text (content normalised first) */
     char *norm;      /* normalised content when normalized, else NULL */
+    int strip;       /* NLP_ADDED_LSTRIP | NLP_ADDED_RSTRIP: the match takes in the
+                        whitespace before / after it */
 } nlp_added_token;
+
+#define NLP_ADDED_LSTRIP 1
+#define NLP_ADDED_RSTRIP 2
+
+/* ---------------------------------------------------------- template */
+
+/* The post-processor's template: what surrounds one text (single) or a
+ * pair (pair).  An item is a text (A before B) or a special token. */
+typedef struct nlp_tpl_item {
+    int is_text;
+    int32_t id;       /* special: its id, -1 when the tokenizer lacks it; text: 0 A, 1 B */
+    int32_t role;     /* special: the nlp_special it stands for (messages), -1 other */
+    int32_t type_id;
+} nlp_tpl_item;
+
+#define NLP_TPL_MAX 8
+typedef struct nlp_tok_template {
+    nlp_tpl_item single[NLP_TPL_MAX], pair[NLP_TPL_MAX];
+    int n_single, n_pair;
+    int32_t plain_type_b;  /* type id of the second text without special tokens */
+} nlp_tok_template;
+
+/* [CLS] A [SEP] and [CLS] A [SEP] B [SEP] (B and its [SEP] type 1). */
+void nlp_tpl_bert(nlp_tok_template *tp, int32_t cls, int32_t sep);
+/* <s> A </s> and <s> A </s></s> B </s>, every type id 0. */
+void nlp_tpl_roberta(nlp_tok_template *tp, int32_t cls, int32_t sep);
+/* The texts alone (A, A B), B with type id 1. */
+void nlp_tpl_none(nlp_tok_template *tp);
 
 /* ---------------------------------------------------------- added-token matcher */
 
@@ -140,6 +176,7 @@ struct nlp_tokenizer {
                                     index into added), or NULL when there are none */
     nlp_added_trie *added_norm;  /* normalised contents of the "normalized" ones, or NULL */
 
+    nlp_tok_template tpl;        /* the post-processor's special tokens */
     int32_t special_id[5];       /* by nlp_special, -1 when absent */
     char *special_str[5];
     size_t model_max_length;     /* 0 = unset */
@@ -176,6 +213,41 @@ struct cJSON;
 nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const struct cJSON *root,
                                    const char *path, nlp_error *err);
 
+/* Read a tokenizer.json "model.vocab" object ({"token": id}) into v and
+ * index it; path names the file in errors. */
+nlp_status nlp_vocab_from_json(nlp_vocab *v, const struct cJSON *vocab, const char *path,
+                               nlp_error *err);
+
+/* ---------------------------------------------------------- byte-level BPE */
+
+extern const nlp_tok_ops nlp_bpe_ops;
+
+/* Parse a tokenizer.json whose model is BPE (model.type "BPE", or no type
+ * and a "merges" array), with the ByteLevel pre-tokeniser and no
+ * normaliser, into tok's vocabulary and a BPE model.  Sets tok->tpl from
+ * the post-processor (RobertaProcessing, ByteLevel, TemplateProcessing or
+ * null). */
+nlp_status nlp_bpe_from_json(nlp_tokenizer *tok, const struct cJSON *root, const char *path,
+                             nlp_error *err);
+
+/* vocab.json + merges.txt (GPT-2 / RoBERTa's slow-tokenizer files):
+ * vocabulary and model; add_prefix_space and trim_offsets as the
+ * converted fast tokenizer has them. */
+nlp_status nlp_bpe_from_files(nlp_tokenizer *tok, const char *vocab_path, const char *merges_path,
+                              int add_prefix_space, int trim_offsets, nlp_error *err);
+
+/* The post-processor's offset trimming (ByteLevel / RobertaProcessing
+ * trim_offsets and add_prefix_space) of a BPE tokenizer. */
+void nlp_bpe_set_trim(nlp_tokenizer *tok, int trim_offsets, int prefix_space);
+
+/* Unicode White_Space (Rust's char::is_whitespace). */
+static inline int nlp_is_white_space(uint32_t c)
+{
+    return (c >= 9 && c <= 13) || c == 32 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+           c == 0x205F || c == 0x3000;
+}
+
 /* Unicode helpers shared by the families. */
 /* Decode one code point of valid UTF-8 at s; *n gets its byte length. */
 static inline uint32_t nlp_utf8_next(const unsigned char *s, size_t *n)
@@ -201,6 +273,9 @@ static inline size_t nlp_utf8_put(uint32_t c, char *out)
     out[2] = (char)(0x80 | ((c >> 6) & 0x3F)); out[3] = (char)(0x80 | (c & 0x3F));
     return 4;
 }
+/* Append s[0..n) to the growable NUL-terminated buffer *buf; 0 or -1
+ * when out of memory. */
+int nlp_tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
 /* Offset of the first invalid byte of s[0..len), or (size_t)-1 if valid. */
 size_t nlp_utf8_check(const char *s, size_t len);
 

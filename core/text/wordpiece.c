@@ -49,14 +49,6 @@ static const unsigned char ascii_class[128] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 1,
 };
 
-/* Unicode White_Space (Rust's char::is_whitespace). */
-static int is_white_space(uint32_t c)
-{
-    return (c >= 9 && c <= 13) || c == 32 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-           c == 0x205F || c == 0x3000;
-}
-
 /* What BertNormalizer's clean_text drops: categories Cc, Cf and Co (tab,
  * newline and CR excepted).  Unassigned code points (Cn) are kept. */
 static int is_control(uint32_t c)
@@ -282,7 +274,7 @@ static inline nlp_status wp_emit(wp_state *st, uint32_t c, int32_t cp, int32_t b
         wp_add(&st->w, c, cp, b, be);
         return NLP_OK;
     }
-    if (is_white_space(c))
+    if (nlp_is_white_space(c))
         return wp_flush(st);
     if (is_punct(c)) {
         nlp_status s = wp_flush(st);
@@ -381,7 +373,7 @@ static nlp_status wp_normalize_run(wp_state *st, const char *text, size_t len, i
                 cp++;
                 continue;
             }
-            if (is_white_space(c)) {
+            if (nlp_is_white_space(c)) {
                 rc = wp_out(st, ' ', cp, b, be);
                 cp++;
                 continue;
@@ -497,24 +489,6 @@ static nlp_status wp_normalize(const nlp_tokenizer *tok, const char *text, size_
 
 /* --------------------------------------------------------------- decode */
 
-static int buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-    if (*len + n + 1 > *cap) {
-        size_t c = *cap ? *cap : 64;
-        while (*len + n + 1 > c)
-            c *= 2;
-        char *nb = realloc(*buf, c);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = c;
-    }
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return 0;
-}
-
 /* In-place replacement of each pattern by its (never longer) substitute. */
 static size_t replace_all(char *s, size_t n, const char *const (*pairs)[2], size_t np)
 {
@@ -548,11 +522,11 @@ static nlp_status wp_decode_token(const nlp_tokenizer *tok, size_t k, const char
     size_t at = *len;
     int rc;
     if (k == 0)
-        rc = buf_put(buf, len, cap, token, strlen(token));
+        rc = nlp_tok_buf_put(buf, len, cap, token, strlen(token));
     else if (m->plen && strncmp(token, m->prefix, m->plen) == 0)
-        rc = buf_put(buf, len, cap, token + m->plen, strlen(token) - m->plen);
+        rc = nlp_tok_buf_put(buf, len, cap, token + m->plen, strlen(token) - m->plen);
     else
-        rc = buf_put(buf, len, cap, " ", 1) || buf_put(buf, len, cap, token, strlen(token));
+        rc = nlp_tok_buf_put(buf, len, cap, " ", 1) || nlp_tok_buf_put(buf, len, cap, token, strlen(token));
     if (rc)
         return NLP_ERR_NOMEM;
     if (m->decoder_cleanup && *buf) {
@@ -569,7 +543,7 @@ static void wp_free(void *model)
 }
 
 const nlp_tok_ops nlp_wordpiece_ops = { "WordPiece", wp_encode_segment, wp_decode_token, wp_free,
-                                        wp_normalize };
+                                        NULL, wp_normalize };
 
 nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
                                 const char *where, nlp_error *err)
@@ -661,27 +635,10 @@ nlp_status nlp_wordpiece_from_json(nlp_tokenizer *tok, const cJSON *root, const 
                                    nlp_error *err)
 {
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
-    if (!cJSON_IsObject(vocab))
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is missing or not an object", path);
-    nlp_status s;
-    for (const cJSON *it = vocab->child; it; it = it->next) {
-        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) || it->valuedouble > NLP_TOK_MAX_ID ||
-            it->valuedouble != (double)(int32_t)it->valuedouble)
-            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab[\"%.64s\"] is not a valid id",
-                                 path, it->string ? it->string : "");
-        size_t klen = strlen(it->string);
-        if (klen > NLP_TOK_MAX_TOKEN || nlp_utf8_check(it->string, klen) != (size_t)-1)
-            return nlp_error_set(err, NLP_ERR_FORMAT,
-                                 "%s: model.vocab entry %d is longer than %d bytes or not valid UTF-8",
-                                 path, (int)it->valuedouble, NLP_TOK_MAX_TOKEN);
-        if ((s = nlp_vocab_set(&tok->vocab, (int32_t)it->valuedouble, it->string, klen)))
-            return nlp_error_set(err, s, "%s: out of memory", path);
-    }
-    if (tok->vocab.n == 0)
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.vocab is empty", path);
-    if ((s = nlp_vocab_index(&tok->vocab)))
-        return nlp_error_set(err, s, "%s: out of memory", path);
+    nlp_status s = nlp_vocab_from_json(&tok->vocab, cJSON_GetObjectItemCaseSensitive(model, "vocab"),
+                                       path, err);
+    if (s)
+        return s;
     tok->vocab.n_model = tok->vocab.n;
 
     nlp_wordpiece_opts o = { 0, 0, 0, 0, 100, "[UNK]", "##", 1 };

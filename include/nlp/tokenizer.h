@@ -1,10 +1,12 @@
 /*
  * nlp/tokenizer.h - text to token ids, exactly as Hugging Face tokenizers do.
  *
- * One opaque nlp_tokenizer type serves every tokenizer family; today that is
- * WordPiece with BERT's normaliser and pre-tokeniser (BertTokenizer /
+ * One opaque nlp_tokenizer type serves every tokenizer family: WordPiece
+ * with BERT's normaliser and pre-tokeniser (BertTokenizer /
  * BertTokenizerFast), read from tokenizer.json or from vocab.txt plus
- * tokenizer_config.json.  BPE and Unigram implement the same interface later.
+ * tokenizer_config.json; and byte-level BPE (GPT-2, RoBERTa), read from
+ * tokenizer.json or from vocab.json + merges.txt.  Unigram implements the
+ * same interface later.
  *
  * Text is UTF-8 with an explicit byte length.  Invalid UTF-8 is rejected with
  * NLP_ERR_UTF8 and a message giving the byte offset of the first bad byte;
@@ -74,8 +76,8 @@ typedef struct nlp_encoding {
 } nlp_encoding;
 
 /* Load the tokenizer of a model directory: tokenizer.json when present,
- * else vocab.txt with tokenizer_config.json / special_tokens_map.json when
- * present.  On success *out is a new tokenizer the caller frees with
+ * else vocab.txt, else vocab.json + merges.txt, with tokenizer_config.json /
+ * special_tokens_map.json when present.  On success *out is a new tokenizer the caller frees with
  * nlp_tokenizer_free().  Errors name the file and the problem. */
 NLP_API nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err);
 
@@ -98,8 +100,9 @@ NLP_API nlp_status nlp_tokenizer_encode(const nlp_tokenizer *tok,
 
 /* Apply the model's special-token template to slices of two encodings made
  * with add_special_tokens = 0: out = [CLS] a[a_from .. a_from+a_count) [SEP]
- * and, when b is not NULL, b[b_from .. b_from+b_count) [SEP], keeping the
- * offsets and word indices of the copied tokens.  Used to build the
+ * and, when b is not NULL, b[b_from .. b_from+b_count) [SEP] (BERT; other
+ * families their own template, e.g. RoBERTa's <s> a </s></s> b </s>),
+ * keeping the offsets and word indices of the copied tokens.  Used to build the
  * overlapping windows of long inputs.  out must not alias a or b. */
 NLP_API nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok,
                                         const nlp_encoding *a, size_t a_from, size_t a_count,
@@ -107,7 +110,7 @@ NLP_API nlp_status nlp_tokenizer_apply_template(const nlp_tokenizer *tok,
                                         nlp_encoding *out, nlp_error *err);
 
 /* Number of special tokens the template adds: 2 for one text, 3 for a pair
- * (BERT). */
+ * (BERT); 2 and 4 (RoBERTa); 0 and 0 (GPT-2). */
 NLP_API size_t nlp_tokenizer_num_special(const nlp_tokenizer *tok, int pair);
 
 /* Decode ids to text as Hugging Face's decode() does: tokens joined by

@@ -4,6 +4,7 @@
  *
  * Input: byte 0 picks the layout, the rest is split at FUZZ_SEP into parts.
  *   'j'   tokenizer.json [, tokenizer_config.json] [, text]
+ *   'b'   vocab.json [, merges.txt [, tokenizer_config.json [, text]]]
  *   else  vocab.txt [, tokenizer_config.json [, special_tokens_map.json
  *         [, text]]]
  * A part that is absent leaves its file out.
@@ -17,15 +18,17 @@
 static const char *const names_json[] = { "tokenizer.json", "tokenizer_config.json" };
 static const char *const names_vocab[] = { "vocab.txt", "tokenizer_config.json",
                                            "special_tokens_map.json" };
+static const char *const names_bpe[] = { "vocab.json", "merges.txt", "tokenizer_config.json" };
 
 /* Write the parts as the layout's files; returns the text part or NULL. */
-static const fuzz_part *lay_out(int json, const fuzz_part *parts, size_t np)
+static const fuzz_part *lay_out(int layout, const fuzz_part *parts, size_t np)
 {
-    const char *const *names = json ? names_json : names_vocab;
-    size_t nn = json ? 2 : 3;
+    const char *const *names = layout == 'j' ? names_json : layout == 'b' ? names_bpe : names_vocab;
+    size_t nn = layout == 'j' ? 2 : 3;
     static const char *const all[] = { "tokenizer.json", "tokenizer_config.json",
-                                       "special_tokens_map.json", "vocab.txt" };
-    for (size_t i = 0; i < 4; i++)
+                                       "special_tokens_map.json", "vocab.txt", "vocab.json",
+                                       "merges.txt" };
+    for (size_t i = 0; i < 6; i++)
         fuzz_remove(all[i]);
     for (size_t i = 0; i < nn && i < np; i++)
         fuzz_write(names[i], parts[i].p, parts[i].n);
@@ -58,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fuzz_part parts[4];
     size_t np = fuzz_split(data + 1, size - 1, parts, 4);
-    const fuzz_part *text = lay_out(data[0] == 'j', parts, np);
+    const fuzz_part *text = lay_out(data[0] == 'j' || data[0] == 'b' ? data[0] : 0, parts, np);
     nlp_tokenizer *tok = NULL;
     nlp_error err;
     if (nlp_tokenizer_load(fuzz_dir(), &tok, &err) == NLP_OK) {
