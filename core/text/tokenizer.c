@@ -814,14 +814,8 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
     }
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
     const cJSON *ppt = cJSON_GetObjectItemCaseSensitive(pp, "type");
-    if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "BertProcessing") == 0) {
-        const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "cls"), 0);
-        const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "sep"), 0);
-        if (cJSON_IsString(c))
-            names[NLP_SPECIAL_CLS] = c->valuestring;
-        if (cJSON_IsString(e))
-            names[NLP_SPECIAL_SEP] = e->valuestring;
-    } else if (cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0) {
+    if (cJSON_IsString(ppt) && (strcmp(ppt->valuestring, "BertProcessing") == 0 ||
+                                strcmp(ppt->valuestring, "RobertaProcessing") == 0)) {
         const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "cls"), 0);
         const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "sep"), 0);
         if (cJSON_IsString(c))
