@@ -23,24 +23,7 @@ cp "$top_builddir/tests/plugins/.libs/tp_good.so" "$plugdir/" || {
 # only the test plugin: nothing from NLP_PLUGIN_PATH set by the caller
 unset NLP_PLUGIN_PATH
 
-fails=0
-n=0
-
-# run EXPECTED_STATUS CMD...: runs CMD, stdout in $tmp/out, stderr in $tmp/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $n: exit $got, expected $want: $*"
-        sed 's/^/  stderr: /' "$tmp/err"
-        fails=$((fails + 1))
-        return 1
-    fi
-    return 0
-}
+. "$(dirname "$0")/sh_lib.sh"
 
 # same with stdin from a string
 run_in() {
