@@ -7,6 +7,8 @@
  *     vocab.txt and from tokenizer.json, with the committed small vocabulary;
  *   - 11,700+ real sentences from ../shared/data with bert-base-uncased
  *     (skipped when that folder is absent);
+ *   - byte-level BPE (roberta.jsonl, gen_bpe_expected.py) and Unigram
+ *     (t5.jsonl, gen_unigram_expected.py) over real text from ../shared;
  *   - truncation strategies, apply_template, decode, look-ups, and every
  *     error path (missing files, malformed or unsupported tokenizer.json,
  *     invalid UTF-8 with its byte offset).
@@ -1095,10 +1097,11 @@ static const char *bpe_diff(const nlp_encoding *e, const cJSON *row, const char 
     return NULL;
 }
 
-/* Every row of roberta.jsonl through tokenizer t. */
-static void run_roberta(nlp_tokenizer *t, const char *what)
+/* Every row of an expected JSONL file (roberta.jsonl, t5.jsonl) through
+ * tokenizer t. */
+static void run_expected(nlp_tokenizer *t, const char *file, const char *what)
 {
-    jl ex = jl_load(TOKDATA "/roberta.jsonl");
+    jl ex = jl_load(file);
     nlp_encoding e = { 0 };
     nlp_error err;
     size_t bad = 0;
@@ -1124,7 +1127,7 @@ START_TEST(bpe_roberta_tokenizer_json)
     ck_assert_uint_eq(nlp_tokenizer_num_special(t, 0), 2);
     ck_assert_uint_eq(nlp_tokenizer_num_special(t, 1), 4);
     ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_MASK), 50264);
-    run_roberta(t, "tokenizer.json");
+    run_expected(t, TOKDATA "/roberta.jsonl", "tokenizer.json");
     nlp_tokenizer_free(t);
 }
 END_TEST
@@ -1144,7 +1147,7 @@ START_TEST(bpe_roberta_vocab_json)
         free(data);
     }
     nlp_tokenizer *t = load_dir(d);
-    run_roberta(t, "vocab.json");
+    run_expected(t, TOKDATA "/roberta.jsonl", "vocab.json");
     nlp_tokenizer_free(t);
     unlink_in(d, "vocab.json");
     unlink_in(d, "merges.txt");
@@ -1238,6 +1241,99 @@ START_TEST(bpe_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ Unigram */
+
+#define T5_DIR NLP_SHARED_DATA "/tokenizers/t5"
+
+/* t5-small's tokenizer.json (Precompiled normaliser, WhitespaceSplit +
+ * Metaspace, TemplateProcessing "A </s>") over t5.jsonl. */
+START_TEST(unigram_t5)
+{
+    nlp_tokenizer *t = load_dir(T5_DIR);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 0), 1);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 1), 2);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_SEP), 1);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_UNK), 2);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_PAD), 0);
+    run_expected(t, TOKDATA "/t5.jsonl", "t5");
+    /* the Metaspace decoder drops the first token's leading "▁" */
+    static const int32_t ids[] = { 8774, 296, 55, 1 };
+    char *txt = NULL;
+    nlp_error err;
+    ck_assert_int_eq(nlp_tokenizer_decode(t, ids, 4, 1, &txt, &err), NLP_OK);
+    ck_assert_str_eq(txt, "Hello world!");
+    free(txt);
+    nlp_tokenizer_free(t);
+}
+END_TEST
+
+/* A word of 200,000 characters is segmented in well under a second. */
+START_TEST(unigram_long_word)
+{
+    nlp_tokenizer *t = load_dir(T5_DIR);
+    size_t n = 200000;
+    char *text = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        text[i] = "abcdefghij"[i % 10];
+    text[n] = '\0';
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    clock_t c0 = clock();
+    ck_assert_int_eq(nlp_tokenizer_encode(t, text, n, NULL, 0, NULL, &e, &err), NLP_OK);
+    double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    ck_assert_msg(secs < 5.0, "a %zu-byte word took %.2f s", n, secs);
+    ck_assert_int_eq(e.start[0], 0);
+    ck_assert_int_eq(e.end[e.n - 2], (int32_t)n);
+    nlp_encoding_free(&e);
+    free(text);
+    nlp_tokenizer_free(t);
+}
+END_TEST
+
+/* Malformed or unsupported Unigram files fail naming the file and field. */
+START_TEST(unigram_errors)
+{
+#define UG_MODEL "\"model\":{\"type\":\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0],[\"a\",-1]]}"
+    static const struct { const char *json, *want; nlp_status st; } cases[] = {
+        { "{\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",\"x\"]]}}", "model.vocab[0]", NLP_ERR_FORMAT },
+        { "{\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",-1],[\"b\"]]}}", "model.vocab[1]", NLP_ERR_FORMAT },
+        { "{\"model\":{\"type\":\"Unigram\",\"vocab\":7}}", "model.vocab", NLP_ERR_FORMAT },
+        { "{\"model\":{\"type\":\"Unigram\",\"unk_id\":5,\"vocab\":[[\"a\",-1]]}}", "model.unk_id", NLP_ERR_FORMAT },
+        { "{\"model\":{\"type\":\"Unigram\",\"byte_fallback\":1,\"vocab\":[[\"a\",-1]]}}", "model.byte_fallback", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"normalizer\":{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"!!\"}}",
+          "normalizer.precompiled_charsmap", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"normalizer\":{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"/////w==\"}}",
+          "normalizer.precompiled_charsmap", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},{\"type\":\"BertNormalizer\"}]}}",
+          "unsupported normalizer type \"BertNormalizer\" in normalizer.normalizers[1]", NLP_ERR_UNSUPPORTED },
+        { "{" UG_MODEL ",\"normalizer\":{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"(\"},\"content\":\"\"}}",
+          "normalizer.pattern", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"normalizer\":{\"type\":\"Replace\",\"pattern\":{},\"content\":\"\"}}",
+          "normalizer needs a \"pattern\"", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", "unsupported pre_tokenizer type \"ByteLevel\"",
+          NLP_ERR_UNSUPPORTED },
+        { "{" UG_MODEL ",\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"ab\"}}", "pre_tokenizer.replacement",
+          NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"_\",\"prepend_scheme\":\"often\"}}",
+          "pre_tokenizer.prepend_scheme", NLP_ERR_FORMAT },
+        { "{" UG_MODEL ",\"decoder\":{\"type\":\"WordPiece\"}}", "unsupported decoder type \"WordPiece\"", NLP_ERR_UNSUPPORTED },
+        { "{" UG_MODEL ",\"post_processor\":{\"type\":\"BertProcessing\"}}", "not supported with Unigram", NLP_ERR_UNSUPPORTED },
+    };
+#undef UG_MODEL
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *d = tmp_dir();
+        put_file(d, "tokenizer.json", cases[i].json, strlen(cases[i].json));
+        nlp_tokenizer *t = NULL;
+        nlp_error err;
+        ck_assert_int_eq(nlp_tokenizer_load(d, &t, &err), cases[i].st);
+        ck_assert_msg(strstr(err.msg, cases[i].want) && strstr(err.msg, "tokenizer.json"),
+                      "case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].want);
+        unlink_in(d, "tokenizer.json");
+        rm_dir(d);
+    }
+}
+END_TEST
+
 static Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -1270,6 +1366,13 @@ static Suite *tokenizer_suite(void)
     } else {
         fprintf(stderr, "check_tokenizer: SKIP byte-level BPE parity: %s and %s are needed\n",
                 ROBERTA_DIR, GPT2_DIR);
+    }
+    tcase_add_test(tc, unigram_errors);
+    if (dir_exists(T5_DIR)) {
+        tcase_add_test(tc, unigram_t5);
+        tcase_add_test(tc, unigram_long_word);
+    } else {
+        fprintf(stderr, "check_tokenizer: SKIP Unigram parity: %s is absent\n", T5_DIR);
     }
     suite_add_tcase(s, tc);
     return s;

@@ -1,7 +1,9 @@
 /*
  * added_trie.c - the matcher for added tokens in text: a byte trie over
  * their contents that finds the leftmost match and, at that position, the
- * longest content (the rule tokenizers applies to added tokens).
+ * longest content (the rule tokenizers applies to added tokens).  The
+ * Unigram model walks the same trie over its vocabulary for its
+ * common-prefix searches.
  *
  * Building costs O(total content bytes); a search from a position costs,
  * per candidate start, at most the length of the longest content, so a
@@ -148,4 +150,14 @@ int nlp_added_trie_find(const nlp_added_trie *t, const char *text, size_t len, s
 int nlp_added_trie_empty(const nlp_added_trie *t)
 {
     return !t || t->n <= 1;
+}
+
+int32_t nlp_added_trie_step(const nlp_added_trie *t, int32_t k, unsigned char b)
+{
+    return child_of(t, k, b);
+}
+
+int32_t nlp_added_trie_value(const nlp_added_trie *t, int32_t k)
+{
+    return t->nodes[k].value;
 }

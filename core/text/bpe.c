@@ -433,34 +433,6 @@ static nlp_status bpe_decode_token(const nlp_tokenizer *tok, size_t k, const cha
     return NLP_OK;
 }
 
-/* Invalid UTF-8 in the decoded bytes becomes U+FFFD, one per maximal
- * invalid sequence start (String::from_utf8_lossy, roughly: one per bad
- * byte). */
-static nlp_status bpe_decode_end(char **buf, size_t *len, size_t *cap)
-{
-    if (!*buf || nlp_utf8_check(*buf, *len) == (size_t)-1)
-        return NLP_OK;
-    char *in = *buf;
-    size_t n = *len;
-    char *out = NULL;
-    size_t ol = 0, oc = 0;
-    for (size_t i = 0; i < n;) {
-        size_t bad = nlp_utf8_check(in + i, n - i);
-        size_t good = bad == (size_t)-1 ? n - i : bad;
-        if (nlp_tok_buf_put(&out, &ol, &oc, in + i, good) ||
-            (bad != (size_t)-1 && nlp_tok_buf_put(&out, &ol, &oc, "\xEF\xBF\xBD", 3))) {
-            free(out);
-            return NLP_ERR_NOMEM;
-        }
-        i += good + (bad != (size_t)-1);
-    }
-    free(in);
-    *buf = out;
-    *len = ol;
-    *cap = oc;
-    return NLP_OK;
-}
-
 static void bpe_free(void *model)
 {
     bpe_model *m = model;
@@ -472,7 +444,7 @@ static void bpe_free(void *model)
 }
 
 const nlp_tok_ops nlp_bpe_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
-                                  bpe_decode_end, NULL };
+                                  nlp_tok_decode_lossy, NULL };
 
 /* ------------------------------------------------------------ loading */
 

@@ -717,9 +717,9 @@ static nlp_status tpl_parse_list(const nlp_tokenizer *t, const cJSON *list, cons
     return NLP_OK;
 }
 
-/* The template of a BPE tokenizer from its post_processor. */
-static nlp_status tok_bpe_template(nlp_tokenizer *t, const cJSON *pp, const char *path,
-                                   nlp_error *err)
+/* The template of a BPE or Unigram tokenizer from its post_processor. */
+static nlp_status tok_json_template(nlp_tokenizer *t, const cJSON *pp, const char *path,
+                                    nlp_error *err)
 {
     const cJSON *ppt = cJSON_GetObjectItemCaseSensitive(pp, "type");
     nlp_tpl_none(&t->tpl);
@@ -730,8 +730,8 @@ static nlp_status tok_bpe_template(nlp_tokenizer *t, const cJSON *pp, const char
         return NLP_OK;
     }
     if (!cJSON_IsString(ppt) || strcmp(ppt->valuestring, "TemplateProcessing") != 0)
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor type \"%s\" is not supported with BPE",
-                             path, cJSON_IsString(ppt) ? ppt->valuestring : "?");
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: post_processor type \"%s\" is not supported with %s",
+                             path, cJSON_IsString(ppt) ? ppt->valuestring : "?", t->ops->name);
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
     nlp_status s = tpl_parse_list(t, cJSON_GetObjectItemCaseSensitive(pp, "single"), sp,
                                   t->tpl.single, &t->tpl.n_single, path, err);
@@ -756,15 +756,18 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         goto done;
     }
     /* old files omit the type; the model is then recognised by its
-     * fields: BPE has "merges", WordPiece a continuing_subword_prefix */
+     * fields: BPE has "merges", WordPiece a continuing_subword_prefix,
+     * Unigram a list of [piece, score] as its vocab */
     int bpe = cJSON_IsString(type) ? strcmp(type->valuestring, "BPE") == 0
                                    : cJSON_GetObjectItemCaseSensitive(model, "merges") != NULL;
-    if (!cJSON_IsString(type) && !bpe &&
+    int unigram = cJSON_IsString(type) ? strcmp(type->valuestring, "Unigram") == 0
+                                       : cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(model, "vocab"));
+    if (!cJSON_IsString(type) && !bpe && !unigram &&
         !cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix")) {
         s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: model.type is missing", path);
         goto done;
-    } else if (cJSON_IsString(type) && !bpe && strcmp(type->valuestring, "WordPiece") != 0) {
-        s = nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: model type \"%s\" is not supported (WordPiece and BPE only)",
+    } else if (cJSON_IsString(type) && !bpe && !unigram && strcmp(type->valuestring, "WordPiece") != 0) {
+        s = nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: model type \"%s\" is not supported (WordPiece, BPE and Unigram only)",
                           path, type->valuestring);
         goto done;
     }
@@ -796,7 +799,9 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
             }
         }
     }
-    if ((s = bpe ? nlp_bpe_from_json(t, root, path, err) : nlp_wordpiece_from_json(t, root, path, err)))
+    if ((s = bpe       ? nlp_bpe_from_json(t, root, path, err)
+             : unigram ? nlp_unigram_from_json(t, root, path, err)
+                       : nlp_wordpiece_from_json(t, root, path, err)))
         goto done;
     if ((s = json_added_tokens(t, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), path, err)))
         goto done;
@@ -807,6 +812,8 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
     const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
     if (cJSON_IsString(unk))
         names[NLP_SPECIAL_UNK] = unk->valuestring;
+    if (unigram && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(model, "unk_id")))
+        names[NLP_SPECIAL_UNK] = nlp_vocab_str(&t->vocab, cJSON_GetObjectItemCaseSensitive(model, "unk_id")->valueint);
     for (int i = 1; i < 5; i++) {
         const char *v = json_token_str(cJSON_GetObjectItemCaseSensitive(cfg, special_key[i]));
         if (v)
@@ -841,13 +848,13 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         if (last)
             names[NLP_SPECIAL_SEP] = last;
     }
-    if ((s = tok_set_specials(t, names, bpe ? special_default_bpe : special_default))) {
+    if ((s = tok_set_specials(t, names, bpe || unigram ? special_default_bpe : special_default))) {
         s = nlp_error_set(err, s, "%s: out of memory", path);
         goto done;
     }
-    if (!bpe)
+    if (!bpe && !unigram)
         nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
-    else if ((s = tok_bpe_template(t, pp, path, err)))
+    else if ((s = tok_json_template(t, pp, path, err)))
         goto done;
     tok_read_config(t, cfg);
     if ((s = tok_compile_added(t, path, err)))
@@ -1447,6 +1454,34 @@ int nlp_tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t 
     *len += n;
     (*buf)[*len] = '\0';
     return 0;
+}
+
+/* Invalid UTF-8 in the decoded bytes becomes U+FFFD, one per maximal
+ * invalid sequence start (String::from_utf8_lossy, roughly: one per bad
+ * byte). */
+nlp_status nlp_tok_decode_lossy(char **buf, size_t *len, size_t *cap)
+{
+    if (!*buf || nlp_utf8_check(*buf, *len) == (size_t)-1)
+        return NLP_OK;
+    char *in = *buf;
+    size_t n = *len;
+    char *out = NULL;
+    size_t ol = 0, oc = 0;
+    for (size_t i = 0; i < n;) {
+        size_t bad = nlp_utf8_check(in + i, n - i);
+        size_t good = bad == (size_t)-1 ? n - i : bad;
+        if (nlp_tok_buf_put(&out, &ol, &oc, in + i, good) ||
+            (bad != (size_t)-1 && nlp_tok_buf_put(&out, &ol, &oc, "\xEF\xBF\xBD", 3))) {
+            free(out);
+            return NLP_ERR_NOMEM;
+        }
+        i += good + (bad != (size_t)-1);
+    }
+    free(in);
+    *buf = out;
+    *len = ol;
+    *cap = oc;
+    return NLP_OK;
 }
 
 static const char *const cleanup_pairs[][2] = {

@@ -1,7 +1,8 @@
 /*
  * tokenizer_impl.h - private interface between the public tokenizer API
- * (tokenizer.c) and the tokenizer families (wordpiece.c, bpe.c; Unigram
- * later).
+ * (tokenizer.c) and the tokenizer families (wordpiece.c, bpe.c,
+ * unigram.c), with the shared pieces: the added-token trie, normalised
+ * strings and the tokenizer.json normalisers (normalizer.c).
  *
  * tokenizer.c owns everything family-independent: the vocabulary and its
  * hash map, added/special tokens and their matching in raw text, the
@@ -163,6 +164,11 @@ int nlp_added_trie_empty(const nlp_added_trie *t);
  * t == NULL). */
 int nlp_added_trie_find(const nlp_added_trie *t, const char *text, size_t len, size_t from,
                         size_t *ms, size_t *me, int32_t *value);
+/* Walking the trie by hand (common-prefix searches): the root is node 0;
+ * the child of node k for byte b, or -1. */
+int32_t nlp_added_trie_step(const nlp_added_trie *t, int32_t k, unsigned char b);
+/* The payload of the content ending at node k, or -1. */
+int32_t nlp_added_trie_value(const nlp_added_trie *t, int32_t k);
 
 struct nlp_tokenizer {
     const nlp_tok_ops *ops;
@@ -239,6 +245,60 @@ nlp_status nlp_bpe_from_files(nlp_tokenizer *tok, const char *vocab_path, const 
 /* The post-processor's offset trimming (ByteLevel / RobertaProcessing
  * trim_offsets and add_prefix_space) of a BPE tokenizer. */
 void nlp_bpe_set_trim(nlp_tokenizer *tok, int trim_offsets, int prefix_space);
+
+/* ---------------------------------------------------------- Unigram */
+
+extern const nlp_tok_ops nlp_unigram_ops;
+
+/* Parse a tokenizer.json whose model is Unigram ("vocab" as [piece,
+ * score] pairs, "unk_id", "byte_fallback") with its normalizer,
+ * pre_tokenizer (Metaspace, WhitespaceSplit, Sequence) and decoder
+ * (Metaspace, ByteFallback, Fuse, Sequence) into tok's vocabulary and a
+ * Unigram model; path names the file in errors. */
+nlp_status nlp_unigram_from_json(nlp_tokenizer *tok, const struct cJSON *root, const char *path,
+                                 nlp_error *err);
+
+/* ---------------------------------------------------------- normalisers */
+
+/* A byte range [s, e) of the original text. */
+typedef struct nlp_span {
+    int32_t s, e;
+} nlp_span;
+
+/* A normalised string: s[0..len) (NUL-terminated) and, for each byte, the
+ * range of the original text it comes from (tokenizers' alignments). */
+typedef struct nlp_nstr {
+    char *s;
+    nlp_span *al;
+    size_t len, cap;
+} nlp_nstr;
+
+/* ns = text[0..len) (valid UTF-8), every byte aligned to its own
+ * character.  ns starts zeroed or reused; NLP_OK or NLP_ERR_NOMEM. */
+nlp_status nlp_nstr_set(nlp_nstr *ns, const char *text, size_t len);
+/* Append s[0..n), every byte aligned to al. */
+nlp_status nlp_nstr_put(nlp_nstr *ns, const char *s, size_t n, nlp_span al);
+/* Prepend p[0..plen) (when ns is not empty), aligned to ns's first
+ * character, as tokenizers' prepend does; tmp is scratch space. */
+nlp_status nlp_nstr_prepend(nlp_nstr *ns, const char *p, size_t plen, nlp_nstr *tmp);
+void nlp_nstr_free(nlp_nstr *ns);
+
+/* A chain of tokenizer.json normalisers (normalizer.c). */
+typedef struct nlp_normalizer nlp_normalizer;
+/* Parse tokenizer.json's "normalizer" j (NULL or null: *out = NULL, the
+ * identity).  Unknown types fail with NLP_ERR_UNSUPPORTED, malformed
+ * fields with NLP_ERR_FORMAT, naming path and the field.  Free *out with
+ * nlp_normalizer_free. */
+nlp_status nlp_normalizer_from_json(const struct cJSON *j, const char *path,
+                                    nlp_normalizer **out, nlp_error *err);
+void nlp_normalizer_free(nlp_normalizer *nz);
+/* Normalise ns in place (nz NULL: nothing), keeping its alignments; tmp
+ * is scratch space (both are the caller's, reused across calls). */
+nlp_status nlp_normalizer_apply(const nlp_normalizer *nz, nlp_nstr *ns, nlp_nstr *tmp);
+
+/* Invalid UTF-8 in a decoded buffer becomes U+FFFD (the decode_end of
+ * the byte-level families). */
+nlp_status nlp_tok_decode_lossy(char **buf, size_t *len, size_t *cap);
 
 /* Unicode White_Space (Rust's char::is_whitespace). */
 static inline int nlp_is_white_space(uint32_t c)
