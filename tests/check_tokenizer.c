@@ -1290,6 +1290,85 @@ START_TEST(unigram_long_word)
 }
 END_TEST
 
+/* Concatenated pieces and total score of ids[0..n) under tokenizer t,
+ * with scores from its tokenizer.json vocab (a cJSON list). */
+static double ids_score(const nlp_tokenizer *t, const cJSON *vocab, const int32_t *ids, size_t n,
+                        char *cat, size_t cap)
+{
+    double sum = 0;
+    size_t k = 0;
+    cat[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        sum += cJSON_GetArrayItem(cJSON_GetArrayItem(vocab, ids[i]), 1)->valuedouble;
+        const char *p = nlp_tokenizer_id_to_token(t, ids[i]);
+        size_t l = strlen(p);
+        if (k + l < cap) {
+            memcpy(cat + k, p, l + 1);
+            k += l;
+        }
+    }
+    return sum;
+}
+
+/* A SentencePiece model (python3-sentencepiece, byte fallback, a small
+ * custom charsmap) converted to tokenizer.json: ids as SentencePiece
+ * gives them (tests/gen/gen_spm_unigram.py).  SentencePiece adds scores
+ * in float32 and tokenizers in float64, so on an exact tie between two
+ * segmentations they may pick differently: a row then passes only when
+ * both are the same pieces' string with the same total score (a tie). */
+START_TEST(unigram_sentencepiece)
+{
+    nlp_tokenizer *t = load_dir(TOKDATA "/spm-unigram");
+    jl ex = jl_load(TOKDATA "/spm-unigram/expected.jsonl");
+    size_t tjn;
+    char *tjs = slurp(TOKDATA "/spm-unigram/tokenizer.json", &tjn);
+    cJSON *tj = cJSON_Parse(tjs);
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tj, "model"), "vocab");
+    ck_assert(vocab != NULL);
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    size_t bad = 0, ties = 0;
+    static char c1[1 << 16], c2[1 << 16];
+    int32_t want[4096];
+    for (size_t r = 0; r < ex.n; r++) {
+        const char *a = cJSON_GetObjectItemCaseSensitive(ex.row[r], "text")->valuestring;
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive(ex.row[r], "ids");
+        size_t nw = (size_t)cJSON_GetArraySize(ids);
+        ck_assert_uint_lt(nw, 4096);
+        for (size_t i = 0; i < nw; i++)
+            want[i] = cJSON_GetArrayItem(ids, (int)i)->valueint;
+        ck_assert_msg(nlp_tokenizer_encode(t, a, strlen(a), NULL, 0, NULL, &e, &err) == NLP_OK,
+                      "row %zu: %s", r + 1, err.msg);
+        if (e.n == nw && memcmp(e.ids, want, nw * sizeof *want) == 0)
+            continue;
+        double s1 = ids_score(t, vocab, e.ids, e.n, c1, sizeof c1);
+        double s2 = ids_score(t, vocab, want, nw, c2, sizeof c2);
+        if (strcmp(c1, c2) == 0 && s1 - s2 < 1e-9 && s2 - s1 < 1e-9) {
+            ties++;
+            continue;
+        }
+        if (bad++ < 5)
+            fprintf(stderr, "sentencepiece row %zu (%.60s): ids differ\n", r + 1, a);
+    }
+    fprintf(stderr, "check_tokenizer: sentencepiece: %zu inputs, %zu equal-score ties broken differently\n",
+            ex.n, ties);
+    ck_assert_msg(bad == 0, "%zu of %zu inputs differ from SentencePiece", bad, ex.n);
+    ck_assert_msg(ties * 20 < ex.n, "%zu ties", ties);
+    /* ByteFallback + Metaspace decoders: bytes rejoin into characters */
+    const char *text = "caf\xc3\xa9 \xf0\x9f\x98\x80 ok";
+    ck_assert_int_eq(nlp_tokenizer_encode(t, text, strlen(text), NULL, 0, NULL, &e, &err), NLP_OK);
+    char *back = NULL;
+    ck_assert_int_eq(nlp_tokenizer_decode(t, e.ids, e.n, 1, &back, &err), NLP_OK);
+    ck_assert_str_eq(back, text);
+    free(back);
+    nlp_encoding_free(&e);
+    cJSON_Delete(tj);
+    free(tjs);
+    jl_free(&ex);
+    nlp_tokenizer_free(t);
+}
+END_TEST
+
 /* Malformed or unsupported Unigram files fail naming the file and field. */
 START_TEST(unigram_errors)
 {
@@ -1368,6 +1447,7 @@ static Suite *tokenizer_suite(void)
                 ROBERTA_DIR, GPT2_DIR);
     }
     tcase_add_test(tc, unigram_errors);
+    tcase_add_test(tc, unigram_sentencepiece);
     if (dir_exists(T5_DIR)) {
         tcase_add_test(tc, unigram_t5);
         tcase_add_test(tc, unigram_long_word);
