@@ -583,7 +583,7 @@ static nlp_status replace_load(norm_step *k, const cJSON *j, const char *path, c
     int ec;
     PCRE2_SIZE eo;
     k->re = pcre2_compile((PCRE2_SPTR)p->valuestring, PCRE2_ZERO_TERMINATED,
-                          PCRE2_UTF | PCRE2_UCP | (p == str ? PCRE2_LITERAL : 0), &ec, &eo, NULL);
+                          PCRE2_UTF | (p == str ? PCRE2_LITERAL : PCRE2_UCP), &ec, &eo, NULL);
     if (!k->re)
         return nlp_error_set(err, NLP_ERR_FORMAT, "%s: %s.pattern does not compile (PCRE2 error %d at %zu)",
                              path, field, ec, (size_t)eo);

@@ -95,6 +95,31 @@ def seeds_tok_load():
         b'{"model_max_length": -1e300, "added_tokens_decoder": {"99999999999999999999": {"content": "z"}}}')
 
 
+def unigram_json(variant):
+    """A small Unigram tokenizer.json cut from the SentencePiece fixture
+    (its charsmap, byte pieces and first pieces); variant 1 swaps in the
+    other normalisers and pre-tokenisers and a normalised added token."""
+    j = json.loads(read("data/expected/tokenizer/spm-unigram/tokenizer.json"))
+    j["model"]["vocab"] = j["model"]["vocab"][:320]
+    if variant == 1:
+        j["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "NFKC"}, {"type": "Lowercase"}, {"type": "Strip", "strip_left": True, "strip_right": True},
+            {"type": "Replace", "pattern": {"String": "''"}, "content": "\""}, {"type": "NFD"},
+            {"type": "Prepend", "prepend": "\u2581"}]}
+        j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "WhitespaceSplit"},
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}]}
+        j["added_tokens"].append({"id": 319, "content": "<Mask>", "normalized": True, "special": False})
+    return json.dumps(j, ensure_ascii=False).encode()
+
+
+def seeds_tok_load_unigram():
+    put("tok_load", "json-unigram", b"j" + unigram_json(0) + SEP + b"{}" + SEP +
+        "Ｆｕｌｌ  ﬁne cafe\u0301 😀 <s>x</s> \t end ".encode())
+    put("tok_load", "json-unigram-normalizers", b"j" + unigram_json(1) + SEP + b"{}" + SEP +
+        "  İstanbul ''quoted'' <mask> e\u0301 ½ ".encode())
+
+
 def seeds_config():
     seen = set()
     for root, _, files in sorted(os.walk("data")):
@@ -307,6 +332,7 @@ def seeds_serve():
 if __name__ == "__main__":
     seeds_tok_encode()
     seeds_tok_load()
+    seeds_tok_load_unigram()
     seeds_config()
     seeds_safetensors()
     seeds_checkpoint()
