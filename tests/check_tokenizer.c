@@ -1256,6 +1256,28 @@ START_TEST(unigram_t5)
     ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_UNK), 2);
     ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_PAD), 0);
     run_expected(t, TOKDATA "/t5.jsonl", "t5");
+    /* decode (Metaspace decoder, clean-up of spaces) as Transformers.js does */
+    jl ex = jl_load(TOKDATA "/t5.jsonl");
+    size_t bad = 0;
+    for (size_t r = 0; r < ex.n; r++) {
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive(ex.row[r], "ids");
+        int32_t v[2048];
+        size_t n = (size_t)cJSON_GetArraySize(ids);
+        ck_assert_uint_lt(n, 2048);
+        for (size_t i = 0; i < n; i++)
+            v[i] = cJSON_GetArrayItem(ids, (int)i)->valueint;
+        for (int skip = 0; skip < 2; skip++) {
+            const char *want = cJSON_GetObjectItemCaseSensitive(ex.row[r], skip ? "decoded" : "decoded_special")->valuestring;
+            char *got = NULL;
+            nlp_error derr;
+            ck_assert_int_eq(nlp_tokenizer_decode(t, v, n, skip, &got, &derr), NLP_OK);
+            if (strcmp(got, want) != 0 && bad++ < 5)
+                fprintf(stderr, "t5 decode row %zu (skip %d): \"%.60s\", expected \"%.60s\"\n", r + 1, skip, got, want);
+            free(got);
+        }
+    }
+    ck_assert_msg(bad == 0, "%zu t5 decodes differ from Transformers.js", bad);
+    jl_free(&ex);
     /* the Metaspace decoder drops the first token's leading "▁" */
     static const int32_t ids[] = { 8774, 296, 55, 1 };
     char *txt = NULL;

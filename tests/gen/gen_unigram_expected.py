@@ -14,7 +14,8 @@ Metaspace, Unigram Viterbi and TemplateProcessing written here, and
 Transformers.js run offline on the same folder (tests/gen/gen_tokenizer.mjs;
 needs tests/ref/node_modules, `cd tests/ref && npm install --ignore-scripts`).
 Transformers.js gives no offsets, so offsets (code points) come from the
-Python reference alone, following tokenizers' alignment rules.  Rows where
+Python reference alone, and the decoded texts (with and without special
+tokens) from Transformers.js alone, following tokenizers' alignment rules.  Rows where
 the two disagree are reported and left out (Transformers.js approximates the
 charsmap with NFKC plus a few replacements).
 
@@ -288,6 +289,17 @@ def main():
         subprocess.run(["node", os.path.join(os.path.dirname(__file__), "gen_tokenizer.mjs"),
                         tok_dir, inp, outp], check=True)
         js = [json.loads(l) for l in open(outp, encoding="utf-8")]
+        # decode (Metaspace decoder, clean_up_tokenization_spaces) of the ids,
+        # without and with the special tokens
+        with open(inp, "w", encoding="utf-8") as f:
+            for j in js:
+                for skip in (True, False):
+                    f.write(json.dumps({"decode": j["ids"], "skip_special": skip}) + "\n")
+        subprocess.run(["node", os.path.join(os.path.dirname(__file__), "gen_tokenizer.mjs"),
+                        tok_dir, inp, outp], check=True)
+        dec = [json.loads(l)["text"] for l in open(outp, encoding="utf-8")]
+    for k, j in enumerate(js):
+        j["decoded"], j["decoded_special"] = dec[2 * k], dec[2 * k + 1]
     bad = 0
     with open(out_path, "w", encoding="utf-8") as f:
         for r, j in zip(rows, js):
@@ -297,6 +309,7 @@ def main():
                 print("ids differ from Transformers.js:", json.dumps(r, ensure_ascii=False)[:200],
                       e["ids"][:24], j["ids"][:24], file=sys.stderr)
                 continue
+            e["decoded"], e["decoded_special"] = j["decoded"], j["decoded_special"]
             f.write(json.dumps(dict(r, **e), ensure_ascii=False) + "\n")
     print(f"{len(rows) - bad} of {len(rows)} inputs written; {bad} disagreements", file=sys.stderr)
     sys.exit(1 if bad else 0)
