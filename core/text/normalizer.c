@@ -127,18 +127,25 @@ static void trans_free(ntrans *t)
     free(t->chg);
 }
 
-/* tokenizers' replace(): old_n characters become new[0..new_n). */
-static int trans_replace(ntrans *t, size_t old_n, const uint32_t *nw, size_t new_n)
+/* tokenizers' replace(): the characters pushed since index `first`
+ * replace old_n input characters; set their changes. */
+static void trans_replaced(ntrans *t, size_t first, size_t old_n)
 {
-    for (size_t i = 0; i < new_n; i++)
-        if (trans_push(t, nw[i], 0))
-            return -1;
+    size_t new_n = t->n - first;
     if (new_n > old_n) {
         for (size_t i = 0; i < new_n - old_n; i++)
             t->chg[t->n - 1 - i] = 1;
     } else if (new_n < old_n && t->n > 0) {
         t->chg[t->n - 1] -= (int32_t)(old_n - new_n); /* may be an earlier character's */
     }
+}
+
+/* Push the characters of UTF-8 s[0..len) with change 0. */
+static int trans_push_utf8(ntrans *t, const char *s, size_t len)
+{
+    for (size_t i = 0, n; i < len; i += n)
+        if (trans_push(t, nlp_utf8_next((const unsigned char *)s + i, &n), 0))
+            return -1;
     return 0;
 }
 
@@ -171,15 +178,6 @@ static nlp_status trans_apply(nlp_nstr *ns, const ntrans *t, size_t skip, nlp_ns
     }
     nstr_swap(ns, tmp);
     return NLP_OK;
-}
-
-/* Code points of s[0..len) into buf (room for len); returns the count. */
-static size_t decode_cps(const char *s, size_t len, uint32_t *buf)
-{
-    size_t k = 0;
-    for (size_t i = 0, n; i < len; i += n)
-        buf[k++] = nlp_utf8_next((const unsigned char *)s + i, &n);
-    return k;
 }
 
 /* Byte length of the extended grapheme cluster at s[at..len). */
@@ -241,16 +239,19 @@ static const char *charsmap_find(const charsmap *m, const unsigned char *s, size
 }
 
 /* Replace old_n characters by the replacement r[0..rl). */
-static int charsmap_put(ntrans *t, size_t old_n, const char *r, size_t rl, uint32_t *buf)
+static int charsmap_put(ntrans *t, size_t old_n, const char *r, size_t rl)
 {
-    return trans_replace(t, old_n, buf, decode_cps(r, rl, buf));
+    size_t first = t->n;
+    if (trans_push_utf8(t, r, rl))
+        return -1;
+    trans_replaced(t, first, old_n);
+    return 0;
 }
 
 static nlp_status precompiled_apply(const charsmap *m, nlp_nstr *ns, nlp_nstr *tmp)
 {
     ntrans t = { 0 };
-    uint32_t *buf = malloc((m->n_norm + 1) * sizeof *buf);
-    int modified = 0, bad = !buf;
+    int modified = 0, bad = 0;
     const unsigned char *s = (const unsigned char *)ns->s;
     for (size_t at = 0; !bad && at < ns->len;) {
         size_t g = grapheme_len(ns->s, ns->len, at), rl, n;
@@ -259,7 +260,7 @@ static nlp_status precompiled_apply(const charsmap *m, nlp_nstr *ns, nlp_nstr *t
             size_t old_n = 0;
             for (size_t i = at; i < at + g; i++)
                 old_n += (s[i] & 0xC0) != 0x80;
-            bad = charsmap_put(&t, old_n, r, rl, buf);
+            bad = charsmap_put(&t, old_n, r, rl);
             modified = 1;
             at += g;
             continue;
@@ -267,7 +268,7 @@ static nlp_status precompiled_apply(const charsmap *m, nlp_nstr *ns, nlp_nstr *t
         for (size_t end = at + g; !bad && at < end; at += n) {
             uint32_t c = nlp_utf8_next(s + at, &n);
             if ((r = charsmap_find(m, s + at, n, &rl))) {
-                bad = charsmap_put(&t, 1, r, rl, buf);
+                bad = charsmap_put(&t, 1, r, rl);
                 modified = 1;
             } else {
                 bad = trans_push(&t, c, 0);
@@ -275,7 +276,6 @@ static nlp_status precompiled_apply(const charsmap *m, nlp_nstr *ns, nlp_nstr *t
         }
     }
     nlp_status st = bad ? NLP_ERR_NOMEM : modified ? trans_apply(ns, &t, 0, tmp) : NLP_OK;
-    free(buf);
     trans_free(&t);
     return st;
 }
@@ -328,8 +328,13 @@ static nlp_status unicode_apply(int kind, nlp_nstr *ns, nlp_nstr *tmp)
         }
         if (kind == N_NFC || kind == N_NFKC)
             r = utf8proc_normalize_utf32(buf, r, opt | UTF8PROC_COMPOSE);
-        if (r < 0 || trans_replace(&t, old_n, (const uint32_t *)buf, (size_t)r))
-            st = r < 0 ? NLP_ERR_INTERNAL : NLP_ERR_NOMEM;
+        size_t first = t.n;
+        for (utf8proc_ssize_t i = 0; r >= 0 && i < r && !st; i++)
+            if (trans_push(&t, (uint32_t)buf[i], 0))
+                st = NLP_ERR_NOMEM;
+        if (r < 0)
+            st = NLP_ERR_INTERNAL;
+        trans_replaced(&t, first, old_n);
         at += g;
     }
     if (!st)
