@@ -110,14 +110,11 @@ static nlp_status quant_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sin
     return st;
 }
 
-/* 1 if t is the word-embedding matrix (NAME or PREFIX.NAME for
- * embeddings.word_embeddings.weight), a 2-D float tensor. */
+/* 1 if t is the word-embedding matrix (as any family names it), a 2-D
+ * float tensor. */
 static int is_word_embeddings(const nlp_st_tensor *t)
 {
-    static const char suffix[] = "embeddings.word_embeddings.weight";
-    size_t n = strlen(t->name), m = sizeof suffix - 1;
-    return t->ndim == 2 && n >= m && strcmp(t->name + n - m, suffix) == 0
-           && (n == m || t->name[n - m - 1] == '.')
+    return t->ndim == 2 && nlp_family_is_word_embeddings(t->name)
            && (t->dtype == NLP_DT_F32 || t->dtype == NLP_DT_F16 || t->dtype == NLP_DT_BF16);
 }
 

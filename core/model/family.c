@@ -112,3 +112,17 @@ int nlp_family_is_layer_weight(const char *name)
                 return 1;
     return 0;
 }
+
+int nlp_family_is_word_embeddings(const char *name)
+{
+    char full[256];
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        const nlp_family_ops *f = families[i];
+        if (!nlp_family_tensor_name(f, NLP_TR_WORD_EMB, 0, ".weight", full, sizeof full))
+            continue;
+        size_t pl = strlen(f->prefix);
+        if (strcmp(name, full) == 0 || strcmp(name, full + pl) == 0)
+            return 1;
+    }
+    return 0;
+}

@@ -128,6 +128,10 @@ const char *nlp_family_tensor_name(const nlp_family_ops *ops, nlp_tensor_role ro
  * naming, with or without the family prefix. */
 int nlp_family_is_layer_weight(const char *name);
 
+/* 1 when name is the word-embedding matrix in any family's naming, with
+ * or without the family prefix. */
+int nlp_family_is_word_embeddings(const char *name);
+
 /* Shared config.json readers for the family modules. */
 nlp_status nlp_cfg_int(const char *path, const cJSON *root, const char *key, int def,
                        int lo, int hi, int *out, nlp_error *err);

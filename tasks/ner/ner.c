@@ -1,9 +1,9 @@
 /*
  * ner.c - the ner (token-classification) task plugin.
  *
- * BertForTokenClassification / DistilBertForTokenClassification: the
- * classifier (classifier.weight [L][H], classifier.bias [L]) over every
- * token's final hidden state, softmax per token, then Hugging Face's
+ * *ForTokenClassification: the model's token-classification head (the
+ * host runs it, whatever the family names its tensors) over every token's
+ * final hidden state, softmax per token, then Hugging Face's
  * TokenClassificationPipeline post-processing:
  *   - pre-entities: every non-template token with its scores, code-point
  *     offsets, and is_subword (the token's text length differs from the

@@ -1,8 +1,8 @@
 /*
  * qa.c - the qa (extractive question-answering) task plugin.
  *
- * BertForQuestionAnswering / DistilBertForQuestionAnswering: qa_outputs
- * (weight [2][H], bias [2]) gives a start and an end logit per token.
+ * *ForQuestionAnswering: the model's question-answering head (run by the
+ * host in the family's layout) gives a start and an end logit per token.
  * Each input is a question and a context.  As Hugging Face's
  * QuestionAnsweringPipeline does with a fast tokenizer, the context is cut
  * into windows [CLS] question [SEP] context-slice [SEP] of at most
