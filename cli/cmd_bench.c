@@ -247,13 +247,15 @@ static int find_shape(const char *arg, bench_shape *custom, char *name, const be
                                         "bert-tiny, bert-small nor a readable config.json", arg);
         return cli_fail(CMD, &err);
     }
-    *custom = (bench_shape){NULL, {cfg.family == NLP_FAMILY_DISTILBERT, cfg.num_layers,
-                                   cfg.hidden_size, cfg.num_heads, cfg.intermediate_size,
-                                   cfg.vocab_size, cfg.max_position_embeddings,
-                                   cfg.type_vocab_size > 0 ? cfg.type_vocab_size : 2}};
+    custom->name = NULL;
+    nlp_status st = nlp_checkpoint_shape_of(&cfg, &custom->s, &err);
+    char type[sizeof cfg.model_type];
+    memcpy(type, cfg.model_type, sizeof type);
     nlp_config_clear(&cfg);
+    if (st != NLP_OK)
+        return cli_fail(CMD, &err);
     const nlp_checkpoint_shape *cs = &custom->s;
-    snprintf(name, 64, "%s-L%d-H%d-A%d-I%d-V%d-P%d", cs->distil ? "distilbert" : "bert",
+    snprintf(name, 64, "%s-L%d-H%d-A%d-I%d-V%d-P%d", type,
              cs->layers, cs->hidden, cs->heads, cs->intermediate, cs->vocab, cs->positions);
     custom->name = name;
     *s = custom;

@@ -67,12 +67,17 @@ static int close_enough(double got, double want)
     return d <= TOL * (fabs(want) > 1.0 ? fabs(want) : 1.0);
 }
 
-static void expect_close(const float *got, const float *want, size_t n,
-                         const char *what)
+/* Asserts every value is close; returns the largest |got - want|. */
+static double expect_close(const float *got, const float *want, size_t n,
+                           const char *what)
 {
-    for (size_t i = 0; i < n; i++)
+    double dmax = 0;
+    for (size_t i = 0; i < n; i++) {
         ck_assert_msg(close_enough(got[i], want[i]),
                       "%s[%zu]: got %.7g, want %.7g", what, i, got[i], want[i]);
+        dmax = fmax(dmax, fabs((double)got[i] - want[i]));
+    }
+    return dmax;
 }
 
 /* One case of the manifest, unpacked. */
@@ -141,7 +146,42 @@ static nlp_model *load_model(const char *name)
     return m;
 }
 
-/* Run case c on ctx and compare hidden states, MLM logits and pooler. */
+/* The task heads the case lists (seq_cls [B][C], token_cls [B][T][C],
+ * qa [B][T][2]; real tokens only) through nlp_head_forward, whatever the
+ * family calls their tensors; the largest deviation goes to stderr. */
+static void check_heads(nlp_ctx *ctx, const nlp_model *m, const tcase *c, const float *hid)
+{
+    static const char *const key[] = {"seq_cls", "token_cls", "qa"};
+    static const nlp_head head[] = {NLP_HEAD_SEQ_CLS, NLP_HEAD_TOKEN_CLS, NLP_HEAD_QA};
+    const size_t H = c->H;
+    for (int k = 0; k < 3; k++) {
+        cJSON *f = cJSON_GetObjectItem(c->json, key[k]);
+        if (!cJSON_IsString(f))
+            continue;
+        size_t C = 0;
+        nlp_error err;
+        ck_assert_msg(nlp_model_head(m, head[k], &C, &err) == NLP_OK, "%s", err.msg);
+        const int seq = head[k] == NLP_HEAD_SEQ_CLS;
+        const size_t n = seq ? c->B : c->B * c->T;
+        float *got = malloc(n * C * sizeof *got);
+        ck_assert_msg(nlp_head_forward(ctx, head[k], hid, n, seq ? c->T * H : H, got, &err) == NLP_OK,
+                      "%s", err.msg);
+        float *want = read_f32(f->valuestring, n * C);
+        double dmax = 0;
+        char what[256];
+        for (size_t b = 0; b < c->B; b++) {
+            size_t off = seq ? b * C : b * c->T * C, len = seq ? C : (size_t)c->lengths[b] * C;
+            snprintf(what, sizeof what, "%s/%s %s row %zu", c->model, c->name, key[k], b);
+            dmax = fmax(dmax, expect_close(got + off, want + off, len, what));
+        }
+        fprintf(stderr, "check_encoder: %s/%s %s max |diff| %.3g\n", c->model, c->name, key[k], dmax);
+        free(want);
+        free(got);
+    }
+}
+
+/* Run case c on ctx and compare hidden states, MLM logits, pooler and
+ * the listed task heads. */
 static void run_case(nlp_ctx *ctx, const nlp_model *m, const tcase *c)
 {
     char what[256];
@@ -153,11 +193,13 @@ static void run_case(nlp_ctx *ctx, const nlp_model *m, const tcase *c)
     const size_t H = c->H;
     float *want = read_f32(cJSON_GetObjectItem(c->json, "hidden")->valuestring,
                            c->B * c->T * H);
+    double dmax = 0;
     for (size_t b = 0; b < c->B; b++) {
         snprintf(what, sizeof what, "%s/%s hidden row %zu", c->model, c->name, b);
-        expect_close(hid + b * c->T * H, want + b * c->T * H,
-                     (size_t)c->lengths[b] * H, what);
+        dmax = fmax(dmax, expect_close(hid + b * c->T * H, want + b * c->T * H,
+                                       (size_t)c->lengths[b] * H, what));
     }
+    fprintf(stderr, "check_encoder: %s/%s hidden max |diff| %.3g\n", c->model, c->name, dmax);
     free(want);
 
     /* MLM logits of the selected rows */
@@ -171,7 +213,8 @@ static void run_case(nlp_ctx *ctx, const nlp_model *m, const tcase *c)
                   "%s", err.msg);
     want = read_f32(cJSON_GetObjectItem(c->json, "mlm")->valuestring, c->n_rows * c->V);
     snprintf(what, sizeof what, "%s/%s mlm logits", c->model, c->name);
-    expect_close(logits, want, c->n_rows * c->V, what);
+    fprintf(stderr, "check_encoder: %s/%s mlm max |diff| %.3g\n", c->model, c->name,
+            expect_close(logits, want, c->n_rows * c->V, what));
     free(want);
     free(logits);
     free(rows);
@@ -191,7 +234,7 @@ static void run_case(nlp_ctx *ctx, const nlp_model *m, const tcase *c)
         ck_assert_msg(strstr(err.msg, "pooler") != NULL, "%s", err.msg);
     }
     free(pool);
-    (void)m;
+    check_heads(ctx, m, c, hid);
 }
 
 /* Every case of every fixture model, on 1 and 2 threads; one context per

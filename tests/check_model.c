@@ -363,13 +363,13 @@ START_TEST(test_bert_mlm_f32_prefixed_tied)
     const nlp_weights *w = nlp_model_weights(m);
     ck_assert_ptr_null(w->pool_w);
     ck_assert_ptr_null(w->pool_b);
-    check_bits(fix, "cls.predictions.transform.dense.weight", w->mlm_dense_w);
-    check_bits(fix, "cls.predictions.transform.dense.bias", w->mlm_dense_b);
-    check_bits(fix, "cls.predictions.transform.LayerNorm.weight", w->mlm_ln_g);
-    check_bits(fix, "cls.predictions.transform.LayerNorm.bias", w->mlm_ln_b);
-    check_bits(fix, "cls.predictions.bias", w->mlm_bias);
+    check_bits(fix, "cls.predictions.transform.dense.weight", w->heads[NLP_HEAD_MLM].dense_w);
+    check_bits(fix, "cls.predictions.transform.dense.bias", w->heads[NLP_HEAD_MLM].dense_b);
+    check_bits(fix, "cls.predictions.transform.LayerNorm.weight", w->heads[NLP_HEAD_MLM].ln_g);
+    check_bits(fix, "cls.predictions.transform.LayerNorm.bias", w->heads[NLP_HEAD_MLM].ln_b);
+    check_bits(fix, "cls.predictions.bias", w->heads[NLP_HEAD_MLM].out_b);
     /* no cls.predictions.decoder.weight: tied to the word embeddings */
-    ck_assert_ptr_eq(w->mlm_decoder_w, w->word_emb);
+    ck_assert_ptr_eq(w->heads[NLP_HEAD_MLM].out_w, w->word_emb);
 
     /* prefix handling both ways */
     const float *a, *b;
@@ -408,9 +408,9 @@ START_TEST(test_bert_f16_unprefixed_pooler)
     const nlp_weights *w = nlp_model_weights(m);
     check_bits(fix, "pooler.dense.weight", w->pool_w);
     check_bits(fix, "pooler.dense.bias", w->pool_b);
-    ck_assert_ptr_null(w->mlm_dense_w);
-    ck_assert_ptr_null(w->mlm_decoder_w);
-    ck_assert_ptr_null(w->mlm_bias);
+    ck_assert_ptr_null(w->heads[NLP_HEAD_MLM].dense_w);
+    ck_assert_ptr_null(w->heads[NLP_HEAD_MLM].out_w);
+    ck_assert_ptr_null(w->heads[NLP_HEAD_MLM].out_b);
     /* prefixed lookup of an unprefixed checkpoint */
     ck_assert_int_eq(nlp_model_has_tensor(m, "bert.pooler.dense.weight"), 1);
     /* converted once: not in the mapping */
@@ -515,13 +515,13 @@ START_TEST(test_distilbert_untied)
         D(ln2_b, "output_layer_norm.bias");
 #undef D
     }
-    check_bits(fix, "vocab_transform.weight", w->mlm_dense_w);
-    check_bits(fix, "vocab_transform.bias", w->mlm_dense_b);
-    check_bits(fix, "vocab_layer_norm.weight", w->mlm_ln_g);
-    check_bits(fix, "vocab_layer_norm.bias", w->mlm_ln_b);
-    check_bits(fix, "vocab_projector.weight", w->mlm_decoder_w);
-    check_bits(fix, "vocab_projector.bias", w->mlm_bias);
-    ck_assert_ptr_ne(w->mlm_decoder_w, w->word_emb);
+    check_bits(fix, "vocab_transform.weight", w->heads[NLP_HEAD_MLM].dense_w);
+    check_bits(fix, "vocab_transform.bias", w->heads[NLP_HEAD_MLM].dense_b);
+    check_bits(fix, "vocab_layer_norm.weight", w->heads[NLP_HEAD_MLM].ln_g);
+    check_bits(fix, "vocab_layer_norm.bias", w->heads[NLP_HEAD_MLM].ln_b);
+    check_bits(fix, "vocab_projector.weight", w->heads[NLP_HEAD_MLM].out_w);
+    check_bits(fix, "vocab_projector.bias", w->heads[NLP_HEAD_MLM].out_b);
+    ck_assert_ptr_ne(w->heads[NLP_HEAD_MLM].out_w, w->word_emb);
     ck_assert_ptr_null(w->pool_w);
     nlp_model_free(m);
     cJSON_Delete(all);
@@ -537,7 +537,7 @@ START_TEST(test_distilbert_tied)
     st_write(p, &sp, 0);
     nlp_model *m = load_ok(dir);
     const nlp_weights *w = nlp_model_weights(m);
-    ck_assert_ptr_eq(w->mlm_decoder_w, w->word_emb);
+    ck_assert_ptr_eq(w->heads[NLP_HEAD_MLM].out_w, w->word_emb);
     nlp_model_free(m);
     st_free(&sp);
     free(p);
@@ -648,6 +648,39 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(c.pad_token_id, -1);
     nlp_config_clear(&c);
 
+    /* RoBERTa: positions start after padding_idx (default 1); a null
+     * pad id is an error; XLM-RoBERTa is the same family; the class name
+     * alone names it too */
+    d = "{\"model_type\": \"roberta\", \"max_position_embeddings\": 514}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_ROBERTA);
+    ck_assert_int_eq(c.pad_token_id, 1);
+    ck_assert_int_eq(c.position_offset, 2);
+    ck_assert_int_eq(c.embedding_size, c.hidden_size);
+    nlp_config_clear(&c);
+    d = "{\"model_type\": \"roberta\", \"pad_token_id\": null}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "pad_token_id"));
+    d = "{\"model_type\": \"roberta\", \"pad_token_id\": 600, \"max_position_embeddings\": 514}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "max_position_embeddings 514"));
+    d = "{\"architectures\": [\"XLMRobertaForTokenClassification\"], \"pad_token_id\": 1}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_ROBERTA);
+    nlp_config_clear(&c);
+    /* ELECTRA: embedding_size (default 128) apart from hidden_size */
+    d = "{\"model_type\": \"electra\", \"hidden_size\": 256, \"num_attention_heads\": 4}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_ELECTRA);
+    ck_assert_int_eq(c.embedding_size, 128);
+    ck_assert_int_eq(c.position_offset, 0);
+    nlp_config_clear(&c);
+
     /* the tanh GELU spellings */
     const char *tanh_names[] = {"gelu_new", "gelu_pytorch_tanh", "gelu_fast"};
     for (int i = 0; i < 3; i++) {
@@ -664,6 +697,46 @@ START_TEST(test_config_defaults)
 }
 END_TEST
 
+/* The heads each family's module binds, whatever their tensor names: a
+ * RoBERTa checkpoint with every head, a BERT token classifier (whose
+ * "classifier" is no sequence head without a pooler) and a BERT MLM. */
+START_TEST(test_family_heads)
+{
+    static const struct {
+        const char *model;
+        size_t n[4];          /* by nlp_head; 0 = absent (MLM: 1 = present) */
+        const char *why;      /* what the sequence head's absence names */
+    } cases[] = {
+        {"tiny-roberta", {1, 3, 3, 2}, NULL},
+        {"ner-bert", {0, 0, 9, 0}, "bert.pooler.dense.weight"},
+        {"tiny-bert-mlm", {1, 0, 0, 0}, "classifier.weight"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/models/%s", NLP_TEST_DATA, cases[i].model);
+        nlp_model *m = load_ok(dir);
+        const nlp_config *c = nlp_model_config(m);
+        nlp_error err;
+        size_t n = 0;
+        ck_assert_int_eq(nlp_model_head(m, NLP_HEAD_MLM, &n, &err),
+                         cases[i].n[0] ? NLP_OK : NLP_ERR_NOT_FOUND);
+        ck_assert_uint_eq(n, cases[i].n[0] ? (size_t)c->vocab_size : 0);
+        for (int h = 1; h < 4; h++) {
+            nlp_status st = nlp_model_head(m, (nlp_head)h, &n, &err);
+            if (cases[i].n[h] == 0) {
+                ck_assert_int_eq(st, NLP_ERR_NOT_FOUND);
+                if (h == NLP_HEAD_SEQ_CLS)
+                    ck_assert_msg(strstr(err.msg, cases[i].why), "%s: %s", cases[i].model, err.msg);
+            } else {
+                ck_assert_msg(st == NLP_OK, "%s: %s", cases[i].model, err.msg);
+                ck_assert_uint_eq(n, cases[i].n[h]);
+            }
+        }
+        nlp_model_free(m);
+    }
+}
+END_TEST
+
 /* One config.json corruption: set key to json, expect status and needle. */
 static void config_case(const char *key, const char *json, nlp_status want, const char *needle)
 {
@@ -675,7 +748,7 @@ static void config_case(const char *key, const char *json, nlp_status want, cons
 
 START_TEST(test_config_errors)
 {
-    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert)");
+    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra)");
     config_case("hidden_act", "\"swish\"", NLP_ERR_UNSUPPORTED, "hidden_act \"swish\"");
     config_case("hidden_act", "\"quick_gelu\"", NLP_ERR_UNSUPPORTED, "quick_gelu");
     config_case("position_embedding_type", "\"relative_key\"", NLP_ERR_UNSUPPORTED, "relative_key");
@@ -848,7 +921,7 @@ START_TEST(test_weight_files)
     cJSON_AddItemToObject(sp.header, "cls.predictions.decoder.bias", bias);
     st_write(p, &sp, 0);
     nlp_model *m = load_ok(dir);
-    ck_assert_ptr_nonnull(nlp_model_weights(m)->mlm_bias);
+    ck_assert_ptr_nonnull(nlp_model_weights(m)->heads[NLP_HEAD_MLM].out_b);
     nlp_model_free(m);
 
     /* a tensor listed twice */
@@ -1072,6 +1145,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_distilbert_untied);
     tcase_add_test(tc, test_distilbert_tied);
     tcase_add_test(tc, test_sharded);
+    tcase_add_test(tc, test_family_heads);
     tcase_add_test(tc, test_unaligned_f32_copied);
     tcase_add_test(tc, test_half_conversion_exhaustive);
     suite_add_tcase(s, tc);

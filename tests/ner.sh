@@ -44,7 +44,7 @@ expect 2 "--aggregation expects one of none|simple|first|average|max" '' \
     "$NLP" ner --model "$M" --aggregation bogus text
 expect 2 "--stride 62: must be at least 0 and below the window of 62 tokens" '' \
     "$NLP" ner --model "$M" --stride 62 text
-expect 1 "missing tensor classifier.weight" '' \
+expect 1 "no token-classification head (tensor classifier.weight is missing)" '' \
     "$NLP" ner --model "$D/models/qa-bert" text
 # One bad input fails alone; the others are still answered, and every input
 # has its line (the bad one an error object).

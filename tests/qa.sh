@@ -54,7 +54,7 @@ expect 2 "--max-seq-len 100: the model accepts at most 64 tokens" '' \
     "$NLP" qa --model "$M" --max-seq-len 100 --question "Who?" --context "Me."
 expect 2 "--doc-stride 41 is larger than --max-seq-len 40" '' \
     "$NLP" qa --model "$M" --max-seq-len 40 --doc-stride 41 --question "Who?" --context "Me."
-expect 1 "missing tensor qa_outputs.weight" '' \
+expect 1 "no question-answering head (tensor qa_outputs.weight is missing)" '' \
     "$NLP" qa --model "$D/models/ner-bert" --question "Who?" --context "Me."
 q=$(yes word | head -70 | tr '\n' ' ')
 c=$(yes context | head -70 | tr '\n' ' ')

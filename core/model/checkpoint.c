@@ -16,13 +16,14 @@
 #include "nlp/bench.h"
 #include "nlp/checkpoint.h"
 #include "nlp/model.h"
+#include "family.h"
 #include "safetensors.h"
 #include "util/util.h"
 
 int nlp_checkpoint_is_layer_weight(const char *name, nlp_dtype dtype, int ndim)
 {
     size_t n = strlen(name);
-    return ndim == 2 && strstr(name, ".layer.") && n > 7 && strcmp(name + n - 7, ".weight") == 0
+    return ndim == 2 && n > 7 && nlp_family_is_layer_weight(name)
            && (dtype == NLP_DT_F32 || dtype == NLP_DT_F16 || dtype == NLP_DT_BF16);
 }
 
@@ -109,14 +110,11 @@ static nlp_status quant_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sin
     return st;
 }
 
-/* 1 if t is the word-embedding matrix (NAME or PREFIX.NAME for
- * embeddings.word_embeddings.weight), a 2-D float tensor. */
+/* 1 if t is the word-embedding matrix (as any family names it), a 2-D
+ * float tensor. */
 static int is_word_embeddings(const nlp_st_tensor *t)
 {
-    static const char suffix[] = "embeddings.word_embeddings.weight";
-    size_t n = strlen(t->name), m = sizeof suffix - 1;
-    return t->ndim == 2 && n >= m && strcmp(t->name + n - m, suffix) == 0
-           && (n == m || t->name[n - m - 1] == '.')
+    return t->ndim == 2 && nlp_family_is_word_embeddings(t->name)
            && (t->dtype == NLP_DT_F32 || t->dtype == NLP_DT_F16 || t->dtype == NLP_DT_BF16);
 }
 
@@ -401,45 +399,49 @@ static void rand_add(rand_list *l, int kind, int64_t rows, int64_t cols, const c
                                  NULL, rand_fill, l->state };
 }
 
+nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *out,
+                                   nlp_error *err)
+{
+    if (cfg->family != NLP_FAMILY_BERT && cfg->family != NLP_FAMILY_DISTILBERT)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "random checkpoints are written for "
+                             "model_type bert and distilbert, not \"%s\"", cfg->model_type);
+    *out = (nlp_checkpoint_shape){cfg->family == NLP_FAMILY_DISTILBERT, cfg->num_layers,
+                                  cfg->hidden_size, cfg->num_heads, cfg->intermediate_size,
+                                  cfg->vocab_size, cfg->max_position_embeddings,
+                                  cfg->type_vocab_size > 0 ? cfg->type_vocab_size : 2};
+    return NLP_OK;
+}
+
 /* The embeddings of shape s, Hugging Face names. */
 static void rand_embeddings(rand_list *l, const nlp_checkpoint_shape *s)
 {
-    const char *emb = s->distil ? "distilbert.embeddings" : "bert.embeddings";
+    const nlp_family_ops *ops = s->distil ? &nlp_family_distilbert : &nlp_family_bert;
     char f[128];
-    snprintf(f, sizeof f, "%s.word_embeddings.weight", emb);
-    rand_add(l, R_WEIGHT, s->vocab, s->hidden, f);
-    snprintf(f, sizeof f, "%s.position_embeddings.weight", emb);
-    rand_add(l, R_WEIGHT, s->positions, s->hidden, f);
-    if (!s->distil) {
-        snprintf(f, sizeof f, "%s.token_type_embeddings.weight", emb);
-        rand_add(l, R_WEIGHT, s->types, s->hidden, f);
-    }
-    snprintf(f, sizeof f, "%s.LayerNorm.weight", emb);
-    rand_add(l, R_ONES, s->hidden, 0, f);
-    snprintf(f, sizeof f, "%s.LayerNorm.bias", emb);
-    rand_add(l, R_ZEROS, s->hidden, 0, f);
+    rand_add(l, R_WEIGHT, s->vocab, s->hidden,
+             nlp_family_tensor_name(ops, NLP_TR_WORD_EMB, 0, ".weight", f, sizeof f));
+    rand_add(l, R_WEIGHT, s->positions, s->hidden,
+             nlp_family_tensor_name(ops, NLP_TR_POS_EMB, 0, ".weight", f, sizeof f));
+    if (ops->names[NLP_TR_TYPE_EMB])
+        rand_add(l, R_WEIGHT, s->types, s->hidden,
+                 nlp_family_tensor_name(ops, NLP_TR_TYPE_EMB, 0, ".weight", f, sizeof f));
+    rand_add(l, R_ONES, s->hidden, 0, nlp_family_tensor_name(ops, NLP_TR_EMB_LN, 0, ".weight", f, sizeof f));
+    rand_add(l, R_ZEROS, s->hidden, 0, nlp_family_tensor_name(ops, NLP_TR_EMB_LN, 0, ".bias", f, sizeof f));
 }
 
 /* The eight weight/bias pairs of layer i. */
 static void rand_layer(rand_list *l, const nlp_checkpoint_shape *s, int i)
 {
-    static const char *part[][2] = {
-        {"attention.self.query", "attention.q_lin"}, {"attention.self.key", "attention.k_lin"},
-        {"attention.self.value", "attention.v_lin"}, {"attention.output.dense", "attention.out_lin"},
-        {"attention.output.LayerNorm", "sa_layer_norm"},
-        {"intermediate.dense", "ffn.lin1"}, {"output.dense", "ffn.lin2"},
-        {"output.LayerNorm", "output_layer_norm"},
-    };
+    const nlp_family_ops *ops = s->distil ? &nlp_family_distilbert : &nlp_family_bert;
     const int64_t H = s->hidden, I = s->intermediate;
-    const char *pre = s->distil ? "distilbert.transformer.layer" : "bert.encoder.layer";
     char f[128];
     for (int k = 0; k < 8; k++) {
-        int ln = k == 4 || k == 7;
-        int64_t rows = k == 5 ? I : H, cols = k == 6 ? I : H;
-        snprintf(f, sizeof f, "%s.%d.%s.weight", pre, i, part[k][s->distil]);
-        rand_add(l, ln ? R_ONES : R_WEIGHT, rows, ln ? 0 : cols, f);
-        snprintf(f, sizeof f, "%s.%d.%s.bias", pre, i, part[k][s->distil]);
-        rand_add(l, ln ? R_ZEROS : R_BIAS, rows, 0, f);
+        const nlp_tensor_role role = (nlp_tensor_role)(NLP_TR_Q + k);
+        int ln = role == NLP_TR_LN1 || role == NLP_TR_LN2;
+        int64_t rows = role == NLP_TR_FF1 ? I : H, cols = role == NLP_TR_FF2 ? I : H;
+        rand_add(l, ln ? R_ONES : R_WEIGHT, rows, ln ? 0 : cols,
+                 nlp_family_tensor_name(ops, role, i, ".weight", f, sizeof f));
+        rand_add(l, ln ? R_ZEROS : R_BIAS, rows, 0,
+                 nlp_family_tensor_name(ops, role, i, ".bias", f, sizeof f));
     }
 }
 

@@ -1,9 +1,10 @@
 /*
- * config.c - config.json of a BERT or DistilBERT checkpoint into an
- * nlp_config.
+ * config.c - config.json of a checkpoint into an nlp_config.
  *
- * Absent fields take the defaults of Hugging Face's BertConfig /
- * DistilBertConfig; labels follow PretrainedConfig (id2label keys are
+ * The family (model_type) picks the family module (family.h) that reads
+ * the family's own fields; this file reads what every family shares and
+ * holds the field readers the modules use.  Absent fields take the
+ * defaults of Hugging Face's config classes; labels follow PretrainedConfig (id2label keys are
  * decimal strings; without id2label there are num_labels labels, default 2,
  * named LABEL_<i>).  Present fields of the wrong type, unsupported
  * activations and unsupported position embeddings are errors naming the
@@ -17,12 +18,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "family.h"
 #include "nlp/model.h"
 #include "util/util.h"
 
 /* Upper bound for any size in config.json: keeps every product of two
  * sizes far inside int64 and rejects absurd values early. */
-#define CFG_MAX_DIM (1 << 24)
+#define CFG_MAX_DIM NLP_CFG_MAX_DIM
 /* Largest layer_norm_eps: an epsilon above 1 would swamp the unit variance
  * it guards (and one above FLT_MAX would become infinity as a float). */
 #define CFG_MAX_EPS 1.0
@@ -44,13 +46,6 @@ static nlp_status get_int(const char *path, const cJSON *root, const char *key, 
                              path, key, v->valuedouble, lo, hi);
     *out = (int)v->valuedouble;
     return NLP_OK;
-}
-
-/* The first of two spellings that is present (DistilBERT's attribute_map
- * lets "hidden_size" stand for "dim", and so on). */
-static const char *either(const cJSON *root, const char *a, const char *b)
-{
-    return cJSON_GetObjectItemCaseSensitive(root, a) || !cJSON_GetObjectItemCaseSensitive(root, b) ? a : b;
 }
 
 /* A string field, or def when absent or null. */
@@ -221,9 +216,11 @@ static nlp_status parse_architectures(const char *path, const cJSON *root, nlp_c
     return NLP_OK;
 }
 
-/* model_type, or when absent the family the architectures name. */
-static nlp_status parse_family(const char *path, const cJSON *root, nlp_config *cfg, nlp_error *err)
+/* model_type, or when absent the family the first architecture names. */
+static nlp_status parse_family(const char *path, const cJSON *root, nlp_config *cfg,
+                               const nlp_family_ops **ops, nlp_error *err)
 {
+    char list[128];
     const char *mt;
     nlp_status s = get_str(path, root, "model_type", NULL, &mt, err);
     if (s != NLP_OK)
@@ -231,28 +228,44 @@ static nlp_status parse_family(const char *path, const cJSON *root, nlp_config *
     if (!mt) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "architectures");
         const cJSON *first = cJSON_IsArray(a) ? cJSON_GetArrayItem(a, 0) : NULL;
-        if (cJSON_IsString(first) && strncmp(first->valuestring, "DistilBert", 10) == 0)
-            mt = "distilbert";
-        else if (cJSON_IsString(first) && strncmp(first->valuestring, "Bert", 4) == 0)
-            mt = "bert";
-        else
-            return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                                 "%s: no \"model_type\" (supported: bert, distilbert)", path);
-    }
-    if (strcmp(mt, "bert") == 0)
-        cfg->family = NLP_FAMILY_BERT;
-    else if (strcmp(mt, "distilbert") == 0)
-        cfg->family = NLP_FAMILY_DISTILBERT;
-    else
+        *ops = cJSON_IsString(first) ? nlp_family_by_arch(first->valuestring) : NULL;
+        if (!*ops)
+            return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: no \"model_type\" (supported: %s)",
+                                 path, nlp_family_list(list, sizeof list));
+        mt = (*ops)->model_types[0];
+    } else if (!(*ops = nlp_family_by_type(mt))) {
         return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                             "%s: unsupported model_type \"%s\" (supported: bert, distilbert)", path, mt);
+                             "%s: unsupported model_type \"%s\" (supported: %s)", path, mt,
+                             nlp_family_list(list, sizeof list));
+    }
+    cfg->family = (*ops)->family;
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s", mt);
     return NLP_OK;
 }
 
-static nlp_status parse_sizes(const char *path, const cJSON *root, nlp_config *cfg, nlp_error *err)
+/* The fields every family shares: pad_token_id and the head split. */
+static nlp_status parse_common(const char *path, const cJSON *root, nlp_config *cfg,
+                               nlp_error *err)
 {
-    int distil = cfg->family == NLP_FAMILY_DISTILBERT;
+    nlp_status s;
+    const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "pad_token_id");
+    if (pad && cJSON_IsNull(pad))
+        cfg->pad_token_id = -1;
+    else if ((s = get_int(path, root, "pad_token_id", cfg->pad_token_id, 0, CFG_MAX_DIM,
+                          &cfg->pad_token_id, err)) != NLP_OK)
+        return s;
+    if (cfg->embedding_size == 0)
+        cfg->embedding_size = cfg->hidden_size;
+    if (cfg->position_offset >= cfg->max_position_embeddings)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: max_position_embeddings %d leaves no "
+                             "position after the first position id %d", path,
+                             cfg->max_position_embeddings, cfg->position_offset);
+    return NLP_OK;
+}
+
+nlp_status nlp_cfg_bert_fields(const char *path, const cJSON *root, nlp_config *cfg,
+                               int type_vocab_default, nlp_error *err)
+{
     nlp_status s;
 #define INT_FIELD(key, def, lo, hi, dst)                                   \
     do {                                                                   \
@@ -260,72 +273,80 @@ static nlp_status parse_sizes(const char *path, const cJSON *root, nlp_config *c
         if (s != NLP_OK)                                                   \
             return s;                                                      \
     } while (0)
-    INT_FIELD("vocab_size", 30522, 1, CFG_MAX_DIM, &cfg->vocab_size);
-    INT_FIELD("max_position_embeddings", 512, 1, CFG_MAX_DIM, &cfg->max_position_embeddings);
-    if (distil) {
-        INT_FIELD(either(root, "dim", "hidden_size"), 768, 1, CFG_MAX_DIM, &cfg->hidden_size);
-        INT_FIELD(either(root, "n_layers", "num_hidden_layers"), 6, 1, 4096, &cfg->num_layers);
-        INT_FIELD(either(root, "n_heads", "num_attention_heads"), 12, 1, CFG_MAX_DIM, &cfg->num_heads);
-        INT_FIELD("hidden_dim", 4 * 768, 1, CFG_MAX_DIM, &cfg->intermediate_size);
-        cfg->type_vocab_size = 0;
-        cfg->layer_norm_eps = 1e-12f;
-    } else {
-        INT_FIELD("hidden_size", 768, 1, CFG_MAX_DIM, &cfg->hidden_size);
-        INT_FIELD("num_hidden_layers", 12, 1, 4096, &cfg->num_layers);
-        INT_FIELD("num_attention_heads", 12, 1, CFG_MAX_DIM, &cfg->num_heads);
-        INT_FIELD("intermediate_size", 3072, 1, CFG_MAX_DIM, &cfg->intermediate_size);
-        INT_FIELD("type_vocab_size", 2, 1, CFG_MAX_DIM, &cfg->type_vocab_size);
-        const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_eps");
-        if (!eps)
-            cfg->layer_norm_eps = 1e-12f;
-        else if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= 0) || !(eps->valuedouble <= CFG_MAX_EPS))
-            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a number in [0, %g]",
-                                 path, CFG_MAX_EPS);
-        else
-            cfg->layer_norm_eps = (float)eps->valuedouble;
-    }
+    INT_FIELD("hidden_size", 768, 1, CFG_MAX_DIM, &cfg->hidden_size);
+    INT_FIELD("num_hidden_layers", 12, 1, 4096, &cfg->num_layers);
+    INT_FIELD("num_attention_heads", 12, 1, CFG_MAX_DIM, &cfg->num_heads);
+    INT_FIELD("intermediate_size", 3072, 1, CFG_MAX_DIM, &cfg->intermediate_size);
+    INT_FIELD("type_vocab_size", type_vocab_default, 1, CFG_MAX_DIM, &cfg->type_vocab_size);
 #undef INT_FIELD
-    const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "pad_token_id");
-    if (pad && cJSON_IsNull(pad))
-        cfg->pad_token_id = -1;
-    else if ((s = get_int(path, root, "pad_token_id", 0, 0, CFG_MAX_DIM, &cfg->pad_token_id, err)) != NLP_OK)
+    if (cfg->hidden_size % cfg->num_heads != 0)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: hidden_size %d is not a multiple of "
+                             "num_attention_heads %d", path, cfg->hidden_size, cfg->num_heads);
+    if ((s = nlp_cfg_eps(path, root, 1e-12f, &cfg->layer_norm_eps, err)) != NLP_OK ||
+        (s = nlp_cfg_act(path, root, "hidden_act", &cfg->hidden_act, err)) != NLP_OK)
         return s;
-    if (cfg->hidden_size % cfg->num_heads != 0) {
-        const char *h = distil ? "dim" : "hidden_size", *a = distil ? "n_heads" : "num_attention_heads";
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: %s %d is not a multiple of %s %d",
-                             path, h, cfg->hidden_size, a, cfg->num_heads);
-    }
+    const char *pet;
+    if ((s = get_str(path, root, "position_embedding_type", "absolute", &pet, err)) != NLP_OK)
+        return s;
+    if (strcmp(pet, "absolute") != 0)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: unsupported position_embedding_type \"%s\" (only \"absolute\")",
+                             path, pet);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "is_decoder")))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: \"is_decoder\" is true; only encoders are supported", path);
     return NLP_OK;
+}
+
+nlp_status nlp_cfg_int(const char *path, const cJSON *root, const char *key, int def,
+                       int lo, int hi, int *out, nlp_error *err)
+{
+    return get_int(path, root, key, def, lo, hi, out, err);
+}
+
+nlp_status nlp_cfg_str(const char *path, const cJSON *root, const char *key,
+                       const char *def, const char **out, nlp_error *err)
+{
+    return get_str(path, root, key, def, out, err);
+}
+
+nlp_status nlp_cfg_eps(const char *path, const cJSON *root, float def, float *out,
+                       nlp_error *err)
+{
+    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_eps");
+    if (!eps)
+        *out = def;
+    else if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= 0) || !(eps->valuedouble <= CFG_MAX_EPS))
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a number in [0, %g]",
+                             path, CFG_MAX_EPS);
+    else
+        *out = (float)eps->valuedouble;
+    return NLP_OK;
+}
+
+nlp_status nlp_cfg_act(const char *path, const cJSON *root, const char *key,
+                       nlp_activation *out, nlp_error *err)
+{
+    const char *act;
+    nlp_status s = get_str(path, root, key, "gelu", &act, err);
+    return s != NLP_OK ? s : parse_act(path, key, act, out, err);
 }
 
 static nlp_status parse_root(const char *path, const cJSON *root, nlp_config *cfg, nlp_error *err)
 {
-    nlp_status s = parse_family(path, root, cfg, err);
+    const nlp_family_ops *ops = NULL;
+    nlp_status s = parse_family(path, root, cfg, &ops, err);
     if (s == NLP_OK)
-        s = parse_sizes(path, root, cfg, err);
+        s = get_int(path, root, "vocab_size", 30522, 1, CFG_MAX_DIM, &cfg->vocab_size, err);
+    if (s == NLP_OK)
+        s = get_int(path, root, "max_position_embeddings", 512, 1, CFG_MAX_DIM,
+                    &cfg->max_position_embeddings, err);
+    if (s == NLP_OK)
+        s = ops->parse(path, root, cfg, err);
+    if (s == NLP_OK)
+        s = parse_common(path, root, cfg, err);
     if (s != NLP_OK)
         return s;
-
-    int distil = cfg->family == NLP_FAMILY_DISTILBERT;
-    const char *act_key = distil ? "activation" : "hidden_act";
-    const char *act;
-    if ((s = get_str(path, root, act_key, "gelu", &act, err)) != NLP_OK)
-        return s;
-    if ((s = parse_act(path, act_key, act, &cfg->hidden_act, err)) != NLP_OK)
-        return s;
-
-    if (!distil) {
-        const char *pet;
-        if ((s = get_str(path, root, "position_embedding_type", "absolute", &pet, err)) != NLP_OK)
-            return s;
-        if (strcmp(pet, "absolute") != 0)
-            return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                                 "%s: unsupported position_embedding_type \"%s\" (only \"absolute\")", path, pet);
-        const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "is_decoder");
-        if (cJSON_IsTrue(dec))
-            return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
-                                 "%s: \"is_decoder\" is true; only encoders are supported", path);
-    }
 
     const char *pt;
     if ((s = get_str(path, root, "problem_type", "", &pt, err)) != NLP_OK)

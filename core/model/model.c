@@ -15,8 +15,9 @@
  * on first use under a mutex so every context on the model shares them;
  * loading itself never packs, so it stays a mapping and a header parse.
  *
- * Names: a lookup tries the name as given, then with the family prefix
- * ("bert." / "distilbert.") added or removed, and for ".weight" / ".bias"
+ * Names: every tensor is bound under the name its family module gives
+ * (family.h).  A lookup tries the name as given, then with the family
+ * prefix ("bert.", "roberta.", ...) added or removed, and for ".weight" / ".bias"
  * also the old LayerNorm spellings ".gamma" / ".beta".
  */
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "family.h"
 #include "model_impl.h"
 #include "safetensors.h"
 #include "util/util.h"
@@ -39,7 +41,8 @@ struct nlp_model {
     const float **f32;      /* [st->n_tensors] F32 view, NULL if not a float tensor */
     float **owned;          /* [st->n_tensors] converted buffers (or NULL) */
     nlp_weights w;
-    const char *prefix;     /* "bert." or "distilbert." */
+    const nlp_family_ops *ops;  /* the family module (names, heads, positions) */
+    char head_missing[NLP_HEAD_COUNT][NLP_ERROR_MAX]; /* why a head is absent */
     pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
     float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
@@ -78,13 +81,14 @@ static const nlp_st_tensor *model_find(const nlp_model *m, const char *name)
     const nlp_st_tensor *t = find_alias(m->st, name);
     if (t)
         return t;
-    size_t pl = strlen(m->prefix), n = strlen(name);
-    if (n > pl && strncmp(name, m->prefix, pl) == 0)
+    const char *prefix = m->ops->prefix;
+    size_t pl = strlen(prefix), n = strlen(name);
+    if (n > pl && strncmp(name, prefix, pl) == 0)
         return find_alias(m->st, name + pl);
     char buf[512];
     if (pl + n >= sizeof buf)
         return NULL;
-    memcpy(buf, m->prefix, pl);
+    memcpy(buf, prefix, pl);
     memcpy(buf + pl, name, n + 1);
     return find_alias(m->st, buf);
 }
@@ -112,6 +116,10 @@ nlp_status nlp_model_tensor(const nlp_model *model, const char *name, int ndim, 
     char want[160], got[160];
     const nlp_st_tensor *t = model_find(model, name);
     if (!t) {
+        /* either spelling is accepted: name the shorter one */
+        size_t pl = strlen(model->ops->prefix);
+        if (strncmp(name, model->ops->prefix, pl) == 0 && name[pl])
+            name += pl;
         if (shape)
             return nlp_error_set(err, NLP_ERR_NOT_FOUND, "%s: missing tensor %s %s", model->st->source,
                                  name, shape_str(want, sizeof want, ndim, shape));
@@ -145,30 +153,6 @@ int nlp_model_has_tensor(const nlp_model *model, const char *name)
 
 /* ------------------------------------------------------------ binding */
 
-/* Bind a 1-D ([d0]) or 2-D ([d0][d1]) tensor whose name is printf'd from
- * fmt and layer.  d1 == 0 means 1-D. */
-static nlp_status bind(nlp_model *m, const float **dst, int64_t d0, int64_t d1, nlp_error *err,
-                       const char *fmt, int layer)
-{
-    char name[256];
-    snprintf(name, sizeof name, fmt, layer);
-    int64_t shape[2] = {d0, d1};
-    return nlp_model_tensor(m, name, d1 ? 2 : 1, shape, dst, NULL, err);
-}
-
-/* A linear layer: weight [out][in] and bias [out] under base. */
-static nlp_status bind_linear(nlp_model *m, const float **w, const float **b, int64_t out, int64_t in,
-                              nlp_error *err, const char *base, int layer)
-{
-    char fmt[200];
-    snprintf(fmt, sizeof fmt, "%s.weight", base);
-    nlp_status s = bind(m, w, out, in, err, fmt, layer);
-    if (s != NLP_OK)
-        return s;
-    snprintf(fmt, sizeof fmt, "%s.bias", base);
-    return bind(m, b, out, 0, err, fmt, layer);
-}
-
 #define TRY(expr)                         \
     do {                                  \
         nlp_status s_ = (expr);           \
@@ -176,73 +160,199 @@ static nlp_status bind_linear(nlp_model *m, const float **w, const float **b, in
             return s_;                    \
     } while (0)
 
-static nlp_status bind_bert(nlp_model *m, nlp_error *err)
+/* The family's name for role (layer, suffix) into buf, "" when it has none. */
+static const char *role_name(const nlp_model *m, nlp_tensor_role role, int layer,
+                             const char *suffix, char *buf, size_t cap)
+{
+    const char *n = nlp_family_tensor_name(m->ops, role, layer, suffix, buf, cap);
+    return n ? n : "";
+}
+
+static int has_role(const nlp_model *m, nlp_tensor_role role, const char *suffix)
+{
+    char name[256];
+    return *role_name(m, role, 0, suffix, name, sizeof name) && nlp_model_has_tensor(m, name);
+}
+
+/* Bind role's .weight ([d0][d1], or [d0] when d1 == 0) and, when b is not
+ * NULL, its .bias ([d0]) for layer. */
+static nlp_status bind_role(nlp_model *m, nlp_tensor_role role, int layer, const float **w,
+                            const float **b, int64_t d0, int64_t d1, nlp_error *err)
+{
+    char name[256];
+    int64_t shape[2] = {d0, d1};
+    TRY(nlp_model_tensor(m, role_name(m, role, layer, ".weight", name, sizeof name), d1 ? 2 : 1,
+                         shape, w, NULL, err));
+    if (!b)
+        return NLP_OK;
+    return nlp_model_tensor(m, role_name(m, role, layer, ".bias", name, sizeof name), 1, shape,
+                            b, NULL, err);
+}
+
+/* Embeddings: word, position, token type (when the family has them),
+ * LayerNorm, and ELECTRA's projection when E != H. */
+static nlp_status bind_embeddings(nlp_model *m, nlp_error *err)
 {
     const nlp_config *c = &m->cfg;
     nlp_weights *w = &m->w;
-    int64_t V = c->vocab_size, H = c->hidden_size, I = c->intermediate_size;
-    TRY(bind(m, &w->word_emb, V, H, err, "embeddings.word_embeddings.weight", 0));
-    TRY(bind(m, &w->pos_emb, c->max_position_embeddings, H, err, "embeddings.position_embeddings.weight", 0));
-    TRY(bind(m, &w->type_emb, c->type_vocab_size, H, err, "embeddings.token_type_embeddings.weight", 0));
-    TRY(bind_linear(m, &w->emb_ln_g, &w->emb_ln_b, H, 0, err, "embeddings.LayerNorm", 0));
-    for (int l = 0; l < c->num_layers; l++) {
-        nlp_layer_weights *L = &w->layers[l];
-        TRY(bind_linear(m, &L->q_w, &L->q_b, H, H, err, "encoder.layer.%d.attention.self.query", l));
-        TRY(bind_linear(m, &L->k_w, &L->k_b, H, H, err, "encoder.layer.%d.attention.self.key", l));
-        TRY(bind_linear(m, &L->v_w, &L->v_b, H, H, err, "encoder.layer.%d.attention.self.value", l));
-        TRY(bind_linear(m, &L->o_w, &L->o_b, H, H, err, "encoder.layer.%d.attention.output.dense", l));
-        TRY(bind_linear(m, &L->ln1_g, &L->ln1_b, H, 0, err, "encoder.layer.%d.attention.output.LayerNorm", l));
-        TRY(bind_linear(m, &L->ff1_w, &L->ff1_b, I, H, err, "encoder.layer.%d.intermediate.dense", l));
-        TRY(bind_linear(m, &L->ff2_w, &L->ff2_b, H, I, err, "encoder.layer.%d.output.dense", l));
-        TRY(bind_linear(m, &L->ln2_g, &L->ln2_b, H, 0, err, "encoder.layer.%d.output.LayerNorm", l));
+    const int64_t E = c->embedding_size, H = c->hidden_size;
+    TRY(bind_role(m, NLP_TR_WORD_EMB, 0, &w->word_emb, NULL, c->vocab_size, E, err));
+    TRY(bind_role(m, NLP_TR_POS_EMB, 0, &w->pos_emb, NULL, c->max_position_embeddings, E, err));
+    if (m->ops->names[NLP_TR_TYPE_EMB])
+        TRY(bind_role(m, NLP_TR_TYPE_EMB, 0, &w->type_emb, NULL, c->type_vocab_size, E, err));
+    TRY(bind_role(m, NLP_TR_EMB_LN, 0, &w->emb_ln_g, &w->emb_ln_b, E, 0, err));
+    if (E != H) {
+        if (!m->ops->names[NLP_TR_EMB_PROJ])
+            return nlp_error_set(err, NLP_ERR_FORMAT, "%s: embedding width %lld differs from the "
+                                 "hidden size %lld", m->dir, (long long)E, (long long)H);
+        TRY(bind_role(m, NLP_TR_EMB_PROJ, 0, &w->proj_w, &w->proj_b, H, E, err));
     }
-    if (nlp_model_has_tensor(m, "pooler.dense.weight"))
-        TRY(bind_linear(m, &w->pool_w, &w->pool_b, H, H, err, "pooler.dense", 0));
-    if (nlp_model_has_tensor(m, "cls.predictions.transform.dense.weight")) {
-        TRY(bind_linear(m, &w->mlm_dense_w, &w->mlm_dense_b, H, H, err, "cls.predictions.transform.dense", 0));
-        TRY(bind_linear(m, &w->mlm_ln_g, &w->mlm_ln_b, H, 0, err, "cls.predictions.transform.LayerNorm", 0));
-        if (nlp_model_has_tensor(m, "cls.predictions.decoder.weight"))
-            TRY(bind(m, &w->mlm_decoder_w, V, H, err, "cls.predictions.decoder.weight", 0));
-        else
-            w->mlm_decoder_w = w->word_emb;  /* tied to the input embeddings */
-        if (nlp_model_has_tensor(m, "cls.predictions.bias") || !nlp_model_has_tensor(m, "cls.predictions.decoder.bias"))
-            TRY(bind(m, &w->mlm_bias, V, 0, err, "cls.predictions.bias", 0));
-        else
-            TRY(bind(m, &w->mlm_bias, V, 0, err, "cls.predictions.decoder.bias", 0));
+    w->pos_pad = m->ops->positions == NLP_POS_PAD_OFFSET ? c->pad_token_id : -1;
+    return NLP_OK;
+}
+
+static nlp_status bind_layers(nlp_model *m, nlp_error *err)
+{
+    const nlp_config *c = &m->cfg;
+    const int64_t H = c->hidden_size, I = c->intermediate_size;
+    for (int l = 0; l < c->num_layers; l++) {
+        nlp_layer_weights *L = &m->w.layers[l];
+        TRY(bind_role(m, NLP_TR_Q, l, &L->q_w, &L->q_b, H, H, err));
+        TRY(bind_role(m, NLP_TR_K, l, &L->k_w, &L->k_b, H, H, err));
+        TRY(bind_role(m, NLP_TR_V, l, &L->v_w, &L->v_b, H, H, err));
+        TRY(bind_role(m, NLP_TR_O, l, &L->o_w, &L->o_b, H, H, err));
+        TRY(bind_role(m, NLP_TR_LN1, l, &L->ln1_g, &L->ln1_b, H, 0, err));
+        TRY(bind_role(m, NLP_TR_FF1, l, &L->ff1_w, &L->ff1_b, I, H, err));
+        TRY(bind_role(m, NLP_TR_FF2, l, &L->ff2_w, &L->ff2_b, H, I, err));
+        TRY(bind_role(m, NLP_TR_LN2, l, &L->ln2_g, &L->ln2_b, H, 0, err));
     }
     return NLP_OK;
 }
 
-static nlp_status bind_distilbert(nlp_model *m, nlp_error *err)
+/* The tensor whose presence says the checkpoint has head: the output
+ * projection's weight, or for the masked-LM head (whose decoder may be
+ * tied) its first projection. */
+static int head_key(const nlp_family_ops *ops, nlp_head head)
 {
-    const nlp_config *c = &m->cfg;
-    nlp_weights *w = &m->w;
-    int64_t V = c->vocab_size, H = c->hidden_size, I = c->intermediate_size;
-    TRY(bind(m, &w->word_emb, V, H, err, "embeddings.word_embeddings.weight", 0));
-    TRY(bind(m, &w->pos_emb, c->max_position_embeddings, H, err, "embeddings.position_embeddings.weight", 0));
-    w->type_emb = NULL;
-    TRY(bind_linear(m, &w->emb_ln_g, &w->emb_ln_b, H, 0, err, "embeddings.LayerNorm", 0));
-    for (int l = 0; l < c->num_layers; l++) {
-        nlp_layer_weights *L = &w->layers[l];
-        TRY(bind_linear(m, &L->q_w, &L->q_b, H, H, err, "transformer.layer.%d.attention.q_lin", l));
-        TRY(bind_linear(m, &L->k_w, &L->k_b, H, H, err, "transformer.layer.%d.attention.k_lin", l));
-        TRY(bind_linear(m, &L->v_w, &L->v_b, H, H, err, "transformer.layer.%d.attention.v_lin", l));
-        TRY(bind_linear(m, &L->o_w, &L->o_b, H, H, err, "transformer.layer.%d.attention.out_lin", l));
-        TRY(bind_linear(m, &L->ln1_g, &L->ln1_b, H, 0, err, "transformer.layer.%d.sa_layer_norm", l));
-        TRY(bind_linear(m, &L->ff1_w, &L->ff1_b, I, H, err, "transformer.layer.%d.ffn.lin1", l));
-        TRY(bind_linear(m, &L->ff2_w, &L->ff2_b, H, I, err, "transformer.layer.%d.ffn.lin2", l));
-        TRY(bind_linear(m, &L->ln2_g, &L->ln2_b, H, 0, err, "transformer.layer.%d.output_layer_norm", l));
+    const nlp_head_layout *hl = &ops->heads[head];
+    return head == NLP_HEAD_MLM && hl->dense >= 0 ? hl->dense : hl->out;
+}
+
+/* The MLM decoder: its own weight or the tied word embeddings; the bias
+ * under the family's bias name, else the decoder's. */
+static nlp_status bind_decoder(nlp_model *m, nlp_head_weights *hw, nlp_error *err)
+{
+    const int64_t V = m->cfg.vocab_size;
+    if (has_role(m, NLP_TR_MLM_DECODER, ".weight"))
+        TRY(bind_role(m, NLP_TR_MLM_DECODER, 0, &hw->out_w, NULL, V, (int64_t)hw->D, err));
+    else if (m->cfg.embedding_size == (int)hw->D)
+        hw->out_w = m->w.word_emb;
+    else
+        return bind_role(m, NLP_TR_MLM_DECODER, 0, &hw->out_w, NULL, V, (int64_t)hw->D, err);
+    nlp_tensor_role br = has_role(m, NLP_TR_MLM_BIAS, ".bias") || !has_role(m, NLP_TR_MLM_DECODER, ".bias")
+                             ? NLP_TR_MLM_BIAS : NLP_TR_MLM_DECODER;
+    char name[256];
+    int64_t shape[1] = {V};
+    hw->C = (size_t)V;
+    return nlp_model_tensor(m, role_name(m, br, 0, ".bias", name, sizeof name), 1, shape,
+                            &hw->out_b, NULL, err);
+}
+
+/* One head, when its key tensor is present: every part in the family's
+ * layout with its shape checked (a missing one is an error naming it).
+ * A head whose key is absent stays unbound (C == 0), and so does one whose
+ * first projection is absent while its key is there (a BERT token
+ * classifier's "classifier" has no pooler before it): asking for it then
+ * names the missing tensor. */
+static nlp_status bind_head(nlp_model *m, nlp_head head, nlp_error *err)
+{
+    const nlp_head_layout *hl = &m->ops->heads[head];
+    nlp_head_weights *hw = &m->w.heads[head];
+    const int key = head_key(m->ops, head);
+    if (!has_role(m, (nlp_tensor_role)key, ".weight"))
+        return NLP_OK;
+    if (hl->dense >= 0 && hl->dense != key && !has_role(m, (nlp_tensor_role)hl->dense, ".weight")) {
+        char name[256];
+        snprintf(m->head_missing[head], sizeof m->head_missing[head], "tensor %s is missing",
+                 role_name(m, (nlp_tensor_role)hl->dense, 0, ".weight", name, sizeof name));
+        return NLP_OK;
     }
-    if (nlp_model_has_tensor(m, "vocab_transform.weight")) {
-        TRY(bind_linear(m, &w->mlm_dense_w, &w->mlm_dense_b, H, H, err, "vocab_transform", 0));
-        TRY(bind_linear(m, &w->mlm_ln_g, &w->mlm_ln_b, H, 0, err, "vocab_layer_norm", 0));
-        if (nlp_model_has_tensor(m, "vocab_projector.weight"))
-            TRY(bind(m, &w->mlm_decoder_w, V, H, err, "vocab_projector.weight", 0));
-        else
-            w->mlm_decoder_w = w->word_emb;  /* tied to the input embeddings */
-        TRY(bind(m, &w->mlm_bias, V, 0, err, "vocab_projector.bias", 0));
+    const int64_t H = m->cfg.hidden_size;
+    hw->D = (size_t)H;
+    hw->act = hl->act;
+    if (hl->dense >= 0) {
+        /* the first projection's width is read from its weight (ELECTRA's
+         * generator projects to embedding_size) */
+        char name[256];
+        int64_t shape[2] = {-1, H}, got[4] = {0};
+        const float *w;
+        TRY(nlp_model_tensor(m, role_name(m, (nlp_tensor_role)hl->dense, 0, ".weight", name, sizeof name),
+                             2, shape, &w, got, err));
+        hw->D = (size_t)got[0];
+        TRY(bind_role(m, (nlp_tensor_role)hl->dense, 0, &hw->dense_w, &hw->dense_b, got[0], H, err));
     }
+    if (hl->ln >= 0)
+        TRY(bind_role(m, (nlp_tensor_role)hl->ln, 0, &hw->ln_g, &hw->ln_b, (int64_t)hw->D, 0, err));
+    if (head == NLP_HEAD_MLM)
+        return bind_decoder(m, hw, err);
+    char name[256];
+    int64_t shape[2] = {-1, (int64_t)hw->D}, got[4] = {0};
+    const float *w;
+    TRY(nlp_model_tensor(m, role_name(m, (nlp_tensor_role)hl->out, 0, ".weight", name, sizeof name),
+                         2, shape, &w, got, err));
+    if (got[0] < 1)
+        return nlp_error_set(err, NLP_ERR_SHAPE, "%s: tensor %s has no rows", m->dir, name);
+    TRY(bind_role(m, (nlp_tensor_role)hl->out, 0, &hw->out_w, &hw->out_b, got[0], (int64_t)hw->D, err));
+    hw->C = (size_t)got[0];
     return NLP_OK;
+}
+
+/* Every tensor the family names: embeddings, layers, pooler, heads. */
+static nlp_status bind_all(nlp_model *m, nlp_error *err)
+{
+    TRY(bind_embeddings(m, err));
+    TRY(bind_layers(m, err));
+    const int64_t H = m->cfg.hidden_size;
+    if (has_role(m, NLP_TR_POOLER, ".weight"))
+        TRY(bind_role(m, NLP_TR_POOLER, 0, &m->w.pool_w, &m->w.pool_b, H, H, err));
+    for (int h = 0; h < NLP_HEAD_COUNT; h++)
+        TRY(bind_head(m, (nlp_head)h, err));
+    return NLP_OK;
+}
+
+static const char *const head_what[] = {
+    [NLP_HEAD_MLM] = "masked-LM",
+    [NLP_HEAD_SEQ_CLS] = "sequence-classification",
+    [NLP_HEAD_TOKEN_CLS] = "token-classification",
+    [NLP_HEAD_QA] = "question-answering",
+};
+
+nlp_status nlp_model_head(const nlp_model *model, nlp_head head, size_t *n_out, nlp_error *err)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!model || (unsigned)head >= NLP_HEAD_COUNT)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_model_head: no model or unknown head %d",
+                             (int)head);
+    const nlp_head_weights *hw = &model->w.heads[head];
+    if (hw->C > 0) {
+        if (n_out)
+            *n_out = hw->C;
+        return NLP_OK;
+    }
+    if (model->head_missing[head][0])
+        return nlp_error_set(err, NLP_ERR_NOT_FOUND, "the checkpoint has no %s head (%s)",
+                             head_what[head], model->head_missing[head]);
+    char name[256];
+    return nlp_error_set(err, NLP_ERR_NOT_FOUND, "the checkpoint has no %s head (tensor %s is missing)",
+                         head_what[head],
+                         role_name(model, (nlp_tensor_role)head_key(model->ops, head), 0, ".weight",
+                                   name, sizeof name));
+}
+
+size_t nlp_model_max_tokens(const nlp_model *model)
+{
+    return (size_t)(model->cfg.max_position_embeddings - model->cfg.position_offset);
 }
 
 /* The source bytes of a converted tensor are not needed again: let the
@@ -532,16 +642,13 @@ static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
     free(cfg_path);
     if (s != NLP_OK)
         return s;
-    m->prefix = m->cfg.family == NLP_FAMILY_DISTILBERT ? "distilbert." : "bert.";
+    m->ops = nlp_family_of(m->cfg.family);
     TRY(open_weights(dir, &m->st, err));
     TRY(make_views(m, err));
     m->w.layers = calloc((size_t)m->cfg.num_layers, sizeof *m->w.layers);
     if (!m->w.layers)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
-    if (m->cfg.family == NLP_FAMILY_DISTILBERT)
-        TRY(bind_distilbert(m, err));
-    else
-        TRY(bind_bert(m, err));
+    TRY(bind_all(m, err));
     /* the fused projection's bias: q_b | k_b | v_b per layer */
     const size_t H = (size_t)m->cfg.hidden_size, L = (size_t)m->cfg.num_layers;
     m->qkv_bias = malloc(L * 3 * H * sizeof *m->qkv_bias + 1);

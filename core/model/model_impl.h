@@ -1,12 +1,14 @@
 /*
  * model_impl.h - the bound weights of a loaded model (private to libnlp).
  *
- * model.c fills these from the checkpoint; encoder.c and layers.c read
- * them.  Both BERT and DistilBERT are post-LayerNorm encoders and map onto
- * the same per-layer description; optional parts are NULL when the
+ * model.c fills these from the checkpoint, under the names the family
+ * module gives (family.h); encoder.c and layers.c read them.  Every
+ * family is a post-LayerNorm encoder and maps onto the same per-layer
+ * description; optional parts are NULL when the
  * checkpoint lacks them.  All pointers are row-major F32, owned by the
  * model (in the mapping, or converted once at load).
- * Shapes: V vocab, P positions, TV token types, H hidden, I intermediate.
+ * Shapes: V vocab, P positions, TV token types, E embedding width, H
+ * hidden, I intermediate.
  */
 #ifndef NLP_MODEL_IMPL_H
 #define NLP_MODEL_IMPL_H
@@ -29,18 +31,27 @@ typedef struct nlp_layer_weights {
                                    * projection (NLP_PK_QKV), owned by the model */
 } nlp_layer_weights;
 
+/* A task head, out(ln(act(dense(x)))) (family.h nlp_head_layout). */
+typedef struct nlp_head_weights {
+    const float *dense_w, *dense_b;   /* [D][H], [D]; NULL: no first projection */
+    int act;                          /* nlp_head_act after dense */
+    const float *ln_g, *ln_b;         /* [D]; NULL: no LayerNorm */
+    const float *out_w, *out_b;       /* [C][D], [C] (the MLM decoder is the word
+                                         embeddings when tied) */
+    size_t D, C;                      /* C == 0: the checkpoint has no such head */
+} nlp_head_weights;
+
 typedef struct nlp_weights {
-    const float *word_emb;        /* [V][H] */
-    const float *pos_emb;         /* [P][H] */
-    const float *type_emb;        /* [TV][H], NULL for DistilBERT */
-    const float *emb_ln_g, *emb_ln_b; /* [H] */
+    const float *word_emb;        /* [V][E] */
+    const float *pos_emb;         /* [P][E] */
+    const float *type_emb;        /* [TV][E], NULL for DistilBERT */
+    const float *emb_ln_g, *emb_ln_b; /* [E] */
+    const float *proj_w, *proj_b; /* [H][E], [H] ELECTRA embeddings_project, NULL when E == H */
+    int pos_pad;                  /* >= 0: RoBERTa positions around this padding_idx;
+                                   * -1: token t has position t */
     nlp_layer_weights *layers;    /* [num_layers] */
-    /* optional heads */
-    const float *pool_w, *pool_b;             /* [H][H], [H] BERT pooler */
-    const float *mlm_dense_w, *mlm_dense_b;   /* [H][H], [H] transform (DistilBERT vocab_transform) */
-    const float *mlm_ln_g, *mlm_ln_b;         /* [H] (DistilBERT vocab_layer_norm) */
-    const float *mlm_decoder_w;               /* [V][H], word_emb when tied */
-    const float *mlm_bias;                    /* [V] */
+    const float *pool_w, *pool_b; /* [H][H], [H] BERT pooler (optional) */
+    nlp_head_weights heads[4];    /* by nlp_head */
 } nlp_weights;
 
 /* The bound weights of model (owned by the model). */

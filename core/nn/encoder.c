@@ -9,7 +9,11 @@
  * zeros at padded positions.  The packed layer weights are the model's
  * (nlp_model_packed), shared by every context of the same weight type.
  *
- * Per layer (both families are post-LayerNorm encoders):
+ * Embeddings number positions as the family says (RoBERTa from
+ * padding_idx + 1) and are projected to the hidden size when narrower
+ * (ELECTRA).  Task heads run the layout the family module binds
+ * (nlp_head_forward).  Per layer (every family is a post-LayerNorm
+ * encoder):
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
  *   att     = MultiHeadAttention(q, k, v, padding)          [N][H]
  *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]
@@ -26,12 +30,14 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "layers.h"
+#include "model/family.h"
 #include "model/model_impl.h"
 #include "threadpool.h"
 
 /* Activation buffers, all carved from one arena. */
 typedef struct nlp_acts {
     float *x;        /* [N][H] layer input / output */
+    float *emb;      /* [N][E] embeddings before the projection (E != H only) */
     float *qkv;      /* [N][3H] query | key | value projections */
     float *att;      /* [N][H] attention context */
     float *proj;     /* [N][H] dense output + residual */
@@ -52,7 +58,7 @@ struct nlp_ctx {
     void *arena;
     size_t cap_tokens, cap_batch, cap_seq;  /* B*T, B and T the arena fits */
     nlp_acts a;
-    float *head;     /* [head_cap][H] MLM transform scratch */
+    float *head;     /* [head_cap] floats: a head's first projection */
     size_t head_cap;
     nlp_packed_b *const *packed; /* [num_layers][NLP_PK_COUNT] layer weights packed
                                   * for the GEMM kernels, owned by the model */
@@ -101,7 +107,9 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
             ctx->a.field = (type *)(void *)(base + off);              \
         off += round_up((count) * sizeof(type));                      \
     } while (0)
+    const size_t E = (size_t)ctx->cfg->embedding_size;
     CARVE(x, float, NT * H);
+    CARVE(emb, float, E != H ? NT * E : 0);
     CARVE(qkv, float, NT * 3 * H);
     CARVE(att, float, NT * H);
     CARVE(proj, float, NT * H);
@@ -264,11 +272,18 @@ static nlp_status batch_check(const nlp_ctx *ctx, const nlp_batch *bt,
         return nlp_error_set(err, NLP_ERR_INPUT,
                              "encoder: empty batch (%zu rows of %zu tokens)",
                              bt->batch, bt->seq);
-    if (bt->seq > (size_t)cfg->max_position_embeddings)
+    if (bt->seq > nlp_model_max_tokens(ctx->model)) {
+        if (cfg->position_offset == 0)
+            return nlp_error_set(err, NLP_ERR_INPUT,
+                                 "encoder: sequence length %zu exceeds "
+                                 "max_position_embeddings %d",
+                                 bt->seq, cfg->max_position_embeddings);
         return nlp_error_set(err, NLP_ERR_INPUT,
-                             "encoder: sequence length %zu exceeds "
-                             "max_position_embeddings %d",
-                             bt->seq, cfg->max_position_embeddings);
+                             "encoder: sequence length %zu exceeds the %zu positions "
+                             "of max_position_embeddings %d after the offset %d",
+                             bt->seq, nlp_model_max_tokens(ctx->model),
+                             cfg->max_position_embeddings, cfg->position_offset);
+    }
     if (bt->batch > SIZE_MAX / bt->seq / ((size_t)cfg->intermediate_size + 8 *
                                           (size_t)cfg->hidden_size) / sizeof(float))
         return nlp_error_set(err, NLP_ERR_INPUT,
@@ -331,12 +346,17 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
         N += (size_t)batch->lengths[b];
     }
 
-    /* x[N][H] = LayerNorm(word + position (+ type)) */
-    nlp_embeddings_forward(a->x, batch->ids, batch->type_ids, batch->lengths,
+    /* x[N][H] = LayerNorm(word + position (+ type)), projected from E to
+     * H when the embeddings are narrower (ELECTRA) */
+    const size_t E = (size_t)cfg->embedding_size;
+    float *e = w->proj_w ? a->emb : a->x;
+    nlp_embeddings_forward(e, batch->ids, batch->type_ids, batch->lengths,
                            a->offs, B, T, w->word_emb, w->pos_emb,
-                           w->type_emb, H);
-    nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->x, w->emb_ln_g,
-                          w->emb_ln_b, N, H, eps);
+                           w->type_emb, E, w->pos_pad);
+    nlp_layernorm_forward(pool, e, a->mean, a->rstd, e, w->emb_ln_g,
+                          w->emb_ln_b, N, E, eps);
+    if (w->proj_w && N > 0)
+        nlp_sgemm(pool, 1, N, H, E, e, E, w->proj_w, E, w->proj_b, a->x, H);
 
     const nlp_gemm_act act = cfg->hidden_act == NLP_ACT_GELU_TANH ? NLP_GEMM_ACT_GELU_TANH
                            : cfg->hidden_act == NLP_ACT_RELU ? NLP_GEMM_ACT_RELU
@@ -397,41 +417,80 @@ nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t B,
 nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
                                 float *logits, nlp_error *err)
 {
-    if (!ctx || !rows || !logits)
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
-                             "nlp_mlm_head_forward: ctx, rows or logits is NULL");
-    const nlp_weights *w = ctx->w;
-    if (!w->mlm_dense_w || !w->mlm_ln_g)
-        return nlp_error_set(err, NLP_ERR_NOT_FOUND,
-                             "%s: checkpoint has no masked-LM head (%s)",
-                             nlp_model_dir(ctx->model),
-                             ctx->cfg->family == NLP_FAMILY_DISTILBERT
-                                 ? "vocab_transform.weight"
-                                 : "cls.predictions.transform.dense.weight");
-    if (n == 0)
-        return NLP_OK;
-    const size_t H = (size_t)ctx->cfg->hidden_size;
-    const size_t V = (size_t)ctx->cfg->vocab_size;
-    if (n > ctx->head_cap) {
+    if (!ctx)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_mlm_head_forward: ctx is NULL");
+    return nlp_head_forward(ctx, NLP_HEAD_MLM, rows, n, (size_t)ctx->cfg->hidden_size,
+                            logits, err);
+}
+
+/* The head's first projection over n rows (stride floats apart) into the
+ * context's scratch, activated and normalised: t[n][D]. */
+static nlp_status head_transform(nlp_ctx *ctx, const nlp_head_weights *hw, const float *rows,
+                                 size_t n, size_t stride, float **t, nlp_error *err)
+{
+    const size_t H = (size_t)ctx->cfg->hidden_size, D = hw->D;
+    if (n > SIZE_MAX / D / sizeof(float))
+        return nlp_error_set(err, NLP_ERR_NOMEM, "head: %zu rows are too many", n);
+    if (n * D > ctx->head_cap) {
         float *mem = NULL;
-        if (n > SIZE_MAX / H / sizeof(float) ||
-            posix_memalign((void **)&mem, ALIGN, n * H * sizeof(float)) != 0)
-            return nlp_error_set(err, NLP_ERR_NOMEM,
-                                 "nlp_mlm_head_forward: cannot allocate %zu rows", n);
+        if (posix_memalign((void **)&mem, ALIGN, n * D * sizeof(float)) != 0)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "head: cannot allocate %zu rows", n);
         free(ctx->head);
         ctx->head = mem;
-        ctx->head_cap = n;
+        ctx->head_cap = n * D;
     }
-    /* t[n][H] = LayerNorm(act(rows Wt^T + bt)) */
-    float *t = ctx->head;
-    nlp_sgemm(ctx->pool, 1, n, H, H, rows, H, w->mlm_dense_w, H,
-              w->mlm_dense_b, t, H);
-    nlp_activation_forward(ctx->pool, ctx->cfg->hidden_act, t, t, n * H);
-    nlp_layernorm_forward(ctx->pool, t, NULL, NULL, t, w->mlm_ln_g,
-                          w->mlm_ln_b, n, H, ctx->cfg->layer_norm_eps);
-    /* logits[n][V] = t . Wd^T + bias */
-    const float *dec = w->mlm_decoder_w ? w->mlm_decoder_w : w->word_emb;
-    nlp_sgemm(ctx->pool, 1, n, V, H, t, H, dec, H, w->mlm_bias, logits, V);
+    float *h = ctx->head;
+    nlp_sgemm(ctx->pool, 1, n, D, H, rows, stride, hw->dense_w, H, hw->dense_b, h, D);
+    switch (hw->act) {
+    case NLP_HEAD_ACT_TANH:
+        for (size_t i = 0; i < n * D; i++)
+            h[i] = tanhf(h[i]);
+        break;
+    case NLP_HEAD_ACT_RELU:
+        nlp_activation_forward(ctx->pool, NLP_ACT_RELU, h, h, n * D);
+        break;
+    case NLP_HEAD_ACT_GELU:
+        nlp_activation_forward(ctx->pool, NLP_ACT_GELU, h, h, n * D);
+        break;
+    case NLP_HEAD_ACT_HIDDEN:
+        nlp_activation_forward(ctx->pool, ctx->cfg->hidden_act, h, h, n * D);
+        break;
+    default:
+        break;
+    }
+    if (hw->ln_g)
+        nlp_layernorm_forward(ctx->pool, h, NULL, NULL, h, hw->ln_g, hw->ln_b, n, D,
+                              ctx->cfg->layer_norm_eps);
+    *t = h;
+    return NLP_OK;
+}
+
+nlp_status nlp_head_forward(nlp_ctx *ctx, nlp_head head, const float *rows, size_t n,
+                            size_t stride, float *out, nlp_error *err)
+{
+    if (!ctx || !rows || !out)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_head_forward: ctx, rows or out is NULL");
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    if (stride < H)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_head_forward: row stride %zu is below the hidden size %zu",
+                             stride, H);
+    nlp_status st = nlp_model_head(ctx->model, head, NULL, err);
+    if (st != NLP_OK || n == 0)
+        return st;
+    const nlp_head_weights *hw = &ctx->w->heads[head];
+    const float *x = rows;
+    size_t ldx = stride;
+    if (hw->dense_w) {
+        float *t = NULL;
+        if ((st = head_transform(ctx, hw, rows, n, stride, &t, err)) != NLP_OK)
+            return st;
+        x = t;
+        ldx = hw->D;
+    }
+    /* out[n][C] = x . Wout^T + bout */
+    nlp_sgemm(ctx->pool, 1, n, hw->C, hw->D, x, ldx, hw->out_w, hw->D, hw->out_b, out, hw->C);
     return NLP_OK;
 }
 

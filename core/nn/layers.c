@@ -32,13 +32,18 @@ void nlp_embeddings_forward(float *out, const int32_t *ids,
                             const int32_t *type_ids, const int32_t *lengths,
                             const size_t *offs, size_t B, size_t T,
                             const float *word_emb, const float *pos_emb,
-                            const float *type_emb, size_t H)
+                            const float *type_emb, size_t H, int pos_pad)
 {
     for (size_t b = 0; b < B; b++) {
+        size_t pos = pos_pad >= 0 ? (size_t)pos_pad : 0;  /* RoBERTa's running count */
         for (size_t t = 0; t < (size_t)lengths[b]; t++) {
             float *o = out + (offs[b] + t) * H;                 /* [H] */
-            const float *w = word_emb + (size_t)ids[b * T + t] * H;
-            const float *p = pos_emb + t * H;
+            const int32_t id = ids[b * T + t];
+            const float *w = word_emb + (size_t)id * H;
+            size_t at = t;
+            if (pos_pad >= 0)
+                at = id == pos_pad ? (size_t)pos_pad : ++pos;
+            const float *p = pos_emb + at * H;
             for (size_t j = 0; j < H; j++)
                 o[j] = w[j] + p[j];
             if (type_emb) {

@@ -19,15 +19,18 @@
 #include "nlp/model.h"
 #include "threadpool.h"
 
-/* out[N][H] = word_emb[id] + pos_emb[t] (+ type_emb[type]) for the packed
+/* out[N][H] = word_emb[id] + pos_emb[p] (+ type_emb[type]) for the packed
  * real tokens of a padded batch: ids / type_ids are [B][T] (type_ids or
  * type_emb NULL: no token types), lengths[B], offs[B] the packed row of
- * each batch row's first token.  Ids must already be range-checked. */
+ * each batch row's first token.  Position p is t when pos_pad < 0, else
+ * RoBERTa's numbering: pos_pad for a token whose id is pos_pad, otherwise
+ * pos_pad + the count of such non-padding tokens up to and including t.
+ * Ids must already be range-checked. */
 void nlp_embeddings_forward(float *out, const int32_t *ids,
                             const int32_t *type_ids, const int32_t *lengths,
                             const size_t *offs, size_t B, size_t T,
                             const float *word_emb, const float *pos_emb,
-                            const float *type_emb, size_t H);
+                            const float *type_emb, size_t H, int pos_pad);
 
 /* out[N][H] = (in - mean) * rstd * g + b over each row (out may equal
  * in).  mean[N] / rstd[N] receive the row statistics when not NULL (for a

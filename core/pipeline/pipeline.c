@@ -303,7 +303,7 @@ static nlp_status load_model(nlp_pipeline *p, nlp_error *err)
                                          : nlp_model_default_weight_type(p->model);
     if ((st = nlp_ctx_create_dtype(p->model, p->o.threads, wt, &p->ctx, err)) != NLP_OK)
         return st;
-    p->limit = (size_t)nlp_model_config(p->model)->max_position_embeddings;
+    p->limit = nlp_model_max_tokens(p->model);
     size_t mml = nlp_tokenizer_model_max_length(p->tok);
     if (mml > 0 && mml < p->limit)
         p->limit = mml;

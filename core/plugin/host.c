@@ -143,6 +143,9 @@ static const nlp_host_api host_api = {
     .value_push = nlp_value_push,
     .value_free = nlp_value_free,
     .model_is_default = model_is_default,
+    .model_head = nlp_model_head,
+    .head_forward = nlp_head_forward,
+    .model_max_tokens = nlp_model_max_tokens,
 };
 
 const nlp_host_api *nlp_host_api_get(void)

@@ -181,7 +181,7 @@ nlp_status nlp_server_add(nlp_server *s, const char *task, const char *model, nl
         t->cfg_loaded = nlp_config_load(cfg, &t->cfg, NULL) == NLP_OK;
         free(cfg);
     }
-    t->limit = t->cfg_loaded ? (size_t)t->cfg.max_position_embeddings : 512;
+    t->limit = t->cfg_loaded ? (size_t)(t->cfg.max_position_embeddings - t->cfg.position_offset) : 512;
     size_t mml = nlp_tokenizer_model_max_length(t->tok);
     if (mml && mml < t->limit)
         t->limit = mml;

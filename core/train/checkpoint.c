@@ -12,25 +12,26 @@
 #include <cjson/cJSON.h>
 
 #include "nlp/checkpoint.h"
+#include "model/family.h"
 #include "nlp/train.h"
 #include "train_impl.h"
 #include "util/util.h"
 
-/* The Hugging Face class for the trainer's family and task. */
-static const char *arch_name(const nlp_trainer *tr)
+/* The Hugging Face class for the trainer's family and task into buf
+ * (the family's class-name start, then the head's). */
+static const char *arch_name(const nlp_trainer *tr, char *buf, size_t cap)
 {
-    const int distil = nlp_model_config(nlp_trainer_model(tr))->family == NLP_FAMILY_DISTILBERT;
+    const nlp_family_ops *ops = nlp_family_of(nlp_model_config(nlp_trainer_model(tr))->family);
+    const char *head;
     switch (nlp_trainer_options(tr)->task) {
-    case NLP_TRAIN_SEQ_CLS:
-        return distil ? "DistilBertForSequenceClassification" : "BertForSequenceClassification";
-    case NLP_TRAIN_TOKEN_CLS:
-        return distil ? "DistilBertForTokenClassification" : "BertForTokenClassification";
-    case NLP_TRAIN_QA:
-        return distil ? "DistilBertForQuestionAnswering" : "BertForQuestionAnswering";
+    case NLP_TRAIN_SEQ_CLS: head = "ForSequenceClassification"; break;
+    case NLP_TRAIN_TOKEN_CLS: head = "ForTokenClassification"; break;
+    case NLP_TRAIN_QA: head = "ForQuestionAnswering"; break;
     case NLP_TRAIN_MLM:
-    default:
-        return distil ? "DistilBertForMaskedLM" : "BertForMaskedLM";
+    default: head = "ForMaskedLM"; break;
     }
+    snprintf(buf, cap, "%s%s", ops->arch_prefixes[0], head);
+    return buf;
 }
 
 /* config.json of the model with the head's keys set; caller frees. */
@@ -38,6 +39,7 @@ static nlp_status config_text(const nlp_trainer *tr, char **out, nlp_error *err)
 {
     const nlp_model *model = nlp_trainer_model(tr);
     const nlp_config *cfg = nlp_model_config(model);
+    char archbuf[96];
     char *src = nlp_path_join(nlp_model_dir(model), "config.json");
     char *text = NULL;
     size_t len = 0;
@@ -59,7 +61,7 @@ static nlp_status config_text(const nlp_trainer *tr, char **out, nlp_error *err)
     free(src);
     int ok = 1;
     cJSON *arch = cJSON_CreateArray();
-    ok = arch && cJSON_AddItemToArray(arch, cJSON_CreateString(arch_name(tr)));
+    ok = arch && cJSON_AddItemToArray(arch, cJSON_CreateString(arch_name(tr, archbuf, sizeof archbuf)));
     cJSON_DeleteItemFromObjectCaseSensitive(root, "architectures");
     ok = ok && cJSON_AddItemToObject(root, "architectures", arch);
     const nlp_train_task task = nlp_trainer_options(tr)->task;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/family.h"
 #include "nlp/train.h"
 #include "nn/backward.h"
 #include "nn/gemm.h"
@@ -178,42 +179,27 @@ static void add_tensor(nlp_trainer *tr, size_t *off, const char *name,
 static size_t param_layout(nlp_trainer *tr)
 {
     const size_t H = tr->H, I = tr->I;
-    const char *pre = tr->distil ? "distilbert." : "bert.";
+    const nlp_family_ops *ops = nlp_family_of(tr->distil ? NLP_FAMILY_DISTILBERT : NLP_FAMILY_BERT);
     size_t off = 0;
     char nm[128];
     tparams *p = &tr->p, *g = &tr->g;
     tr->n_tensors = 0;
 #define ADD(name, n0, n1, decay, head, init, pack, field)                   \
     add_tensor(tr, &off, name, n0, n1, decay, head, init, pack, &p->field, &g->field)
-#define NAME(...) (snprintf(nm, sizeof nm, __VA_ARGS__), nm)
-    ADD(NAME("%sembeddings.word_embeddings.weight", pre), tr->V, H, 1, 0, INIT_NORMAL, 0, word);
-    ADD(NAME("%sembeddings.position_embeddings.weight", pre), tr->P, H, 1, 0, INIT_NORMAL, 0, pos);
-    if (!tr->distil)
-        ADD(NAME("%sembeddings.token_type_embeddings.weight", pre), tr->TV, H, 1, 0,
-            INIT_NORMAL, 0, type);
-    ADD(NAME("%sembeddings.LayerNorm.weight", pre), H, 0, 0, 0, INIT_ONE, 0, eln_g);
-    ADD(NAME("%sembeddings.LayerNorm.bias", pre), H, 0, 0, 0, INIT_ZERO, 0, eln_b);
-    static const char *const bert_n[] = {
-        "encoder.layer.%zu.attention.self.query", "encoder.layer.%zu.attention.self.key",
-        "encoder.layer.%zu.attention.self.value", "encoder.layer.%zu.attention.output.dense",
-        "encoder.layer.%zu.attention.output.LayerNorm", "encoder.layer.%zu.intermediate.dense",
-        "encoder.layer.%zu.output.dense", "encoder.layer.%zu.output.LayerNorm" };
-    static const char *const distil_n[] = {
-        "transformer.layer.%zu.attention.q_lin", "transformer.layer.%zu.attention.k_lin",
-        "transformer.layer.%zu.attention.v_lin", "transformer.layer.%zu.attention.out_lin",
-        "transformer.layer.%zu.sa_layer_norm", "transformer.layer.%zu.ffn.lin1",
-        "transformer.layer.%zu.ffn.lin2", "transformer.layer.%zu.output_layer_norm" };
-    const char *const *ln = tr->distil ? distil_n : bert_n;
+    /* the family's name of role (layer l) with suffix */
+#define NAME(role, l, suffix) nlp_family_tensor_name(ops, role, (int)(l), suffix, nm, sizeof nm)
+    ADD(NAME(NLP_TR_WORD_EMB, 0, ".weight"), tr->V, H, 1, 0, INIT_NORMAL, 0, word);
+    ADD(NAME(NLP_TR_POS_EMB, 0, ".weight"), tr->P, H, 1, 0, INIT_NORMAL, 0, pos);
+    if (ops->names[NLP_TR_TYPE_EMB])
+        ADD(NAME(NLP_TR_TYPE_EMB, 0, ".weight"), tr->TV, H, 1, 0, INIT_NORMAL, 0, type);
+    ADD(NAME(NLP_TR_EMB_LN, 0, ".weight"), H, 0, 0, 0, INIT_ONE, 0, eln_g);
+    ADD(NAME(NLP_TR_EMB_LN, 0, ".bias"), H, 0, 0, 0, INIT_ZERO, 0, eln_b);
     for (size_t l = 0; l < tr->L; l++) {
         tlayer *pl = &p->layers[l], *gl = &g->layers[l];
-        char base[64];
         float *skip_p, *skip_g;
 #define LADD(k, suffix, n0, n1, decay, init, pack, fp, fg)                        \
-        do {                                                                     \
-            snprintf(base, sizeof base, ln[k], l);                               \
-            add_tensor(tr, &off, NAME("%s%s.%s", pre, base, suffix), n0, n1, decay, \
-                       0, init, pack, fp, fg);                                   \
-        } while (0)
+        add_tensor(tr, &off, NAME(NLP_TR_Q + (k), l, "." suffix), n0, n1, decay, \
+                   0, init, pack, fp, fg)
         /* query, key, value weights back to back: [3H][H]; then the biases */
         LADD(0, "weight", H, H, 1, INIT_NORMAL, 1, &pl->qkv_w, &gl->qkv_w);
         LADD(1, "weight", H, H, 1, INIT_NORMAL, 1, &skip_p, &skip_g);
@@ -233,44 +219,32 @@ static size_t param_layout(nlp_trainer *tr)
         LADD(7, "bias", H, 0, 0, INIT_ZERO, 0, &pl->ln2_b, &gl->ln2_b);
 #undef LADD
     }
+    const nlp_head_layout *mh = &ops->heads[NLP_HEAD_MLM], *sh = &ops->heads[NLP_HEAD_SEQ_CLS];
     switch (tr->opt.task) {
     case NLP_TRAIN_MLM:
-        if (tr->distil) {
-            ADD("vocab_transform.weight", H, H, 1, 1, INIT_NORMAL, 0, mlm.dense_w);
-            ADD("vocab_transform.bias", H, 0, 0, 1, INIT_ZERO, 0, mlm.dense_b);
-            ADD("vocab_layer_norm.weight", H, 0, 0, 1, INIT_ONE, 0, mlm.ln_g);
-            ADD("vocab_layer_norm.bias", H, 0, 0, 1, INIT_ZERO, 0, mlm.ln_b);
-            ADD("vocab_projector.bias", tr->V, 0, 0, 1, INIT_ZERO, 0, mlm.dec_b);
-        } else {
-            ADD("cls.predictions.transform.dense.weight", H, H, 1, 1, INIT_NORMAL, 0, mlm.dense_w);
-            ADD("cls.predictions.transform.dense.bias", H, 0, 0, 1, INIT_ZERO, 0, mlm.dense_b);
-            ADD("cls.predictions.transform.LayerNorm.weight", H, 0, 0, 1, INIT_ONE, 0, mlm.ln_g);
-            ADD("cls.predictions.transform.LayerNorm.bias", H, 0, 0, 1, INIT_ZERO, 0, mlm.ln_b);
-            ADD("cls.predictions.bias", tr->V, 0, 0, 1, INIT_ZERO, 0, mlm.dec_b);
-        }
+        ADD(NAME(mh->dense, 0, ".weight"), H, H, 1, 1, INIT_NORMAL, 0, mlm.dense_w);
+        ADD(NAME(mh->dense, 0, ".bias"), H, 0, 0, 1, INIT_ZERO, 0, mlm.dense_b);
+        ADD(NAME(mh->ln, 0, ".weight"), H, 0, 0, 1, INIT_ONE, 0, mlm.ln_g);
+        ADD(NAME(mh->ln, 0, ".bias"), H, 0, 0, 1, INIT_ZERO, 0, mlm.ln_b);
+        ADD(NAME(NLP_TR_MLM_BIAS, 0, ".bias"), tr->V, 0, 0, 1, INIT_ZERO, 0, mlm.dec_b);
         if (tr->val) {
             p->mlm.dec_w = p->word;
             g->mlm.dec_w = g->word;
         }
         break;
     case NLP_TRAIN_SEQ_CLS:
-        if (tr->distil) {
-            ADD("pre_classifier.weight", H, H, 1, 1, INIT_NORMAL, 0, seq.pool_w);
-            ADD("pre_classifier.bias", H, 0, 0, 1, INIT_ZERO, 0, seq.pool_b);
-        } else {
-            ADD(NAME("%spooler.dense.weight", pre), H, H, 1, 1, INIT_NORMAL, 0, seq.pool_w);
-            ADD(NAME("%spooler.dense.bias", pre), H, 0, 0, 1, INIT_ZERO, 0, seq.pool_b);
-        }
-        ADD("classifier.weight", tr->C, H, 1, 1, INIT_NORMAL, 0, seq.cls_w);
-        ADD("classifier.bias", tr->C, 0, 0, 1, INIT_ZERO, 0, seq.cls_b);
+        ADD(NAME(sh->dense, 0, ".weight"), H, H, 1, 1, INIT_NORMAL, 0, seq.pool_w);
+        ADD(NAME(sh->dense, 0, ".bias"), H, 0, 0, 1, INIT_ZERO, 0, seq.pool_b);
+        ADD(NAME(sh->out, 0, ".weight"), tr->C, H, 1, 1, INIT_NORMAL, 0, seq.cls_w);
+        ADD(NAME(sh->out, 0, ".bias"), tr->C, 0, 0, 1, INIT_ZERO, 0, seq.cls_b);
         break;
     case NLP_TRAIN_TOKEN_CLS:
-        ADD("classifier.weight", tr->C, H, 1, 1, INIT_NORMAL, 0, tok_w);
-        ADD("classifier.bias", tr->C, 0, 0, 1, INIT_ZERO, 0, tok_b);
+        ADD(NAME(NLP_TR_TOK_OUT, 0, ".weight"), tr->C, H, 1, 1, INIT_NORMAL, 0, tok_w);
+        ADD(NAME(NLP_TR_TOK_OUT, 0, ".bias"), tr->C, 0, 0, 1, INIT_ZERO, 0, tok_b);
         break;
     case NLP_TRAIN_QA:
-        ADD("qa_outputs.weight", 2, H, 1, 1, INIT_NORMAL, 0, tok_w);
-        ADD("qa_outputs.bias", 2, 0, 0, 1, INIT_ZERO, 0, tok_b);
+        ADD(NAME(NLP_TR_QA_OUT, 0, ".weight"), 2, H, 1, 1, INIT_NORMAL, 0, tok_w);
+        ADD(NAME(NLP_TR_QA_OUT, 0, ".bias"), 2, 0, 0, 1, INIT_ZERO, 0, tok_b);
         break;
     }
 #undef ADD
@@ -516,6 +490,10 @@ nlp_status nlp_trainer_create(const nlp_model *model, const nlp_train_options *o
     if (st != NLP_OK)
         return st;
     const nlp_config *cfg = nlp_model_config(model);
+    if (cfg->family != NLP_FAMILY_BERT && cfg->family != NLP_FAMILY_DISTILBERT)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: training supports model_type bert and distilbert, not \"%s\"",
+                             nlp_model_dir(model), cfg->model_type);
     nlp_trainer *tr = calloc(1, sizeof *tr);
     if (!tr)
         return nlp_error_set(err, NLP_ERR_NOMEM, "nlp_trainer_create: out of memory");
@@ -747,7 +725,7 @@ static void encoder_forward(nlp_trainer *tr, const nlp_batch *bt, size_t N,
     const float eps = tr->cfg->layer_norm_eps;
     const tparams *p = &tr->p;
     nlp_embeddings_forward(tr->emb_in, bt->ids, tr->distil ? NULL : bt->type_ids, tr->rows,
-                           tr->offs, B, T, p->word, p->pos, p->type, H);
+                           tr->offs, B, T, p->word, p->pos, p->type, H, -1);
     float *x0 = tr->L ? tr->la[0].x : tr->out;
     nlp_layernorm_forward(pool, x0, tr->emb_mean, tr->emb_rstd, tr->emb_in, p->eln_g,
                           p->eln_b, N, H, eps);

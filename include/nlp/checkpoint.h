@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "nlp/status.h"
+#include "nlp/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -132,8 +133,9 @@ NLP_API nlp_status nlp_safetensors_write(const char *path, const nlp_tensor_desc
                                  const nlp_tensor_meta *meta, size_t n_meta, nlp_error *err);
 
 /* 1 if the quantizer converts a tensor of this name, dtype and rank: a
- * 2-D F32, F16 or BF16 tensor whose name contains ".layer." and ends in
- * ".weight" (the dense weights of the encoder layers), else 0. */
+ * 2-D F32, F16 or BF16 tensor that is the weight of a dense layer of an
+ * encoder layer (query, key, value, attention output, intermediate,
+ * output) as any supported family names it, else 0. */
 NLP_API int nlp_checkpoint_is_layer_weight(const char *name, nlp_dtype dtype, int ndim);
 
 /* Options of nlp_checkpoint_quantize; zero-initialise.  Fields are only
@@ -176,6 +178,12 @@ typedef struct nlp_checkpoint_shape {
     int vocab, positions;
     int types;              /* token types (BERT only) */
 } nlp_checkpoint_shape;
+
+/* The shape of the checkpoint cfg describes, into *out.  NLP_OK, or
+ * NLP_ERR_UNSUPPORTED naming the model_type when the random-checkpoint
+ * writer has no layout for its family (it writes BERT and DistilBERT). */
+NLP_API nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *out,
+                                           nlp_error *err);
 
 /* Write into dir a checkpoint of shape s with random weights from a fixed
  * seed (always the same bytes for the same shape): config.json and an F32

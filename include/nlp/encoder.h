@@ -47,7 +47,7 @@ NLP_API int nlp_ctx_threads(const nlp_ctx *ctx);
 
 /* Run embeddings and every encoder layer.  On success *hidden points at
  * the final hidden states [B][T][H], owned by ctx and valid until the next
- * call on ctx.  T must not exceed max_position_embeddings. */
+ * call on ctx.  T must not exceed nlp_model_max_tokens(). */
 NLP_API nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
                                const float **hidden, nlp_error *err);
 
@@ -59,9 +59,23 @@ NLP_API nlp_status nlp_pooler_forward(nlp_ctx *ctx, const float *hidden, size_t 
 
 /* Masked-LM head over n selected rows of hidden states: rows [n][H] in,
  * logits [n][V] out (caller-allocated).  Uses the decoder weight when the
- * checkpoint has one, else the tied word embeddings. */
+ * checkpoint has one, else the tied word embeddings.  The same as
+ * nlp_head_forward(ctx, NLP_HEAD_MLM, rows, n, H, logits, err). */
 NLP_API nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t n,
                                 float *logits, nlp_error *err);
+
+/* The checkpoint's task head (nlp_model_head says which it has and how
+ * many outputs each gives) over n rows of hidden states, row i at
+ * rows + i * stride (stride >= H): out[n][C] (caller-allocated; C the
+ * vocabulary size, label count or 2).  For NLP_HEAD_SEQ_CLS pass the
+ * sequences' hidden states [B][T][H] with stride T * H: the head reads the
+ * first token of each ([CLS] / <s>).  The head's layers are the family's
+ * (BERT pooler + classifier, DistilBERT pre_classifier + ReLU, RoBERTa /
+ * ELECTRA classifier.dense + tanh / GELU + out_proj, ...).  A scratch of
+ * n rows is kept in ctx and regrown only when n grows.
+ * NLP_ERR_NOT_FOUND when the checkpoint lacks the head. */
+NLP_API nlp_status nlp_head_forward(nlp_ctx *ctx, nlp_head head, const float *rows, size_t n,
+                                    size_t stride, float *out, nlp_error *err);
 
 /* y[n][out] = x[n][in] . W[out][in]^T + bias[out] (bias may be NULL), on
  * the context's threads.  The layout is PyTorch's nn.Linear. */

@@ -1,12 +1,14 @@
 /*
  * nlp/model.h - a Hugging Face checkpoint folder: config.json and weights.
  *
- * nlp_model_load() reads config.json (model_type "bert" or "distilbert")
+ * nlp_model_load() reads config.json (model_type "bert", "distilbert",
+ * "roberta", "xlm-roberta" or "electra")
  * into an nlp_config, maps model.safetensors (or the shards listed in
  * model.safetensors.index.json) read-only, and binds the encoder's tensors.
  * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
  * converted to F32 once, at load.  Tensor names are accepted with and
- * without the "bert." / "distilbert." prefix.
+ * without the family prefix ("bert.", "distilbert.", "roberta.",
+ * "electra.").
  *
  * The architecture is described by the config (family, sizes, activation),
  * so further families add a description, not a new code path.
@@ -25,8 +27,18 @@ extern "C" {
 
 typedef enum nlp_family {
     NLP_FAMILY_BERT = 0,
-    NLP_FAMILY_DISTILBERT = 1
+    NLP_FAMILY_DISTILBERT = 1,
+    NLP_FAMILY_ROBERTA = 2,      /* model_type "roberta" and "xlm-roberta" */
+    NLP_FAMILY_ELECTRA = 3
 } nlp_family;
+
+/* The task heads a checkpoint may carry (see nlp_model_head). */
+typedef enum nlp_head {
+    NLP_HEAD_MLM = 0,            /* masked-LM: [V] logits per token */
+    NLP_HEAD_SEQ_CLS = 1,        /* sequence classification: [labels] per text */
+    NLP_HEAD_TOKEN_CLS = 2,      /* token classification: [labels] per token */
+    NLP_HEAD_QA = 3              /* extractive QA: [2] (start, end) per token */
+} nlp_head;
 
 typedef enum nlp_activation {
     NLP_ACT_GELU = 0,      /* exact, erf-based ("gelu") */
@@ -65,6 +77,14 @@ typedef struct nlp_config {
     int n_label2id;
     char **label2id_names;        /* [n_label2id] */
     int *label2id_ids;            /* [n_label2id] */
+    /* the position id of the first token: 0, or padding_idx + 1 for
+     * RoBERTa (whose position ids count from there, padding at
+     * padding_idx), so at most max_position_embeddings - position_offset
+     * tokens fit (nlp_model_max_tokens) */
+    int position_offset;
+    int embedding_size;           /* width of the embeddings: hidden_size, or
+                                     ELECTRA's embedding_size (projected to
+                                     hidden_size when they differ) */
 } nlp_config;
 
 typedef struct nlp_model nlp_model;
@@ -112,6 +132,17 @@ NLP_API nlp_status nlp_model_tensor(const nlp_model *model, const char *name,
 /* 1 if the checkpoint holds a tensor of that name (with the same prefix
  * rules as nlp_model_tensor), else 0. */
 NLP_API int nlp_model_has_tensor(const nlp_model *model, const char *name);
+
+/* The longest input, in tokens, the model's positions take:
+ * max_position_embeddings - position_offset. */
+NLP_API size_t nlp_model_max_tokens(const nlp_model *model);
+
+/* Whether the checkpoint has head, whatever its family calls the head's
+ * tensors.  NLP_OK with *n_out the head's outputs per row (vocabulary
+ * size, label count or 2; n_out may be NULL), else NLP_ERR_NOT_FOUND
+ * naming the missing tensor. */
+NLP_API nlp_status nlp_model_head(const nlp_model *model, nlp_head head, size_t *n_out,
+                                  nlp_error *err);
 
 /* Total bytes of the mapped weight files. */
 NLP_API size_t nlp_model_weight_bytes(const nlp_model *model);

@@ -215,6 +215,17 @@ struct nlp_host_api {
      * (NLP_HOST_HAS(host, model_is_default)) */
     /* 1 when args' model is the task's default_model (none was given) */
     int (*model_is_default)(const nlp_task_args *args);
+
+    /* added with the family modules: check struct_size before use
+     * (NLP_HOST_HAS(host, head_forward)) */
+    /* the model's task heads, whatever its family names their tensors
+     * (nlp_model_head, nlp_head_forward in nlp/model.h, nlp/encoder.h) */
+    nlp_status (*model_head)(const nlp_model *model, nlp_head head, size_t *n_out,
+                             nlp_error *err);
+    nlp_status (*head_forward)(nlp_ctx *ctx, nlp_head head, const float *rows, size_t n,
+                               size_t stride, float *out, nlp_error *err);
+    /* the longest input the model's positions take (nlp_model_max_tokens) */
+    size_t (*model_max_tokens)(const nlp_model *model);
 };
 
 /* 1 when the host table has the entry member (a later addition). */

@@ -77,7 +77,10 @@ static nlp_status embed_create(const nlp_host_api *host, const nlp_task_args *ar
     s->ctx = args->ctx;
     s->tok = args->tokenizer;
     s->hidden = (size_t)cfg->hidden_size;
-    s->max_len = (size_t)cfg->max_position_embeddings;
+    /* positions the model takes (RoBERTa's start after padding_idx); an
+     * older host has no model_max_tokens entry */
+    s->max_len = NLP_HOST_HAS(host, model_max_tokens) ? host->model_max_tokens(args->model)
+                                                       : (size_t)cfg->max_position_embeddings;
     size_t mml = host->model_max_length(args->tokenizer);
     if (mml && mml < s->max_len)
         s->max_len = mml;

@@ -157,8 +157,7 @@ static nlp_status zs_create(const nlp_host_api *host, const nlp_task_args *args,
     z->host = host;
     z->tok = args->tokenizer;
     z->ctx = args->ctx;
-    const nlp_config *cfg = host->model_config(args->model);
-    z->limit = (size_t)cfg->max_position_embeddings;
+    z->limit = nlp_tc_model_limit(host, args->model);
     z->max_length = nlp_tc_max_length(host, args);
     z->pad_id = nlp_tc_pad_id(host, args);
     z->chunk = args->batch_size ? args->batch_size : 8;

@@ -310,9 +310,24 @@ int32_t nlp_tc_pad_id(const nlp_host_api *host, const nlp_task_args *args)
     return id >= 0 ? id : host->model_config(args->model)->pad_token_id;
 }
 
+size_t nlp_tc_model_limit(const nlp_host_api *host, const nlp_model *model)
+{
+    if (NLP_HOST_HAS(host, model_max_tokens))
+        return host->model_max_tokens(model);
+    return (size_t)host->model_config(model)->max_position_embeddings;
+}
+
+nlp_status nlp_tc_need_heads(const nlp_host_api *host, nlp_error *err)
+{
+    if (NLP_HOST_HAS(host, head_forward))
+        return NLP_OK;
+    return host->error_set(err, NLP_ERR_UNSUPPORTED, "the host is too old for this plugin: "
+                           "its table has no head_forward entry");
+}
+
 size_t nlp_tc_max_length(const nlp_host_api *host, const nlp_task_args *args)
 {
-    size_t limit = (size_t)host->model_config(args->model)->max_position_embeddings;
+    size_t limit = nlp_tc_model_limit(host, args->model);
     size_t len = host->model_max_length(args->tokenizer);
     return len == 0 || len > limit ? limit : len;
 }

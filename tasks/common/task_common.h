@@ -9,8 +9,8 @@
  *   - nlp_tc_topk: the k best scores of a vector, best first;
  *   - value helpers: build result objects with C strings, checking for
  *     allocation failures;
- *   - nlp_tc_seqcls: the sequence-classification head of BERT (pooler +
- *     classifier) and DistilBERT (pre_classifier + ReLU + classifier);
+ *   - nlp_tc_seqcls: the model's sequence-classification head (run by the
+ *     host, in whatever layout the model's family has) and its labels;
  *   - small text helpers (comma lists, option parsing);
  *   - run() plumbing: encoding arrays, pad id, maximum length, the fatal
  *     exit that clears every result.
@@ -106,27 +106,21 @@ typedef enum nlp_tc_function {
 /* The bound classification head of a checkpoint. */
 typedef struct nlp_tc_seqcls {
     const nlp_host_api *host;
-    nlp_family family;
     size_t H;                      /* hidden size */
     size_t L;                      /* number of labels */
-    const float *pre_w, *pre_b;    /* DistilBERT pre_classifier [H][H], [H] */
-    const float *cls_w, *cls_b;    /* classifier [L][H], [L] */
     char **labels;                 /* [L] names (id2label, else LABEL_i) */
     int multi_label;               /* problem_type is multi_label_classification */
-    float *rows;                   /* scratch [B][H] */
-    float *rows2;                  /* scratch [B][H] */
-    size_t cap_rows, cap_rows2;    /* bytes */
 } nlp_tc_seqcls;
 
-/* Bind the head of model (classifier.weight / .bias, and pre_classifier
- * for DistilBERT; BERT uses the host's pooler).  The label count comes
- * from classifier.weight; names from config id2label when it has that many
+/* Check that model has a sequence-classification head (whatever its
+ * family's layout; the host runs it) and name its labels: the count comes
+ * from the head, names from config id2label when it has that many
  * entries, else "LABEL_<i>".  Errors name the missing tensor. */
 nlp_status nlp_tc_seqcls_init(nlp_tc_seqcls *sc, const nlp_host_api *host,
                               const nlp_model *model, nlp_error *err);
 
-/* logits [B][L] of the B rows of hidden [B][T][H] (the [CLS] row of
- * each).  Allocation happens only when B grows. */
+/* logits [B][L] of the B rows of hidden [B][T][H] (the head reads the
+ * first token of each). */
 nlp_status nlp_tc_seqcls_logits(nlp_tc_seqcls *sc, nlp_ctx *ctx,
                                 const float *hidden, size_t B, size_t T,
                                 float *logits, nlp_error *err);
@@ -137,13 +131,13 @@ nlp_tc_function nlp_tc_seqcls_function(const nlp_tc_seqcls *sc, nlp_tc_function 
 void nlp_tc_apply_function(const nlp_host_api *host, nlp_tc_function fn,
                            float *scores, size_t L);
 
-/* Bind classifier.weight [L][H] and classifier.bias [L] of model (L >= 1,
- * read from the weight) and name the labels: config id2label when it has
- * L entries, else "LABEL_<i>".  On success *labels is a new array of L new
- * strings (nlp_tc_list_free(*labels, L)).  Errors name the tensor. */
-nlp_status nlp_tc_classifier_bind(const nlp_host_api *host, const nlp_model *model,
-                                  size_t H, size_t *L, const float **W,
-                                  const float **bias, char ***labels, nlp_error *err);
+/* Check that model has head (NLP_HEAD_SEQ_CLS or NLP_HEAD_TOKEN_CLS),
+ * set *L to its label count and name the labels: config id2label when it
+ * has L entries, else "LABEL_<i>".  On success *labels is a new array of
+ * L new strings (nlp_tc_list_free(*labels, L)).  Errors name the missing
+ * tensor, or say the host is too old to run heads. */
+nlp_status nlp_tc_head_labels(const nlp_host_api *host, const nlp_model *model,
+                              nlp_head head, size_t *L, char ***labels, nlp_error *err);
 
 /* Parse "softmax" | "sigmoid" | "none"; NULL or "" gives NLP_TC_FN_AUTO. */
 nlp_status nlp_tc_parse_function(const nlp_host_api *host, const char *s,
@@ -215,8 +209,16 @@ void nlp_tc_encodings_free(const nlp_host_api *host, nlp_encoding **v, size_t *c
  * pad_token_id. */
 int32_t nlp_tc_pad_id(const nlp_host_api *host, const nlp_task_args *args);
 
+/* The longest input the model's positions take (the host's
+ * model_max_tokens; max_position_embeddings on hosts without it). */
+size_t nlp_tc_model_limit(const nlp_host_api *host, const nlp_model *model);
+
+/* NLP_OK when the host table has the head entries (model_head,
+ * head_forward), else NLP_ERR_UNSUPPORTED saying the host is too old. */
+nlp_status nlp_tc_need_heads(const nlp_host_api *host, nlp_error *err);
+
 /* Longest encoding a task builds: the tokenizer's model_max_length, capped
- * by (and, when unset, equal to) the model's max_position_embeddings. */
+ * by (and, when unset, equal to) nlp_tc_model_limit. */
 size_t nlp_tc_max_length(const nlp_host_api *host, const nlp_task_args *args);
 
 /* The fatal exit of a plugin's run(): frees and NULLs results[0..n),

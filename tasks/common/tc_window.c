@@ -33,7 +33,7 @@ nlp_status nlp_tc_token_head(const nlp_host_api *host, nlp_ctx *ctx,
                              nlp_tc_head_scratch *s,
                              const nlp_encoding *const *encs, size_t n,
                              size_t chunk, int32_t pad_id, size_t H,
-                             const float *W, const float *bias, size_t out,
+                             nlp_head head, size_t out,
                              float *out_rows, nlp_error *err)
 {
     if (chunk == 0)
@@ -53,7 +53,9 @@ nlp_status nlp_tc_token_head(const nlp_host_api *host, nlp_ctx *ctx,
         st = host->encoder_forward(ctx, &s->batch.batch, &hidden, err);
         if (st != NLP_OK)
             return st;
-        host->linear(ctx, hidden, B * T, H, W, bias, out, s->rows); /* [B][T][out] */
+        st = host->head_forward(ctx, head, hidden, B * T, H, s->rows, err); /* [B][T][out] */
+        if (st != NLP_OK)
+            return st;
         for (size_t b = 0; b < B; b++) {
             size_t len = encs[first + b]->n;
             memcpy(out_rows + row * out, s->rows + b * T * out, len * out * sizeof(float));
@@ -123,8 +125,7 @@ nlp_status nlp_tc_windows_add(const nlp_host_api *host, nlp_tc_windows *ws,
 
 nlp_status nlp_tc_windows_head(const nlp_host_api *host, nlp_tc_windows *ws, nlp_ctx *ctx,
                                size_t chunk, int32_t pad_id, size_t H,
-                               const float *W, const float *bias, size_t out,
-                               nlp_error *err)
+                               nlp_head head, size_t out, nlp_error *err)
 {
     if (ws->n == 0)
         return NLP_OK;
@@ -135,7 +136,7 @@ nlp_status nlp_tc_windows_head(const nlp_host_api *host, nlp_tc_windows *ws, nlp
     /* enc may have moved while windows were added: point at it now */
     for (size_t k = 0; k < ws->n; k++)
         ws->ptr[k] = &ws->enc[k];
-    return nlp_tc_token_head(host, ctx, &ws->head, ws->ptr, ws->n, chunk, pad_id, H, W, bias,
+    return nlp_tc_token_head(host, ctx, &ws->head, ws->ptr, ws->n, chunk, pad_id, H, head,
                              out, ws->out, err);
 }
 

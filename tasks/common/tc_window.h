@@ -32,8 +32,8 @@ typedef struct nlp_tc_head_scratch {
 } nlp_tc_head_scratch;
 
 /* Run the encoder over encs[0..n), at most `chunk` encodings per forward
- * call (chunk 0 means all at once), and apply the linear head W [out][H],
- * bias [out] to every real token.  The results are packed: the rows of
+ * call (chunk 0 means all at once), and apply the model's per-token head
+ * (NLP_HEAD_TOKEN_CLS or NLP_HEAD_QA, out outputs) to every real token.  The results are packed: the rows of
  * encoding i (encs[i]->n of them, [out] each) start at row off[i] of
  * `out_rows`, where off[i] is the sum of the lengths before i; out_rows
  * must hold sum(n_i) * out floats.  Padding uses pad_id.  Errors are
@@ -42,7 +42,7 @@ nlp_status nlp_tc_token_head(const nlp_host_api *host, nlp_ctx *ctx,
                              nlp_tc_head_scratch *s,
                              const nlp_encoding *const *encs, size_t n,
                              size_t chunk, int32_t pad_id, size_t H,
-                             const float *W, const float *bias, size_t out,
+                             nlp_head head, size_t out,
                              float *out_rows, nlp_error *err);
 
 void nlp_tc_head_scratch_free(nlp_tc_head_scratch *s);
@@ -84,13 +84,12 @@ nlp_status nlp_tc_windows_add(const nlp_host_api *host, nlp_tc_windows *ws,
                               const nlp_encoding *first, const nlp_encoding *doc,
                               size_t width, size_t stride, nlp_error *err);
 
-/* Run the encoder and the linear head W [out][H], bias [out] over every
- * window (nlp_tc_token_head, `chunk` windows per forward call): the
+/* Run the encoder and the model's per-token head (out outputs per token)
+ * over every window (nlp_tc_token_head, `chunk` windows per forward call): the
  * outputs of window k start at row ws->win[k].row of ws->out. */
 nlp_status nlp_tc_windows_head(const nlp_host_api *host, nlp_tc_windows *ws, nlp_ctx *ctx,
                                size_t chunk, int32_t pad_id, size_t H,
-                               const float *W, const float *bias, size_t out,
-                               nlp_error *err);
+                               nlp_head head, size_t out, nlp_error *err);
 
 /* Number of windows of input `input` from window *k on (windows of one
  * input are consecutive); advances *k past them. */

@@ -48,8 +48,7 @@ nlp_status nlp_tc_textcls_create(const nlp_host_api *host, const nlp_task_args *
     c->host = host;
     c->tok = args->tokenizer;
     c->ctx = args->ctx;
-    const nlp_config *cfg = host->model_config(args->model);
-    c->limit = (size_t)cfg->max_position_embeddings;
+    c->limit = nlp_tc_model_limit(host, args->model);
     c->pad_id = nlp_tc_pad_id(host, args);
     nlp_status st = nlp_tc_seqcls_init(&c->head, host, args->model, err);
     if (st != NLP_OK)

@@ -145,15 +145,9 @@ static nlp_status fm_create(const nlp_host_api *host, const nlp_task_args *args,
                             void **state, nlp_error *err)
 {
     const nlp_config *cfg = host->model_config(args->model);
-    int has_mlm = cfg->family == NLP_FAMILY_DISTILBERT
-                      ? host->model_has_tensor(args->model, "vocab_transform.weight")
-                      : host->model_has_tensor(args->model, "cls.predictions.transform.dense.weight");
-    if (!has_mlm)
-        return host->error_set(err, NLP_ERR_NOT_FOUND,
-                               "the checkpoint has no masked-LM head (tensor %s is missing)",
-                               cfg->family == NLP_FAMILY_DISTILBERT
-                                   ? "vocab_transform.weight"
-                                   : "cls.predictions.transform.dense.weight");
+    nlp_status hs = nlp_tc_need_heads(host, err);
+    if (hs != NLP_OK || (hs = host->model_head(args->model, NLP_HEAD_MLM, NULL, err)) != NLP_OK)
+        return hs;
     fm_state *s = calloc(1, sizeof *s);
     if (!s)
         return host->error_set(err, NLP_ERR_NOMEM, "out of memory");
@@ -162,7 +156,7 @@ static nlp_status fm_create(const nlp_host_api *host, const nlp_task_args *args,
     s->ctx = args->ctx;
     s->H = (size_t)cfg->hidden_size;
     s->V = (size_t)cfg->vocab_size;
-    s->limit = (size_t)cfg->max_position_embeddings;
+    s->limit = nlp_tc_model_limit(host, args->model);
     s->mask_id = host->special_id(args->tokenizer, NLP_SPECIAL_MASK);
     s->mask_token = host->special_token(args->tokenizer, NLP_SPECIAL_MASK);
     s->pad_id = nlp_tc_pad_id(host, args);
@@ -340,7 +334,7 @@ static nlp_status fm_run(void *p, const nlp_input *inputs, size_t n,
             if (e->ids[t] == s->mask_id)
                 memcpy(s->rows + (m++) * s->H, hidden + (b * Tp + t) * s->H, s->H * sizeof(float));
     }
-    if ((st = host->mlm_head_forward(s->ctx, s->rows, M, s->logits, &fatal)) != NLP_OK)
+    if ((st = host->head_forward(s->ctx, NLP_HEAD_MLM, s->rows, M, s->H, s->logits, &fatal)) != NLP_OK)
         goto fatal_out;
     host->softmax(s->logits, M, s->V); /* probabilities [M][V] */
 

@@ -1,9 +1,9 @@
 /*
  * ner.c - the ner (token-classification) task plugin.
  *
- * BertForTokenClassification / DistilBertForTokenClassification: the
- * classifier (classifier.weight [L][H], classifier.bias [L]) over every
- * token's final hidden state, softmax per token, then Hugging Face's
+ * *ForTokenClassification: the model's token-classification head (the
+ * host runs it, whatever the family names its tensors) over every token's
+ * final hidden state, softmax per token, then Hugging Face's
  * TokenClassificationPipeline post-processing:
  *   - pre-entities: every non-template token with its scores, code-point
  *     offsets, and is_subword (the token's text length differs from the
@@ -61,7 +61,6 @@ typedef struct ner_state {
     size_t n_ignore;
     size_t width, stride;     /* window tokens (without template), overlap */
     size_t H, L;
-    const float *W, *bias;    /* [L][H], [L] */
     char **labels;            /* [L], owned */
     int32_t unk_id, pad_id;
     /* per-run scratch, grown as needed */
@@ -577,8 +576,8 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
     const nlp_config *cfg = host->model_config(args->model);
     s->H = (size_t)cfg->hidden_size;
 
-    if ((st = nlp_tc_classifier_bind(host, args->model, s->H, &s->L, &s->W, &s->bias,
-                                     &s->labels, err)) != NLP_OK)
+    if ((st = nlp_tc_head_labels(host, args->model, NLP_HEAD_TOKEN_CLS, &s->L,
+                                 &s->labels, err)) != NLP_OK)
         goto fail;
     if (!(s->avg = malloc(s->L * sizeof(double))))
         goto nomem;
@@ -660,8 +659,8 @@ static nlp_status ner_run(void *state, const nlp_input *inputs, size_t n,
                                      s->stride, &fatal)) != NLP_OK)
             goto fatal_out;
     }
-    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H, s->W,
-                                  s->bias, s->L, &fatal)) != NLP_OK)
+    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H,
+                                  NLP_HEAD_TOKEN_CLS, s->L, &fatal)) != NLP_OK)
         goto fatal_out;
     if (s->ws.rows > 0)
         host->softmax(s->ws.out, s->ws.rows, s->L); /* [rows][L] */

@@ -1,8 +1,8 @@
 /*
  * qa.c - the qa (extractive question-answering) task plugin.
  *
- * BertForQuestionAnswering / DistilBertForQuestionAnswering: qa_outputs
- * (weight [2][H], bias [2]) gives a start and an end logit per token.
+ * *ForQuestionAnswering: the model's question-answering head (run by the
+ * host in the family's layout) gives a start and an end logit per token.
  * Each input is a question and a context.  As Hugging Face's
  * QuestionAnsweringPipeline does with a fast tokenizer, the context is cut
  * into windows [CLS] question [SEP] context-slice [SEP] of at most
@@ -49,7 +49,6 @@ typedef struct qa_state {
     nlp_ctx *ctx;
     size_t chunk;
     size_t H;
-    const float *W, *bias;    /* [2][H], [2] */
     size_t top_k, max_answer_len, max_seq_len, doc_stride, max_question_len;
     int impossible;
     int32_t pad_id;
@@ -328,15 +327,20 @@ static nlp_status qa_create(const nlp_host_api *host, const nlp_task_args *args,
     const nlp_config *cfg = host->model_config(args->model);
     s->H = (size_t)cfg->hidden_size;
     nlp_status st;
-    int64_t wshape[2] = {2, (int64_t)s->H}, bshape[1] = {2};
-    if ((st = host->model_tensor(args->model, "qa_outputs.weight", 2, wshape, &s->W, NULL, err)) ||
-        (st = host->model_tensor(args->model, "qa_outputs.bias", 1, bshape, &s->bias, NULL, err)))
+    size_t n_out = 0;
+    if ((st = nlp_tc_need_heads(host, err)) != NLP_OK ||
+        (st = host->model_head(args->model, NLP_HEAD_QA, &n_out, err)) != NLP_OK)
         goto fail;
+    if (n_out != 2) {
+        st = host->error_set(err, NLP_ERR_SHAPE, "the question-answering head gives %zu "
+                             "outputs per token, not 2 (start, end)", n_out);
+        goto fail;
+    }
     if ((st = positive_opt(host, args, "top-k", 1, 1, &s->top_k, err)) ||
         (st = positive_opt(host, args, "max-answer-len", 15, 1, &s->max_answer_len, err)) ||
         (st = positive_opt(host, args, "max-question-len", 64, 1, &s->max_question_len, err)))
         goto fail;
-    size_t limit = (size_t)cfg->max_position_embeddings;
+    size_t limit = nlp_tc_model_limit(host, args->model);
     size_t mml = nlp_tc_max_length(host, args);
     if (host->opt_string(args, "max-seq-len")) {
         if ((st = positive_opt(host, args, "max-seq-len", 384, 1, &s->max_seq_len, err)))
@@ -430,8 +434,8 @@ static nlp_status qa_run(void *state, const nlp_input *inputs, size_t n,
                                      qa_width(s, s->q[i].n), s->doc_stride, &fatal)) != NLP_OK)
             goto fatal_out;
     }
-    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H, s->W,
-                                  s->bias, 2, &fatal)) != NLP_OK)
+    if ((st = nlp_tc_windows_head(host, &s->ws, s->ctx, s->chunk, s->pad_id, s->H,
+                                  NLP_HEAD_QA, 2, &fatal)) != NLP_OK)
         goto fatal_out;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ interpreter that has torch; there is no `transformers` package here):
 
   make_vocab(shared_vocab_path, size)        small WordPiece vocab (list of str)
   bert_config(...), distilbert_config(...)   config.json dicts in HF's form
+  roberta_config(...), electra_config(...)
   random_state(config, arch, seed, heads)    dict name -> torch tensor, HF names
   encoder_forward(state, config, ids, type_ids, mask) -> [B][T][H]
   pooler, mlm_logits, seq_cls_logits, token_cls_logits, qa_logits
@@ -15,8 +16,10 @@ interpreter that has torch; there is no `transformers` package here):
   write_checkpoint(dir, config, state, vocab, dtype, tokenizer_config)
 
 The forward math is written out with torch.nn.functional, following the
-published structure of Hugging Face's BertModel / DistilBertModel (post-LN
-encoder, additive finfo.min padding mask, exact or tanh GELU), so it is an
+published structure of Hugging Face's BertModel / DistilBertModel /
+RobertaModel / ElectraModel (post-LN encoder, additive finfo.min padding
+mask, exact or tanh GELU; RoBERTa's position ids from padding_idx + 1,
+ELECTRA's embeddings_project) and their heads, so it is an
 implementation independent of the C code it checks.  Computation runs in
 float32 like HF; weights stored as F16/BF16 are rounded to that dtype first.
 """
@@ -119,8 +122,59 @@ def distilbert_config(vocab_size, dim=48, layers=2, heads=3, hidden_dim=96,
     return cfg
 
 
+def roberta_config(base, vocab_size, hidden=32, layers=2, heads=4, intermediate=64,
+                   max_pos=None, architectures=None, labels=None, model_type=None):
+    """A RoBERTa config.json dict: base (a real checkpoint's config.json
+    dict) with the sizes shrunk; its other fields (layer_norm_eps,
+    pad_token_id, type_vocab_size, max_position_embeddings, ...) kept."""
+    cfg = dict(base)
+    cfg.pop("_name_or_path", None)
+    cfg.update(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
+               num_attention_heads=heads, intermediate_size=intermediate)
+    if max_pos:
+        cfg["max_position_embeddings"] = max_pos
+    if architectures:
+        cfg["architectures"] = list(architectures)
+    if model_type:
+        cfg["model_type"] = model_type
+    if labels:
+        cfg.pop("id2label", None)
+        cfg.pop("label2id", None)
+        _labels(cfg, labels)
+    return cfg
+
+
+def electra_config(base, vocab_size, embedding=24, hidden=32, layers=2, heads=4,
+                   intermediate=64, architectures=None, labels=None):
+    """An ELECTRA config.json dict: base (a real config.json dict) with the
+    sizes shrunk (embedding_size != hidden_size keeps embeddings_project)."""
+    cfg = dict(base)
+    cfg.update(vocab_size=vocab_size, embedding_size=embedding, hidden_size=hidden,
+               num_hidden_layers=layers, num_attention_heads=heads,
+               intermediate_size=intermediate)
+    if architectures:
+        cfg["architectures"] = list(architectures)
+    _labels(cfg, labels)
+    return cfg
+
+
+def _family(config):
+    return {"xlm-roberta": "roberta"}.get(config["model_type"], config["model_type"])
+
+
 def _is_distil(config):
-    return config["model_type"] == "distilbert"
+    return _family(config) == "distilbert"
+
+
+def _emb_dim(config):
+    """Width of the embeddings (ELECTRA's embedding_size, else hidden)."""
+    if _family(config) == "electra":
+        return config.get("embedding_size", 128)
+    return _dims(config)[1]
+
+
+def _prefix(config):
+    return _family(config) + "."
 
 
 def _dims(config):
@@ -156,6 +210,14 @@ ARCHS = {
     "DistilBertForSequenceClassification": ("distilbert", ("seq_cls",)),
     "DistilBertForTokenClassification": ("distilbert", ("token_cls",)),
     "DistilBertForQuestionAnswering": ("distilbert", ("qa",)),
+    "RobertaForMaskedLM": ("roberta", ("mlm",)),
+    "RobertaForSequenceClassification": ("roberta", ("seq_cls",)),
+    "RobertaForTokenClassification": ("roberta", ("token_cls",)),
+    "RobertaForQuestionAnswering": ("roberta", ("qa",)),
+    "ElectraForMaskedLM": ("electra", ("mlm",)),
+    "ElectraForSequenceClassification": ("electra", ("seq_cls",)),
+    "ElectraForTokenClassification": ("electra", ("token_cls",)),
+    "ElectraForQuestionAnswering": ("electra", ("qa",)),
 }
 
 
@@ -188,7 +250,7 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
         family = arch
         heads = tuple(heads or ())
     distil = family == "distilbert"
-    if distil != _is_distil(config):
+    if family != _family(config):
         raise ValueError("arch and config disagree on the family")
     V, H, L, nh, I, P, TV, eps, act = _dims(config)
     g = torch.Generator().manual_seed(seed)
@@ -205,7 +267,8 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
     head_only = set(heads) - {"pooler"}
     if prefixed is None:
         prefixed = bool(head_only)
-    pre = ("distilbert." if distil else "bert.") if prefixed else ""
+    pre = _prefix(config) if prefixed else ""
+    E = _emb_dim(config)
     s = {}
     if distil:
         s[pre + "embeddings.word_embeddings.weight"] = w(V, H, std=0.5)
@@ -240,11 +303,14 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
             s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
             s["classifier.bias"] = bias(_num_labels(config))
     else:
-        s[pre + "embeddings.word_embeddings.weight"] = w(V, H, std=0.5)
-        s[pre + "embeddings.position_embeddings.weight"] = w(P, H, std=0.2)
-        s[pre + "embeddings.token_type_embeddings.weight"] = w(TV, H, std=0.2)
-        s[pre + "embeddings.LayerNorm.weight"] = gain(H)
-        s[pre + "embeddings.LayerNorm.bias"] = bias(H)
+        s[pre + "embeddings.word_embeddings.weight"] = w(V, E, std=0.5)
+        s[pre + "embeddings.position_embeddings.weight"] = w(P, E, std=0.2)
+        s[pre + "embeddings.token_type_embeddings.weight"] = w(TV, E, std=0.2)
+        s[pre + "embeddings.LayerNorm.weight"] = gain(E)
+        s[pre + "embeddings.LayerNorm.bias"] = bias(E)
+        if E != H:
+            s[pre + "embeddings_project.weight"] = w(H, E, std=0.2)
+            s[pre + "embeddings_project.bias"] = bias(H)
         for i in range(L):
             p = pre + "encoder.layer.%d." % i
             for n in ("query", "key", "value"):
@@ -263,7 +329,19 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
         if "pooler" in heads:
             s[pre + "pooler.dense.weight"] = w(H, H, std=0.15)
             s[pre + "pooler.dense.bias"] = bias(H)
-        if "mlm" in heads:
+        if "mlm" in heads and family == "roberta":
+            s["lm_head.dense.weight"] = w(H, H, std=0.15)
+            s["lm_head.dense.bias"] = bias(H)
+            s["lm_head.layer_norm.weight"] = gain(H)
+            s["lm_head.layer_norm.bias"] = bias(H)
+            s["lm_head.bias"] = bias(V)
+        elif "mlm" in heads and family == "electra":
+            s["generator_predictions.dense.weight"] = w(E, H, std=0.15)
+            s["generator_predictions.dense.bias"] = bias(E)
+            s["generator_predictions.LayerNorm.weight"] = gain(E)
+            s["generator_predictions.LayerNorm.bias"] = bias(E)
+            s["generator_lm_head.bias"] = bias(V)
+        elif "mlm" in heads:
             s["cls.predictions.transform.dense.weight"] = w(H, H, std=0.15)
             s["cls.predictions.transform.dense.bias"] = bias(H)
             s["cls.predictions.transform.LayerNorm.weight"] = gain(H)
@@ -272,7 +350,12 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
         if "nsp" in heads:
             s["cls.seq_relationship.weight"] = w(2, H, std=0.15)
             s["cls.seq_relationship.bias"] = bias(2)
-        if "seq_cls" in heads:
+        if "seq_cls" in heads and family in ("roberta", "electra"):
+            s["classifier.dense.weight"] = w(H, H, std=0.15)
+            s["classifier.dense.bias"] = bias(H)
+            s["classifier.out_proj.weight"] = w(_num_labels(config), H, std=0.15)
+            s["classifier.out_proj.bias"] = bias(_num_labels(config))
+        elif "seq_cls" in heads:
             s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
             s["classifier.bias"] = bias(_num_labels(config))
     if "token_cls" in heads:
@@ -296,7 +379,7 @@ def round_state(state, dtype):
 
 def _get(state, config, name):
     """A weight by its unprefixed name, stored with or without prefix."""
-    pre = "distilbert." if _is_distil(config) else "bert."
+    pre = _prefix(config)
     if pre + name in state:
         return state[pre + name]
     return state[name]
@@ -332,15 +415,25 @@ def encoder_forward(state, config, input_ids, token_type_ids=None,
     mask = (torch.ones(B, T, dtype=torch.long) if attention_mask is None
             else _as_tensor(attention_mask))
     G = lambda n: _get(state, config, n)
-    pos = torch.arange(T)
+    E = _emb_dim(config)
+    if _family(config) == "roberta":
+        # create_position_ids_from_input_ids: padding keeps padding_idx,
+        # other tokens count from padding_idx + 1
+        pad = config["pad_token_id"]
+        keep = ids.ne(pad).long()
+        pos = torch.cumsum(keep, dim=1) * keep + pad
+    else:
+        pos = torch.arange(T)[None].expand(B, T)
     x = F.embedding(ids, G("embeddings.word_embeddings.weight"))
-    x = x + F.embedding(pos, G("embeddings.position_embeddings.weight"))[None]
+    x = x + F.embedding(pos, G("embeddings.position_embeddings.weight"))
     if not _is_distil(config):
         tt = (torch.zeros(B, T, dtype=torch.long) if token_type_ids is None
               else _as_tensor(token_type_ids))
         x = x + F.embedding(tt, G("embeddings.token_type_embeddings.weight"))
-    x = F.layer_norm(x, (H,), G("embeddings.LayerNorm.weight"),
+    x = F.layer_norm(x, (E,), G("embeddings.LayerNorm.weight"),
                      G("embeddings.LayerNorm.bias"), eps)
+    if E != H:
+        x = F.linear(x, G("embeddings_project.weight"), G("embeddings_project.bias"))
     minv = torch.finfo(torch.float32).min
     add_mask = (1.0 - mask[:, None, None, :].float()) * minv   # [B][1][1][T]
 
@@ -389,6 +482,20 @@ def mlm_logits(state, config, hidden):
     """MLM logits [..][V] for hidden states [..][H] (tied decoder)."""
     V, H, L, nh, I, P, TV, eps, act = _dims(config)
     word = _get(state, config, "embeddings.word_embeddings.weight")
+    if _family(config) == "roberta":   # RobertaLMHead: exact GELU
+        t = F.gelu(F.linear(hidden, state["lm_head.dense.weight"], state["lm_head.dense.bias"]))
+        t = F.layer_norm(t, (H,), state["lm_head.layer_norm.weight"],
+                         state["lm_head.layer_norm.bias"], eps)
+        dec = state.get("lm_head.decoder.weight", word)
+        return F.linear(t, dec, state["lm_head.bias"])
+    if _family(config) == "electra":   # generator_predictions: exact GELU
+        E = _emb_dim(config)
+        t = F.gelu(F.linear(hidden, state["generator_predictions.dense.weight"],
+                            state["generator_predictions.dense.bias"]))
+        t = F.layer_norm(t, (E,), state["generator_predictions.LayerNorm.weight"],
+                         state["generator_predictions.LayerNorm.bias"], eps)
+        dec = state.get("generator_lm_head.weight", word)
+        return F.linear(t, dec, state["generator_lm_head.bias"])
     if _is_distil(config):
         t = F.linear(hidden, state["vocab_transform.weight"], state["vocab_transform.bias"])
         t = _act(t, act)
@@ -409,7 +516,14 @@ def mlm_logits(state, config, hidden):
 def seq_cls_logits(state, config, hidden):
     """Sequence classification logits [B][num_labels]: BERT's classifier
     over the pooler output; DistilBERT's pre_classifier + ReLU +
-    classifier over hidden[:, 0]."""
+    classifier over hidden[:, 0]; RoBERTa's classifier.dense + tanh +
+    out_proj and ELECTRA's classifier.dense + GELU + out_proj over
+    hidden[:, 0]."""
+    if _family(config) in ("roberta", "electra"):
+        act = torch.tanh if _family(config) == "roberta" else F.gelu
+        h = act(F.linear(hidden[:, 0], state["classifier.dense.weight"],
+                         state["classifier.dense.bias"]))
+        return F.linear(h, state["classifier.out_proj.weight"], state["classifier.out_proj.bias"])
     if _is_distil(config):
         h = F.relu(F.linear(hidden[:, 0], state["pre_classifier.weight"],
                             state["pre_classifier.bias"]))

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""
+families_tasks.py - every task end to end through the CLI on the RoBERTa
+fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
+against data/expected/families/roberta-tasks.json: the PyTorch reference's
+head outputs over the Python BPE reference's ids (tests/gen/gen_families.py).
+Scores must agree within 1e-4, tokens, labels and answer spans exactly.
+Usage: families_tasks.py NLP TOP_SRCDIR   (standard library only)
+"""
+import json
+import subprocess
+import sys
+
+NLP, TOP = sys.argv[1], sys.argv[2]
+MODEL = TOP + "/data/models/tiny-roberta"
+EXP = json.load(open(TOP + "/data/expected/families/roberta-tasks.json", encoding="utf-8"))
+TOL = 1e-4
+failed = 0
+
+
+def nlp(*args):
+    r = subprocess.run([NLP, args[0], "--model", MODEL, "--json", "--quiet"] + list(args[1:]),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("nlp %s exited %d: %s" % (args[0], r.returncode, r.stderr.strip()))
+    return json.loads(r.stdout)
+
+
+def check(what, cond, detail=""):
+    global failed
+    if not cond:
+        failed += 1
+        print("FAIL: %s %s" % (what, detail))
+
+
+def close(a, b):
+    return abs(a - b) <= TOL
+
+
+for case in EXP["fill-mask"]:
+    got = nlp("fill-mask", case["text"])
+    check("fill-mask tokens " + case["text"], [g["token"] for g in got] == case["token"],
+          str([g["token"] for g in got]))
+    check("fill-mask scores " + case["text"],
+          all(close(g["score"], s) for g, s in zip(got, case["score"])))
+for case in EXP["sentiment"]:
+    got = nlp("sentiment", "--top-k", "all", case["text"])
+    check("sentiment " + case["text"],
+          len(got) == len(case["scores"]) and all(close(g["score"], case["scores"][g["label"]]) for g in got),
+          json.dumps(got))
+    got = nlp("classify", case["text"])
+    best = max(case["scores"], key=case["scores"].get)
+    check("classify " + case["text"], got["label"] == best and close(got["score"], case["scores"][best]),
+          json.dumps(got))
+for case in EXP["ner"]:
+    got = nlp("ner", "--aggregation", "none", "--ignore-labels", "", case["text"])
+    want = case["tokens"]
+    check("ner count " + case["text"], len(got) == len(want), "%d vs %d" % (len(got), len(want)))
+    for g, w in zip(got, want):
+        check("ner token %d" % w["index"], g["index"] == w["index"] and g["entity"] == w["entity"]
+              and close(g["score"], w["score"]), json.dumps(g))
+for case in EXP["qa"]:
+    got = nlp("qa", "--question", case["question"], "--context", case["context"])
+    check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
+          and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
+print("%s: %d failure(s)" % (sys.argv[0], failed))
+sys.exit(1 if failed else 0)
