@@ -140,6 +140,14 @@ NLP_API void nlp_pipeline_results_clear(nlp_pipeline_result *out, size_t n);
  * string (free()), or NULL when out of memory. */
 NLP_API char *nlp_pipeline_result_json(const nlp_pipeline_result *r);
 
+/* The outcomes res[0..n) of a ranking task (NLP_TASK_RANKS: each value
+ * an object with a number "score"), input i being res[i], as one array
+ * sorted by score, best first (ties in input order): {"index": i, "score":
+ * s, then the other fields of res[i]}, as text-embeddings-inference's
+ * /rerank answers.  Failed inputs are left out.  A new value (the caller
+ * frees it), or NULL when out of memory. */
+NLP_API nlp_value *nlp_pipeline_rank(const nlp_pipeline_result *res, size_t n);
+
 /* The task's columns for tabular output, given its current options
  * (available right after open).  *cols is owned by the pipeline. */
 NLP_API size_t nlp_pipeline_columns(const nlp_pipeline *p, const nlp_column **cols);

@@ -100,6 +100,12 @@ typedef struct nlp_column {
 #define NLP_TASK_WINDOWS 1u    /* the task runs inputs longer than the model
                                   takes in overlapping windows itself: the
                                   host never truncates them */
+#define NLP_TASK_RANKS 2u      /* each result is an object with a number
+                                  "score" for one input measured against one
+                                  query: front ends given a list of inputs
+                                  show them as one list, best score first
+                                  (nlp_pipeline_rank()); corpus mode keeps
+                                  the rows */
 
 /* A task a plugin serves.  Arrays of it are read with the stride of the
  * first element's struct_size (nlp_plugin_task()). */
@@ -215,6 +221,15 @@ struct nlp_host_api {
      * (NLP_HOST_HAS(host, model_is_default)) */
     /* 1 when args' model is the task's default_model (none was given) */
     int (*model_is_default)(const nlp_task_args *args);
+    /* the sentence-transformers files of model's folder (nlp/model.h
+     * nlp_sbert_config_load; NLP_HOST_HAS(host, sbert_config)) */
+    nlp_status (*sbert_config)(const nlp_model *model, nlp_sbert_config *out,
+                               nlp_error *err);
+    /* text[0..len) lowercased code point by code point (Unicode simple
+     * case mapping, as sentence-transformers' do_lower_case) into a new NUL-terminated string *out of *out_len
+     * bytes, freed with host->free; NLP_ERR_UTF8 for invalid UTF-8 */
+    nlp_status (*lowercase)(const char *text, size_t len, char **out, size_t *out_len,
+                            nlp_error *err);
 };
 
 /* 1 when the host table has the entry member (a later addition). */
