@@ -278,6 +278,16 @@ typedef struct nlp_corpus_stats {
  * NLP_ERR_USAGE: a bad column, format, delimiter or combination; other
  * statuses: the run failed (rows written so far stay written, and
  * stats->started says whether the rows were being streamed). */
+/* Make the corpus runs of p write the task's first result column (an
+ * array of numbers per row, all of one length, such as embed's
+ * "embedding") as float32 rows to path instead of into the table: a NumPy
+ * .npy file (format 1.0, '<f4', shape (rows, dim)) when path ends in
+ * ".npy", else raw little-endian float32 (rows * dim values, ".f32").  Row
+ * r of the file is row r of the output table.  NULL turns it off.  A run
+ * with job->resume then fails with NLP_ERR_USAGE. */
+NLP_API nlp_status nlp_pipeline_set_vectors(nlp_pipeline *p, const char *path,
+                                            nlp_error *err);
+
 NLP_API nlp_status nlp_pipeline_run_corpus(nlp_pipeline *p, const nlp_corpus_job *job,
                                            nlp_corpus_stats *stats, nlp_error *err);
 
