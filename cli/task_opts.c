@@ -143,6 +143,9 @@ void cli_task_help(const char *task, const nlp_task_desc *d, const char *plugin)
                "per line of standard input: {\"question\": \"...\", \"context\": \"...\"}.\n");
     else
         printf("Inputs: the TEXT arguments, or one per line of standard input.\n");
+    if (d->flags & NLP_TASK_RANKS)
+        printf("Results: one list for all inputs, best score first, as {index, score, ...}\n"
+               "(with --json one JSON array); in corpus mode a score per row.\n");
     printf("Corpus mode: --input/--output FILE (CSV, TSV or JSON Lines; '-' = stdin/stdout)\n"
            "runs over a whole file, keeping every column (see docs/corpus.md).\n");
     if (!d->default_model)

@@ -25,7 +25,8 @@ static const nlp_option embed_options[] = {
 
 static const nlp_task_desc embed_tasks[] = {
     {sizeof(nlp_task_desc), 0, "embed",
-     "sentence embeddings (feature extraction, pooled as sentence-transformers does)",
+     "sentence embeddings (pooled as the model's sentence-transformers files say; "
+     "a plain BERT: mean)",
      "sentence-transformers/all-MiniLM-L6-v2", NLP_INPUT_TEXT, embed_options, "embedding",
      NULL},
 };
