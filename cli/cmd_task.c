@@ -169,14 +169,19 @@ static void print_failure(task_out *o, size_t number, const char *msg, nlp_statu
     fprintf(stderr, "nlp %s: input %zu: %s\n", o->cmd->task, number, msg);
 }
 
-static void print_result(task_out *o, const task_input *in, size_t number,
-                         const nlp_pipeline_result *r)
+static void warn_truncated(const task_out *o, size_t number, const nlp_pipeline_result *r)
 {
     if (r->truncated_from) {
         fflush(stdout);
         cli_warn(o->cmd->task, "truncated input %zu from %zu tokens to %zu", number,
                  r->truncated_from, r->tokens);
     }
+}
+
+static void print_result(task_out *o, const task_input *in, size_t number,
+                         const nlp_pipeline_result *r)
+{
+    warn_truncated(o, number, r);
     if (!r->value) {
         print_failure(o, number, r->error.msg[0] ? r->error.msg : "no result", r->error.status);
         return;
@@ -256,7 +261,7 @@ static int run_chunk(nlp_pipeline *p, task_out *o, task_input *v, size_t n, size
         if (r == &failed)
             print_failure(o, first + i + 1, v[i].bad, NLP_ERR_INPUT);
         else if (o->ranks && r->value)
-            ;
+            warn_truncated(o, first + i + 1, r);
         else
             print_result(o, &v[i], first + i + 1, r);
         if (o->ranks && keep_result(o, r) != 0)
