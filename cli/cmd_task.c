@@ -264,8 +264,10 @@ static int run_chunk(nlp_pipeline *p, task_out *o, task_input *v, size_t n, size
             warn_truncated(o, first + i + 1, r);
         else
             print_result(o, &v[i], first + i + 1, r);
-        if (o->ranks && keep_result(o, r) != 0)
+        if (o->ranks && keep_result(o, r) != 0) {
+            nlp_pipeline_results_clear(res, m);
             return cli_fail(o->cmd->task, &(nlp_error){NLP_ERR_NOMEM, "out of memory"});
+        }
     }
     fflush(stdout);
     nlp_pipeline_results_clear(res, m);
