@@ -6,7 +6,9 @@
  * object per line for question/context tasks).  Each input gets one
  * result, printed as it comes: a readable table, or with --json one line of
  * JSON (an error object for a failed input, whose reason also goes to
- * stderr; the exit status is then 1).
+ * stderr; the exit status is then 1).  A ranking task's results
+ * (NLP_TASK_RANKS) are kept and printed at the end as one list, best score
+ * first (nlp_pipeline_rank); failed inputs then only go to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +140,9 @@ typedef struct task_out {
     int show_input;              /* more than one input: a header each */
     size_t printed;
     int failed;
+    int ranks;                   /* a ranking task: keep results in kept */
+    nlp_pipeline_result *kept;   /* [n_kept], input order */
+    size_t n_kept, cap_kept;
 } task_out;
 
 /* "[N] text" before the table of input N; a question stands for its
@@ -153,7 +158,7 @@ static void print_input_header(const task_input *in, size_t number, nlp_input_ki
 static void print_failure(task_out *o, size_t number, const char *msg, nlp_status st)
 {
     o->failed = 1;
-    if (o->cmd->json) {
+    if (o->cmd->json && !o->ranks) {
         nlp_pipeline_result r = {0};
         nlp_error_set(&r.error, st, "%s", msg);
         char *j = nlp_pipeline_result_json(&r);
@@ -164,14 +169,19 @@ static void print_failure(task_out *o, size_t number, const char *msg, nlp_statu
     fprintf(stderr, "nlp %s: input %zu: %s\n", o->cmd->task, number, msg);
 }
 
-static void print_result(task_out *o, const task_input *in, size_t number,
-                         const nlp_pipeline_result *r)
+static void warn_truncated(const task_out *o, size_t number, const nlp_pipeline_result *r)
 {
     if (r->truncated_from) {
         fflush(stdout);
         cli_warn(o->cmd->task, "truncated input %zu from %zu tokens to %zu", number,
                  r->truncated_from, r->tokens);
     }
+}
+
+static void print_result(task_out *o, const task_input *in, size_t number,
+                         const nlp_pipeline_result *r)
+{
+    warn_truncated(o, number, r);
     if (!r->value) {
         print_failure(o, number, r->error.msg[0] ? r->error.msg : "no result", r->error.status);
         return;
@@ -189,6 +199,40 @@ static void print_result(task_out *o, const task_input *in, size_t number,
         cli_render(r->value, o->cmd->desc->result_columns);
     }
     o->printed++;
+}
+
+/* Keep *r (its value moves) for the ranked list; 0, or -1 out of memory. */
+static int keep_result(task_out *o, nlp_pipeline_result *r)
+{
+    if (o->n_kept == o->cap_kept) {
+        size_t cap = o->cap_kept ? o->cap_kept * 2 : 64;
+        nlp_pipeline_result *k = realloc(o->kept, cap * sizeof *k);
+        if (!k)
+            return -1;
+        o->kept = k;
+        o->cap_kept = cap;
+    }
+    o->kept[o->n_kept++] = *r;
+    memset(r, 0, sizeof *r);
+    return 0;
+}
+
+/* A ranking task's kept results as one list, best first. */
+static int print_ranked(task_out *o)
+{
+    nlp_value *list = nlp_pipeline_rank(o->kept, o->n_kept);
+    if (!list)
+        return cli_fail(o->cmd->task, &(nlp_error){NLP_ERR_NOMEM, "out of memory"});
+    if (o->cmd->json) {
+        char *s = nlp_value_to_json(list, 0);
+        printf("%s\n", s ? s : "null");
+        free(s);
+    } else if (nlp_value_len(list)) {
+        cli_render(list, o->cmd->desc->result_columns);
+    }
+    nlp_value_free(list);
+    fflush(stdout);
+    return 0;
 }
 
 /* ------------------------------------------------------------ running */
@@ -212,10 +256,18 @@ static int run_chunk(nlp_pipeline *p, task_out *o, task_input *v, size_t n, size
         return usage ? cli_usage_error(o->cmd->task, "%s", err.msg) : cli_fail(o->cmd->task, &err);
     }
     for (size_t i = 0, k = 0; i < n; i++) {
-        if (k < m && idx[k] == i)
-            print_result(o, &v[i], first + i + 1, &res[k++]);
-        else
+        nlp_pipeline_result failed = {0};
+        nlp_pipeline_result *r = k < m && idx[k] == i ? &res[k++] : &failed;
+        if (r == &failed)
             print_failure(o, first + i + 1, v[i].bad, NLP_ERR_INPUT);
+        else if (o->ranks && r->value)
+            warn_truncated(o, first + i + 1, r);
+        else
+            print_result(o, &v[i], first + i + 1, r);
+        if (o->ranks && keep_result(o, r) != 0) {
+            nlp_pipeline_results_clear(res, m);
+            return cli_fail(o->cmd->task, &(nlp_error){NLP_ERR_NOMEM, "out of memory"});
+        }
     }
     fflush(stdout);
     nlp_pipeline_results_clear(res, m);
@@ -250,7 +302,7 @@ static int run_inputs(nlp_pipeline *p, const cli_task_cmd *cmd, int argc, char *
     size_t *idx = calloc(B + 1, sizeof *idx);
     input_source src = {cmd, cmd->first_input < argc ? SRC_ARGS : SRC_STDIN, argc,
                         cmd->first_input, argv, NULL, 0};
-    task_out o = {cmd, 0, 0, 0};
+    task_out o = {cmd, 0, 0, 0, (cmd->desc->flags & NLP_TASK_RANKS) != 0, NULL, 0, 0};
     int rc = CLI_EXIT_OK;
     if (!v || !in || !res || !idx) {
         rc = cli_fail(cmd->task, &(nlp_error){NLP_ERR_NOMEM, "out of memory"});
@@ -275,9 +327,13 @@ static int run_inputs(nlp_pipeline *p, const cli_task_cmd *cmd, int argc, char *
         n -= now;
         n += source_fill(&src, v + n, B + 1 - n);
     }
+    if (o.ranks && rc == CLI_EXIT_OK)
+        rc = print_ranked(&o);
     if (o.failed && rc == CLI_EXIT_OK)
         rc = CLI_EXIT_FAIL;
 out:
+    nlp_pipeline_results_clear(o.kept, o.n_kept);
+    free(o.kept);
     if (v)
         inputs_clear(v, B + 1);
     free(v);

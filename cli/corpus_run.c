@@ -83,7 +83,9 @@ int cli_corpus_run(nlp_pipeline *p, const cli_task_cmd *cmd)
     job.user = &ui;
     nlp_corpus_stats stats;
     nlp_error err = {0};
-    nlp_status st = nlp_pipeline_run_corpus(p, &job, &stats, &err);
+    nlp_status st = nlp_pipeline_set_vectors(p, cmd->vectors, &err);
+    if (st == NLP_OK)
+        st = nlp_pipeline_run_corpus(p, &job, &stats, &err);
     if (st == NLP_ERR_USAGE)
         return cli_usage_error(cmd->task, "%s", err.msg);
     if (st != NLP_OK)

@@ -26,6 +26,7 @@ typedef struct cli_task_cmd {
     size_t n_sets;
     nlp_corpus_job job;         /* corpus options */
     int corpus;                 /* some corpus option was given */
+    const char *vectors;        /* --vectors FILE, or NULL */
     int first_input;            /* argv index of the first TEXT argument */
 } cli_task_cmd;
 

@@ -21,7 +21,7 @@ enum {
     /* corpus mode (corpus_run.c) */
     OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_DELIMITER, OPT_NO_HEADER, OPT_TEXT_COL,
     OPT_PAIR_COL, OPT_QUESTION_COL, OPT_CONTEXT_COL, OPT_ID_COL, OPT_ERRORS, OPT_STRICT,
-    OPT_RESUME, OPT_NO_TRUNCATION, OPT_ANY_ARCH,
+    OPT_RESUME, OPT_NO_TRUNCATION, OPT_ANY_ARCH, OPT_VECTORS,
     OPT_TASK_BASE = 1024   /* + index of the plugin's option */
 };
 
@@ -67,6 +67,7 @@ static const common_opt common_opts[] = {
     {"errors", required_argument, OPT_ERRORS, "FILE", "corpus mode: also write bad rows (line, error) to FILE"},
     {"strict", no_argument, OPT_STRICT, NULL, "corpus mode: stop at the first bad row"},
     {"resume", no_argument, OPT_RESUME, NULL, "corpus mode: append to --output, skipping the rows it holds"},
+    {"vectors", required_argument, OPT_VECTORS, "FILE", "corpus mode: write the first result column (vectors, e.g. embed's) as float32 rows to FILE (.npy, else raw .f32) instead of --output"},
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 #define DEFAULT_BATCH 8
@@ -142,6 +143,9 @@ void cli_task_help(const char *task, const nlp_task_desc *d, const char *plugin)
                "per line of standard input: {\"question\": \"...\", \"context\": \"...\"}.\n");
     else
         printf("Inputs: the TEXT arguments, or one per line of standard input.\n");
+    if (d->flags & NLP_TASK_RANKS)
+        printf("Results: one list for all inputs, best score first, as {index, score, ...}\n"
+               "(with --json one JSON array); in corpus mode a score per row.\n");
     printf("Corpus mode: --input/--output FILE (CSV, TSV or JSON Lines; '-' = stdin/stdout)\n"
            "runs over a whole file, keeping every column (see docs/corpus.md).\n");
     if (!d->default_model)
@@ -244,6 +248,7 @@ static int corpus_option(cli_task_cmd *cmd, int c, const char *arg)
     case OPT_ERRORS: j->errors = arg; break;
     case OPT_STRICT: j->strict = 1; break;
     case OPT_RESUME: j->resume = 1; break;
+    case OPT_VECTORS: cmd->vectors = arg; break;
     default: return 0;
     }
     cmd->corpus = 1;

@@ -101,6 +101,15 @@ static void make_repos(void)
     srv_random("acme/tiny-bert", "pytorch_model.bin", 5000, 2);
     srv_random("acme/tiny-bert", "onnx/model.onnx", 3000, 3);
 
+    /* a sentence-transformers repository */
+    srv_file("acme/minilm", "config.json", cfg);
+    srv_file("acme/minilm", "vocab.txt", "[UNK]\n");
+    srv_file("acme/minilm", "modules.json", "[]\n");
+    srv_file("acme/minilm", "sentence_bert_config.json", "{\"max_seq_length\": 256}\n");
+    srv_file("acme/minilm", "1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true}\n");
+    srv_file("acme/minilm", "2_Dense/config.json", "{}\n");
+    srv_random("acme/minilm", "model.safetensors", 1000, 5);
+
     srv_file("solo", "config.json", cfg);
     srv_file("solo", "tokenizer.json", "{\"model\": {}}\n");
     srv_random("solo", "model.safetensors", 20000, 4);
@@ -672,6 +681,21 @@ START_TEST(test_sharded_and_no_org)
 }
 END_TEST
 
+/* The files of a sentence-transformers model come by default. */
+START_TEST(test_sentence_transformers_files)
+{
+    nlp_error err;
+    char *dir = NULL;
+    ck_assert_msg(nlp_hub_resolve("acme/minilm", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
+    ck_assert(has_file(dir, "modules.json"));
+    ck_assert(has_file(dir, "sentence_bert_config.json"));
+    ck_assert(has_file(dir, "1_Pooling/config.json"));
+    ck_assert(!has_file(dir, "2_Dense/config.json"));
+    assert_clean("acme/minilm");
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_revisions)
 {
     nlp_error err;
@@ -1073,6 +1097,7 @@ static Suite *hub_suite(void)
     tcase_add_test(tc, test_offline);
     tcase_add_test(tc, test_include_exclude);
     tcase_add_test(tc, test_sharded_and_no_org);
+    tcase_add_test(tc, test_sentence_transformers_files);
     tcase_add_test(tc, test_revisions);
     tcase_add_test(tc, test_errors_404_unsupported);
     tcase_add_test(tc, test_auth);

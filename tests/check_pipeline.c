@@ -528,6 +528,55 @@ START_TEST(test_shared_model)
 }
 END_TEST
 
+/* nlp_pipeline_rank: best score first, ties in input order, failed
+ * inputs left out, index and the other fields kept. */
+START_TEST(test_rank)
+{
+    static const char *const vals[] = {"{\"score\":0.5,\"text\":\"a\"}", NULL,
+                                       "{\"score\":0.9}", "{\"score\":0.5,\"text\":\"d\"}",
+                                       "{\"score\":-1}"};
+    nlp_pipeline_result r[5];
+    memset(r, 0, sizeof r);
+    for (size_t i = 0; i < 5; i++)
+        if (vals[i])
+            r[i].value = nlp_value_parse_json(vals[i], strlen(vals[i]));
+    nlp_value *list = nlp_pipeline_rank(r, 5);
+    ck_assert_ptr_nonnull(list);
+    char *j = nlp_value_to_json(list, 0);
+    ck_assert_str_eq(j, "[{\"index\":2,\"score\":0.9},{\"index\":0,\"score\":0.5,\"text\":\"a\"},"
+                        "{\"index\":3,\"score\":0.5,\"text\":\"d\"},{\"index\":4,\"score\":-1}]");
+    free(j);
+    nlp_value_free(list);
+    list = nlp_pipeline_rank(r, 0);
+    j = nlp_value_to_json(list, 0);
+    ck_assert_str_eq(j, "[]");
+    free(j);
+    nlp_value_free(list);
+    nlp_pipeline_results_clear(r, 5);
+}
+END_TEST
+
+/* nlp_sbert_config_load on the all-MiniLM-L6-v2-layout fixture and on a
+ * plain checkpoint. */
+START_TEST(test_sbert_config)
+{
+    nlp_sbert_config c;
+    nlp_error err = {0};
+    ck_assert_msg(nlp_sbert_config_load(NLP_TEST_DATA "/models/minilm-embed", &c, &err) == NLP_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(c.found, 1);
+    ck_assert_uint_eq(c.pooling, NLP_POOL_MEAN);
+    ck_assert_int_eq(c.normalize, 1);
+    ck_assert_int_eq(c.max_seq_length, 256);
+    ck_assert_int_eq(c.do_lower_case, 0);
+    ck_assert_int_eq(nlp_sbert_config_load(NLP_TEST_DATA "/models/tiny-bert", &c, &err), NLP_OK);
+    ck_assert_int_eq(c.found, 0);
+    ck_assert_uint_eq(c.pooling, NLP_POOL_MEAN);
+    ck_assert_int_eq(c.normalize, 0);
+    ck_assert_int_eq(c.max_seq_length, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -541,6 +590,8 @@ int main(void)
     tcase_add_test(tc, test_corpus);
     tcase_add_test(tc, test_two_threads);
     tcase_add_test(tc, test_shared_model);
+    tcase_add_test(tc, test_rank);
+    tcase_add_test(tc, test_sbert_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

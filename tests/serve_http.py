@@ -244,6 +244,61 @@ def sigterm_mid_load(p, port):
     check(not bad, "requests during SIGTERM: %r" % results)
 
 
+def sbert_routes():
+    """The built-in embed, similarity and rerank tasks behind /embed,
+    /v1/embeddings, /rerank and their own routes, against the PyTorch
+    references of tests/gen/gen_sbert.py (data/expected/sbert)."""
+    exp = os.path.join(MODELS, "..", "expected", "sbert")
+    emb = json.load(open(os.path.join(exp, "embed.json"), encoding="utf-8"))
+    rr = json.load(open(os.path.join(exp, "rerank.json"), encoding="utf-8"))
+    sim = json.load(open(os.path.join(exp, "similarity.json"), encoding="utf-8"))
+    case = {" ".join(c["args"]): c["embeddings"] for c in emb["cases"]}
+    env = {k: v for k, v in os.environ.items() if k != "NLP_PLUGIN_PATH"}
+    p, port = start("--task", "embed=" + MODELS + "/minilm-embed",
+                    "--task", "similarity=" + MODELS + "/minilm-embed",
+                    "--task", "rerank=" + MODELS + "/minilm-rerank", env=env)
+    tol = 1e-4
+    try:
+        texts = emb["texts"]
+        st, body, _ = request(port, "POST", "/embed", {"inputs": texts})
+        check(st == 200 and same(json.loads(body), case[""], tol),
+              "sbert /embed (the folder's mean + Normalize): %s %r" % (st, body[:200]))
+        st, body, _ = request(port, "POST", "/embed", {"inputs": texts, "normalize": False})
+        check(st == 200 and same(json.loads(body), case["--pooling mean --no-normalize"], tol),
+              "sbert /embed normalize false: %s %r" % (st, body[:200]))
+        st, body, _ = request(port, "POST", "/v1/embeddings", {"input": texts[:2], "model": "m"})
+        j = json.loads(body) if st == 200 else {}
+        check(st == 200 and [d["index"] for d in j["data"]] == [0, 1] and
+              same([d["embedding"] for d in j["data"]], case[""][:2], tol),
+              "sbert /v1/embeddings: %s %r" % (st, body[:200]))
+        st, body, _ = request(port, "POST", "/rerank", {"query": rr["query"], "texts": rr["texts"],
+                                                        "return_text": True})
+        got = json.loads(body) if st == 200 else []
+        want = sorted(range(len(rr["scores"])), key=lambda i: -rr["scores"][i])
+        check(st == 200 and [g["index"] for g in got] == want and
+              all(abs(g["score"] - rr["scores"][g["index"]]) <= tol and
+                  g["text"] == rr["texts"][g["index"]] for g in got),
+              "sbert /rerank: %s %r" % (st, body[:300]))
+        st, body, _ = request(port, "POST", "/rerank", {"query": rr["query"], "texts": rr["texts"],
+                                                        "raw_scores": True})
+        got = json.loads(body) if st == 200 else []
+        check(st == 200 and len(got) == len(rr["logits"]) and
+              all(abs(g["score"] - rr["logits"][g["index"]]) <= tol and "text" not in g
+                  for g in got), "sbert /rerank raw_scores: %s %r" % (st, body[:300]))
+        st, body, _ = request(port, "POST", "/similarity",
+                              {"inputs": sim["texts"], "parameters": {"query": sim["query"]}})
+        got = json.loads(body) if st == 200 else []
+        check(st == 200 and len(got) == len(sim["texts"]) and
+              all(abs(g["score"] - s) <= tol for g, s in
+                  zip(got, sim["cases"][0]["query_scores"])),
+              "sbert /similarity: %s %r" % (st, body[:300]))
+        st, body, _ = request(port, "POST", "/rerank", {"query": 3, "texts": ["x"]})
+        error_shape(st, body, 422, "sbert /rerank with a number for the query")
+    finally:
+        p.kill()
+        p.wait(60)
+
+
 def main():
     env = dict(os.environ, NLP_PLUGIN_PATH=PLUGINS)
     p, port = start("--task", "sentiment=" + MODELS + "/tiny-bert-sst2",
@@ -261,6 +316,7 @@ def main():
             p.kill()
     auth()
     lone_model()
+    sbert_routes()
     print("serve_http: %s" % ("ok" if not fails else "%d failures" % fails))
     return 1 if fails else 0
 

@@ -114,7 +114,9 @@ int nlp_hub_match_any(const char *const *pats, const char *name)
 
 static const char *const default_files[] = {
     "config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json",
-    "special_tokens_map.json", NULL,
+    "special_tokens_map.json",
+    /* sentence-transformers: the modules and how the vectors are pooled */
+    "modules.json", "sentence_bert_config.json", "1_Pooling/config.json", NULL,
 };
 
 static int is_default(const char *name)

@@ -180,6 +180,8 @@ typedef struct runner {
     atomic_uint_least64_t bytes;
     atomic_int stop;
     nlp_encoding enc;            /* the reader thread's */
+    pl_vectors vec;              /* nlp_pipeline_set_vectors: task column 0 */
+    size_t first;                /* first task column of the table (1 with vec) */
 } runner;
 
 static int blank(const char *s, size_t n)
@@ -403,18 +405,22 @@ static nlp_status output_names(runner *R, nlp_error *err)
         return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < R->ncols; i++)
         R->names[i] = nlp_corpus_column_name(R->rd, i);
-    for (size_t k = 0; k < R->ntask; k++) {
+    R->first = R->p->vectors ? 1 : 0;
+    if (R->first && R->ntask == 0)
+        return nlp_error_set(err, NLP_ERR_USAGE, "--vectors: task %s has no result column",
+                             R->p->task);
+    for (size_t k = R->first; k < R->ntask; k++) {
         const char *name = cols[k].name;
         int clash = 0;
         for (size_t i = 0; i < R->ncols; i++)
             clash |= strcmp(R->names[i], name) == 0;
         if (R->job->no_header && R->oo.format == NLP_CORPUS_CSV)   /* columns stay positional */
-            R->task_names[k] = nlp_strf("%zu", R->ncols + k + 1);
+            R->task_names[k] = nlp_strf("%zu", R->ncols + k - R->first + 1);
         else
             R->task_names[k] = clash ? nlp_strf("%s_%s", R->p->task, name) : strdup(name);
         if (!R->task_names[k])
             return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
-        R->names[R->ncols + k] = R->task_names[k];
+        R->names[R->ncols + k - R->first] = R->task_names[k];
     }
     return NLP_OK;
 }
@@ -427,7 +433,7 @@ static nlp_status output_names(runner *R, nlp_error *err)
 static nlp_status resume_scan(runner *R, size_t *done, char **last_id, nlp_error *err)
 {
     const char *path = R->job->output, *id_col = R->job->id_column ? R->names[R->col_id] : NULL;
-    size_t ncols = R->ncols + R->ntask;
+    size_t ncols = R->ncols + R->ntask - R->first;
     *done = 0;
     *last_id = NULL;
     FILE *fp = fopen(path, "rb");
@@ -514,7 +520,7 @@ static nlp_status open_outputs(runner *R, nlp_error *err)
         return nlp_error_set(err, NLP_ERR_IO, "%s: %s", j->output, strerror(errno));
     nlp_status st;
     if ((st = nlp_corpus_writer_open(R->out, &R->oo, &R->wr, err)) != NLP_OK ||
-        (st = nlp_corpus_writer_columns(R->wr, R->names, R->ncols + R->ntask,
+        (st = nlp_corpus_writer_columns(R->wr, R->names, R->ncols + R->ntask - R->first,
                                         !R->has_header && R->ncols > 0, err)) != NLP_OK)
         return st;
     if (!j->errors)
@@ -648,6 +654,18 @@ static void bad_row(runner *R, run_state *S, const crow *r, const nlp_error *e,
         S->stop = stats->stopped_strict = 1;
 }
 
+/* Task column 0 of a result into the vector file. */
+static nlp_status vector_of(runner *R, const nlp_value *res, size_t line, nlp_error *err)
+{
+    const nlp_column *cols;
+    nlp_pipeline_columns(R->p, &cols);
+    const nlp_value *a = cols[0].kind == NLP_COLUMN_WHOLE ? res : nlp_value_get(res, cols[0].key);
+    nlp_status st = pl_vectors_add(&R->vec, a, line, err);
+    if (st != NLP_OK && st != NLP_ERR_NOMEM)
+        st = nlp_error_set(err, st, "--vectors %s: %s", R->vec.path, err->msg);
+    return st;
+}
+
 /* One good row: its input columns, then its result's. */
 static nlp_status write_row(runner *R, run_state *S, const window *w, const crow *r,
                             const nlp_value *res, nlp_error *err)
@@ -655,15 +673,16 @@ static nlp_status write_row(runner *R, run_state *S, const window *w, const crow
     const cfield *f = &w->fd[r->field0];
     for (size_t k = 0; k < R->ncols; k++)
         S->fields[k] = (nlp_corpus_field){w->arena.p + f[k].at, f[k].len, f[k].json};
-    nlp_status st = NLP_OK;
-    for (size_t k = 0; k < R->ntask && st == NLP_OK; k++) {
+    nlp_status st = R->first ? vector_of(R, res, r->line, err) : NLP_OK;
+    for (size_t k = R->first; k < R->ntask && st == NLP_OK; k++) {
         int json = 1;
         st = nlp_pipeline_cell(R->p, res, k, &S->cells[k], &json, err);
         const char *t = S->cells[k];
-        S->fields[R->ncols + k] = (nlp_corpus_field){t ? t : "", t ? strlen(t) : 0, json};
+        S->fields[R->ncols + k - R->first] =
+            (nlp_corpus_field){t ? t : "", t ? strlen(t) : 0, json};
     }
     if (st == NLP_OK)
-        st = nlp_corpus_write_row(R->wr, S->fields, R->ncols + R->ntask, err);
+        st = nlp_corpus_write_row(R->wr, S->fields, R->ncols + R->ntask - R->first, err);
     for (size_t k = 0; k < R->ntask; k++) {
         free(S->cells[k]);
         S->cells[k] = NULL;
@@ -744,6 +763,8 @@ static void run_windows(runner *R, run_state *S, nlp_corpus_stats *stats)
 static nlp_status prepare(runner *R, nlp_corpus_stats *stats, nlp_error *err)
 {
     nlp_status st;
+    if (R->p->vectors && R->job->resume)
+        return nlp_error_set(err, NLP_ERR_USAGE, "--vectors and --resume exclude each other");
     if ((st = formats(R, err)) != NLP_OK || (st = open_input(R, err)) != NLP_OK)
         return st;
     if (R->ncols > 0 && (st = pick_columns(R, err)) != NLP_OK)
@@ -764,7 +785,9 @@ static nlp_status prepare(runner *R, nlp_corpus_stats *stats, nlp_error *err)
     }
     if (R->ncols > 0 && (st = nlp_pipeline_load(R->p, err)) != NLP_OK)
         return st;
-    return open_outputs(R, err);
+    if ((st = open_outputs(R, err)) != NLP_OK)
+        return st;
+    return R->first ? pl_vectors_open(&R->vec, R->p->vectors, err) : NLP_OK;
 }
 
 static void runner_free(runner *R)
@@ -842,6 +865,7 @@ nlp_status nlp_pipeline_run_corpus(nlp_pipeline *p, const nlp_corpus_job *job,
     stop_reader(&R);
     run_state_free(&S, R.window_rows);
     st = close_output(&R, st, err);
+    st = pl_vectors_close(&R.vec, st, err);
     runner_free(&R);
     return st;
 }

@@ -373,6 +373,7 @@ void nlp_pipeline_free(nlp_pipeline *p)
     if (p->borrowed)
         nlp_shared_model_free(p->shared);
     nlp_encoding_free(&p->enc);
+    free(p->vectors);
     free(p->prep);
     free(p->order);
     free(p->res);

@@ -7,6 +7,8 @@
 #ifndef NLP_PIPELINE_IMPL_H
 #define NLP_PIPELINE_IMPL_H
 
+#include <stdio.h>
+
 #include "nlp/nlp.h"
 #include "nlp/pipeline.h"
 
@@ -62,7 +64,28 @@ struct nlp_pipeline {
     nlp_value **bres;
     nlp_error *berrs;
     size_t cap_batch;
+
+    char *vectors;                  /* corpus runs: the vector file, or NULL */
 };
+
+/* The binary vector file of a corpus run (vectors.c). */
+typedef struct pl_vectors {
+    FILE *f;
+    const char *path;
+    int npy;                        /* .npy, else raw .f32 */
+    size_t rows, dim;
+    float *buf;                     /* [cap] one row as float32 */
+    size_t cap;
+} pl_vectors;
+
+/* Create path and, for .npy, write a header to be completed at close. */
+nlp_status pl_vectors_open(pl_vectors *v, const char *path, nlp_error *err);
+/* Append one row: a (non-empty) array of numbers as long as the others;
+ * line names the input row in errors. */
+nlp_status pl_vectors_add(pl_vectors *v, const nlp_value *a, size_t line, nlp_error *err);
+/* Complete the header, close; st is the run's status so far, returned
+ * unless closing fails. */
+nlp_status pl_vectors_close(pl_vectors *v, nlp_status st, nlp_error *err);
 
 /* Count input's tokens with tok (enc is scratch) and cut it to limit
  * tokens unless the task windows long inputs or truncation is off. */

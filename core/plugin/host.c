@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "config.h"
 #include "nlp/nlp.h"
 
@@ -101,6 +103,37 @@ static void host_free(void *p)
     free(p);
 }
 
+static nlp_status host_sbert_config(const nlp_model *model, nlp_sbert_config *out,
+                                    nlp_error *err)
+{
+    return nlp_sbert_config_load(nlp_model_dir(model), out, err);
+}
+
+/* Lowercase UTF-8 with utf8proc's simple case mapping per code point. */
+static nlp_status host_lowercase(const char *text, size_t len, char **out, size_t *out_len,
+                                 nlp_error *err)
+{
+    char *buf = malloc(len * 2 + 4);   /* a lowercase form is at most one byte longer per char */
+    if (!buf)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    size_t i = 0, o = 0;
+    while (i < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (k <= 0) {
+            free(buf);
+            return nlp_error_set(err, NLP_ERR_UTF8, "invalid UTF-8 at byte %zu", i);
+        }
+        i += (size_t)k;
+        o += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)buf + o);
+    }
+    buf[o] = '\0';
+    *out = buf;
+    *out_len = o;
+    return NLP_OK;
+}
+
 /* ------------------------------------------------------------- table */
 
 static const nlp_host_api host_api = {
@@ -146,6 +179,8 @@ static const nlp_host_api host_api = {
     .model_head = nlp_model_head,
     .head_forward = nlp_head_forward,
     .model_max_tokens = nlp_model_max_tokens,
+    .sbert_config = host_sbert_config,
+    .lowercase = host_lowercase,
 };
 
 const nlp_host_api *nlp_host_api_get(void)

@@ -29,6 +29,15 @@ static srv_task *find_task(nlp_server *s, const char *name)
     return NULL;
 }
 
+/* 1 when task t declares the option name. */
+static int has_option(const srv_task *t, const char *name)
+{
+    for (const nlp_option *o = t->desc->options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* The first served task that classifies text pairs (/predict, /rerank). */
 static srv_task *pair_classifier(nlp_server *s)
 {
@@ -235,9 +244,10 @@ static void embed_route(nlp_serve_call *c, const char *body, size_t len, int ope
                                openai ? "input" : "inputs", &n, &single)) != NULL) {
         if (openai && cJSON_IsString(model))
             c->model_name = strdup(model->valuestring);
-        const char *names[] = {"normalize"}, *values[] = {NULL};
+        /* normalize: false is the model's own vectors where the task can say so */
+        const char *names[] = {normalize ? "normalize" : "no-normalize"}, *values[] = {NULL};
         submit_inputs(c, t, openai ? SRV_KIND_OPENAI : SRV_KIND_VECTORS, in, n, single, names,
-                      values, normalize ? 1 : 0);
+                      values, normalize || has_option(t, "no-normalize") ? 1 : 0);
     }
     cJSON_Delete(j);
 }
@@ -324,15 +334,19 @@ out:
     cJSON_Delete(j);
 }
 
-/* POST /rerank (TEI): {"query", "texts", "raw_scores", "return_text"}. */
+/* POST /rerank (TEI): {"query", "texts", "raw_scores", "return_text"};
+ * the rerank task when it is served, else a pair classifier. */
 static void rerank_route(nlp_serve_call *c, const char *body, size_t len)
 {
     static const char *const fields[] = {"query", "texts", "raw_scores", "return_text",
                                          "truncate", "truncation_direction", NULL};
-    srv_task *t = pair_classifier(c->s);
+    srv_task *t = find_task(c->s, "rerank");
+    int cross = t != NULL;
+    if (!t)
+        t = pair_classifier(c->s);
     if (!t) {
-        srv_reply_error(c, NLP_ERR_NOT_FOUND, "no sequence classification task is served "
-                                              "(sentiment or classify)");
+        srv_reply_error(c, NLP_ERR_NOT_FOUND, "no reranking task is served "
+                                              "(rerank, sentiment or classify)");
         return;
     }
     cJSON *j = parse_object(c, body, len);
@@ -372,8 +386,12 @@ static void rerank_route(nlp_serve_call *c, const char *body, size_t len)
         } else {
             c->return_text = ret;
             const char *names[] = {"function", "top-k"}, *values[] = {"none", "all"};
-            submit_inputs(c, t, SRV_KIND_RERANK, in, n, 0, raw ? names : names + 1,
-                          raw ? values : values + 1, raw ? 2 : 1);
+            const char *xnames[] = {"raw-scores"}, *xvalues[] = {NULL};
+            if (cross)
+                submit_inputs(c, t, SRV_KIND_RERANK, in, n, 0, xnames, xvalues, raw ? 1 : 0);
+            else
+                submit_inputs(c, t, SRV_KIND_RERANK, in, n, 0, raw ? names : names + 1,
+                              raw ? values : values + 1, raw ? 2 : 1);
         }
     }
     cJSON_Delete(j);
@@ -567,8 +585,8 @@ void srv_route(nlp_server *s, nlp_serve_call *c, const char *method, const char 
         info_route(c);
     else if (strcmp(name, "metrics") == 0)
         srv_reply(c, 200, NLP_OK, "text/plain; version=0.0.4", srv_metrics_text(s));
-    else if (t && strcmp(name, "embed") != 0)
-        task_route(c, t, body, len);
+    else if (t && strcmp(name, "embed") != 0 && strcmp(name, "rerank") != 0)
+        task_route(c, t, body, len);   /* the embed and rerank tasks answer TEI's routes */
     else if (strcmp(name, "embed") == 0)
         embed_route(c, body, len, 0);
     else if (strcmp(name, "v1/embeddings") == 0)
@@ -599,10 +617,13 @@ static void reply_failed(nlp_serve_call *c, const nlp_pipeline_result *r)
               nlp_pipeline_result_json(r));
 }
 
-/* The rerank score of one result: the last label's score (the only one
- * for a one-label cross-encoder). */
+/* The rerank score of one result: the rerank task's "score", else the
+ * last label's score of a classifier (the only one for a one-label
+ * cross-encoder). */
 static double rerank_score(const srv_task *t, const nlp_value *v)
 {
+    if (nlp_value_kind_of(v) == NLP_VALUE_OBJECT)
+        return nlp_value_number(nlp_value_get(v, "score"));
     const char *want = t->cfg_loaded && t->cfg.num_labels > 0
                            ? t->cfg.id2label[t->cfg.num_labels - 1] : NULL;
     for (size_t i = 0; i < nlp_value_len(v); i++) {
@@ -614,34 +635,30 @@ static double rerank_score(const srv_task *t, const nlp_value *v)
     return nlp_value_number(nlp_value_get(v, "score"));
 }
 
-static int by_score(const void *a, const void *b)
-{
-    double x = cJSON_GetObjectItem(*(cJSON *const *)a, "score")->valuedouble;
-    double y = cJSON_GetObjectItem(*(cJSON *const *)b, "score")->valuedouble;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static void rerank_reply(nlp_serve_call *c, const nlp_pipeline_result *res)
 {
     size_t n = c->req->n;
-    cJSON **items = calloc(n ? n : 1, sizeof *items);
-    if (!items) {
-        srv_reply_error(c, NLP_ERR_NOMEM, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        items[i] = cJSON_CreateObject();
-        cJSON_AddNumberToObject(items[i], "index", (double)i);
+    double *scores = malloc((n ? n : 1) * sizeof *scores);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; scores && i < n; i++)
+        scores[i] = rerank_score(c->task, res[i].value);
+    cJSON *a = scores && order && nlp_rank_order(scores, n, order) == 0 ? cJSON_CreateArray()
+                                                                         : NULL;
+    for (size_t k = 0; a && k < n; k++) {
+        size_t i = order[k];
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddNumberToObject(item, "index", (double)i);
         if (c->return_text)
-            cJSON_AddStringToObject(items[i], "text", c->req->inputs[i].text_pair);
-        cJSON_AddNumberToObject(items[i], "score", rerank_score(c->task, res[i].value));
+            cJSON_AddStringToObject(item, "text", c->req->inputs[i].text_pair);
+        cJSON_AddNumberToObject(item, "score", scores[i]);
+        cJSON_AddItemToArray(a, item);
     }
-    qsort(items, n, sizeof *items, by_score);
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, items[i]);
-    free(items);
-    reply_cjson(c, a);
+    free(scores);
+    free(order);
+    if (a)
+        reply_cjson(c, a);
+    else
+        srv_reply_error(c, NLP_ERR_NOMEM, "out of memory");
 }
 
 static void openai_reply(nlp_serve_call *c, nlp_buf *b, const nlp_pipeline_result *res)

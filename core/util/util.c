@@ -175,3 +175,35 @@ nlp_status nlp_write_atomic(const char *path, const char *text, nlp_error *err)
     free(tmp);
     return NLP_OK;
 }
+
+/* ------------------------------------------------------------ ranking */
+
+typedef struct rank_item {
+    double score;
+    size_t index;
+} rank_item;
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const rank_item *x = a, *y = b;
+    int xn = x->score != x->score, yn = y->score != y->score;   /* NaN */
+    if (xn != yn)
+        return xn - yn;
+    if (!xn && x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int nlp_rank_order(const double *scores, size_t n, size_t *order)
+{
+    rank_item *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (rank_item){scores[i], i};
+    qsort(v, n, sizeof *v, rank_cmp);
+    for (size_t i = 0; i < n; i++)
+        order[i] = v[i].index;
+    free(v);
+    return 0;
+}

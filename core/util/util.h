@@ -73,6 +73,10 @@ void nlp_strlist_add_env(nlp_strlist *l, const char *var);
  * is reset.  NLP_ERR_NOMEM naming what when an addition failed. */
 nlp_status nlp_strlist_finish(nlp_strlist *l, char ***out, const char *what, nlp_error *err);
 
+/* The indices 0..n-1 into order[n], best score first (ties: lower index
+ * first; NaN scores last).  Returns 0, or -1 when out of memory. */
+int nlp_rank_order(const double *scores, size_t n, size_t *order);
+
 /* splitmix64's finaliser: a bijective 64-bit mix, the hash of every
  * counter-based draw (dropout masks, masking, data order, new weights). */
 static inline uint64_t nlp_mix64(uint64_t z)

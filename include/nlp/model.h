@@ -147,6 +147,41 @@ NLP_API nlp_status nlp_model_head(const nlp_model *model, nlp_head head, size_t 
 /* Total bytes of the mapped weight files. */
 NLP_API size_t nlp_model_weight_bytes(const nlp_model *model);
 
+
+/* ---- sentence-transformers folders ---- */
+
+/* Pooling modes of a sentence-transformers Pooling module, as bits; several
+ * set means the vectors are concatenated in this order (cls, max, mean,
+ * mean_sqrt_len), as sentence-transformers does. */
+#define NLP_POOL_CLS 1u            /* the first token ([CLS]) */
+#define NLP_POOL_MAX 2u            /* per dimension, the largest over the real tokens */
+#define NLP_POOL_MEAN 4u           /* the mean over the real tokens */
+#define NLP_POOL_MEAN_SQRT_LEN 8u  /* the sum over the real tokens / sqrt(their count) */
+
+/* What a sentence-transformers model folder says about turning token
+ * vectors into one sentence vector.  Fields are only ever added at the end. */
+typedef struct nlp_sbert_config {
+    int found;                  /* 1: the folder has modules.json */
+    unsigned pooling;           /* NLP_POOL_* bits; NLP_POOL_MEAN when the
+                                   folder has no Pooling module */
+    int normalize;              /* 1: a Normalize module follows the pooling */
+    int max_seq_length;         /* sentence_bert_config.json; 0 when unset */
+    int do_lower_case;          /* sentence_bert_config.json; 0 when unset */
+} nlp_sbert_config;
+
+/* Read the sentence-transformers files of model folder dir: modules.json
+ * (Transformer, Pooling and Normalize modules; any other module type is
+ * NLP_ERR_UNSUPPORTED naming it), the Pooling module's config.json
+ * (pooling_mode_cls_token, _mean_tokens, _max_tokens,
+ * _mean_sqrt_len_tokens; a mode this library does not offer, such as
+ * weightedmean or lasttoken, is NLP_ERR_UNSUPPORTED naming the field) and
+ * sentence_bert_config.json (max_seq_length, do_lower_case).  A folder
+ * without modules.json is a plain checkpoint: found 0, mean pooling, no
+ * normalization.  Malformed files are NLP_ERR_FORMAT naming the file and
+ * the field.  *out is plain data (nothing to free). */
+NLP_API nlp_status nlp_sbert_config_load(const char *dir, nlp_sbert_config *out,
+                                         nlp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -140,6 +140,14 @@ NLP_API void nlp_pipeline_results_clear(nlp_pipeline_result *out, size_t n);
  * string (free()), or NULL when out of memory. */
 NLP_API char *nlp_pipeline_result_json(const nlp_pipeline_result *r);
 
+/* The outcomes res[0..n) of a ranking task (NLP_TASK_RANKS: each value
+ * an object with a number "score"), input i being res[i], as one array
+ * sorted by score, best first (ties in input order): {"index": i, "score":
+ * s, then the other fields of res[i]}, as text-embeddings-inference's
+ * /rerank answers.  Failed inputs are left out.  A new value (the caller
+ * frees it), or NULL when out of memory. */
+NLP_API nlp_value *nlp_pipeline_rank(const nlp_pipeline_result *res, size_t n);
+
 /* The task's columns for tabular output, given its current options
  * (available right after open).  *cols is owned by the pipeline. */
 NLP_API size_t nlp_pipeline_columns(const nlp_pipeline *p, const nlp_column **cols);
@@ -270,6 +278,16 @@ typedef struct nlp_corpus_stats {
  * NLP_ERR_USAGE: a bad column, format, delimiter or combination; other
  * statuses: the run failed (rows written so far stay written, and
  * stats->started says whether the rows were being streamed). */
+/* Make the corpus runs of p write the task's first result column (an
+ * array of numbers per row, all of one length, such as embed's
+ * "embedding") as float32 rows to path instead of into the table: a NumPy
+ * .npy file (format 1.0, '<f4', shape (rows, dim)) when path ends in
+ * ".npy", else raw little-endian float32 (rows * dim values, ".f32").  Row
+ * r of the file is row r of the output table.  NULL turns it off.  A run
+ * with job->resume then fails with NLP_ERR_USAGE. */
+NLP_API nlp_status nlp_pipeline_set_vectors(nlp_pipeline *p, const char *path,
+                                            nlp_error *err);
+
 NLP_API nlp_status nlp_pipeline_run_corpus(nlp_pipeline *p, const nlp_corpus_job *job,
                                            nlp_corpus_stats *stats, nlp_error *err);
 

@@ -100,6 +100,12 @@ typedef struct nlp_column {
 #define NLP_TASK_WINDOWS 1u    /* the task runs inputs longer than the model
                                   takes in overlapping windows itself: the
                                   host never truncates them */
+#define NLP_TASK_RANKS 2u      /* each result is an object with a number
+                                  "score" for one input measured against one
+                                  query: front ends given a list of inputs
+                                  show them as one list, best score first
+                                  (nlp_pipeline_rank()); corpus mode keeps
+                                  the rows */
 
 /* A task a plugin serves.  Arrays of it are read with the stride of the
  * first element's struct_size (nlp_plugin_task()). */
@@ -226,6 +232,18 @@ struct nlp_host_api {
                                size_t stride, float *out, nlp_error *err);
     /* the longest input the model's positions take (nlp_model_max_tokens) */
     size_t (*model_max_tokens)(const nlp_model *model);
+
+    /* added with the sentence-embedding tasks: check struct_size before
+     * use */
+    /* the sentence-transformers files of model's folder (nlp/model.h
+     * nlp_sbert_config_load; NLP_HOST_HAS(host, sbert_config)) */
+    nlp_status (*sbert_config)(const nlp_model *model, nlp_sbert_config *out,
+                               nlp_error *err);
+    /* text[0..len) lowercased code point by code point (Unicode simple
+     * case mapping, as sentence-transformers' do_lower_case) into a new NUL-terminated string *out of *out_len
+     * bytes, freed with host->free; NLP_ERR_UTF8 for invalid UTF-8 */
+    nlp_status (*lowercase)(const char *text, size_t len, char **out, size_t *out_len,
+                            nlp_error *err);
 };
 
 /* 1 when the host table has the entry member (a later addition). */

@@ -235,6 +235,66 @@ nlp_status nlp_tc_fail_all(const nlp_host_api *host, nlp_value **results,
 /* Copy cols[0..n) to out (at most max); returns the count (for columns()). */
 size_t nlp_tc_columns_copy(const nlp_column *cols, size_t n, nlp_column *out, size_t max);
 
+/* ------------------------------------------------------------ sentence vectors */
+
+/* Sentence vectors as sentence-transformers computes them: the encoder's
+ * last hidden states, pooled (cls, max, mean, mean_sqrt_len, concatenated
+ * in that order when several are on), then scaled to unit length when a
+ * Normalize module follows.  The pooling and normalization come from the
+ * model folder (nlp_sbert_config: modules.json, the Pooling module's
+ * config.json, sentence_bert_config.json's max_seq_length and
+ * do_lower_case); a plain checkpoint gets mean pooling without
+ * normalization.  Used by the embed and similarity tasks. */
+typedef struct nlp_tc_sentvec {
+    const nlp_host_api *host;
+    const nlp_tokenizer *tok;
+    nlp_ctx *ctx;
+    nlp_sbert_config st;        /* what the folder says, options applied */
+    size_t H;                   /* hidden size */
+    size_t dim;                 /* vector size: H per pooling mode */
+    size_t max_length;          /* tokens per text, specials included */
+    size_t limit;               /* the model's positions */
+    int32_t pad_id;
+
+    nlp_encoding *encs;         /* [cap_encs] */
+    size_t cap_encs;
+    const nlp_encoding **valid; /* [n] */
+    size_t cap_valid;
+    int32_t *row_of;            /* [n]: batch row of text i, -1 failed */
+    size_t cap_row_of;
+    nlp_tc_batch batch;
+    float *vecs;                /* [rows][dim] */
+    size_t cap_vecs;
+    char *lower;                /* do_lower_case scratch */
+} nlp_tc_sentvec;
+
+/* The --pooling option of tasks using nlp_tc_sentvec. */
+#define NLP_TC_POOLING_OPTION                                                       {"pooling", NLP_OPT_CHOICE, NULL, "cls|mean|max|mean-sqrt-len",                  "how token vectors become one (default: the model's 1_Pooling/config.json, "      "else mean)", NULL}
+
+/* Bind sv to args' model: read the folder's sentence-transformers files,
+ * then the options "pooling" (when declared and set) and, when
+ * with_normalize, the flags "normalize" / "no-normalize" (both given is
+ * NLP_ERR_INVALID_ARG).  Free with nlp_tc_sentvec_free (also on failure). */
+nlp_status nlp_tc_sentvec_init(nlp_tc_sentvec *sv, const nlp_host_api *host,
+                               const nlp_task_args *args, int with_normalize,
+                               nlp_error *err);
+
+/* Vectors of the texts of in[0..n) (their text_pair is not used): on
+ * success sv->row_of[i] is the row of sv->vecs ([rows][sv->dim]) holding
+ * text i's vector, or -1 when text i failed (errs[i] says why).  A fatal
+ * failure (out of memory, the encoder) returns its status with *fatal
+ * set. */
+nlp_status nlp_tc_sentvec_run(nlp_tc_sentvec *sv, const nlp_input *in, size_t n,
+                              nlp_error *errs, nlp_error *fatal);
+
+void nlp_tc_sentvec_free(nlp_tc_sentvec *sv);
+
+/* The cosine similarity of a[0..n) and b[0..n) (0 when either is zero). */
+double nlp_tc_cosine(const float *a, const float *b, size_t n);
+
+/* A new array value of x[0..n), or NULL when out of memory. */
+nlp_value *nlp_tc_float_array(const nlp_host_api *host, const float *x, size_t n);
+
 /* ------------------------------------------------------------ entry */
 
 /* The one symbol every plugin exports (declared here so each plugin's
