@@ -39,7 +39,7 @@ static void usage(FILE *f)
           "vocab.txt (WordPiece) and vocab.json + merges.txt (BPE) work too.\n"
           "\n"
           "  -m, --model DIR_OR_ID   model directory, built-in model or hub id (default\n"
-          "                          bert-base-uncased)\n"
+          "                          nlp-mini, built in)\n"
           "      --json              one JSON object per input: tokens, ids, type_ids, offsets\n"
           "      --pair TEXT_B       encode each input as a pair with TEXT_B\n"
           "      --no-special        do not add [CLS]/[SEP]\n"
@@ -137,7 +137,7 @@ int cmd_tokenize(int argc, char **argv)
     tok_ctx c;
     memset(&c, 0, sizeof c);
     c.opts = (nlp_encode_opts)NLP_ENCODE_OPTS_INIT;
-    const char *model = "bert-base-uncased";
+    const char *model = "nlp-mini";
     int offline = 0, quiet = 0, opt;
     opterr = 0;
     optind = 1;

@@ -12,12 +12,11 @@
 #             (the last 4 of its 24 articles held out); NLI and AG News as
 #             JSON Lines (needs python3)
 #   pretrain  nlp-mini: masked-LM pretraining from scratch (WORKDIR/mlm)
-#   pretrain2 its continuation (WORKDIR/mlm2; not yet in the default list:
-#             the fine-tunes start from WORKDIR/mlm)
+#   pretrain2 its continuation (WORKDIR/mlm2), the final nlp-mini
 #   sst2 ner squad nli   fine-tunes of nlp-mini (WORKDIR/sst2, ...)
-#   eval      every model on its dev data
 #   export    write the models into the source tree's models/ folder
 #             (nlp-mini as fp16, the task models as int8)
+#   eval      every model on its dev data, the runs and the tree's copies
 set -eu
 NLP=${1:?usage: models/train.sh NLP WORKDIR [STAGE...]}
 W=${2:?usage: models/train.sh NLP WORKDIR [STAGE...]}
@@ -27,7 +26,9 @@ SHARED=$(cd "$HERE/../.." && pwd)/shared/data
 [ -d "$SHARED" ] || { echo "models/train.sh: $SHARED not found" >&2; exit 1; }
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
-STAGES=${*:-data pretrain sst2 ner squad nli eval export}
+STAGES=${*:-data pretrain pretrain2 sst2 ner squad nli export eval}
+# the masked LM the fine-tunes start from and nlp-mini is exported from
+PRE=$W/mlm2
 TRAIN="nice -n 10 $NLP train"
 
 resume() { [ -d "$1" ] && ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo --resume || true; }
@@ -67,15 +68,22 @@ stage_pretrain() {
 
 # Continued pretraining of nlp-mini (the run above ends on the loss
 # plateau around 6.2 that small BERTs sit on before they learn to use
-# context): a new warm-up to a higher peak (7e-4 after 500 steps), linear
-# decay to 0 at step 10,000, new masks and order (seed 2), same data.
+# context): a new warm-up to a higher peak (7e-4 after 500 steps), then
+# linear decay, new masks and order (seed 2), same data.  Planned for
+# 10,000 steps; from step 900 the schedule ends at step 3,000, from step
+# 1,084 at step 2,400 on one thread (the machine's other core was busy)
+# and from step 1,133 at step 2,000, to fit the machine's time.
 stage_pretrain2() {
     done_run "$W/mlm2" && return 0
-    $TRAIN mlm --init "$W/mlm" --data "$W/corpus-train.txt" --eval "$W/corpus-eval.txt" \
-        --max-len 128 --mask-prob 0.2 --dropout 0 --batch-size 64 --max-steps 10000 \
+    set -- mlm --init "$W/mlm" --data "$W/corpus-train.txt" --eval "$W/corpus-eval.txt" \
+        --max-len 128 --mask-prob 0.2 --dropout 0 --batch-size 64 \
         --lr 7e-4 --warmup 500 --weight-decay 0.01 --adam-beta2 0.98 --max-grad-norm 0.5 \
-        --eval-every 500 --save-every 100 --log-every 10 --seed 2 --out "$W/mlm2" \
-        $(resume "$W/mlm2")
+        --eval-every 500 --save-every 100 --log-every 10 --seed 2 --out "$W/mlm2"
+    last=$(ls -d "$W"/mlm2/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -1)
+    [ "${last:-0}" -ge 900 ] || $TRAIN "$@" --max-steps 10000 --stop-at 900 $(resume "$W/mlm2")
+    [ "${last:-0}" -ge 1084 ] || $TRAIN "$@" --max-steps 3000 --stop-at 1084 --resume
+    [ "${last:-0}" -ge 1133 ] || $TRAIN "$@" --max-steps 2400 --threads 1 --stop-at 1133 --resume
+    $TRAIN "$@" --max-steps 2000 --threads 1 --resume
 }
 
 # Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1, one
@@ -83,7 +91,7 @@ stage_pretrain2() {
 # `train.sh NLP W sst2 nli & train.sh NLP W squad ner`).
 stage_sst2() {
     done_run "$W/sst2" && return 0
-    $TRAIN sentiment --init "$W/mlm" --data "$SHARED/sst2/train.tsv" --eval "$SHARED/sst2/dev.tsv" \
+    $TRAIN sentiment --init "$PRE" --data "$SHARED/sst2/train.tsv" --eval "$SHARED/sst2/dev.tsv" \
         --rename-labels 0=negative,1=positive --max-len 66 --batch-size 32 --epochs 2 \
         --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 500 \
         --out "$W/sst2" $(resume "$W/sst2")
@@ -91,7 +99,7 @@ stage_sst2() {
 
 stage_ner() {
     done_run "$W/ner" && return 0
-    $TRAIN ner --init "$W/mlm" --data "$SHARED/conll2003/train.txt" \
+    $TRAIN ner --init "$PRE" --data "$SHARED/conll2003/train.txt" \
         --eval "$SHARED/conll2003/valid.txt" --max-len 128 --batch-size 32 --epochs 4 \
         --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/ner" $(resume "$W/ner")
@@ -99,7 +107,7 @@ stage_ner() {
 
 stage_squad() {
     done_run "$W/squad" && return 0
-    $TRAIN qa --init "$W/mlm" --data "$W/squad-train.json" --eval "$W/squad-eval.json" \
+    $TRAIN qa --init "$PRE" --data "$W/squad-train.json" --eval "$W/squad-eval.json" \
         --max-len 256 --doc-stride 64 --batch-size 16 --epochs 3 \
         --lr 2e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/squad" $(resume "$W/squad")
@@ -107,7 +115,7 @@ stage_squad() {
 
 stage_nli() {
     done_run "$W/nli" && return 0
-    $TRAIN classify --init "$W/mlm" --data "$W/nli-train.jsonl" --eval "$W/nli-eval.jsonl" \
+    $TRAIN classify --init "$PRE" --data "$W/nli-train.jsonl" --eval "$W/nli-eval.jsonl" \
         --text-column premise --text-pair-column hypothesis --max-len 128 --batch-size 32 \
         --epochs 3 --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 --threads 1 --save-every 200 \
         --out "$W/nli" $(resume "$W/nli")
@@ -122,23 +130,33 @@ evaluate() {   # NAME MODEL_DIR TASK ARGS...
     cat "$W/$name.eval.json"
 }
 
-stage_eval() {
-    evaluate nlp-mini "$W/mlm" mlm --data "$SHARED/sst2/dev.tsv" --mask-prob 0.15 --seed 42
-    evaluate nlp-mini-sst2 "$W/sst2" sentiment --data "$SHARED/sst2/dev.tsv"
-    evaluate nlp-mini-ner "$W/ner" ner --data "$SHARED/conll2003/valid.txt"
-    evaluate nlp-mini-squad "$W/squad" qa --data "$W/squad-eval.json" --max-len 256 --doc-stride 64
-    evaluate nlp-mini-nli "$W/nli" classify --data "$W/nli-eval.jsonl" \
+eval_set() {   # SUFFIX MLM SST2 NER SQUAD NLI
+    x=$1
+    evaluate nlp-mini$x "$2" mlm --data "$SHARED/sst2/dev.tsv" --mask-prob 0.15 --seed 42
+    evaluate nlp-mini-sst2$x "$3" sentiment --data "$SHARED/sst2/dev.tsv"
+    evaluate nlp-mini-ner$x "$4" ner --data "$SHARED/conll2003/valid.txt"
+    evaluate nlp-mini-squad$x "$5" qa --data "$W/squad-eval.json" --max-len 256 --doc-stride 64
+    evaluate nlp-mini-nli$x "$6" classify --data "$W/nli-eval.jsonl" \
         --text-column premise --text-pair-column hypothesis
-    evaluate nlp-mini-nli-agnews "$W/nli" classify --data "$W/agnews.jsonl" \
+    evaluate nlp-mini-nli-agnews$x "$6" classify --data "$W/agnews.jsonl" \
         --labels "World,Sports,Business,Science and technology" \
         --template "This example is about {}."
+}
+
+# The runs, then the tree's copies (fp16 / int8) once exported: WORKDIR/
+# NAME.eval.json and NAME-shipped.eval.json.
+stage_eval() {
+    eval_set "" "$PRE" "$W/sst2" "$W/ner" "$W/squad" "$W/nli"
+    [ -f "$HERE/nlp-mini-nli/config.json" ] || return 0
+    eval_set -shipped "$HERE/nlp-mini" "$HERE/nlp-mini-sst2" "$HERE/nlp-mini-ner" \
+        "$HERE/nlp-mini-squad" "$HERE/nlp-mini-nli"
 }
 
 # The tree's copies: fp16 for the masked LM (it loads in transformers as
 # is), int8 with int8 word embeddings and the rest fp16 for the task
 # models (nlp's format; --dtype fp16 of them gives transformers a copy).
 stage_export() {
-    "$NLP" quantize --force --dtype fp16 "$W/mlm" "$HERE/nlp-mini"
+    "$NLP" quantize --force --dtype fp16 "$PRE" "$HERE/nlp-mini"
     for m in sst2 ner squad nli; do
         "$NLP" quantize --force --dtype int8 --embeddings int8 --rest fp16 "$W/$m" "$HERE/nlp-mini-$m"
     done

@@ -1,5 +1,5 @@
 #!/bin/sh
-# builtin.sh - built-in model names given to --model, end to end:
+# builtin.sh - tasks without --model run their built-in model, end to end:
 # against a fixture folder of built-in models given in NLP_MODELS_PATH
 # (links to the tiny checkpoints of data/models under the names nlp
 # ships), each task and `nlp tokenize` print exactly what they print with
@@ -7,7 +7,7 @@
 # (HF_ENDPOINT and HTTPS_PROXY at a closed port, HF_HUB_OFFLINE unset) and
 # the cache left untouched; a missing built-in model is one clear line
 # naming the folders searched (the source tree's models/ among them, the
-# uninstalled binary's own);
+# uninstalled binary's own); the classify default needs --labels;
 # `nlp models` lists the built-in models and `nlp models rm` refuses them;
 # other names still go to the Hub.  Nothing is written under models/.
 #
@@ -36,53 +36,60 @@ unset HF_HUB_OFFLINE NLP_PLUGIN_PATH
 
 . "$(dirname "$0")/sh_lib.sh"
 
-# same NAME CMD TASK ARGS...: --model NAME (a built-in model) and --model
-# FIXTURE (the folder NAME links to): same bytes
+# same CMD ARGS... without --model and with --model FIXTURE: same bytes
 same() {
-    name=$1 cmd=$2 task=$3
-    shift 3
-    run 0 "$cmd" "$task" --model "$name" "$@" || return
+    fixture=$1
+    shift
+    run 0 "$@" || return
     cp "$tmp/out" "$tmp/builtin.out"
-    fixture=$(basename "$(readlink "$tmp/models/$name")")
+    cmd=$1
+    task=$2
+    shift 2
     run 0 "$cmd" "$task" --model "$FIX/$fixture" "$@" || return
     cmp -s "$tmp/out" "$tmp/builtin.out" || {
-        fail "--model $name differs from --model $fixture: $cmd $*"
+        fail "without --model differs from --model $fixture: $cmd $*"
         diff "$tmp/builtin.out" "$tmp/out" | head -5
     }
     [ -s "$tmp/out" ] || fail "no output: $cmd $*"
 }
 
 S="The film was a delight."
-same nlp-mini "$NLP" fill-mask "Paris is the [MASK] of France."
-same nlp-mini "$NLP" fill-mask --json "Paris is the [MASK] of France." "a [MASK] b"
-same nlp-mini-sst2 "$NLP" sentiment "$S" "Dull."
-same nlp-mini-sst2 "$NLP" sentiment --json --top-k all "$S"
-same nlp-mini-ner "$NLP" ner "John Smith lives in Paris."
-same nlp-mini-ner "$NLP" ner --json --aggregation none "John Smith lives in Paris."
-same nlp-mini-squad "$NLP" qa --question "Where does John live?" --context "John lives in Paris."
-same nlp-mini-squad "$NLP" qa --json --question "Where does John live?" --context "John lives in Paris."
-same nlp-mini-nli "$NLP" classify --labels film,music,sports "$S"
-same nlp-mini-nli "$NLP" classify --json --labels film,music --multi-label "$S"
-same nlp-mini "$NLP" tokenize --json "$S"
+same tiny-bert-mlm "$NLP" fill-mask "Paris is the [MASK] of France."
+same tiny-bert-mlm "$NLP" fill-mask --json "Paris is the [MASK] of France." "a [MASK] b"
+same tiny-bert-sst2 "$NLP" sentiment "$S" "Dull."
+same tiny-bert-sst2 "$NLP" sentiment --json --top-k all "$S"
+same ner-bert "$NLP" ner "John Smith lives in Paris."
+same ner-bert "$NLP" ner --json --aggregation none "John Smith lives in Paris."
+same qa-bert "$NLP" qa --question "Where does John live?" --context "John lives in Paris."
+same qa-bert "$NLP" qa --json --question "Where does John live?" --context "John lives in Paris."
+same tiny-bert-mnli "$NLP" classify --labels film,music,sports "$S"
+same tiny-bert-mnli "$NLP" classify --json --labels film,music --multi-label "$S"
+same tiny-bert-mlm "$NLP" tokenize --json "$S"
 # commands that take a model reference resolve built-in names the same way
 run 0 "$NLP" quantize nlp-mini "$tmp/q8" && run 0 "$NLP" quantize "$FIX/tiny-bert-mlm" "$tmp/q8b" &&
     { cmp -s "$tmp/q8/model.safetensors" "$tmp/q8b/model.safetensors" || fail "quantize nlp-mini"; }
 [ -e "$tmp/cache" ] && fail "the Hub cache was touched: $(ls -R "$tmp/cache" | head -3)"
 
+# the built-in classify model is an NLI model: --labels (or --model) needed
+run 2 "$NLP" classify "$S" &&
+    grep -qx "nlp classify: the built-in classify model nlp-mini-nli is an NLI model for zero-shot classification: give --labels, or --model with a text classifier (see 'nlp classify --help')" "$tmp/err" ||
+    fail "classify without --labels: $(cat "$tmp/err")"
+run 0 "$NLP" classify --model "$FIX/tiny-bert-sst2" "$S"
+
 # a missing built-in model: one line naming the folders searched, the
 # uninstalled binary's own (the source tree's models/) last
 if [ -f "$SRC_MODELS/nlp-mini/config.json" ]; then
-    NLP_MODELS_PATH=$tmp/empty run 0 "$NLP" fill-mask --model nlp-mini "a [MASK]"
+    NLP_MODELS_PATH=$tmp/empty run 0 "$NLP" fill-mask "a [MASK]"
     echo "builtin.sh: $SRC_MODELS/nlp-mini exists: its run checked, not the missing-model error"
 else
-    NLP_MODELS_PATH=$tmp/empty run 1 "$NLP" fill-mask --model nlp-mini "a [MASK]"
+    NLP_MODELS_PATH=$tmp/empty run 1 "$NLP" fill-mask "a [MASK]"
     want="nlp fill-mask: built-in model nlp-mini not found (searched: $tmp/empty, $SRC_MODELS); give --model ID or DIR"
     [ "$(cat "$tmp/err")" = "$want" ] || fail "missing model: $(cat "$tmp/err")"
 fi
 [ -e "$tmp/cache" ] && fail "the Hub cache was touched by a missing built-in model"
 rm "$tmp/models/nlp-mini-squad"
 if [ ! -f "$SRC_MODELS/nlp-mini-squad/config.json" ]; then
-    run 1 "$NLP" qa --model nlp-mini-squad --offline --question q --context c
+    run 1 "$NLP" qa --offline --question q --context c
     grep -q "^nlp qa: built-in model nlp-mini-squad not found (searched: $tmp/models, $SRC_MODELS); give --model ID or DIR$" "$tmp/err" ||
         fail "missing model, offline: $(cat "$tmp/err")"
 fi
@@ -117,6 +124,11 @@ if ls "$SRC_MODELS"/*/config.json >/dev/null 2>&1; then
 else
     grep -q "no built-in models found" "$tmp/err" || fail "nlp models without built-in models: $(cat "$tmp/err")"
 fi
+
+# --help says which model runs without --model
+run 0 "$NLP" sentiment --help
+grep -q "^Default model: nlp-mini-sst2 (built in, no network access)$" "$tmp/out" ||
+    fail "sentiment --help: $(grep Default "$tmp/out")"
 
 echo "builtin.sh: $n checks, $fails failed"
 [ $fails -eq 0 ]

@@ -10,7 +10,7 @@
 # (BUILTIN_MODELS_SRC: nlp-mini, a link to data/models/tiny-bert-mlm, and a
 # folder without config.json, which is not a model): the installed nlp
 # finds nlp-mini in its own, staged $(pkgdatadir)/models and runs
-# fill-mask on it (--model nlp-mini) without the Hub; make uninstall
+# fill-mask on it without --model and without the Hub; make uninstall
 # removes it.
 #
 # Usage: tests/install.sh [BUILDDIR]   (default: $top_builddir, else .)
@@ -97,7 +97,7 @@ export HF_ENDPOINT=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 HF_HUB_CACH
 "$nlp" models >"$tmp/models.txt" 2>"$tmp/models.err" || fail "nlp models: $(cat "$tmp/models.err")"
 grep -Eq "^nlp-mini +BertForMaskedLM +.* $models/nlp-mini$" "$tmp/models.txt" ||
     { cat "$tmp/models.txt" "$tmp/models.err"; fail "the installed nlp does not find its built-in nlp-mini"; }
-"$nlp" fill-mask --json --model nlp-mini "Paris is the [MASK] of France." >"$tmp/fm1.json" 2>"$tmp/fm.err" ||
+"$nlp" fill-mask --json "Paris is the [MASK] of France." >"$tmp/fm1.json" 2>"$tmp/fm.err" ||
     fail "fill-mask on the installed built-in model: $(cat "$tmp/fm.err")"
 "$nlp" fill-mask --json --model "$top_srcdir/data/models/tiny-bert-mlm" "Paris is the [MASK] of France." \
     >"$tmp/fm2.json" 2>"$tmp/fm.err" || fail "fill-mask --model: $(cat "$tmp/fm.err")"

@@ -15,8 +15,10 @@ stdin, one per line), the expected result per input or {"error": message}
 (then that input's --json line is {"error": message, "error_type": ...}),
 the expected exit status, substrings expected on stderr and optionally
 "tol".  Scores are compared within tol (default 1e-4, absolute; a case
-with a larger tol also prints the largest difference seen), everything
-else exactly.  Exits 0 when every case passes, 1 otherwise, 77 (skip)
+with a larger tol also prints the largest difference seen, and compares
+zero-shot labels as a label -> score map, since labels whose scores lie
+within tol of each other may come in either order), everything else
+exactly.  Exits 0 when every case passes, 1 otherwise, 77 (skip)
 when the CLI is missing.
 """
 import json
@@ -49,6 +51,19 @@ def compare(exp, got, where, errors, tol=TOL, diff=None):
             diff[0] = max(diff[0], abs(exp - got))
     elif exp != got or type(exp) is not type(got):
         errors.append("%s: expected %r, got %r" % (where, exp, got))
+
+
+def by_label(x):
+    """x with every {"labels": [...], "scores": [...]} reordered by label."""
+    if isinstance(x, list):
+        return [by_label(v) for v in x]
+    if isinstance(x, dict):
+        x = {k: by_label(v) for k, v in x.items()}
+        lab, sc = x.get("labels"), x.get("scores")
+        if isinstance(lab, list) and isinstance(sc, list) and len(lab) == len(sc):
+            pairs = sorted(zip(lab, sc), key=lambda p: str(p[0]))
+            x["labels"], x["scores"] = [p[0] for p in pairs], [p[1] for p in pairs]
+    return x
 
 
 def run_case(nlp, top, path):
@@ -88,6 +103,8 @@ def run_case(nlp, top, path):
                     isinstance(got.get("error_type"), str)):
                 errors.append("input %d: expected an error object, got %r" % (i + 1, got))
             continue
+        if got is not None and tol != TOL:
+            exp, got = by_label(exp), by_label(got)
         if got is not None:
             compare(exp, got, "input %d" % (i + 1), errors, tol, diff)
     for s in case.get("stderr", []):

@@ -2,7 +2,8 @@
  * classify.c - the classify task plugin.
  *
  * Without --labels: plain text classification with the checkpoint's own
- * labels (the same as the sentiment task: --function, --top-k).
+ * labels (the same as the sentiment task: --function, --top-k); refused
+ * on the default model, the built-in NLI model nlp-mini-nli.
  *
  * With --labels "a,b,c": zero-shot classification over an NLI checkpoint,
  * as Hugging Face's ZeroShotClassificationPipeline.  Each text is paired
@@ -25,6 +26,9 @@
 #include "task_common.h"
 
 #define ZS_DEFAULT_TEMPLATE "This example is {}."
+/* the built-in NLI model: zero-shot only, so without --model, --labels is
+ * required (its own labels mean nothing for a single text) */
+#define CLASSIFY_DEFAULT_MODEL "nlp-mini-nli"
 
 typedef struct zs_state {
     const nlp_host_api *host;
@@ -75,7 +79,7 @@ static const nlp_option classify_options[] = {
 static const nlp_task_desc classify_tasks[] = {
     {sizeof(nlp_task_desc), 0, "classify",
      "classify texts with the model's labels, or zero-shot with --labels",
-     "typeform/distilbert-base-uncased-mnli", NLP_INPUT_TEXT_PAIR, classify_options,
+     CLASSIFY_DEFAULT_MODEL, NLP_INPUT_TEXT_PAIR, classify_options,
      "sequence,labels,scores,label,score", "ForSequenceClassification"},
 };
 
@@ -359,6 +363,11 @@ static nlp_status classify_create(const nlp_host_api *host, const nlp_task_args 
         st = zs_create(host, args, labels, &s->zs, err);
     } else if (host->opt_flag(args, "multi-label")) {
         st = host->error_set(err, NLP_ERR_INVALID_ARG, "--multi-label needs --labels");
+    } else if (NLP_HOST_HAS(host, model_is_default) && host->model_is_default(args)) {
+        st = host->error_set(err, NLP_ERR_INVALID_ARG,
+                             "the built-in classify model " CLASSIFY_DEFAULT_MODEL " is an NLI "
+                             "model for zero-shot classification: give --labels, or --model "
+                             "with a text classifier");
     } else {
         st = nlp_tc_textcls_create(host, args, &s->plain, err);
     }

@@ -60,7 +60,7 @@ static const nlp_option fm_options[] = {
 
 static const nlp_task_desc fm_tasks[] = {
     {sizeof(nlp_task_desc), 0, "fill-mask", "predict the words behind the mask token",
-     "bert-base-uncased", NLP_INPUT_TEXT, fm_options, "score,token,token_str,sequence",
+     "nlp-mini", NLP_INPUT_TEXT, fm_options, "score,token,token_str,sequence",
      "ForMaskedLM,ForPreTraining"},
 };
 

@@ -537,11 +537,11 @@ static const nlp_option ner_options[] = {
 static const nlp_task_desc ner_tasks[] = {
     {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "ner",
      "named entities (token classification) of each input text",
-     "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
+     "nlp-mini-ner", NLP_INPUT_TEXT, ner_options,
      "entity_group,entity,score,word,start,end", "ForTokenClassification"},
     {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "token-classification",
      "a label for each token / word of each input text",
-     "dslim/bert-base-NER", NLP_INPUT_TEXT, ner_options,
+     "nlp-mini-ner", NLP_INPUT_TEXT, ner_options,
      "entity_group,entity,score,word,start,end", "ForTokenClassification"},
 };
 

@@ -278,11 +278,11 @@ static const nlp_option qa_options[] = {
 static const nlp_task_desc qa_tasks[] = {
     {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "qa",
      "extract the answer to a question from a context",
-     "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
+     "nlp-mini-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
      "answer,score,start,end", "ForQuestionAnswering"},
     {sizeof(nlp_task_desc), NLP_TASK_WINDOWS, "question-answering",
      "extract the answer to a question from a context",
-     "distilbert-base-cased-distilled-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
+     "nlp-mini-squad", NLP_INPUT_QUESTION_CONTEXT, qa_options,
      "answer,score,start,end", "ForQuestionAnswering"},
 };
 

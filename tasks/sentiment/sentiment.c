@@ -18,7 +18,7 @@ static const nlp_option sentiment_options[] = {
 static const nlp_task_desc sentiment_tasks[] = {
     {sizeof(nlp_task_desc), 0, "sentiment",
      "classify the sentiment of texts (text classification)",
-     "distilbert-base-uncased-finetuned-sst-2-english", NLP_INPUT_TEXT_PAIR,
+     "nlp-mini-sst2", NLP_INPUT_TEXT_PAIR,
      sentiment_options, "label,score", "ForSequenceClassification"},
 };
 
