@@ -77,14 +77,16 @@ done
 cflags=$(PKG_CONFIG_PATH=$root/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage \
     pkg-config --cflags nlp) || fail "pkg-config --cflags nlp"
 mkdir "$tmp/ext"
-${CC:-cc} -shared -fPIC $cflags -o "$tmp/ext/embed.so" \
-    "$top_srcdir/plugins/example/embed.c" -lm || fail "the example plugin does not build with: $cflags"
+${CC:-cc} -shared -fPIC $cflags -o "$tmp/ext/keywords.so" \
+    "$top_srcdir/plugins/example/keywords.c" -lm || fail "the example plugin does not build with: $cflags"
 NLP_PLUGIN_PATH=$tmp/ext "$nlp" plugins >"$tmp/plugins2.txt" 2>&1 || fail "nlp plugins with NLP_PLUGIN_PATH"
-grep -Eq "^embed +0\.1\.0 +embed +$tmp/ext/embed.so$" "$tmp/plugins2.txt" ||
-    { cat "$tmp/plugins2.txt"; fail "embed.so not listed through NLP_PLUGIN_PATH"; }
-NLP_PLUGIN_PATH=$tmp/ext "$nlp" embed --model "$top_srcdir/data/models/tiny-bert" --json \
-    "Hello world." >"$tmp/embed.json" 2>"$tmp/embed.err" || fail "nlp embed: $(cat "$tmp/embed.err")"
-grep -q '^{"embedding":\[' "$tmp/embed.json" || fail "nlp embed printed: $(cat "$tmp/embed.json")"
+grep -Eq "^keywords +0\.1\.0 +keywords +$tmp/ext/keywords.so$" "$tmp/plugins2.txt" ||
+    { cat "$tmp/plugins2.txt"; fail "keywords.so not listed through NLP_PLUGIN_PATH"; }
+NLP_PLUGIN_PATH=$tmp/ext "$nlp" keywords --model "$top_srcdir/data/models/tiny-bert" --json \
+    "Hello world." >"$tmp/keywords.json" 2>"$tmp/keywords.err" ||
+    fail "nlp keywords: $(cat "$tmp/keywords.err")"
+grep -q '^\[{"word":"Hello",' "$tmp/keywords.json" ||
+    fail "nlp keywords printed: $(cat "$tmp/keywords.json")"
 
 # the built-in models: installed, found relocated, run with no Hub
 models=$root/share/nlp/models

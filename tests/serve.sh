@@ -2,8 +2,9 @@
 # serve.sh - `nlp serve` over HTTP on 127.0.0.1 (a free port), end to end:
 # tests/serve_http.py checks the routes against the CLI's --json, the
 # errors and limits, the API key, disconnecting clients, many clients at
-# once and SIGTERM under load.  The example plugin (embed) is built here
-# for the embedding routes.  Every wait is bounded (timeout 600).
+# once and SIGTERM under load.  The example plugin (keywords) is built
+# here and served next to the built-in tasks.  Every wait is bounded
+# (timeout 600).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 NLP=${NLP:-$top_builddir/cli/nlp}
@@ -11,8 +12,8 @@ PY=${PYTHON3:-python3}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/serve.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-${CC:-cc} -std=c11 -shared -fPIC -I"$top_srcdir/include" -o "$tmp/embed.so" \
-    "$top_srcdir/plugins/example/embed.c" -lm || {
+${CC:-cc} -std=c11 -shared -fPIC -I"$top_srcdir/include" -o "$tmp/keywords.so" \
+    "$top_srcdir/plugins/example/keywords.c" -lm || {
     echo "serve: FAIL: the example plugin does not build"
     exit 1
 }

@@ -5,7 +5,8 @@ Usage: serve_http.py NLP MODELS_DIR PLUGIN_DIR
 
 Starts the server on 127.0.0.1 with a free port (--port 0, read from its
 start-up line) and checks: every route answers with the CLI's --json
-results, /embed and /v1/embeddings (the example plugin), errors as one-line
+results, /embed and /v1/embeddings (the built-in embed on a plain BERT),
+/keywords (the example plugin of plugins/example), errors as one-line
 JSON with the right status (400, 401, 404, 405, 413, 422), the page at /,
 the page's script (run in node when it is installed), the API key, a
 client that disconnects mid-upload and one that leaves
@@ -68,7 +69,8 @@ def request(port, method, path, body=None, headers=None, timeout=60):
 def cli_json(task, model, *args):
     """The CLI's --json lines for one input."""
     out = subprocess.run([NLP, task, "--model", model, "--json", "--threads", "1", *args],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, NLP_PLUGIN_PATH=PLUGINS))
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
@@ -117,6 +119,12 @@ def routes(port):
     check(j.get("object") == "list" and j["data"][0]["index"] == 0 and j["model"] == "m" and
           j["usage"]["prompt_tokens"] > 0 and same(j["data"][0]["embedding"], vec[0] if vec else None),
           "v1/embeddings: %r" % body[:200])
+    st, body, _ = request(port, "POST", "/keywords",
+                          {"inputs": "The quick brown fox.", "parameters": {"top_k": 2}})
+    check(st == 200 and same(json.loads(body),
+                             cli_json("keywords", MODELS + "/tiny-bert", "--top-k", "2",
+                                      "The quick brown fox.")[0]),
+          "keywords (a plugin task): %r" % body)
     st, body, r = request(port, "GET", "/")
     check(st == 200 and b"<html" in body and r.getheader("Content-Type").startswith("text/html"),
           "page at /")
@@ -129,7 +137,8 @@ def routes(port):
     check(st == 200 and b'nlp_serve_requests_total{route="/sentiment",code="200"}' in body and
           b"nlp_serve_request_duration_seconds_bucket" in body, "metrics: %r" % body[:300])
     st, body, _ = request(port, "GET", "/info")
-    check(st == 200 and {t["task"] for t in json.loads(body)["tasks"]} == {"sentiment", "ner", "qa", "embed"},
+    served = {"sentiment", "ner", "qa", "embed", "keywords"}
+    check(st == 200 and {t["task"] for t in json.loads(body)["tasks"]} == served,
           "info: %r" % body)
 
 
@@ -303,7 +312,8 @@ def main():
     env = dict(os.environ, NLP_PLUGIN_PATH=PLUGINS)
     p, port = start("--task", "sentiment=" + MODELS + "/tiny-bert-sst2",
                     "--task", "ner=" + MODELS + "/ner-bert", "--task", "qa=" + MODELS + "/qa-bert",
-                    "--task", "embed=" + MODELS + "/tiny-bert", "--max-input-length", "40",
+                    "--task", "embed=" + MODELS + "/tiny-bert",
+                    "--task", "keywords=" + MODELS + "/tiny-bert", "--max-input-length", "40",
                     "--max-body-size", "4096", env=env)
     try:
         routes(port)

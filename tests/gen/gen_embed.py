@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """
-gen_embed.py - PyTorch reference for the example plugin `embed`
-(plugins/example/embed.c): mean-pooled, attention-masked last hidden states.
+gen_embed.py - PyTorch reference for the task `embed` on a plain BERT
+checkpoint (tasks/embed, tests/task_sbert.sh): mean-pooled,
+attention-masked last hidden states.
 
 Run from the project root with Debian's python3 (it has torch):
     /usr/bin/python3 tests/gen/gen_embed.py
