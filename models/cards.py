@@ -168,7 +168,8 @@ def card(w, name, c, where):
         "- Rebuild: `models/train.sh NLP WORKDIR %s export eval` (after the stages "
         "this model starts from)." % c["stages"], "",
         "Scores from `nlp eval` on data never trained on, for the fp32 run and for "
-        "the copy shipped here:", "",
+        "the copy shipped here (`nlp eval` computes in fp32 from the copy's weights; "
+        "the tasks run an int8 copy on the int8 kernels, see ../README.md):", "",
         "| data and metric | fp32 run | shipped |", "|---|---|---|",
     ] + metric_rows(w, name, c["rows"]) + [""]
     return "\n".join(lines)
