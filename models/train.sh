@@ -17,6 +17,8 @@
 #   export    write the models into the source tree's models/ folder
 #             (nlp-mini as fp16, the task models as int8)
 #   eval      every model on its dev data, the runs and the tree's copies
+#   small     a second, smaller shape and its SST-2 fine-tune (WORKDIR/
+#             mlm-small, WORKDIR/sst2-small), for comparison; not shipped
 set -eu
 NLP=${1:?usage: models/train.sh NLP WORKDIR [STAGE...]}
 W=${2:?usage: models/train.sh NLP WORKDIR [STAGE...]}
@@ -84,6 +86,24 @@ stage_pretrain2() {
     [ "${last:-0}" -ge 1084 ] || $TRAIN "$@" --max-steps 3000 --stop-at 1084 --resume
     [ "${last:-0}" -ge 1133 ] || $TRAIN "$@" --max-steps 2400 --threads 1 --stop-at 1133 --resume
     $TRAIN "$@" --max-steps 2000 --threads 1 --resume
+}
+
+# The second shape, for the comparison of dev metrics per hour of training
+# in models/README.md (not shipped): 2 layers, hidden 128, 2 heads,
+# intermediate 512, otherwise the recipe of `pretrain` at a peak lr of 1e-3,
+# 1,500 steps on one thread; then the SST-2 fine-tune of `sst2`.
+stage_small() {
+    done_run "$W/mlm-small" || $TRAIN mlm --data "$W/corpus-train.txt" --eval "$W/corpus-eval.txt" \
+        --vocab "$SHARED/vocab/bert-base-uncased/vocab.txt" \
+        --layers 2 --hidden 128 --heads 2 --intermediate 512 --max-position 512 \
+        --max-len 128 --mask-prob 0.2 --dropout 0 --batch-size 64 --max-steps 1500 \
+        --lr 1e-3 --warmup 300 --weight-decay 0.01 --adam-beta2 0.98 --max-grad-norm 0.5 \
+        --eval-every 500 --save-every 100 --log-every 10 --seed 1 --threads 1 \
+        --out "$W/mlm-small" $(resume "$W/mlm-small")
+    done_run "$W/sst2-small" || $TRAIN sentiment --init "$W/mlm-small" --data "$SHARED/sst2/train.tsv" \
+        --eval "$SHARED/sst2/dev.tsv" --rename-labels 0=negative,1=positive --max-len 66 \
+        --batch-size 32 --epochs 2 --lr 1e-4 --warmup-ratio 0.1 --dropout 0.1 --seed 1 \
+        --threads 1 --save-every 500 --out "$W/sst2-small" $(resume "$W/sst2-small")
 }
 
 # Fine-tunes: AdamW, linear decay, 10% warm-up, dropout 0.1, seed 1, one
