@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import real_text  # noqa: E402
+
 import regex
 
 PAT = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
@@ -154,21 +157,9 @@ PAIRS = [("Who wrote it?", "It was written by <mask> in 1999."), ("short", ""),
 def sample_inputs(shared):
     rnd = random.Random(7)
     rows = [{"text": t} for t in HARD] + [{"text": a, "pair": b} for a, b in PAIRS]
-    dev = [l.split("\t")[0] for l in open(os.path.join(shared, "sst2/dev.tsv"), encoding="utf-8").read().splitlines()[1:]]
-    rows += [{"text": t} for t in rnd.sample(dev, 120)]
-    sents, cur = [], []
-    for line in open(os.path.join(shared, "conll2003/valid.txt"), encoding="utf-8"):
-        w = line.split(" ")[0].strip()
-        if not w:
-            if cur:
-                sents.append(" ".join(cur))
-            cur = []
-        elif w != "-DOCSTART-":
-            cur.append(w)
-    rows += [{"text": t} for t in rnd.sample(sents, 120)]
-    sq = json.load(open(os.path.join(shared, "squad/dev-a-v1.1.json"), encoding="utf-8"))
-    ctx = [(p["context"], p["qas"][0]["question"]) for a in sq["data"] for p in a["paragraphs"]]
-    for c, q in rnd.sample(ctx, 12):
+    rows += [{"text": t} for t in rnd.sample(real_text.sst2_dev(shared), 120)]
+    rows += [{"text": t} for t in rnd.sample(real_text.conll_sentences(shared), 120)]
+    for c, q in rnd.sample(real_text.squad_contexts(shared), 12):
         rows.append({"text": c})
         rows.append({"text": q, "pair": c})
     return rows

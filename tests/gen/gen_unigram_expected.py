@@ -32,6 +32,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import real_text  # noqa: E402
+
 import regex
 
 WS = set([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000] +
@@ -247,21 +250,9 @@ PAIRS = [("Who wrote it?", "It was written by <extra_id_0> in 1999."), ("short",
 def sample_inputs(shared):
     rnd = random.Random(11)
     rows = [{"text": t} for t in HARD] + [{"text": a, "pair": b} for a, b in PAIRS]
-    dev = [l.split("\t")[0] for l in open(os.path.join(shared, "sst2/dev.tsv"), encoding="utf-8").read().splitlines()[1:]]
-    rows += [{"text": t} for t in rnd.sample(dev, 120)]
-    sents, cur = [], []
-    for line in open(os.path.join(shared, "conll2003/valid.txt"), encoding="utf-8"):
-        w = line.split(" ")[0].strip()
-        if not w:
-            if cur:
-                sents.append(" ".join(cur))
-            cur = []
-        elif w != "-DOCSTART-":
-            cur.append(w)
-    rows += [{"text": t} for t in rnd.sample(sents, 100)]
-    sq = json.load(open(os.path.join(shared, "squad/dev-a-v1.1.json"), encoding="utf-8"))
-    ctx = [(p["context"], p["qas"][0]["question"]) for a in sq["data"] for p in a["paragraphs"]]
-    for c, q in rnd.sample(ctx, 12):
+    rows += [{"text": t} for t in rnd.sample(real_text.sst2_dev(shared), 120)]
+    rows += [{"text": t} for t in rnd.sample(real_text.conll_sentences(shared), 100)]
+    for c, q in rnd.sample(real_text.squad_contexts(shared), 12):
         rows.append({"text": c})
         rows.append({"text": q, "pair": c})
     news = list(csv.reader(open(os.path.join(shared, "agnews/test-a.csv"), encoding="utf-8")))
