@@ -28,27 +28,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp-serve-bench.XXXXXX")
 pid=
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 model="${BENCH_MODEL:-$tmp/model}"
-if [ ! -f "$model/model.safetensors" ]; then
-    # the model writer of bench/corpus.sh (its python heredoc)
-    awk '/python3 - "\$model"/ { f = 1; next } f && /^EOF$/ { exit } f' "$here/corpus.sh" \
-        >"$tmp/mkmodel.py"
-    /usr/bin/python3 "$tmp/mkmodel.py" "$model" "$shared/vocab/bert-base-uncased/vocab.txt"
-fi
+. "$here/serve_lib.sh"
+bench_model "$model"
 len=$(tail -n +2 "$shared/sst2/dev.tsv" | cut -f1 |
       "$nlp" tokenize --model "$model" --json 2>/dev/null |
       python3 -c 'import json,sys; n=[len(json.loads(l)["ids"]) for l in sys.stdin]; print(round(sum(n)/len(n)))')
 echo "SST-2 dev: mean $len tokens per sentence (special tokens included)"
-"$nlp" serve --task "sentiment=$model" --port 0 --threads "$threads" --max-input-length 512 --quiet 2>"$tmp/err" &
-wpid=$!
-port=
-for _ in $(seq 600); do
-    port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$tmp/err")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/err"; exit 1; }
-# the server's own pid (cli/nlp may be libtool's wrapper script)
-pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$tmp/err")
+serve_start 600 --task "sentiment=$model" --threads "$threads" --max-input-length 512
 # each level right after `nlp bench` at the same shape (the machine's speed
 # drifts, so the pair is measured together): batch = clients, at most the
 # server's 64 inputs per forward pass

@@ -24,22 +24,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp-serve-mem.XXXXXX")
 pid=
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 model="${BENCH_MODEL:-$tmp/model}"
-if [ ! -f "$model/model.safetensors" ]; then
-    awk '/python3 - "\$model"/ { f = 1; next } f && /^EOF$/ { exit } f' "$here/corpus.sh" \
-        >"$tmp/mkmodel.py"
-    /usr/bin/python3 "$tmp/mkmodel.py" "$model" "$shared/vocab/bert-base-uncased/vocab.txt"
-fi
-"$nlp" serve --task "sentiment=$model" --port 0 --threads "$threads" --quiet 2>"$tmp/err" &
-pid=$!
-port=
-for _ in $(seq 3000); do
-    port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$tmp/err")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/err"; exit 1; }
-# the server's own pid (cli/nlp may be libtool's wrapper script)
-pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$tmp/err")
+. "$here/serve_lib.sh"
+bench_model "$model"
+serve_start 3000 --task "sentiment=$model" --threads "$threads"
 rss() { awk -v k="$1:" '$1 == k { printf "%.0f MiB", $2 / 1024 }' "/proc/$pid/status"; }
 post() {
     curl -sf --max-time 300 -H 'Content-Type: application/json' \
