@@ -22,12 +22,11 @@ sets every type id to 0).
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import real_text  # noqa: E402
+import tfjs  # noqa: E402
 
 import regex
 
@@ -170,14 +169,7 @@ def main():
     shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data")
     rows = sample_inputs(shared)
     ref = Roberta(tok_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        inp, outp = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")
-        with open(inp, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        subprocess.run(["node", os.path.join(os.path.dirname(__file__), "gen_tokenizer.mjs"),
-                        tok_dir, inp, outp], check=True)
-        js = [json.loads(l) for l in open(outp, encoding="utf-8")]
+    js = tfjs.run(tok_dir, rows)
     bad = 0
     with open(out_path, "w", encoding="utf-8") as f:
         for r, j in zip(rows, js):

@@ -28,12 +28,11 @@ import json
 import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import real_text  # noqa: E402
+import tfjs  # noqa: E402
 
 import regex
 
@@ -272,23 +271,11 @@ def main():
     shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data")
     rows = sample_inputs(shared)
     ref = T5(tok_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        inp, outp = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")
-        with open(inp, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        subprocess.run(["node", os.path.join(os.path.dirname(__file__), "gen_tokenizer.mjs"),
-                        tok_dir, inp, outp], check=True)
-        js = [json.loads(l) for l in open(outp, encoding="utf-8")]
-        # decode (Metaspace decoder, clean_up_tokenization_spaces) of the ids,
-        # without and with the special tokens
-        with open(inp, "w", encoding="utf-8") as f:
-            for j in js:
-                for skip in (True, False):
-                    f.write(json.dumps({"decode": j["ids"], "skip_special": skip}) + "\n")
-        subprocess.run(["node", os.path.join(os.path.dirname(__file__), "gen_tokenizer.mjs"),
-                        tok_dir, inp, outp], check=True)
-        dec = [json.loads(l)["text"] for l in open(outp, encoding="utf-8")]
+    js = tfjs.run(tok_dir, rows)
+    # decode (Metaspace decoder, clean_up_tokenization_spaces) of the ids,
+    # without and with the special tokens
+    dec = [d["text"] for d in tfjs.run(tok_dir, [{"decode": j["ids"], "skip_special": skip}
+                                                for j in js for skip in (True, False)])]
     for k, j in enumerate(js):
         j["decoded"], j["decoded_special"] = dec[2 * k], dec[2 * k + 1]
     bad = 0
