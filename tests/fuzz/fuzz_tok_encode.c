@@ -3,8 +3,9 @@
  * family (WordPiece: data/models/tiny-bert; byte-level BPE:
  * data/models/tiny-roberta; Unigram with byte fallback and Metaspace:
  * data/expected/tokenizer/spm-unigram), single texts and pairs, with and
- * without special tokens and truncation, then decode and the template of
- * nlp_tokenizer_apply_template on the result.
+ * without special tokens and truncation, then decode, tokens_to_string
+ * on the tokens and the template of nlp_tokenizer_apply_template on the
+ * result.
  *
  * Input: byte 0 picks the options (bit 0 add_special_tokens, bit 1 pair,
  * bits 2-3 truncation, bit 4 skip specials in decode, bits 5-6 the
@@ -69,6 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = NULL;
         if (nlp_tokenizer_decode(tok, e.ids, e.n, (flags >> 4) & 1, &text, &err) == NLP_OK)
             free(text);
+        const char **strs = malloc((e.n + 1) * sizeof *strs);
+        if (!strs)
+            abort();
+        for (size_t i = 0; i < e.n; i++)
+            strs[i] = nlp_tokenizer_id_to_token(tok, e.ids[i]);
+        if (nlp_tokenizer_tokens_to_string(tok, strs, e.n, &text, &err) != NLP_OK)
+            abort();
+        free(text);
+        free(strs);
         if (!o.add_special_tokens && e.n)
             (void)nlp_tokenizer_apply_template(tok, &e, 0, e.n / 2, &e, e.n / 2, e.n - e.n / 2 - 0,
                                                &t, &err);
