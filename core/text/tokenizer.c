@@ -852,7 +852,10 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         s = nlp_error_set(err, s, "%s: out of memory", path);
         goto done;
     }
-    if (!bpe && !unigram)
+    /* WordPiece takes BERT's template, or RoBERTa's <s> A </s></s> B </s>
+     * when its post-processor says so (MPNet) */
+    const int wp_roberta = cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0;
+    if (!bpe && !unigram && !wp_roberta)
         nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
     else if ((s = tok_json_template(t, pp, path, err)))
         goto done;
