@@ -21,8 +21,8 @@ The tokenizer is an MPNet-style tokenizer.json (MPNetTokenizerFast's
 layout: BertNormalizer, BertPreTokenizer, WordPiece with unk [UNK],
 RobertaProcessing <s> A </s></s> B </s>, special tokens <s> <pad> </s>
 <unk> at 0..3 and <mask> last with lstrip) over the bert-base-uncased
-vocabulary of ../shared/data/vocab, as the real one is (its first 995
-entries from id 999 on here, torch_ref.make_vocab).
+vocabulary of ../shared/data/vocab, as the real one is (its ASCII
+characters and most frequent words here, fixture_vocab).
 
 Writes
   data/models/mpnet-embed/        all-mpnet-base-v2's layout, random weights
@@ -123,9 +123,15 @@ V = 1000
 # ---------------------------------------------------------------- tokenizer
 
 def fixture_vocab():
-    """<s> <pad> </s> <unk>, then torch_ref.make_vocab's [PAD] [UNK] [CLS]
-    [SEP] [MASK] and bert-base-uncased tokens, then <mask>: V tokens."""
-    return SPECIALS + R.make_vocab(VOCAB, V - len(SPECIALS) - 1) + ["<mask>"]
+    """<s> <pad> </s> <unk>, [PAD] [UNK] [CLS] [SEP] [MASK], bert-base-
+    uncased's ASCII characters and "##" characters, then its words in
+    frequency order (from "the", id 1996), then <mask>: V tokens."""
+    with open(VOCAB, encoding="utf-8") as f:
+        full = [line.rstrip("\n") for line in f]
+    head = SPECIALS + R.SPECIALS
+    chars = [t for t in full[999:1996] if len(t.replace("##", "", 1)) == 1 and t.isascii()]
+    words = [t for t in full[1996:] if t not in head]
+    return (head + chars + words)[:V - 1] + ["<mask>"]
 
 
 def tokenizer_json(vocab):
@@ -171,7 +177,7 @@ def encode(vocab, text, pair=None, max_length=None):
     """MPNetTokenizerFast's encoding: ref_tokenizer's WordPiece pieces in
     <s> A </s> (</s> B </s>); ids, offsets (code points, (0, 0) for the
     template) and word index per token (None for the template)."""
-    kw = dict(specials=SPECIALS + ["<mask>"], unk="[UNK]")
+    kw = dict(specials=SPECIALS + ["[UNK]", "<mask>"], unk="[UNK]")   # the added tokens
     a = T.tokenize(vocab, text, **kw)
     b = T.tokenize(vocab, pair, **kw) if pair is not None else None
     if max_length:
