@@ -3,7 +3,9 @@
 mpnet_cli.py - the MPNet fixtures through the CLI, against the references
 of tests/gen/gen_mpnet.py (data/expected/mpnet):
   tokenize    tiny-mpnet's tokenizer.json (WordPiece, RobertaProcessing):
-              ids equal to Transformers.js, offsets to ref_tokenizer.py
+              ids equal to Transformers.js, offsets to ref_tokenizer.py;
+              the same from its vocab.txt alone (tokenizer_class
+              MPNetTokenizer), as transformers' MPNetTokenizer encodes them
   embed       mpnet-embed (all-mpnet-base-v2's layout): the folder's own
               mean pooling + Normalize, --pooling cls, max without
               normalization; a text past max_seq_length (384) is cut
@@ -12,8 +14,11 @@ Vectors and scores must agree within 1e-4, ids and offsets exactly.
 Usage: mpnet_cli.py NLP TOP_SRCDIR   (standard library only)
 """
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 NLP, TOP = sys.argv[1], sys.argv[2]
 M = TOP + "/data/models/"
@@ -41,16 +46,23 @@ def worst(got, want):
     return max((abs(a - b) for a, b in zip(got, want)), default=0.0)
 
 
-for line in open(E + "tokenizer.jsonl", encoding="utf-8"):
-    case = json.loads(line)
-    args = ["tokenize", "--model", M + "tiny-mpnet", "--json", case["text"]]
-    if "pair" in case:
-        args += ["--pair", case["pair"]]
-    got = json.loads(nlp(*args))
-    check("tokenize ids %r" % case["text"], got["ids"] == case["ids"], "%s vs %s" % (got["ids"], case["ids"]))
-    if "offsets" in case:
-        check("tokenize offsets %r" % case["text"], got["offsets"] == case["offsets"],
-              "%s vs %s" % (got["offsets"], case["offsets"]))
+tmp = tempfile.mkdtemp(prefix="mpnet_cli.")
+vocab_only = os.path.join(tmp, "tiny-mpnet")
+shutil.copytree(M + "tiny-mpnet", vocab_only)
+os.remove(os.path.join(vocab_only, "tokenizer.json"))
+for model in (M + "tiny-mpnet", vocab_only):
+    for line in open(E + "tokenizer.jsonl", encoding="utf-8"):
+        case = json.loads(line)
+        args = ["tokenize", "--model", model, "--json", case["text"]]
+        if "pair" in case:
+            args += ["--pair", case["pair"]]
+        got = json.loads(nlp(*args))
+        what = "%s: tokenize %r" % ("vocab.txt" if model == vocab_only else "tokenizer.json", case["text"])
+        check(what + " ids", got["ids"] == case["ids"], "%s vs %s" % (got["ids"], case["ids"]))
+        if "offsets" in case:
+            check(what + " offsets", got["offsets"] == case["offsets"],
+                  "%s vs %s" % (got["offsets"], case["offsets"]))
+shutil.rmtree(tmp)
 
 emb = json.load(open(E + "embed.json", encoding="utf-8"))
 texts = "".join(t + "\n" for t in emb["texts"])
