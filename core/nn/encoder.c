@@ -12,9 +12,9 @@
  * Embeddings number positions as the family says (RoBERTa and MPNet from
  * padding_idx + 1) and are projected to the hidden size when narrower
  * (ELECTRA).  MPNet's relative attention bias is laid out once per pass
- * (relbias.c) and added to every layer's attention scores.  Task heads run the layout the family module binds
- * (nlp_head_forward).  Per layer (every family is a post-LayerNorm
- * encoder):
+ * (relbias.c) and added to every layer's attention scores.  Task heads
+ * run the layout the family module binds (nlp_head_forward).  Per layer
+ * (every family is a post-LayerNorm encoder):
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
  *   att     = MultiHeadAttention(q, k, v, padding [, bias])  [N][H]
  *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]

@@ -72,7 +72,7 @@ SPECS = [
      dict(embedding=24, hidden=32, layers=2, heads=4, intermediate=64), 17),
     # MPNet from microsoft/mpnet-base's config.json (tests/gen/gen_mpnet.py):
     # relative attention bias, RoBERTa's positions, no token types, every
-    # head, MPNet's WordPiece tokenizer.json
+    # head and the pooler, MPNet's WordPiece tokenizer.json
     ("tiny-mpnet", "mpnet", R.MPNET_ARCHS, "F32", M.V, {}, 18),
 ]
 
@@ -138,8 +138,10 @@ def main():
         vocab = M.fixture_vocab() if family == "mpnet" else R.make_vocab(VOCAB, V)
         cfg = make_config(family, arch, V, over)
         multi = isinstance(arch, tuple)
+        # (the MPNet fixture carries mpnet.pooler as well, as MPNetModel has it)
         state = R.random_state(cfg, family if multi else arch, seed,
-                               heads=HEADS if multi else None)
+                               heads=(HEADS + (("pooler",) if family == "mpnet" else ()))
+                               if multi else None)
         R.write_checkpoint(os.path.join(MODELS, name), cfg, state, vocab, dtype=dtype)
         if family == "roberta":
             F.write_bpe_tokenizer(os.path.join(MODELS, name), tok)
