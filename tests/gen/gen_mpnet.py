@@ -7,10 +7,10 @@ it) and a script:
     /usr/bin/python3 tests/gen/gen_numerics.py     (writes tiny-mpnet)
     /usr/bin/python3 tests/gen/gen_mpnet.py [shared_data_dir]
 
-The configuration files are the real ones, shrunk: their fields were read
-with the project's search tool from a public repository's notes that quote
-them verbatim (the stored file with id 56725283164, "MPNet Source
-Snapshots"):
+The configuration files are the real ones, shrunk; no copy ships in
+../shared, so their fields are written out below as a public repository's
+MPNet notes ("MPNet Source Snapshots", audit of 2026-05-13) quote them
+verbatim from the Hub:
   MPNET_BASE  https://huggingface.co/microsoft/mpnet-base/raw/main/config.json
               (Hub revision 6996ce1e91bd2a9c7d7f61daec37463394f73f09)
   ALL_MPNET   https://huggingface.co/sentence-transformers/all-mpnet-base-v2/raw/main/config.json
