@@ -4,17 +4,20 @@ families_tasks.py - every task end to end through the CLI on the RoBERTa
 fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
 against data/expected/families/roberta-tasks.json: the PyTorch reference's
 head outputs over the Python BPE reference's ids (tests/gen/gen_families.py),
-ner also with every aggregation (words of a byte-level BPE tokenizer).
+ner also with every aggregation (words of a byte-level BPE tokenizer);
+or on another family's fixture with its expectations (the MPNet one,
+tiny-mpnet and mpnet-tasks.json from tests/gen/gen_mpnet.py).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
-Usage: families_tasks.py NLP TOP_SRCDIR   (standard library only)
+Usage: families_tasks.py NLP TOP_SRCDIR [MODEL EXPECTED]   (standard library only)
 """
 import json
 import subprocess
 import sys
 
 NLP, TOP = sys.argv[1], sys.argv[2]
-MODEL = TOP + "/data/models/tiny-roberta"
-EXP = json.load(open(TOP + "/data/expected/families/roberta-tasks.json", encoding="utf-8"))
+MODEL = TOP + "/data/models/" + (sys.argv[3] if len(sys.argv) > 3 else "tiny-roberta")
+EXP = json.load(open(TOP + "/data/expected/families/" +
+                     (sys.argv[4] if len(sys.argv) > 4 else "roberta-tasks.json"), encoding="utf-8"))
 TOL = 1e-4
 failed = 0
 
@@ -60,7 +63,7 @@ for case in EXP["ner"]:
     for g, w in zip(got, want):
         check("ner token %d" % w["index"], g["index"] == w["index"] and g["entity"] == w["entity"]
               and close(g["score"], w["score"]), json.dumps(g))
-for case in EXP["ner_groups"]:
+for case in EXP.get("ner_groups", []):
     got = nlp("ner", "--aggregation", case["aggregation"], "--ignore-labels", "", case["text"])
     want = case["entities"]
     what = "ner %s %s" % (case["aggregation"], case["text"])
@@ -72,5 +75,5 @@ for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
           and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
-print("%s: %d failure(s)" % (sys.argv[0], failed))
+print("%s %s: %d failure(s)" % (sys.argv[0], MODEL.rsplit("/", 1)[-1], failed))
 sys.exit(1 if failed else 0)

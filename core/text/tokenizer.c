@@ -852,7 +852,10 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         s = nlp_error_set(err, s, "%s: out of memory", path);
         goto done;
     }
-    if (!bpe && !unigram)
+    /* WordPiece takes BERT's template, or RoBERTa's <s> A </s></s> B </s>
+     * when its post-processor says so (MPNet) */
+    const int wp_roberta = cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0;
+    if (!bpe && !unigram && !wp_roberta)
         nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
     else if ((s = tok_json_template(t, pp, path, err)))
         goto done;
@@ -878,6 +881,7 @@ typedef struct vocab_files {
     const char *cfg_path, *stmap_path;
     const char *const *dflt;  /* default special names (BERT's or RoBERTa's) */
     int mask_lstrip;          /* the mask token takes in the space before it (RoBERTa) */
+    int roberta_template;     /* vocab.txt: <s> A </s></s> B </s> (MPNetTokenizer) */
 } vocab_files;
 
 /* The id of token nm, appended to the vocabulary when missing (as
@@ -991,7 +995,8 @@ static nlp_status load_vocab_txt(const vocab_files *f, int lower, int strip, int
     if (!s && (s = tok_set_specials(t, names, special_default)))
         s = nlp_error_set(err, s, "%s: out of memory", f->vocab_path);
     if (!s) {
-        nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+        (f->roberta_template ? nlp_tpl_roberta : nlp_tpl_bert)(&t->tpl, t->special_id[NLP_SPECIAL_CLS],
+                                                               t->special_id[NLP_SPECIAL_SEP]);
         tok_read_config(t, f->cfg);
         s = tok_compile_added(t, f->vocab_path, err);
     }
@@ -1008,7 +1013,7 @@ nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, i
 {
     if (!vocab_path || !out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load_vocab: NULL argument");
-    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL, special_default, 0 };
+    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL, special_default, 0, 0 };
     return load_vocab_txt(&f, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0, 1,
                           out, err);
 }
@@ -1020,7 +1025,8 @@ static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
 }
 
 /* vocab.txt with the optional tokenizer_config.json and
- * special_tokens_map.json of dir. */
+ * special_tokens_map.json of dir (an MPNetTokenizer's config gives RoBERTa's
+ * template and a <mask> that takes in the space before it). */
 static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_tokenizer **out,
                                  nlp_error *err)
 {
@@ -1033,7 +1039,10 @@ static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_to
         s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
     if (!s) {
         const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
-        vocab_files f = { vocab_path, cfg, stmap, cp, sp, special_default, 0 };
+        /* MPNetTokenizer: RoBERTa's template and <mask> over BERT's WordPiece */
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+        const int mpnet = cJSON_IsString(cls) && strncmp(cls->valuestring, "MPNet", 5) == 0;
+        vocab_files f = { vocab_path, cfg, stmap, cp, sp, special_default, mpnet, mpnet };
         s = load_vocab_txt(&f, cfg_bool(cfg, "do_lower_case", 1),
                            cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
                            cfg_bool(cfg, "tokenize_chinese_chars", 1), out, err);
@@ -1065,7 +1074,7 @@ static nlp_status load_bpe_files(const char *dir, const char *vj, const char *mt
                nlp_vocab_find(&t->vocab, "<s>", 3) < 0 || nlp_vocab_find(&t->vocab, "</s>", 4) < 0;
     static const char *const gpt2_dflt[5] = { "<|endoftext|>", "", "", "", "" };
     const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
-    vocab_files f = { vj, cfg, stmap, cp, sp, gpt2 ? gpt2_dflt : special_default_bpe, !gpt2 };
+    vocab_files f = { vj, cfg, stmap, cp, sp, gpt2 ? gpt2_dflt : special_default_bpe, !gpt2, 0 };
     if (!s)
         s = vocab_specials(t, &f, names, err);
     if (!s)
