@@ -12,6 +12,15 @@ CLI expectations of tests/families.sh (run as a script).
                             and the special tokens, ids renumbered densely
   write_bpe_tokenizer(dir)  tokenizer.json, tokenizer_config.json and
                             special_tokens_map.json into a checkpoint folder
+  unigram_fixture_tokenizer()  a small DeBERTa-v3-style Unigram
+                            tokenizer.json: the pieces of the SentencePiece
+                            model tests/gen/gen_spm_unigram.py trained, with
+                            [PAD] [CLS] [SEP] [UNK] first and [MASK] last,
+                            the normaliser, pre-tokeniser and [CLS] A [SEP]
+                            B [SEP] template transformers' DebertaV2Converter
+                            writes
+  write_unigram_tokenizer(dir, tok)  it, with deberta-v3-large's
+                            tokenizer_config.json and special_tokens_map.json
 
 As a script (after gen_numerics.py wrote data/models/tiny-roberta):
     /usr/bin/python3 tests/gen/gen_families.py
@@ -37,7 +46,10 @@ CONFIGS = {
     "roberta": os.path.join(TOK, "roberta", "cardiffnlp-twitter-roberta-base-sentiment-latest",
                             "config.json"),
     "electra": os.path.join(TOK, "electra", "config.json"),
+    "deberta": os.path.join(TOK, "deberta-v3", "deberta-v3-large", "config.json"),
 }
+SPM = os.path.join(ROOT, "data", "expected", "tokenizer", "spm-unigram", "tokenizer.json")
+DEBERTA_SPECIALS = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
 
 
 def real_config(family):
@@ -85,6 +97,68 @@ def write_bpe_tokenizer(directory, tok):
                        "special_tokens_map.json")
     with open(src) as f:
         stm = json.load(f)
+    with open(os.path.join(directory, "special_tokens_map.json"), "w") as f:
+        json.dump(stm, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def unigram_fixture_tokenizer():
+    with open(SPM, encoding="utf-8") as f:
+        spm = json.load(f)
+    pieces = [p for p in spm["model"]["vocab"]
+              if p[0] not in ("<unk>", "<s>", "</s>") and not p[0].startswith("<0x")]
+    vocab = [[t, 0.0] for t in DEBERTA_SPECIALS] + pieces + [["[MASK]", 0.0]]
+    ids = {t: i for i, (t, _) in enumerate(vocab)}
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+            "split": True}
+    charsmap = spm["normalizer"]["normalizers"][0]
+    assert charsmap["type"] == "Precompiled"
+
+    def special(tok, ty):
+        return {"SpecialToken": {"id": tok, "type_id": ty}}
+
+    def seq(x, ty):
+        return {"Sequence": {"id": x, "type_id": ty}}
+
+    return {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": ids[t], "content": t, "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": False, "special": True}
+                         for t in DEBERTA_SPECIALS + ["[MASK]"]],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Strip", "strip_left": True, "strip_right": True}, charsmap,
+            {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [meta]},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [special("[CLS]", 0), seq("A", 0), special("[SEP]", 0)],
+            "pair": [special("[CLS]", 0), seq("A", 0), special("[SEP]", 0), seq("B", 1),
+                     special("[SEP]", 1)],
+            "special_tokens": {t: {"id": t, "ids": [ids[t]], "tokens": [t]}
+                               for t in ("[CLS]", "[SEP]")}},
+        "decoder": meta,
+        "model": {"type": "Unigram", "unk_id": ids["[UNK]"], "vocab": vocab,
+                  "byte_fallback": False},
+    }
+
+
+def write_unigram_tokenizer(directory, tok, max_len):
+    for f in ("vocab.txt",):
+        p = os.path.join(directory, f)
+        if os.path.exists(p):
+            os.remove(p)
+    with open(os.path.join(directory, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    with open(os.path.join(os.path.dirname(CONFIGS["deberta"]), "tokenizer_config.json")) as f:
+        tc = json.load(f)
+    tc["model_max_length"] = max_len
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump(tc, f, indent=2, sort_keys=True)
+        f.write("\n")
+    stm = {"bos_token": "[CLS]", "cls_token": "[CLS]", "eos_token": "[SEP]",
+           "mask_token": "[MASK]", "pad_token": "[PAD]", "sep_token": "[SEP]",
+           "unk_token": "[UNK]"}
     with open(os.path.join(directory, "special_tokens_map.json"), "w") as f:
         json.dump(stm, f, indent=2, sort_keys=True)
         f.write("\n")
