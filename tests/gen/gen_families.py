@@ -22,12 +22,19 @@ CLI expectations of tests/families.sh (run as a script).
   write_unigram_tokenizer(dir, tok)  it, with deberta-v3-large's
                             tokenizer_config.json and special_tokens_map.json
 
-As a script (after gen_numerics.py wrote data/models/tiny-roberta):
-    /usr/bin/python3 tests/gen/gen_families.py
+As a script (after gen_numerics.py wrote data/models/tiny-roberta and
+tiny-deberta):
+    /usr/bin/python3 tests/gen/gen_families.py [roberta|deberta]
 writes data/expected/families/roberta-tasks.json: for fixed inputs, the
 reference's fill-mask top 5, sentiment scores, per-token ner labels and
 scores and the best qa span, from the PyTorch reference (torch_ref.py) over
-the ids the Python BPE reference (gen_bpe_expected.py) gives.
+the ids the Python BPE reference (gen_bpe_expected.py) gives; and
+deberta-tasks.json, the same for tiny-deberta (plus zero-shot scores for
+--labels) over the ids of a Python reference of the fixture's Unigram
+tokenizer (Strip, Precompiled, Metaspace, Viterbi and the template, on
+gen_unigram_expected.py's pieces), which must equal the ids
+Transformers.js gives (tests/gen/tfjs.py; needs node and NODE_PATH as
+tests/gen/gen_tokenizer.mjs says).
 """
 import json
 import os
@@ -177,7 +184,7 @@ def run(state, cfg, ids):
         return R.encoder_forward(state, cfg, torch.tensor([ids]))
 
 
-def main():
+def roberta_main():
     import gen_bpe_expected as B
     d = os.path.join(ROOT, "data", "models", "tiny-roberta")
     tok = B.Roberta(d)
@@ -244,5 +251,153 @@ def main():
         f.write("\n")
 
 
+# ---------------------------------------------------------------- DeBERTa tasks
+
+DEB_FILL = ["The movie was [MASK].", "I [MASK] it"]
+DEB_SENT = ["I loved this film", "What a dull, boring day."]
+DEB_ZS = [("I loved this film", ["happy", "sad", "angry"])]
+DEB_TEMPLATE = "This example is {}."
+
+
+def deberta_tokenizer(directory):
+    """The Python reference of the fixture's tokenizer.json: encode(text,
+    pair) -> ids, type_ids, offsets (code points) and the word (Metaspace
+    piece) of each token (None for specials)."""
+    import gen_unigram_expected as U
+
+    class Deberta(U.T5):
+        def segment(self, text, s, e, toks):
+            chars = list(text[s:e])
+            al = [(s + k, s + k + 1) for k in range(e - s)]
+            while chars and chars[0].isspace():        # Strip
+                chars, al = chars[1:], al[1:]
+            while chars and chars[-1].isspace():
+                chars, al = chars[:-1], al[:-1]
+            if not chars:
+                return
+            chars, al = U.precompiled(self.cm, chars, al)
+            assert "  " not in "".join(chars), "runs of spaces are not modelled here"
+            wc = [U.META if c == " " else c for c in chars]     # Metaspace
+            if wc[0] != U.META:
+                wc, al = [U.META] + wc, [al[0]] + al
+            cuts = [k for k, c in enumerate(wc) if c == U.META and k > 0] + [len(wc)]
+            st = 0
+            for cut in cuts:
+                self.word += 1
+                for a, b, i in self.viterbi("".join(wc[st:cut])):
+                    toks.append((i, al[st + a][0], al[st + b - 1][1], self.word))
+                st = cut
+
+        def encode_text(self, text):
+            toks = []
+            for aid, s, e in self.split_added(text):
+                if aid is None:
+                    self.segment(text, s, e, toks)
+                else:
+                    self.word += 1
+                    toks.append((aid, s, e, self.word))
+            return toks
+
+        def encode(self, text, pair=None):
+            self.word = -1
+            cls, sep = self.pieces["[CLS]"], self.pieces["[SEP]"]
+            out = {"ids": [cls], "type_ids": [0], "offsets": [[0, 0]], "words": [None]}
+            for ty, t in enumerate([text] + ([pair] if pair is not None else [])):
+                for i, a, b, wd in self.encode_text(t):
+                    out["ids"].append(i)
+                    out["type_ids"].append(ty)
+                    out["offsets"].append([a, b])
+                    out["words"].append(wd)
+                out["ids"].append(sep)
+                out["type_ids"].append(ty)
+                out["offsets"].append([0, 0])
+                out["words"].append(None)
+            return out
+
+    return Deberta(directory)
+
+
+def deberta_main():
+    import tfjs
+    d = os.path.join(ROOT, "data", "models", "tiny-deberta")
+    tok = deberta_tokenizer(d)
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    state = R.read_safetensors(os.path.join(d, "model.safetensors"))
+    labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
+    requests = ([{"text": t} for t in DEB_FILL + DEB_SENT + NER] +
+                [{"text": t, "pair": DEB_TEMPLATE.format(l)} for t, ls in DEB_ZS for l in ls] +
+                [{"text": q, "pair": c} for q, c in QA])
+    for r, js in zip(requests, tfjs.run(d, requests)):
+        mine = tok.encode(r["text"], r.get("pair"))["ids"]
+        if mine != js["ids"]:
+            raise SystemExit("ids differ from Transformers.js for %r: %s vs %s" % (r, mine, js["ids"]))
+
+    def run_ids(e):
+        with torch.no_grad():
+            return R.encoder_forward(state, cfg, torch.tensor([e["ids"]]),
+                                     torch.tensor([e["type_ids"]]))
+
+    out = {"fill-mask": [], "sentiment": [], "zero-shot": [], "ner": [], "qa": []}
+    mask_id = tok.pieces["[MASK]"]
+    for text in DEB_FILL:
+        e = tok.encode(text)
+        t = e["ids"].index(mask_id)
+        p = torch.softmax(R.mlm_logits(state, cfg, run_ids(e)[0, t]), -1)
+        top = torch.topk(p, 5)
+        out["fill-mask"].append({"text": text, "token": top.indices.tolist(),
+                                 "score": top.values.tolist()})
+    for text in DEB_SENT:
+        p = torch.softmax(R.seq_cls_logits(state, cfg, run_ids(tok.encode(text)))[0], -1)
+        out["sentiment"].append({"text": text, "scores": dict(zip(labels, p.tolist()))})
+    entail = labels.index("entailment")
+    for text, cands in DEB_ZS:
+        lg = torch.stack([R.seq_cls_logits(state, cfg, run_ids(tok.encode(
+            text, DEB_TEMPLATE.format(l))))[0, entail] for l in cands])
+        out["zero-shot"].append({"text": text, "labels": cands,
+                                 "scores": torch.softmax(lg, -1).tolist()})
+    for text in NER:
+        e = tok.encode(text)
+        p = torch.softmax(R.token_cls_logits(state, cfg, run_ids(e))[0], -1)
+        toks = []
+        for i in range(1, len(e["ids"]) - 1):
+            k = int(torch.argmax(p[i]))
+            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
+        out["ner"].append({"text": text, "tokens": toks})
+    for q, c in QA:
+        e = tok.encode(q, c)
+        ids = e["ids"]
+        s, en = R.qa_logits(state, cfg, run_ids(e))
+        s, en = s[0], en[0]
+        # context tokens: after the question's [SEP], before the last [SEP]
+        first = ids.index(tok.pieces["[SEP]"]) + 1
+        last = len(ids) - 2
+        keep = torch.full((len(ids),), -10000.0)
+        keep[first:last + 1] = 0.0
+        keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
+        ps = torch.softmax(s + keep, -1)
+        pe = torch.softmax(en + keep, -1)
+        best = (-1.0, 0, 0)
+        for i in range(first, last + 1):
+            for j in range(i, min(last, i + 14) + 1):
+                sc = float(ps[i] * pe[j])
+                if sc > best[0]:
+                    best = (sc, i, j)
+        sc, i, j = best
+        # whole words (word_to_chars): the Metaspace pieces of the tokens
+        word = lambda k: [o for o, w in zip(e["offsets"], e["words"])
+                          if w == e["words"][k] and e["type_ids"][k] == 1]
+        a, b = word(i)[0][0], word(j)[-1][1]
+        out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
+                          "answer": c[a:b]})
+    dst = os.path.join(ROOT, "data", "expected", "families")
+    with open(os.path.join(dst, "deberta-tasks.json"), "w") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main()
+    which = sys.argv[1:] or ["roberta", "deberta"]
+    if "roberta" in which:
+        roberta_main()
+    if "deberta" in which:
+        deberta_main()
