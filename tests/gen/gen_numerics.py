@@ -87,6 +87,12 @@ SPECS = [
           position_buckets=-1, max_relative_positions=16, share_att_key=False,
           pos_att_type="p2c|c2p", norm_rel_ebd="none", position_biased_input=True,
           type_vocab_size=2, pooler_hidden_act="relu"), 19),
+    # DeBERTa-v2 without relative attention: plain attention whose scores
+    # are still divided by sqrt(dh * 3) (pos_att_type counts), and the
+    # masked-LM head in the newer lm_predictions.lm_head layout
+    ("tiny-deberta-norel", "deberta-v2", "DebertaV2ForMaskedLM", "F32", None,
+     dict(hidden=32, layers=2, heads=4, intermediate=64, max_pos=64, relative_attention=False,
+          pos_att_type=["c2p", "p2c"], position_biased_input=True, legacy=False), 20),
 ]
 NLI_LABELS = ["entailment", "neutral", "contradiction"]
 
@@ -98,7 +104,8 @@ def make_config(family, arch, V, over):
         return R.electra_config(F.real_config("electra"), V, architectures=arch,
                                 labels=["NEGATIVE", "POSITIVE"], **over)
     if family == "deberta-v2":
-        return R.deberta_config(F.real_config("deberta"), V, architectures=arch,
+        return R.deberta_config(F.real_config("deberta"), V,
+                                architectures=arch if isinstance(arch, tuple) else (arch,),
                                 labels=NLI_LABELS, **over)
     if family == "bert":
         return R.bert_config(V, architectures=(arch,), **over)
