@@ -18,7 +18,9 @@
  * Names: every tensor is bound under the name its family module gives
  * (family.h).  A lookup tries the name as given, then with the family
  * prefix ("bert.", "roberta.", ...) added or removed, and for ".weight" / ".bias"
- * also the old LayerNorm spellings ".gamma" / ".beta".
+ * also the old LayerNorm spellings ".gamma" / ".beta"; a role with a second
+ * spelling (family.h alt_names) takes it when the checkpoint lacks the
+ * first.
  */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -8,7 +8,7 @@
  * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
  * converted to F32 once, at load.  Tensor names are accepted with and
  * without the family prefix ("bert.", "distilbert.", "roberta.",
- * "electra.").
+ * "electra.", "deberta.").
  *
  * The architecture is described by the config (family, sizes, activation),
  * so further families add a description, not a new code path.
