@@ -80,10 +80,22 @@ void nlp_disentangled_project(nlp_pool *pool, const nlp_config *cfg, const nlp_w
     d->pk = rel->c2p ? out + H : NULL;
 }
 
-size_t nlp_disentangled_scratch_floats(size_t T, int n_threads)
+/* Rel rows one sequence of up to T tokens reaches: 2T - 1, at most the
+ * 2 span rows there are (at least 1). */
+static size_t rel_cols(size_t T, size_t span)
 {
-    /* per worker: scores [T][T], c2p and p2c [T][2T] */
-    return (size_t)(n_threads > 0 ? n_threads : 1) * (5 * T * T + 16);
+    return 2 * T < 2 * span ? 2 * T : 2 * span > 0 ? 2 * span : 1;
+}
+
+/* Floats of one worker's scratch: scores [T][T], c2p and p2c [T][cols]. */
+static size_t worker_floats(size_t T, size_t span)
+{
+    return T * T + 2 * T * rel_cols(T, span) + 16;
+}
+
+size_t nlp_disentangled_scratch_floats(size_t T, size_t span, int n_threads)
+{
+    return (size_t)(n_threads > 0 ? n_threads : 1) * worker_floats(T, span);
 }
 
 typedef struct {
@@ -93,8 +105,8 @@ typedef struct {
     const nlp_disentangled *d;
     const int32_t *lengths;
     const size_t *offs;
-    size_t B, T, H, nh;
-    float *scratch;              /* [tasks][5 T T + 16] */
+    size_t B, T, H, nh, span;
+    float *scratch;              /* [tasks][worker_floats(T, span)] */
     atomic_size_t next;          /* next (b, h) pair to take */
 } dis_job;
 
@@ -125,9 +137,9 @@ static void dis_worker(void *vp, size_t task)
     const nlp_disentangled *d = j->d;
     const size_t H = j->H, dh = H / j->nh, ld = j->ld, T = j->T;
     const float s = sqrtf((float)dh * (float)d->scale_factor);
-    float *S = j->scratch + task * (5 * T * T + 16);      /* [L][L] */
-    float *c2p = S + T * T;                               /* [L][n] */
-    float *p2c = c2p + 2 * T * T;                         /* [L][n] */
+    float *S = j->scratch + task * worker_floats(T, j->span);  /* [L][L] */
+    float *c2p = S + T * T;                                    /* [L][n] */
+    float *p2c = c2p + T * rel_cols(T, j->span);               /* [L][n] */
     for (;;) {
         size_t item = atomic_fetch_add(&j->next, 1);
         if (item >= j->B * j->nh)
@@ -166,7 +178,7 @@ void nlp_disentangled_attention_forward(nlp_pool *pool, float *out, const float 
                                         const float *k, const float *v, size_t ldqkv,
                                         const nlp_disentangled *d, const int32_t *lengths,
                                         const size_t *offs, size_t B, size_t T, size_t H,
-                                        size_t nh, float *scratch)
+                                        size_t nh, size_t span, float *scratch)
 {
     dis_job j;
     j.out = out;
@@ -181,6 +193,7 @@ void nlp_disentangled_attention_forward(nlp_pool *pool, float *out, const float 
     j.T = T;
     j.H = H;
     j.nh = nh;
+    j.span = span;
     j.scratch = scratch;
     atomic_init(&j.next, 0);
     size_t tasks = (size_t)nlp_pool_threads(pool);

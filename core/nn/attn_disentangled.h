@@ -35,7 +35,7 @@ typedef struct nlp_disentangled {
 void nlp_rel_index_table(const nlp_rel_config *rel, size_t T, int32_t *idx);
 
 /* Fill d for layer lw: the rel rows idx reaches projected into out
- * ([2T][3H], query part at column 0, key part at column H) by
+ * ([min(2T, 2S)][3H], query part at column 0, key part at column H) by
  * query_proj / key_proj (the packed qkv weights with their bias, with
  * share_att_key) or pos_query_proj / pos_key_proj; with relative
  * attention off only d's scale and idx are set. */
@@ -44,18 +44,18 @@ void nlp_disentangled_project(nlp_pool *pool, const nlp_config *cfg, const nlp_w
                               const int32_t *idx, size_t T, float *out, nlp_disentangled *d);
 
 /* Floats of scratch nlp_disentangled_attention_forward needs for
- * sequences up to T tokens on n_threads threads. */
-size_t nlp_disentangled_scratch_floats(size_t T, int n_threads);
+ * sequences up to T tokens, rel.span span, on n_threads threads. */
+size_t nlp_disentangled_scratch_floats(size_t T, size_t span, int n_threads);
 
 /* out[N][H]: per batch row b and head h, softmax over the row's
  * lengths[b] real keys of (Q K^T + c2p + p2c) / sqrt(dh * scale_factor),
  * times V.  q / k / v [N][H] rows ldqkv apart, lengths[B], offs[B] as
- * for nlp_attention_forward; scratch holds
- * nlp_disentangled_scratch_floats(T, threads) floats. */
+ * for nlp_attention_forward; span the config's rel.span; scratch holds
+ * nlp_disentangled_scratch_floats(T, span, threads) floats. */
 void nlp_disentangled_attention_forward(nlp_pool *pool, float *out, const float *q,
                                         const float *k, const float *v, size_t ldqkv,
                                         const nlp_disentangled *d, const int32_t *lengths,
                                         const size_t *offs, size_t B, size_t T, size_t H,
-                                        size_t nh, float *scratch);
+                                        size_t nh, size_t span, float *scratch);
 
 #endif /* NLP_ATTN_DISENTANGLED_H */

@@ -51,7 +51,7 @@ typedef struct nlp_acts {
     float *scratch;  /* attention scores, per worker [T][T] */
     size_t *offs;    /* [B] packed row of each batch row's first token */
     int32_t *relidx; /* [2T] DeBERTa: rel_embeddings row of each i - j */
-    float *relqkv;   /* [2T][3H] DeBERTa: the rel rows' query / key projections */
+    float *relqkv;   /* [min(2T, 2S)][3H] DeBERTa: the rel rows' query / key projections */
 } nlp_acts;
 
 struct nlp_ctx {
@@ -124,11 +124,13 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(out, float, NT * H);
     const int rel = ctx->cfg->rel.scale_factor > 0;
     const size_t att = nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads, threads);
-    const size_t dis = rel ? nlp_disentangled_scratch_floats(T, threads) : 0;
+    const size_t dis = rel ? nlp_disentangled_scratch_floats(T, (size_t)ctx->cfg->rel.span,
+                                                             threads) : 0;
     CARVE(scratch, float, att > dis ? att : dis);
     CARVE(offs, size_t, B);
     CARVE(relidx, int32_t, rel ? 2 * T : 0);
-    CARVE(relqkv, float, rel ? 2 * T * 3 * H : 0);
+    const size_t span = (size_t)ctx->cfg->rel.span;
+    CARVE(relqkv, float, rel ? (T < span ? 2 * T : 2 * span) * 3 * H : 0);
 #undef CARVE
     return off;
 }
@@ -392,7 +394,8 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
                                      a->relqkv, &d);
             nlp_disentangled_attention_forward(pool, a->att, a->qkv, a->qkv + H,
                                                a->qkv + 2 * H, 3 * H, &d, batch->lengths,
-                                               a->offs, B, T, H, nh, a->scratch);
+                                               a->offs, B, T, H, nh,
+                                               (size_t)cfg->rel.span, a->scratch);
         } else {
             nlp_attention_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
                                   batch->lengths, a->offs, B, T, H, nh, a->scratch);
