@@ -149,6 +149,8 @@ static nlp_status refuse_unsupported(const char *path, const cJSON *root, const 
     return NLP_OK;
 }
 
+/* DebertaV2Config's fields into cfg (its defaults when absent; vocab_size
+ * read again for its own default), checked; errors name path and field. */
 static nlp_status deberta_parse(const char *path, const cJSON *root, nlp_config *cfg,
                                 nlp_error *err)
 {
