@@ -714,6 +714,7 @@ START_TEST(test_family_heads)
         {"mpnet-embed", {0, 0, 0, 0}, "classifier.out_proj.weight"},
         {"ner-bert", {0, 0, 9, 0}, "bert.pooler.dense.weight"},
         {"tiny-bert-mlm", {1, 0, 0, 0}, "classifier.weight"},
+        {"tiny-deberta", {1, 3, 3, 2}, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char dir[512];
@@ -752,7 +753,7 @@ static void config_case(const char *key, const char *json, nlp_status want, cons
 
 START_TEST(test_config_errors)
 {
-    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet)");
+    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2)");
     config_case("hidden_act", "\"swish\"", NLP_ERR_UNSUPPORTED, "hidden_act \"swish\"");
     config_case("hidden_act", "\"quick_gelu\"", NLP_ERR_UNSUPPORTED, "quick_gelu");
     config_case("position_embedding_type", "\"relative_key\"", NLP_ERR_UNSUPPORTED, "relative_key");
@@ -1215,6 +1216,163 @@ START_TEST(test_mpnet)
 }
 END_TEST
 
+/* ------------------------------------------------------------ DeBERTa-v2 */
+
+/* config.json text d into dir/config.json, loaded into c (NLP_OK expected). */
+static void deberta_config(const char *dir, const char *d, nlp_config *c)
+{
+    char *p = path2(dir, "config.json");
+    spit(p, d, strlen(d));
+    nlp_error err = {0};
+    ck_assert_msg(nlp_config_load(p, c, &err) == NLP_OK, "%s: %s", d, err.msg);
+    free(p);
+}
+
+/* DebertaV2Config's defaults, deberta-v3-large's relative-attention
+ * fields, pos_att_type as a string, and the fields refused. */
+START_TEST(test_deberta_config)
+{
+    char tmpl[] = "/tmp/check_model.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(dir);
+    nlp_config c;
+    deberta_config(dir, "{\"model_type\": \"deberta-v2\"}", &c);
+    ck_assert_int_eq(c.family, NLP_FAMILY_DEBERTA_V2);
+    ck_assert_int_eq(c.vocab_size, 128100);
+    ck_assert_int_eq(c.hidden_size, 1536);
+    ck_assert_int_eq(c.num_layers, 24);
+    ck_assert_int_eq(c.num_heads, 24);
+    ck_assert_int_eq(c.intermediate_size, 6144);
+    ck_assert_int_eq(c.type_vocab_size, 0);
+    ck_assert_float_eq(c.layer_norm_eps, 1e-7f);
+    ck_assert_int_eq(c.no_position_embeddings, 0);
+    ck_assert_int_eq(c.rel.relative, 0);
+    ck_assert_int_eq(c.rel.scale_factor, 1);
+    nlp_config_clear(&c);
+
+    deberta_config(dir, "{\"model_type\": \"deberta-v2\", \"hidden_size\": 1024, "
+                   "\"num_attention_heads\": 16, \"relative_attention\": true, "
+                   "\"position_buckets\": 256, \"max_relative_positions\": -1, "
+                   "\"pos_att_type\": [\"p2c\", \"c2p\"], \"share_att_key\": true, "
+                   "\"norm_rel_ebd\": \"layer_norm\", \"position_biased_input\": false, "
+                   "\"pooler_hidden_act\": \"relu\"}", &c);
+    ck_assert_int_eq(c.rel.relative, 1);
+    ck_assert_int_eq(c.rel.c2p, 1);
+    ck_assert_int_eq(c.rel.p2c, 1);
+    ck_assert_int_eq(c.rel.scale_factor, 3);
+    ck_assert_int_eq(c.rel.position_buckets, 256);
+    ck_assert_int_eq(c.rel.max_relative, 512);
+    ck_assert_int_eq(c.rel.span, 256);
+    ck_assert_int_eq(c.rel.share_att_key, 1);
+    ck_assert_int_eq(c.rel.norm_rel_ebd, 1);
+    ck_assert_int_eq(c.no_position_embeddings, 1);
+    ck_assert_int_eq(c.pooler_act, NLP_ACT_RELU);
+    nlp_config_clear(&c);
+
+    /* v2's string form; no buckets: the span is max_relative_positions;
+     * the class name alone names the family */
+    deberta_config(dir, "{\"architectures\": [\"DebertaV2ForSequenceClassification\"], "
+                   "\"hidden_size\": 64, \"num_attention_heads\": 4, "
+                   "\"relative_attention\": true, \"max_relative_positions\": 128, "
+                   "\"pos_att_type\": \"C2P | p2p\"}", &c);
+    ck_assert_int_eq(c.family, NLP_FAMILY_DEBERTA_V2);
+    ck_assert_int_eq(c.rel.c2p, 1);
+    ck_assert_int_eq(c.rel.p2c, 0);
+    ck_assert_int_eq(c.rel.scale_factor, 2);
+    ck_assert_int_eq(c.rel.position_buckets, 0);
+    ck_assert_int_eq(c.rel.span, 128);
+    nlp_config_clear(&c);
+
+    static const struct {
+        const char *json;
+        nlp_status st;
+        const char *needle;
+    } bad[] = {
+        {"{\"model_type\": \"deberta-v2\", \"conv_kernel_size\": 3}", NLP_ERR_UNSUPPORTED,
+         "conv_kernel_size"},
+        {"{\"model_type\": \"deberta-v2\", \"relative_attention\": \"yes\"}", NLP_ERR_FORMAT,
+         "\"relative_attention\" must be true or false"},
+        {"{\"model_type\": \"deberta-v2\", \"relative_attention\": true, \"position_buckets\": 1}",
+         NLP_ERR_FORMAT, "position_buckets"},
+        {"{\"model_type\": \"deberta-v2\", \"relative_attention\": true, \"position_buckets\": 256, "
+         "\"max_relative_positions\": 100}", NLP_ERR_FORMAT, "max_relative_positions (100)"},
+        {"{\"model_type\": \"deberta-v2\", \"pos_att_type\": 3}", NLP_ERR_FORMAT, "pos_att_type"},
+        {"{\"model_type\": \"deberta-v2\", \"pos_att_type\": [\"c2p\", 1]}", NLP_ERR_FORMAT,
+         "pos_att_type"},
+        {"{\"model_type\": \"deberta-v2\", \"attention_head_size\": 32}", NLP_ERR_UNSUPPORTED,
+         "attention_head_size"},
+        {"{\"model_type\": \"deberta-v2\", \"pooler_hidden_size\": 8}", NLP_ERR_UNSUPPORTED,
+         "pooler_hidden_size"},
+        {"{\"model_type\": \"deberta-v2\", \"pooler_hidden_act\": \"swish\"}", NLP_ERR_UNSUPPORTED,
+         "pooler_hidden_act"},
+        {"{\"model_type\": \"deberta-v2\", \"type_vocab_size\": -1}", NLP_ERR_FORMAT,
+         "type_vocab_size"},
+    };
+    char *p = path2(dir, "config.json");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nlp_error err = {0};
+        spit(p, bad[i].json, strlen(bad[i].json));
+        ck_assert_int_eq(nlp_config_load(p, &c, &err), bad[i].st);
+        ck_assert_msg(strstr(err.msg, bad[i].needle) && strstr(err.msg, "config.json"),
+                      "%s: %s", bad[i].json, err.msg);
+    }
+    unlink(p);
+    free(p);
+    rmdir(dir);
+}
+END_TEST
+
+/* Rename tensor from to to in dir's model.safetensors. */
+static void st_rename(const char *dir, const char *from, const char *to)
+{
+    char *p = path2(dir, "model.safetensors");
+    st_parts sp = st_read(p);
+    cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(sp.header, from);
+    ck_assert_msg(t != NULL, "no tensor %s", from);
+    cJSON_AddItemToObject(sp.header, to, t);
+    st_write(p, &sp, 0);
+    st_free(&sp);
+    free(p);
+}
+
+/* The masked-LM head in transformers' newer layout
+ * (lm_predictions.lm_head.*) binds the same weights as the legacy
+ * cls.predictions.* one; a missing rel_embeddings is named. */
+START_TEST(test_deberta_layouts)
+{
+    static const char *const names[][2] = {
+        {"cls.predictions.transform.dense.weight", "lm_predictions.lm_head.dense.weight"},
+        {"cls.predictions.transform.dense.bias", "lm_predictions.lm_head.dense.bias"},
+        {"cls.predictions.transform.LayerNorm.weight", "lm_predictions.lm_head.LayerNorm.weight"},
+        {"cls.predictions.transform.LayerNorm.bias", "lm_predictions.lm_head.LayerNorm.bias"},
+        {"cls.predictions.bias", "lm_predictions.lm_head.bias"},
+    };
+    nlp_model *ref = load_ok(NLP_TEST_DATA "/models/tiny-deberta");
+    char *dir = copy_fixture("../models/tiny-deberta");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        st_rename(dir, names[i][0], names[i][1]);
+    config_set(dir, "legacy", "false");
+    nlp_model *m = load_ok(dir);
+    const nlp_head_weights *a = &nlp_model_weights(ref)->heads[NLP_HEAD_MLM];
+    const nlp_head_weights *b = &nlp_model_weights(m)->heads[NLP_HEAD_MLM];
+    const size_t H = (size_t)nlp_model_config(m)->hidden_size;
+    ck_assert_uint_eq(b->C, a->C);
+    ck_assert_uint_eq(b->D, H);
+    ck_assert_int_eq(memcmp(a->dense_w, b->dense_w, H * H * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->dense_b, b->dense_b, H * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->ln_g, b->ln_g, H * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->ln_b, b->ln_b, H * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->out_b, b->out_b, a->C * sizeof(float)), 0);
+    ck_assert_ptr_eq(b->out_w, nlp_model_weights(m)->word_emb);   /* tied */
+    nlp_model_free(m);
+    nlp_model_free(ref);
+
+    st_rename(dir, "deberta.encoder.rel_embeddings.weight", "extra.rel");
+    load_fails(dir, NLP_ERR_NOT_FOUND, "missing tensor encoder.rel_embeddings.weight [16, 32]", NULL);
+    remove_dir(dir);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -1229,6 +1387,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_sharded);
     tcase_add_test(tc, test_family_heads);
     tcase_add_test(tc, test_mpnet);
+    tcase_add_test(tc, test_deberta_layouts);
     tcase_add_test(tc, test_unaligned_f32_copied);
     tcase_add_test(tc, test_half_conversion_exhaustive);
     suite_add_tcase(s, tc);
@@ -1237,6 +1396,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_config_defaults);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_config_files);
+    tcase_add_test(tc, test_deberta_config);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);

@@ -1,23 +1,25 @@
 #!/usr/bin/env python3
 """
-families_tasks.py - every task end to end through the CLI on the RoBERTa
-fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
-against data/expected/families/roberta-tasks.json: the PyTorch reference's
-head outputs over the Python BPE reference's ids (tests/gen/gen_families.py),
-ner also with every aggregation (words of a byte-level BPE tokenizer);
-or on another family's fixture with its expectations (the MPNet one,
-tiny-mpnet and mpnet-tasks.json from tests/gen/gen_mpnet.py).
+families_tasks.py - every task end to end through the CLI on a family
+fixture with every head: the RoBERTa one (data/models/tiny-roberta,
+byte-level BPE) by default, or FAMILY's (deberta: tiny-deberta, Unigram,
+with zero-shot --labels too; mpnet: tiny-mpnet, WordPiece with RoBERTa's
+template, expectations from tests/gen/gen_mpnet.py), checked against
+data/expected/families/FAMILY-tasks.json: the PyTorch reference's head
+outputs over a Python tokenizer reference's ids (tests/gen/gen_families.py),
+ner also with every aggregation (words of a byte-level BPE or Unigram
+tokenizer).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
-Usage: families_tasks.py NLP TOP_SRCDIR [MODEL EXPECTED]   (standard library only)
+Usage: families_tasks.py NLP TOP_SRCDIR [FAMILY]   (standard library only)
 """
 import json
 import subprocess
 import sys
 
 NLP, TOP = sys.argv[1], sys.argv[2]
-MODEL = TOP + "/data/models/" + (sys.argv[3] if len(sys.argv) > 3 else "tiny-roberta")
-EXP = json.load(open(TOP + "/data/expected/families/" +
-                     (sys.argv[4] if len(sys.argv) > 4 else "roberta-tasks.json"), encoding="utf-8"))
+FAMILY = sys.argv[3] if len(sys.argv) > 3 else "roberta"
+MODEL = TOP + "/data/models/tiny-" + FAMILY
+EXP = json.load(open(TOP + "/data/expected/families/%s-tasks.json" % FAMILY, encoding="utf-8"))
 TOL = 1e-4
 failed = 0
 
@@ -56,6 +58,12 @@ for case in EXP["sentiment"]:
     best = max(case["scores"], key=case["scores"].get)
     check("classify " + case["text"], got["label"] == best and close(got["score"], case["scores"][best]),
           json.dumps(got))
+for case in EXP.get("zero-shot", []):
+    got = nlp("classify", "--labels", ",".join(case["labels"]), case["text"])
+    want = dict(zip(case["labels"], case["scores"]))
+    check("zero-shot " + case["text"], sorted(got["labels"]) == sorted(case["labels"]) and
+          all(close(s, want[l]) for l, s in zip(got["labels"], got["scores"])) and
+          got["scores"] == sorted(got["scores"], reverse=True), json.dumps(got))
 for case in EXP["ner"]:
     got = nlp("ner", "--aggregation", "none", "--ignore-labels", "", case["text"])
     want = case["tokens"]
@@ -75,5 +83,5 @@ for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
           and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
-print("%s %s: %d failure(s)" % (sys.argv[0], MODEL.rsplit("/", 1)[-1], failed))
+print("%s %s: %d failure(s)" % (sys.argv[0], FAMILY, failed))
 sys.exit(1 if failed else 0)

@@ -12,6 +12,7 @@
 static const nlp_family_ops *const families[] = {
     &nlp_family_bert, &nlp_family_distilbert, &nlp_family_roberta, &nlp_family_electra,
     &nlp_family_mpnet,
+    &nlp_family_deberta,
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -59,16 +60,31 @@ const char *nlp_family_list(char *buf, size_t cap)
     return buf;
 }
 
-const char *nlp_family_tensor_name(const nlp_family_ops *ops, nlp_tensor_role role,
-                                   int layer, const char *suffix, char *buf, size_t cap)
+/* fmt with "%d" replaced by layer, then suffix, into buf; NULL when fmt
+ * is NULL or buf too small. */
+static const char *format_name(const char *fmt, int layer, const char *suffix, char *buf,
+                               size_t cap)
 {
-    const char *fmt = (unsigned)role < NLP_TR_COUNT ? ops->names[role] : NULL;
     if (!fmt)
         return NULL;
     const char *d = strstr(fmt, "%d");
     int n = d ? snprintf(buf, cap, "%.*s%d%s%s", (int)(d - fmt), fmt, layer, d + 2, suffix)
               : snprintf(buf, cap, "%s%s", fmt, suffix);
     return n >= 0 && (size_t)n < cap ? buf : NULL;
+}
+
+const char *nlp_family_tensor_name(const nlp_family_ops *ops, nlp_tensor_role role,
+                                   int layer, const char *suffix, char *buf, size_t cap)
+{
+    return format_name((unsigned)role < NLP_TR_COUNT ? ops->names[role] : NULL, layer, suffix,
+                       buf, cap);
+}
+
+const char *nlp_family_alt_tensor_name(const nlp_family_ops *ops, nlp_tensor_role role,
+                                       int layer, const char *suffix, char *buf, size_t cap)
+{
+    return format_name((unsigned)role < NLP_TR_COUNT ? ops->alt_names[role] : NULL, layer,
+                       suffix, buf, cap);
 }
 
 /* name matches fmt ("...%d...") followed by ".weight", fmt with or without

@@ -3,7 +3,8 @@
  * libnlp).
  *
  * Each family module (family_bert.c, family_distilbert.c,
- * family_roberta.c, family_electra.c, family_mpnet.c) fills one nlp_family_ops: the
+ * family_roberta.c, family_electra.c, family_mpnet.c, family_deberta.c) fills one
+ * nlp_family_ops: the
  * model_type values it answers to, how its config.json fields read into
  * an nlp_config, the Hugging Face name of every tensor it has (the only
  * tensor-name map of the library, heads included), how it numbers
@@ -36,6 +37,10 @@ typedef enum nlp_tensor_role {
     NLP_TR_TOK_OUT,                        /* token classification */
     NLP_TR_QA_OUT,                         /* question answering (start, end) */
     NLP_TR_REL_BIAS,                       /* MPNet relative_attention_bias [buckets][heads] */
+    NLP_TR_REL_EMB,                        /* DeBERTa encoder.rel_embeddings */
+    NLP_TR_REL_LN,                         /* DeBERTa encoder.LayerNorm (of rel_embeddings) */
+    NLP_TR_POS_Q, NLP_TR_POS_K,            /* DeBERTa pos_query_proj / pos_key_proj
+                                            * (per layer, without share_att_key) */
     NLP_TR_COUNT
 } nlp_tensor_role;
 
@@ -45,7 +50,8 @@ typedef enum nlp_head_act {
     NLP_HEAD_ACT_TANH,
     NLP_HEAD_ACT_RELU,
     NLP_HEAD_ACT_GELU,                     /* exact GELU, whatever hidden_act says */
-    NLP_HEAD_ACT_HIDDEN                    /* the config's hidden activation */
+    NLP_HEAD_ACT_HIDDEN,                   /* the config's hidden activation */
+    NLP_HEAD_ACT_POOLER                    /* the config's pooler_act (DeBERTa) */
 } nlp_head_act;
 
 /* One head: out(ln(act(dense(x)))), dense and ln optional (-1). */
@@ -79,6 +85,9 @@ typedef struct nlp_family_ops {
     const char *names[NLP_TR_COUNT];       /* NULL: the family has no such part */
     nlp_position_scheme positions;
     nlp_head_layout heads[NLP_HEAD_COUNT];
+    /* a second spelling of a role's tensors, bound when the checkpoint
+     * lacks the first (DeBERTa's two masked-LM layouts); NULL: none */
+    const char *alt_names[NLP_TR_COUNT];
 } nlp_family_ops;
 
 /* The embeddings and layer names of BERT's layout under prefix pre
@@ -104,7 +113,7 @@ typedef struct nlp_family_ops {
 
 extern const nlp_family_ops nlp_family_bert, nlp_family_distilbert,
     nlp_family_roberta, nlp_family_electra;
-extern const nlp_family_ops nlp_family_mpnet;
+extern const nlp_family_ops nlp_family_mpnet, nlp_family_deberta;
 
 /* The family whose model_types holds model_type, or NULL. */
 const nlp_family_ops *nlp_family_by_type(const char *model_type);
@@ -116,7 +125,7 @@ const nlp_family_ops *nlp_family_of(nlp_family family);
  * or NULL. */
 const nlp_family_ops *nlp_family_by_arch(const char *arch);
 
-/* "bert, distilbert, roberta, xlm-roberta, electra, mpnet" into buf. */
+/* "bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2" into buf. */
 const char *nlp_family_list(char *buf, size_t cap);
 
 /* The name of role's tensor for layer (ignored by non-layer roles) with
@@ -124,6 +133,11 @@ const char *nlp_family_list(char *buf, size_t cap);
  * the family has no such tensor or buf is too small. */
 const char *nlp_family_tensor_name(const nlp_family_ops *ops, nlp_tensor_role role,
                                    int layer, const char *suffix, char *buf, size_t cap);
+
+/* As nlp_family_tensor_name, for the role's second spelling
+ * (alt_names); NULL when it has none. */
+const char *nlp_family_alt_tensor_name(const nlp_family_ops *ops, nlp_tensor_role role,
+                                       int layer, const char *suffix, char *buf, size_t cap);
 
 /* 1 when name is the weight of a dense layer of an encoder layer (query,
  * key, value, attention output, intermediate, output) in any family's

@@ -18,7 +18,9 @@
  * Names: every tensor is bound under the name its family module gives
  * (family.h).  A lookup tries the name as given, then with the family
  * prefix ("bert.", "roberta.", ...) added or removed, and for ".weight" / ".bias"
- * also the old LayerNorm spellings ".gamma" / ".beta".
+ * also the old LayerNorm spellings ".gamma" / ".beta"; a role with a second
+ * spelling (family.h alt_names) takes it when the checkpoint lacks the
+ * first.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +33,7 @@
 
 #include "family.h"
 #include "model_impl.h"
+#include "nn/layers.h"
 #include "safetensors.h"
 #include "util/util.h"
 
@@ -46,6 +49,7 @@ struct nlp_model {
     pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
     float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
+    float *rel_norm;        /* [2S][H] DeBERTa's normalised rel_embeddings, or NULL */
     size_t n_int8;          /* tensors stored as int8 with a scale (nlp quantize) */
     size_t packed_bytes;
 };
@@ -160,11 +164,17 @@ int nlp_model_has_tensor(const nlp_model *model, const char *name)
             return s_;                    \
     } while (0)
 
-/* The family's name for role (layer, suffix) into buf, "" when it has none. */
+/* The family's name for role (layer, suffix) into buf, "" when it has none;
+ * its second spelling (alt_names) when the checkpoint has only that one. */
 static const char *role_name(const nlp_model *m, nlp_tensor_role role, int layer,
                              const char *suffix, char *buf, size_t cap)
 {
     const char *n = nlp_family_tensor_name(m->ops, role, layer, suffix, buf, cap);
+    char alt[256];
+    if (n && !nlp_model_has_tensor(m, n) &&
+        nlp_family_alt_tensor_name(m->ops, role, layer, suffix, alt, sizeof alt) &&
+        nlp_model_has_tensor(m, alt) && strlen(alt) < cap)
+        strcpy(buf, alt);
     return n ? n : "";
 }
 
@@ -189,23 +199,29 @@ static nlp_status bind_role(nlp_model *m, nlp_tensor_role role, int layer, const
                             b, NULL, err);
 }
 
-/* Embeddings: word, position, token type (when the family has them),
- * LayerNorm, and ELECTRA's projection when E != H. */
+/* Embeddings: word, position (unless the config has none), token type
+ * (when the family and config have them), LayerNorm, and the projection
+ * when E != H (ELECTRA's; DeBERTa's has no bias and is followed by the
+ * LayerNorm over H). */
 static nlp_status bind_embeddings(nlp_model *m, nlp_error *err)
 {
     const nlp_config *c = &m->cfg;
     nlp_weights *w = &m->w;
     const int64_t E = c->embedding_size, H = c->hidden_size;
     TRY(bind_role(m, NLP_TR_WORD_EMB, 0, &w->word_emb, NULL, c->vocab_size, E, err));
-    TRY(bind_role(m, NLP_TR_POS_EMB, 0, &w->pos_emb, NULL, c->max_position_embeddings, E, err));
-    if (m->ops->names[NLP_TR_TYPE_EMB])
+    if (!c->no_position_embeddings)
+        TRY(bind_role(m, NLP_TR_POS_EMB, 0, &w->pos_emb, NULL, c->max_position_embeddings, E,
+                      err));
+    if (m->ops->names[NLP_TR_TYPE_EMB] && c->type_vocab_size > 0)
         TRY(bind_role(m, NLP_TR_TYPE_EMB, 0, &w->type_emb, NULL, c->type_vocab_size, E, err));
-    TRY(bind_role(m, NLP_TR_EMB_LN, 0, &w->emb_ln_g, &w->emb_ln_b, E, 0, err));
+    TRY(bind_role(m, NLP_TR_EMB_LN, 0, &w->emb_ln_g, &w->emb_ln_b,
+                  c->emb_norm_after_proj ? H : E, 0, err));
     if (E != H) {
         if (!m->ops->names[NLP_TR_EMB_PROJ])
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: embedding width %lld differs from the "
                                  "hidden size %lld", m->dir, (long long)E, (long long)H);
-        TRY(bind_role(m, NLP_TR_EMB_PROJ, 0, &w->proj_w, &w->proj_b, H, E, err));
+        TRY(bind_role(m, NLP_TR_EMB_PROJ, 0, &w->proj_w,
+                      c->emb_norm_after_proj ? NULL : &w->proj_b, H, E, err));
     }
     w->pos_pad = m->ops->positions == NLP_POS_PAD_OFFSET ? c->position_offset - 1 : -1;
     return NLP_OK;
@@ -225,7 +241,35 @@ static nlp_status bind_layers(nlp_model *m, nlp_error *err)
         TRY(bind_role(m, NLP_TR_FF1, l, &L->ff1_w, &L->ff1_b, I, H, err));
         TRY(bind_role(m, NLP_TR_FF2, l, &L->ff2_w, &L->ff2_b, H, I, err));
         TRY(bind_role(m, NLP_TR_LN2, l, &L->ln2_g, &L->ln2_b, H, 0, err));
+        const nlp_rel_config *r = &c->rel;
+        if (r->relative && !r->share_att_key && r->p2c)
+            TRY(bind_role(m, NLP_TR_POS_Q, l, &L->pos_q_w, &L->pos_q_b, H, H, err));
+        if (r->relative && !r->share_att_key && r->c2p)
+            TRY(bind_role(m, NLP_TR_POS_K, l, &L->pos_k_w, &L->pos_k_b, H, H, err));
     }
+    return NLP_OK;
+}
+
+/* DeBERTa's relative position embeddings [2S][H], normalised once here
+ * by encoder.LayerNorm when norm_rel_ebd asks (they do not depend on the
+ * input). */
+static nlp_status bind_relative(nlp_model *m, nlp_error *err)
+{
+    const nlp_config *c = &m->cfg;
+    if (!c->rel.relative)
+        return NLP_OK;
+    const int64_t H = c->hidden_size, R = 2 * (int64_t)c->rel.span;
+    TRY(bind_role(m, NLP_TR_REL_EMB, 0, &m->w.rel_emb, NULL, R, H, err));
+    if (!c->rel.norm_rel_ebd)
+        return NLP_OK;
+    const float *g, *b;
+    TRY(bind_role(m, NLP_TR_REL_LN, 0, &g, &b, H, 0, err));
+    m->rel_norm = malloc((size_t)(R * H) * sizeof *m->rel_norm);
+    if (!m->rel_norm)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", m->dir);
+    nlp_layernorm_forward(NULL, m->rel_norm, NULL, NULL, m->w.rel_emb, g, b, (size_t)R,
+                          (size_t)H, c->layer_norm_eps);
+    m->w.rel_emb = m->rel_norm;
     return NLP_OK;
 }
 
@@ -312,6 +356,7 @@ static nlp_status bind_all(nlp_model *m, nlp_error *err)
 {
     TRY(bind_embeddings(m, err));
     TRY(bind_layers(m, err));
+    TRY(bind_relative(m, err));
     const int64_t H = m->cfg.hidden_size;
     if (m->ops->names[NLP_TR_REL_BIAS])
         TRY(bind_role(m, NLP_TR_REL_BIAS, 0, &m->w.rel_bias, NULL,
@@ -712,6 +757,7 @@ void nlp_model_free(nlp_model *model)
     free(model->f32);
     free(model->w.layers);
     free(model->qkv_bias);
+    free(model->rel_norm);
     nlp_st_close(model->st);
     nlp_config_clear(&model->cfg);
     free(model->dir);

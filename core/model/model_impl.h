@@ -29,6 +29,10 @@ typedef struct nlp_layer_weights {
     const float *ln2_g, *ln2_b;   /* [H] after the feed-forward (BERT output.LayerNorm, DistilBERT output_layer_norm) */
     const float *qkv_b;           /* [3H] q_b | k_b | v_b, the bias of the fused
                                    * projection (NLP_PK_QKV), owned by the model */
+    const float *pos_q_w, *pos_q_b; /* [H][H], [H] DeBERTa pos_query_proj (p2c without
+                                     * share_att_key), else NULL */
+    const float *pos_k_w, *pos_k_b; /* [H][H], [H] DeBERTa pos_key_proj (c2p without
+                                     * share_att_key), else NULL */
 } nlp_layer_weights;
 
 /* A task head, out(ln(act(dense(x)))) (family.h nlp_head_layout). */
@@ -54,6 +58,9 @@ typedef struct nlp_weights {
     nlp_head_weights heads[4];    /* by nlp_head */
     const float *rel_bias;        /* [relative_attention_num_buckets][heads] MPNet's
                                    * relative attention bias, NULL for other families */
+    const float *rel_emb;         /* [2S][H] DeBERTa's relative position embeddings
+                                   * (S = cfg rel.span), after encoder.LayerNorm when
+                                   * norm_rel_ebd asks; NULL without relative attention */
 } nlp_weights;
 
 /* The bound weights of model (owned by the model). */

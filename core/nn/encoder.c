@@ -11,12 +11,14 @@
  *
  * Embeddings number positions as the family says (RoBERTa and MPNet from
  * padding_idx + 1) and are projected to the hidden size when narrower
- * (ELECTRA).  MPNet's relative attention bias is laid out once per pass
- * (relbias.c) and added to every layer's attention scores.  Task heads
- * run the layout the family module binds (nlp_head_forward).  Per layer
- * (every family is a post-LayerNorm encoder):
+ * (ELECTRA; DeBERTa normalises after the projection).  MPNet's relative
+ * attention bias is laid out once per pass (relbias.c) and added to every
+ * layer's attention scores.  Task heads run the layout the family module
+ * binds (nlp_head_forward).  Per layer (every family is a post-LayerNorm
+ * encoder):
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
  *   att     = MultiHeadAttention(q, k, v, padding [, bias])  [N][H]
+ *             (DeBERTa: disentangled, attn_disentangled.c)
  *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]
  *   ff      = act(ln1 W1^T + b1)                            [N][I]
  *   x       = LayerNorm(ff W2^T + b2 + ln1)                 [N][H]
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "nlp/encoder.h"
+#include "attn_disentangled.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "layers.h"
@@ -51,6 +54,8 @@ typedef struct nlp_acts {
     float *scratch;  /* attention scores, per worker [T][T] */
     size_t *offs;    /* [B] packed row of each batch row's first token */
     float *relbias;  /* [nh][2T-1] relative attention bias (MPNet), else unused */
+    int32_t *relidx; /* [2T] DeBERTa: rel_embeddings row of each i - j */
+    float *relqkv;   /* [min(2T, 2S)][3H] DeBERTa: the rel rows' query / key projections */
 } nlp_acts;
 
 struct nlp_ctx {
@@ -121,10 +126,16 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(mean, float, NT);
     CARVE(rstd, float, NT);
     CARVE(out, float, NT * H);
-    CARVE(scratch, float, nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads,
-                                                       threads));
+    const int rel = ctx->cfg->rel.scale_factor > 0;
+    const size_t att = nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads, threads);
+    const size_t dis = rel ? nlp_disentangled_scratch_floats(T, (size_t)ctx->cfg->rel.span,
+                                                             threads) : 0;
+    CARVE(scratch, float, att > dis ? att : dis);
     CARVE(offs, size_t, B);
     CARVE(relbias, float, ctx->w->rel_bias ? nlp_relbias_floats((size_t)ctx->cfg->num_heads, T) : 0);
+    CARVE(relidx, int32_t, rel ? 2 * T : 0);
+    const size_t span = (size_t)ctx->cfg->rel.span;
+    CARVE(relqkv, float, rel ? (T < span ? 2 * T : 2 * span) * 3 * H : 0);
 #undef CARVE
     return off;
 }
@@ -149,7 +160,9 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
          * scratch: reserve it now for the widest input (FF2's) */
         const size_t I = (size_t)ctx->cfg->intermediate_size;
         const size_t H = (size_t)ctx->cfg->hidden_size;
-        if (!nlp_pool_scratch(ctx->pool, nlp_int8_scratch_bytes(ntok, I > H ? I : H))) {
+        /* DeBERTa also projects up to 2T - 1 rel rows */
+        const size_t rows = ctx->cfg->rel.scale_factor > 0 && 2 * nt > ntok ? 2 * nt : ntok;
+        if (!nlp_pool_scratch(ctx->pool, nlp_int8_scratch_bytes(rows, I > H ? I : H))) {
             free(mem);
             return nlp_error_set(err, NLP_ERR_NOMEM,
                                  "encoder: cannot allocate int8 scratch for batch %zu x %zu",
@@ -201,7 +214,8 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: model is NULL");
     const nlp_config *cfg = nlp_model_config(model);
     const nlp_weights *w = nlp_model_weights(model);
-    if (!cfg || !w || !w->word_emb || !w->pos_emb || !w->emb_ln_g ||
+    if (!cfg || !w || !w->word_emb || (!w->pos_emb && !cfg->no_position_embeddings) ||
+        !w->emb_ln_g ||
         !w->emb_ln_b || (cfg->num_layers > 0 && !w->layers))
         return nlp_error_set(err, NLP_ERR_INTERNAL,
                              "nlp_ctx_create: model %s has no bound encoder weights",
@@ -351,16 +365,24 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     }
 
     /* x[N][H] = LayerNorm(word + position (+ type)), projected from E to
-     * H when the embeddings are narrower (ELECTRA) */
+     * H when the embeddings are narrower (ELECTRA; DeBERTa projects first
+     * and normalises the [N][H] rows) */
     const size_t E = (size_t)cfg->embedding_size;
     float *e = w->proj_w ? a->emb : a->x;
     nlp_embeddings_forward(e, batch->ids, batch->type_ids, batch->lengths,
                            a->offs, B, T, w->word_emb, w->pos_emb,
                            w->type_emb, E, w->pos_pad);
-    nlp_layernorm_forward(pool, e, a->mean, a->rstd, e, w->emb_ln_g,
-                          w->emb_ln_b, N, E, eps);
+    if (!cfg->emb_norm_after_proj)
+        nlp_layernorm_forward(pool, e, a->mean, a->rstd, e, w->emb_ln_g,
+                              w->emb_ln_b, N, E, eps);
     if (w->proj_w && N > 0)
         nlp_sgemm(pool, 1, N, H, E, e, E, w->proj_w, E, w->proj_b, a->x, H);
+    if (cfg->emb_norm_after_proj)
+        nlp_layernorm_forward(pool, a->x, a->mean, a->rstd, a->x, w->emb_ln_g,
+                              w->emb_ln_b, N, H, eps);
+    const int disentangled = cfg->rel.scale_factor > 0;
+    if (disentangled)
+        nlp_rel_index_table(&cfg->rel, T, a->relidx);
 
     /* MPNet: relbias[nh][2T-1], the relative bias every layer adds */
     const float *rel = NULL;
@@ -377,8 +399,18 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
         /* qkv[N][3H] = x [Wq | Wk | Wv]^T + [bq | bk | bv], one GEMM */
         dense(pool, pk[NLP_PK_QKV], N, a->x, H, lw->qkv_b, NLP_GEMM_ACT_NONE, NULL,
               a->qkv, 3 * H);
-        nlp_attention_bias_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
-                                   batch->lengths, a->offs, B, T, H, nh, rel, a->scratch);
+        if (disentangled) {
+            nlp_disentangled d;
+            nlp_disentangled_project(pool, cfg, w, lw, pk[NLP_PK_QKV], a->relidx, T,
+                                     a->relqkv, &d);
+            nlp_disentangled_attention_forward(pool, a->att, a->qkv, a->qkv + H,
+                                               a->qkv + 2 * H, 3 * H, &d, batch->lengths,
+                                               a->offs, B, T, H, nh,
+                                               (size_t)cfg->rel.span, a->scratch);
+        } else {
+            nlp_attention_bias_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
+                                       batch->lengths, a->offs, B, T, H, nh, rel, a->scratch);
+        }
         /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
         dense(pool, pk[NLP_PK_O], N, a->att, H, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj, H);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,
@@ -464,6 +496,9 @@ static nlp_status head_transform(nlp_ctx *ctx, const nlp_head_weights *hw, const
         break;
     case NLP_HEAD_ACT_HIDDEN:
         nlp_activation_forward(ctx->pool, ctx->cfg->hidden_act, h, h, n * D);
+        break;
+    case NLP_HEAD_ACT_POOLER:
+        nlp_activation_forward(ctx->pool, ctx->cfg->pooler_act, h, h, n * D);
         break;
     default:
         break;

@@ -21,7 +21,8 @@
 
 /* out[N][H] = word_emb[id] + pos_emb[p] (+ type_emb[type]) for the packed
  * real tokens of a padded batch: ids / type_ids are [B][T] (type_ids or
- * type_emb NULL: no token types), lengths[B], offs[B] the packed row of
+ * type_emb NULL: no token types; pos_emb NULL: no absolute positions,
+ * DeBERTa-v3), lengths[B], offs[B] the packed row of
  * each batch row's first token.  Position p is t when pos_pad < 0, else
  * RoBERTa's numbering: pos_pad for a token whose id is pos_pad, otherwise
  * pos_pad + the count of such non-padding tokens up to and including t.

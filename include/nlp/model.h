@@ -2,13 +2,13 @@
  * nlp/model.h - a Hugging Face checkpoint folder: config.json and weights.
  *
  * nlp_model_load() reads config.json (model_type "bert", "distilbert",
- * "roberta", "xlm-roberta", "electra" or "mpnet")
+ * "roberta", "xlm-roberta", "electra", "mpnet" or "deberta-v2")
  * into an nlp_config, maps model.safetensors (or the shards listed in
  * model.safetensors.index.json) read-only, and binds the encoder's tensors.
  * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
  * converted to F32 once, at load.  Tensor names are accepted with and
  * without the family prefix ("bert.", "distilbert.", "roberta.",
- * "electra.", "mpnet.").
+ * "electra.", "mpnet.", "deberta.").
  *
  * The architecture is described by the config (family, sizes, activation),
  * so further families add a description, not a new code path.
@@ -30,7 +30,8 @@ typedef enum nlp_family {
     NLP_FAMILY_DISTILBERT = 1,
     NLP_FAMILY_ROBERTA = 2,      /* model_type "roberta" and "xlm-roberta" */
     NLP_FAMILY_ELECTRA = 3,
-    NLP_FAMILY_MPNET = 4
+    NLP_FAMILY_MPNET = 4,
+    NLP_FAMILY_DEBERTA_V2 = 5    /* model_type "deberta-v2" (DeBERTa-v2 and -v3) */
 } nlp_family;
 
 /* The task heads a checkpoint may carry (see nlp_model_head). */
@@ -52,6 +53,24 @@ typedef enum nlp_activation {
  * Read-only for callers; owned by the model.  Fields are only ever added at
  * the end.
  */
+/* DeBERTa-v2's disentangled attention, from config.json (all zero for
+ * the other families).  Relative position d = i - j of query i and key j
+ * is log-bucketed when position_buckets > 0 and indexes the 2 * span rows
+ * of rel_embeddings at clamp(bucket(d) + span, 0, 2 * span - 1). */
+typedef struct nlp_rel_config {
+    int scale_factor;             /* > 0: disentangled attention, scores divided by
+                                     sqrt(dh * scale_factor) (1 + the c2p / p2c
+                                     entries of pos_att_type) */
+    int relative;                 /* relative_attention: add the c2p / p2c terms */
+    int c2p, p2c;                 /* pos_att_type holds "c2p" / "p2c" */
+    int position_buckets;         /* > 0: log-bucketed relative positions */
+    int max_relative;             /* max_relative_positions (max_position_embeddings
+                                     when below 1) */
+    int span;                     /* att_span: position_buckets, else max_relative */
+    int share_att_key;            /* position projections reuse query_proj / key_proj */
+    int norm_rel_ebd;             /* encoder.LayerNorm over rel_embeddings */
+} nlp_rel_config;
+
 typedef struct nlp_config {
     nlp_family family;
     char model_type[32];          /* as written in config.json */
@@ -89,6 +108,12 @@ typedef struct nlp_config {
     int relative_attention_num_buckets; /* MPNet: rows of its relative attention
                                            bias (at least the 32 buckets it
                                            looks up); 0 for other families */
+    int no_position_embeddings;   /* 1: no absolute position embeddings (DeBERTa's
+                                     position_biased_input false) */
+    int emb_norm_after_proj;      /* 1: the embeddings LayerNorm runs after the
+                                     projection to hidden_size (DeBERTa) */
+    nlp_activation pooler_act;    /* DeBERTa's pooler_hidden_act */
+    nlp_rel_config rel;           /* DeBERTa's relative attention */
 } nlp_config;
 
 typedef struct nlp_model nlp_model;

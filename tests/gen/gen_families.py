@@ -12,13 +12,29 @@ CLI expectations of tests/families.sh (run as a script).
                             and the special tokens, ids renumbered densely
   write_bpe_tokenizer(dir)  tokenizer.json, tokenizer_config.json and
                             special_tokens_map.json into a checkpoint folder
+  unigram_fixture_tokenizer()  a small DeBERTa-v3-style Unigram
+                            tokenizer.json: the pieces of the SentencePiece
+                            model tests/gen/gen_spm_unigram.py trained, with
+                            [PAD] [CLS] [SEP] [UNK] first and [MASK] last,
+                            the normaliser, pre-tokeniser and [CLS] A [SEP]
+                            B [SEP] template transformers' DebertaV2Converter
+                            writes
+  write_unigram_tokenizer(dir, tok)  it, with deberta-v3-large's
+                            tokenizer_config.json and special_tokens_map.json
 
-As a script (after gen_numerics.py wrote data/models/tiny-roberta):
-    /usr/bin/python3 tests/gen/gen_families.py
+As a script (after gen_numerics.py wrote data/models/tiny-roberta and
+tiny-deberta):
+    /usr/bin/python3 tests/gen/gen_families.py [roberta|deberta]
 writes data/expected/families/roberta-tasks.json: for fixed inputs, the
 reference's fill-mask top 5, sentiment scores, per-token ner labels and
 scores and the best qa span, from the PyTorch reference (torch_ref.py) over
-the ids the Python BPE reference (gen_bpe_expected.py) gives.
+the ids the Python BPE reference (gen_bpe_expected.py) gives; and
+deberta-tasks.json, the same for tiny-deberta (plus zero-shot scores for
+--labels) over the ids of a Python reference of the fixture's Unigram
+tokenizer (Strip, Precompiled, Metaspace, Viterbi and the template, on
+gen_unigram_expected.py's pieces), which must equal the ids
+Transformers.js gives (tests/gen/tfjs.py; needs node and NODE_PATH as
+tests/gen/gen_tokenizer.mjs says).
 """
 import json
 import os
@@ -37,7 +53,10 @@ CONFIGS = {
     "roberta": os.path.join(TOK, "roberta", "cardiffnlp-twitter-roberta-base-sentiment-latest",
                             "config.json"),
     "electra": os.path.join(TOK, "electra", "config.json"),
+    "deberta": os.path.join(TOK, "deberta-v3", "deberta-v3-large", "config.json"),
 }
+SPM = os.path.join(ROOT, "data", "expected", "tokenizer", "spm-unigram", "tokenizer.json")
+DEBERTA_SPECIALS = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
 
 
 def real_config(family):
@@ -85,6 +104,68 @@ def write_bpe_tokenizer(directory, tok):
                        "special_tokens_map.json")
     with open(src) as f:
         stm = json.load(f)
+    with open(os.path.join(directory, "special_tokens_map.json"), "w") as f:
+        json.dump(stm, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def unigram_fixture_tokenizer():
+    with open(SPM, encoding="utf-8") as f:
+        spm = json.load(f)
+    pieces = [p for p in spm["model"]["vocab"]
+              if p[0] not in ("<unk>", "<s>", "</s>") and not p[0].startswith("<0x")]
+    vocab = [[t, 0.0] for t in DEBERTA_SPECIALS] + pieces + [["[MASK]", 0.0]]
+    ids = {t: i for i, (t, _) in enumerate(vocab)}
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+            "split": True}
+    charsmap = spm["normalizer"]["normalizers"][0]
+    assert charsmap["type"] == "Precompiled"
+
+    def special(tok, ty):
+        return {"SpecialToken": {"id": tok, "type_id": ty}}
+
+    def seq(x, ty):
+        return {"Sequence": {"id": x, "type_id": ty}}
+
+    return {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": ids[t], "content": t, "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": False, "special": True}
+                         for t in DEBERTA_SPECIALS + ["[MASK]"]],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Strip", "strip_left": True, "strip_right": True}, charsmap,
+            {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [meta]},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [special("[CLS]", 0), seq("A", 0), special("[SEP]", 0)],
+            "pair": [special("[CLS]", 0), seq("A", 0), special("[SEP]", 0), seq("B", 1),
+                     special("[SEP]", 1)],
+            "special_tokens": {t: {"id": t, "ids": [ids[t]], "tokens": [t]}
+                               for t in ("[CLS]", "[SEP]")}},
+        "decoder": meta,
+        "model": {"type": "Unigram", "unk_id": ids["[UNK]"], "vocab": vocab,
+                  "byte_fallback": False},
+    }
+
+
+def write_unigram_tokenizer(directory, tok, max_len):
+    for f in ("vocab.txt",):
+        p = os.path.join(directory, f)
+        if os.path.exists(p):
+            os.remove(p)
+    with open(os.path.join(directory, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    with open(os.path.join(os.path.dirname(CONFIGS["deberta"]), "tokenizer_config.json")) as f:
+        tc = json.load(f)
+    tc["model_max_length"] = max_len
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump(tc, f, indent=2, sort_keys=True)
+        f.write("\n")
+    stm = {"bos_token": "[CLS]", "cls_token": "[CLS]", "eos_token": "[SEP]",
+           "mask_token": "[MASK]", "pad_token": "[PAD]", "sep_token": "[SEP]",
+           "unk_token": "[UNK]"}
     with open(os.path.join(directory, "special_tokens_map.json"), "w") as f:
         json.dump(stm, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -147,7 +228,7 @@ def run(state, cfg, ids):
         return R.encoder_forward(state, cfg, torch.tensor([ids]))
 
 
-def main():
+def roberta_main():
     import gen_bpe_expected as B
     d = os.path.join(ROOT, "data", "models", "tiny-roberta")
     tok = B.Roberta(d)
@@ -215,5 +296,189 @@ def main():
         f.write("\n")
 
 
+# ---------------------------------------------------------------- DeBERTa tasks
+
+DEB_FILL = ["The movie was [MASK].", "I [MASK] it"]
+DEB_SENT = ["I loved this film", "What a dull, boring day."]
+DEB_ZS = [("I loved this film", ["happy", "sad", "angry"])]
+DEB_TEMPLATE = "This example is {}."
+
+
+def deberta_tokenizer(directory):
+    """The Python reference of the fixture's tokenizer.json: encode(text,
+    pair) -> ids, type_ids, offsets (code points) and the word (Metaspace
+    piece) of each token (None for specials)."""
+    import gen_unigram_expected as U
+
+    class Deberta(U.T5):
+        def segment(self, text, s, e, toks):
+            chars = list(text[s:e])
+            al = [(s + k, s + k + 1) for k in range(e - s)]
+            while chars and chars[0].isspace():        # Strip
+                chars, al = chars[1:], al[1:]
+            while chars and chars[-1].isspace():
+                chars, al = chars[:-1], al[:-1]
+            if not chars:
+                return
+            chars, al = U.precompiled(self.cm, chars, al)
+            assert "  " not in "".join(chars), "runs of spaces are not modelled here"
+            wc = [U.META if c == " " else c for c in chars]     # Metaspace
+            if wc[0] != U.META:
+                wc, al = [U.META] + wc, [al[0]] + al
+            cuts = [k for k, c in enumerate(wc) if c == U.META and k > 0] + [len(wc)]
+            st = 0
+            for cut in cuts:
+                self.word += 1
+                for a, b, i in self.viterbi("".join(wc[st:cut])):
+                    toks.append((i, al[st + a][0], al[st + b - 1][1], self.word))
+                st = cut
+
+        def encode_text(self, text):
+            toks = []
+            for aid, s, e in self.split_added(text):
+                if aid is None:
+                    self.segment(text, s, e, toks)
+                else:
+                    self.word += 1
+                    toks.append((aid, s, e, self.word))
+            return toks
+
+        def encode(self, text, pair=None):
+            self.word = -1
+            cls, sep = self.pieces["[CLS]"], self.pieces["[SEP]"]
+            out = {"ids": [cls], "type_ids": [0], "offsets": [[0, 0]], "words": [None]}
+            for ty, t in enumerate([text] + ([pair] if pair is not None else [])):
+                for i, a, b, wd in self.encode_text(t):
+                    out["ids"].append(i)
+                    out["type_ids"].append(ty)
+                    out["offsets"].append([a, b])
+                    out["words"].append(wd)
+                out["ids"].append(sep)
+                out["type_ids"].append(ty)
+                out["offsets"].append([0, 0])
+                out["words"].append(None)
+            return out
+
+    return Deberta(directory)
+
+
+def metaspace_decode(tokens):
+    """The Metaspace decoder (prepend_scheme always): \u2581 back to spaces,
+    the first token's leading space dropped."""
+    out = [t.replace("\u2581", " ") for t in tokens]
+    if out and out[0].startswith(" "):
+        out[0] = out[0][1:]
+    return "".join(out)
+
+
+def deberta_ner_groups(tok, state, cfg, run_ids):
+    """ner_groups (see roberta's) for tiny-deberta: the pipeline's space
+    rule for a tokenizer without a continuation mark, the Metaspace
+    decoder for words."""
+    import gen_tasks_tok as T
+    import numpy as np
+    inv = {i: p for p, i in tok.pieces.items()}
+    m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "[UNK]",
+         "specials": ["[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"], "word_aware": False,
+         "decode": metaspace_decode}
+    out = []
+    for text in NER_GROUPS:
+        e = tok.encode(text)
+        p = torch.softmax(R.token_cls_logits(state, cfg, run_ids(e))[0], -1)
+        ids = e["ids"][1:-1]
+        enc = {"ids": ids, "tokens": [inv[i] for i in ids], "offsets": e["offsets"][1:-1]}
+        pre = T.gather_pre_entities(m, text, enc, 1, np.asarray(p[1:-1].tolist(), dtype=np.float32))
+        for strategy in ("simple", "first", "average", "max"):
+            ents = T.aggregate(m, pre, strategy)
+            out.append({"text": text, "aggregation": strategy,
+                        "entities": [{"entity_group": x["entity_group"], "score": float(x["score"]),
+                                      "word": x["word"], "start": x["start"], "end": x["end"]}
+                                     for x in ents]})
+    return out
+
+
+def deberta_main():
+    import tfjs
+    d = os.path.join(ROOT, "data", "models", "tiny-deberta")
+    tok = deberta_tokenizer(d)
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    state = R.read_safetensors(os.path.join(d, "model.safetensors"))
+    labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
+    requests = ([{"text": t} for t in DEB_FILL + DEB_SENT + NER + NER_GROUPS] +
+                [{"text": t, "pair": DEB_TEMPLATE.format(l)} for t, ls in DEB_ZS for l in ls] +
+                [{"text": q, "pair": c} for q, c in QA])
+    for r, js in zip(requests, tfjs.run(d, requests)):
+        mine = tok.encode(r["text"], r.get("pair"))["ids"]
+        if mine != js["ids"]:
+            raise SystemExit("ids differ from Transformers.js for %r: %s vs %s" % (r, mine, js["ids"]))
+
+    def run_ids(e):
+        with torch.no_grad():
+            return R.encoder_forward(state, cfg, torch.tensor([e["ids"]]),
+                                     torch.tensor([e["type_ids"]]))
+
+    out = {"fill-mask": [], "sentiment": [], "zero-shot": [], "ner": [], "qa": []}
+    mask_id = tok.pieces["[MASK]"]
+    for text in DEB_FILL:
+        e = tok.encode(text)
+        t = e["ids"].index(mask_id)
+        p = torch.softmax(R.mlm_logits(state, cfg, run_ids(e)[0, t]), -1)
+        top = torch.topk(p, 5)
+        out["fill-mask"].append({"text": text, "token": top.indices.tolist(),
+                                 "score": top.values.tolist()})
+    for text in DEB_SENT:
+        p = torch.softmax(R.seq_cls_logits(state, cfg, run_ids(tok.encode(text)))[0], -1)
+        out["sentiment"].append({"text": text, "scores": dict(zip(labels, p.tolist()))})
+    entail = labels.index("entailment")
+    for text, cands in DEB_ZS:
+        lg = torch.stack([R.seq_cls_logits(state, cfg, run_ids(tok.encode(
+            text, DEB_TEMPLATE.format(l))))[0, entail] for l in cands])
+        out["zero-shot"].append({"text": text, "labels": cands,
+                                 "scores": torch.softmax(lg, -1).tolist()})
+    for text in NER:
+        e = tok.encode(text)
+        p = torch.softmax(R.token_cls_logits(state, cfg, run_ids(e))[0], -1)
+        toks = []
+        for i in range(1, len(e["ids"]) - 1):
+            k = int(torch.argmax(p[i]))
+            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
+        out["ner"].append({"text": text, "tokens": toks})
+    out["ner_groups"] = deberta_ner_groups(tok, state, cfg, run_ids)
+    for q, c in QA:
+        e = tok.encode(q, c)
+        ids = e["ids"]
+        s, en = R.qa_logits(state, cfg, run_ids(e))
+        s, en = s[0], en[0]
+        # context tokens: after the question's [SEP], before the last [SEP]
+        first = ids.index(tok.pieces["[SEP]"]) + 1
+        last = len(ids) - 2
+        keep = torch.full((len(ids),), -10000.0)
+        keep[first:last + 1] = 0.0
+        keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
+        ps = torch.softmax(s + keep, -1)
+        pe = torch.softmax(en + keep, -1)
+        best = (-1.0, 0, 0)
+        for i in range(first, last + 1):
+            for j in range(i, min(last, i + 14) + 1):
+                sc = float(ps[i] * pe[j])
+                if sc > best[0]:
+                    best = (sc, i, j)
+        sc, i, j = best
+        # whole words (word_to_chars): the Metaspace pieces of the tokens
+        word = lambda k: [o for o, w in zip(e["offsets"], e["words"])
+                          if w == e["words"][k] and e["type_ids"][k] == 1]
+        a, b = word(i)[0][0], word(j)[-1][1]
+        out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
+                          "answer": c[a:b]})
+    dst = os.path.join(ROOT, "data", "expected", "families")
+    with open(os.path.join(dst, "deberta-tasks.json"), "w") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main()
+    which = sys.argv[1:] or ["roberta", "deberta"]
+    if "roberta" in which:
+        roberta_main()
+    if "deberta" in which:
+        deberta_main()

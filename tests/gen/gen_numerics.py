@@ -41,6 +41,8 @@ ROBERTA_ARCHS = ("RobertaForMaskedLM", "RobertaForSequenceClassification",
                  "RobertaForTokenClassification", "RobertaForQuestionAnswering")
 ELECTRA_ARCHS = ("ElectraForMaskedLM", "ElectraForSequenceClassification",
                  "ElectraForTokenClassification", "ElectraForQuestionAnswering")
+DEBERTA_ARCHS = ("DebertaV2ForMaskedLM", "DebertaV2ForSequenceClassification",
+                 "DebertaV2ForTokenClassification", "DebertaV2ForQuestionAnswering")
 HEADS = ("mlm", "seq_cls", "token_cls", "qa")
 
 # name, family, arch, dtype, vocab size, config overrides, seed
@@ -74,7 +76,30 @@ SPECS = [
     # relative attention bias, RoBERTa's positions, no token types, every
     # head and the pooler, MPNet's WordPiece tokenizer.json
     ("tiny-mpnet", "mpnet", R.MPNET_ARCHS, "F32", M.V, {}, 18),
+    # DeBERTa-v3 from deberta-v3-large's config.json (relative attention
+    # with c2p and p2c through query_proj / key_proj, rel_embeddings
+    # normalised, no absolute positions, no token types), log-bucketed
+    # positions (8 buckets over 64 positions: distances past 4 share
+    # buckets), every head, a Unigram tokenizer (tests/gen/gen_families.py)
+    ("tiny-deberta", "deberta-v2", DEBERTA_ARCHS, "F32", None,
+     dict(hidden=32, layers=2, heads=4, intermediate=64, max_pos=64, position_buckets=8), 18),
+    # DeBERTa-v2 the older way: pos_key_proj / pos_query_proj, no buckets
+    # (distances clamped at max_relative_positions 16), absolute positions,
+    # token types, embeddings 24 wide through embed_proj, pos_att_type as a
+    # string, no rel LayerNorm, a ReLU pooler
+    ("tiny-deberta-v2", "deberta-v2", DEBERTA_ARCHS, "F32", None,
+     dict(hidden=32, layers=2, heads=4, intermediate=64, max_pos=64, embedding_size=24,
+          position_buckets=-1, max_relative_positions=16, share_att_key=False,
+          pos_att_type="p2c|c2p", norm_rel_ebd="none", position_biased_input=True,
+          type_vocab_size=2, pooler_hidden_act="relu"), 19),
+    # DeBERTa-v2 without relative attention: plain attention whose scores
+    # are still divided by sqrt(dh * 3) (pos_att_type counts), and the
+    # masked-LM head in the newer lm_predictions.lm_head layout
+    ("tiny-deberta-norel", "deberta-v2", "DebertaV2ForMaskedLM", "F32", None,
+     dict(hidden=32, layers=2, heads=4, intermediate=64, max_pos=64, relative_attention=False,
+          pos_att_type=["c2p", "p2c"], position_biased_input=True, legacy=False), 20),
 ]
+NLI_LABELS = ["entailment", "neutral", "contradiction"]
 
 
 def make_config(family, arch, V, over):
@@ -85,9 +110,19 @@ def make_config(family, arch, V, over):
     if family == "electra":
         return R.electra_config(F.real_config("electra"), V, architectures=arch,
                                 labels=["NEGATIVE", "POSITIVE"], **over)
+    if family == "deberta-v2":
+        return R.deberta_config(F.real_config("deberta"), V,
+                                architectures=arch if isinstance(arch, tuple) else (arch,),
+                                labels=NLI_LABELS, **over)
     if family == "bert":
         return R.bert_config(V, architectures=(arch,), **over)
     return R.distilbert_config(V, architectures=(arch,), **over)
+
+
+def typed_of(family, cfg):
+    """1 when the model takes token type ids."""
+    return family in ("bert", "electra") or (family == "deberta-v2" and
+                                              cfg.get("type_vocab_size", 0) > 0)
 
 
 def cases_for(V, max_pos, family, g, cfg):
@@ -95,8 +130,8 @@ def cases_for(V, max_pos, family, g, cfg):
     out = []
     # length 1
     roberta_like = family in ("roberta", "mpnet")   # <s> </s>, positions after padding_idx
-    bos, eos = (0, 2) if roberta_like else (2, 3)
-    typed = family in ("bert", "electra")
+    bos, eos = {"roberta": (0, 2), "mpnet": (0, 2), "deberta-v2": (1, 2)}.get(family, (2, 3))
+    typed = typed_of(family, cfg)
     out.append(("len1", torch.tensor([[bos]]), torch.zeros(1, 1, dtype=torch.long),
                 [1], [(0, 0)]))
     # a padded batch of 3 texts of different lengths
@@ -135,6 +170,9 @@ def main():
         if family == "roberta":
             tok = F.bpe_fixture_tokenizer()
             V = len(tok["model"]["vocab"])
+        elif family == "deberta-v2":
+            tok = F.unigram_fixture_tokenizer()
+            V = len(tok["model"]["vocab"])
         vocab = M.fixture_vocab() if family == "mpnet" else R.make_vocab(VOCAB, V)
         cfg = make_config(family, arch, V, over)
         multi = isinstance(arch, tuple)
@@ -147,9 +185,14 @@ def main():
             F.write_bpe_tokenizer(os.path.join(MODELS, name), tok)
         if family == "mpnet":
             M.write_tokenizer(os.path.join(MODELS, name), vocab)
+        elif family == "deberta-v2":
+            F.write_unigram_tokenizer(os.path.join(MODELS, name), tok,
+                                      cfg["max_position_embeddings"])
         ref = R.round_state(state, dtype)        # what the loader sees
         g = torch.Generator().manual_seed(seed + 100)
-        has_pooler = any(k.endswith("pooler.dense.weight") for k in state)
+        # (DeBERTa's pooler.dense belongs to its sequence head)
+        has_pooler = family != "deberta-v2" and any(k.endswith("pooler.dense.weight")
+                                                    for k in state)
         max_pos = cfg["max_position_embeddings"]
         H = cfg.get("hidden_size", cfg.get("dim"))
         for case, ids, tt, lengths, rows in cases_for(V, max_pos, family, g, cfg):
@@ -158,7 +201,7 @@ def main():
             for b, L in enumerate(lengths):
                 mask[b, :L] = 1
             with torch.no_grad():
-                typed = family in ("bert", "electra")
+                typed = typed_of(family, cfg)
                 hid = R.encoder_forward(ref, cfg, ids, tt if typed else None, mask)
                 sel = torch.stack([hid[b, t] for b, t in rows])
                 mlm = R.mlm_logits(ref, cfg, sel)

@@ -131,7 +131,10 @@ class T5:
         self.maxlen = max(len(p) for p, _ in m["vocab"])
         self.unk = m["unk_id"]
         self.unk_score = min(self.scores) - 10.0
-        self.cm = Charsmap(j["normalizer"]["precompiled_charsmap"])
+        nm = j["normalizer"]
+        if nm["type"] == "Sequence":   # the Precompiled step of a sequence
+            nm = next(n for n in nm["normalizers"] if n["type"] == "Precompiled")
+        self.cm = Charsmap(nm["precompiled_charsmap"])
         self.added = [(a["content"], a["id"]) for a in j["added_tokens"]]
 
     def split_added(self, text):
