@@ -3,7 +3,7 @@
  * libnlp).
  *
  * Each family module (family_bert.c, family_distilbert.c,
- * family_roberta.c, family_electra.c) fills one nlp_family_ops: the
+ * family_roberta.c, family_electra.c, family_modernbert.c) fills one nlp_family_ops: the
  * model_type values it answers to, how its config.json fields read into
  * an nlp_config, the Hugging Face name of every tensor it has (the only
  * tensor-name map of the library, heads included), how it numbers
@@ -35,6 +35,9 @@ typedef enum nlp_tensor_role {
     NLP_TR_SEQ_DENSE, NLP_TR_SEQ_OUT,      /* sequence classification */
     NLP_TR_TOK_OUT,                        /* token classification */
     NLP_TR_QA_OUT,                         /* question answering (start, end) */
+    NLP_TR_QKV,                            /* fused query | key | value [3H][H]
+                                            * (ModernBERT Wqkv) instead of Q, K, V */
+    NLP_TR_FINAL_LN,                       /* LayerNorm after the last layer (pre-LN) */
     NLP_TR_COUNT
 } nlp_tensor_role;
 
@@ -44,7 +47,8 @@ typedef enum nlp_head_act {
     NLP_HEAD_ACT_TANH,
     NLP_HEAD_ACT_RELU,
     NLP_HEAD_ACT_GELU,                     /* exact GELU, whatever hidden_act says */
-    NLP_HEAD_ACT_HIDDEN                    /* the config's hidden activation */
+    NLP_HEAD_ACT_HIDDEN,                   /* the config's hidden activation */
+    NLP_HEAD_ACT_CLASSIFIER                /* the config's classifier_act */
 } nlp_head_act;
 
 /* One head: out(ln(act(dense(x)))), dense and ln optional (-1). */
@@ -78,6 +82,9 @@ typedef struct nlp_family_ops {
     const char *names[NLP_TR_COUNT];       /* NULL: the family has no such part */
     nlp_position_scheme positions;
     nlp_head_layout heads[NLP_HEAD_COUNT];
+    /* 1: the masked-LM head is there only with its decoder's weight or
+     * bias (ModernBERT's classifiers share head.dense with it) */
+    int mlm_by_decoder;
 } nlp_family_ops;
 
 /* The embeddings and layer names of BERT's layout under prefix pre
@@ -102,7 +109,7 @@ typedef struct nlp_family_ops {
     [NLP_HEAD_QA] = {-1, NLP_HEAD_ACT_NONE, -1, NLP_TR_QA_OUT}
 
 extern const nlp_family_ops nlp_family_bert, nlp_family_distilbert,
-    nlp_family_roberta, nlp_family_electra;
+    nlp_family_roberta, nlp_family_electra, nlp_family_modernbert;
 
 /* The family whose model_types holds model_type, or NULL. */
 const nlp_family_ops *nlp_family_by_type(const char *model_type);
@@ -114,7 +121,7 @@ const nlp_family_ops *nlp_family_of(nlp_family family);
  * or NULL. */
 const nlp_family_ops *nlp_family_by_arch(const char *arch);
 
-/* "bert, distilbert, roberta, xlm-roberta, electra" into buf. */
+/* "bert, distilbert, roberta, xlm-roberta, electra, modernbert" into buf. */
 const char *nlp_family_list(char *buf, size_t cap);
 
 /* The name of role's tensor for layer (ignored by non-layer roles) with

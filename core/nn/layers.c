@@ -43,9 +43,13 @@ void nlp_embeddings_forward(float *out, const int32_t *ids,
             size_t at = t;
             if (pos_pad >= 0)
                 at = id == pos_pad ? (size_t)pos_pad : ++pos;
-            const float *p = pos_emb + at * H;
-            for (size_t j = 0; j < H; j++)
-                o[j] = w[j] + p[j];
+            if (pos_emb) {
+                const float *p = pos_emb + at * H;
+                for (size_t j = 0; j < H; j++)
+                    o[j] = w[j] + p[j];
+            } else {                                            /* rotary positions */
+                memcpy(o, w, H * sizeof *o);
+            }
             if (type_emb) {
                 size_t ty = type_ids ? (size_t)type_ids[b * T + t] : 0;
                 const float *e = type_emb + ty * H;
