@@ -3,17 +3,20 @@
 families_tasks.py - every task end to end through the CLI on the RoBERTa
 fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
 against data/expected/families/roberta-tasks.json: the PyTorch reference's
-head outputs over the Python BPE reference's ids (tests/gen/gen_families.py).
+head outputs over the Python BPE reference's ids (tests/gen/gen_families.py);
+with FAMILY modernbert the same on data/models/tiny-modernbert against
+modernbert-tasks.json (tests/gen/gen_modernbert.py).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
-Usage: families_tasks.py NLP TOP_SRCDIR   (standard library only)
+Usage: families_tasks.py NLP TOP_SRCDIR [FAMILY]   (standard library only)
 """
 import json
 import subprocess
 import sys
 
 NLP, TOP = sys.argv[1], sys.argv[2]
-MODEL = TOP + "/data/models/tiny-roberta"
-EXP = json.load(open(TOP + "/data/expected/families/roberta-tasks.json", encoding="utf-8"))
+FAMILY = sys.argv[3] if len(sys.argv) > 3 else "roberta"
+MODEL = TOP + "/data/models/tiny-" + FAMILY
+EXP = json.load(open(TOP + "/data/expected/families/%s-tasks.json" % FAMILY, encoding="utf-8"))
 TOL = 1e-4
 failed = 0
 
@@ -63,5 +66,5 @@ for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
           and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
-print("%s: %d failure(s)" % (sys.argv[0], failed))
+print("%s %s: %d failure(s)" % (sys.argv[0], FAMILY, failed))
 sys.exit(1 if failed else 0)

@@ -10,7 +10,11 @@
  * covers that character; trim_offsets then drops leading and trailing
  * spaces ("Ġ") from a token's range.
  *
- * Limits: no normaliser, no dropout, no continuing_subword_prefix /
+ * A tokenizer.json normaliser (ModernBERT's NFC) runs on each segment
+ * before the split; offsets map back to the original text through its
+ * alignments.  Added tokens are matched in the original text.
+ *
+ * Limits: no dropout, no continuing_subword_prefix /
  * end_of_word_suffix; a prefix space added by add_prefix_space takes the
  * first character's offsets (as tokenizers does) but trimming it is
  * computed in code points.
@@ -46,6 +50,7 @@ typedef struct bpe_model {
     bpe_merge *merges;
     size_t mask;             /* merges has mask + 1 slots */
     size_t n_merges;
+    nlp_normalizer *norm;    /* tokenizer.json's normalizer, or NULL */
 } bpe_model;
 
 /* ------------------------------------------------------------ bytes */
@@ -264,6 +269,10 @@ typedef struct bpe_seg {
     int32_t len, prefix;     /* text's length; 1 when a space was prepended */
     int32_t *ch_start, *ch_cp; /* [len] per byte of text */
     int32_t cp_base, byte_base;
+    const nlp_span *al;      /* normalised: each byte's range in the original
+                              * segment, else NULL */
+    const int32_t *ocp;      /* normalised: code points of the original segment
+                              * before each of its bytes [orig len + 1] */
 } bpe_seg;
 
 /* Original byte/code-point range of bytes [a, b) of seg->str. */
@@ -274,6 +283,14 @@ static void seg_range(const bpe_seg *g, int32_t a, int32_t b, int32_t r[4])
     size_t n;
     int32_t js = g->ch_start[j];
     (void)nlp_utf8_next((const unsigned char *)g->text + js, &n);
+    if (g->al) {                        /* back to the original segment */
+        const int32_t s = g->al[g->ch_start[i]].s, e = g->al[js + (int32_t)n - 1].e;
+        r[0] = g->byte_base + s;
+        r[1] = g->byte_base + e;
+        r[2] = g->cp_base + g->ocp[s];
+        r[3] = g->cp_base + g->ocp[e];
+        return;
+    }
     r[0] = g->byte_base + g->ch_start[i];
     r[1] = g->byte_base + js + (int32_t)n;
     r[2] = g->cp_base + g->ch_cp[i];
@@ -376,9 +393,54 @@ static nlp_status split_words(const nlp_tokenizer *tok, const bpe_seg *g, bpe_wo
     return s;
 }
 
+static nlp_status bpe_encode_plain(const nlp_tokenizer *tok, const char *text, size_t len,
+                                   int32_t cp_base, int32_t byte_base, const nlp_span *al,
+                                   const int32_t *ocp, int32_t *word, nlp_tok_sink *sink,
+                                   nlp_error *err);
+
+/* Normalise the segment, then encode the normalised text with its
+ * alignments (the text as it is when the normaliser leaves it alone). */
 static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text, size_t len,
                                      int32_t cp_base, int32_t byte_base, int32_t *word,
                                      nlp_tok_sink *sink, nlp_error *err)
+{
+    const bpe_model *m = tok->model;
+    if (!m->norm)
+        return bpe_encode_plain(tok, text, len, cp_base, byte_base, NULL, NULL, word, sink, err);
+    nlp_nstr ns = { 0 }, tmp = { 0 };
+    int32_t *ocp = NULL;
+    nlp_status s = nlp_nstr_set(&ns, text, len);
+    if (!s)
+        s = nlp_normalizer_apply(m->norm, &ns, &tmp);
+    if (!s && ns.len == len && memcmp(ns.s, text, len) == 0) {
+        s = bpe_encode_plain(tok, text, len, cp_base, byte_base, NULL, NULL, word, sink, err);
+    } else if (!s && (ocp = malloc((len + 1) * sizeof *ocp))) {
+        /* ocp[i]: the characters starting before byte i (at a character
+         * boundary, its code-point offset) */
+        int32_t cp = 0;
+        for (size_t i = 0; i <= len; i++) {
+            ocp[i] = cp;
+            if (i < len && ((unsigned char)text[i] & 0xC0) != 0x80)
+                cp++;
+        }
+        s = bpe_encode_plain(tok, ns.s, ns.len, cp_base, byte_base, ns.al, ocp, word, sink, err);
+    } else if (!s) {
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    } else {
+        s = nlp_error_set(err, s, s == NLP_ERR_NOMEM ? "tokenizer: out of memory"
+                                                     : "tokenizer: normalizer failed");
+    }
+    free(ocp);
+    nlp_nstr_free(&ns);
+    nlp_nstr_free(&tmp);
+    return s;
+}
+
+/* Encode text[0..len) (the normalised segment when al is not NULL). */
+static nlp_status bpe_encode_plain(const nlp_tokenizer *tok, const char *text, size_t len,
+                                   int32_t cp_base, int32_t byte_base, const nlp_span *al,
+                                   const int32_t *ocp, int32_t *word, nlp_tok_sink *sink,
+                                   nlp_error *err)
 {
     const bpe_model *m = tok->model;
     int prefix = m->add_prefix_space && len > 0 && text[0] != ' ';
@@ -387,7 +449,8 @@ static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text,
     bpe_work w = { 0 };
     nlp_status s = idx && str ? NLP_OK : NLP_ERR_NOMEM;
     if (!s) {
-        bpe_seg g = { text, str, (int32_t)len, prefix, idx, idx + len, cp_base, byte_base };
+        bpe_seg g = { text, str, (int32_t)len, prefix, idx, idx + len, cp_base, byte_base,
+                      al, ocp };
         str[0] = ' ';
         memcpy(str + prefix, text, len);
         int32_t cp = 0;
@@ -440,6 +503,7 @@ static void bpe_free(void *model)
         return;
     pcre2_code_free(m->re);
     free(m->merges);
+    nlp_normalizer_free(m->norm);
     free(m);
 }
 
@@ -534,9 +598,6 @@ static nlp_status json_model_opts(nlp_tokenizer *tok, const cJSON *model, const 
 static nlp_status json_pre_tokenizer(const cJSON *root, const char *path, int *use_regex,
                                      int *prefix, nlp_error *err)
 {
-    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (norm && !cJSON_IsNull(norm))
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: a normalizer is not supported with BPE", path);
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(pre, "type");
     if (!cJSON_IsString(pt) || strcmp(pt->valuestring, "ByteLevel") != 0)
@@ -563,6 +624,9 @@ nlp_status nlp_bpe_from_json(nlp_tokenizer *tok, const cJSON *root, const char *
         (s = bpe_new(tok, use_regex, path, err)) || (s = json_model_opts(tok, model, path, err)))
         return s;
     bpe_model *m = tok->model;
+    if ((s = nlp_normalizer_from_json(cJSON_GetObjectItemCaseSensitive(root, "normalizer"), path,
+                                      &m->norm, err)))
+        return s;
     m->add_prefix_space = prefix;
     if (merges_alloc(m, (size_t)cJSON_GetArraySize(merges)))
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);

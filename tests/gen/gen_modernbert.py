@@ -120,13 +120,31 @@ def write_tokenizer(directory, tok):
 class Tokenizer(BPE.Roberta):
     """ModernBERT's tokenizer.json: NFC, ByteLevel, BPE, [CLS] A [SEP] B [SEP].
     Offsets are code points of the NFC text (the inputs used here are NFC
-    already)."""
+    already), untrimmed: the post-processor is TemplateProcessing, and
+    only ByteLevel / RobertaProcessing post-processors trim the leading
+    space off a token's range."""
 
     def __init__(self, d):
         super().__init__(d)
         j = json.load(open(os.path.join(d, "tokenizer.json"), encoding="utf-8"))
         sp = j["post_processor"]["special_tokens"]
         self.cls, self.sep = sp["[CLS]"]["ids"][0], sp["[SEP]"]["ids"][0]
+
+    def encode_text(self, text):
+        toks = []  # (id, start, end)
+        for added, s, e, i in self.split_added(text):
+            if added:
+                toks.append((i, s, e))
+                continue
+            seg = text[s:e]
+            for m in BPE.PAT.finditer(seg):
+                word = []
+                for ci in range(m.start(), m.end()):
+                    for b in seg[ci].encode("utf-8"):
+                        word.append((self.bc[b], s + ci))
+                for tok, a, b in self.bpe(word):
+                    toks.append((self.vocab[tok], a, b + 1))
+        return toks
 
     def encode(self, text, pair=None):
         a = self.encode_text(unicodedata.normalize("NFC", text))
@@ -211,9 +229,10 @@ def main():
                     best = (sc, i, j)
         sc, i, j = best
         a, b = e["offsets"][i][0], e["offsets"][j][1]
-        # whole words, as the pipeline answers (the ByteLevel pieces)
+        # whole words, as the pipeline answers (word_to_chars: the ByteLevel
+        # pieces, their leading space kept as the untrimmed offsets have it)
         for m in BPE.PAT.finditer(c):
-            ws, we = m.start() + (m.group().startswith(" ")), m.end()
+            ws, we = m.start(), m.end()
             if ws <= a < we:
                 a = ws
             if ws < b <= we:
