@@ -12,7 +12,10 @@
  *
  * A tokenizer.json normaliser (ModernBERT's NFC) runs on each segment
  * before the split; offsets map back to the original text through its
- * alignments.  Added tokens are matched in the original text.
+ * alignments.  With a normaliser, added tokens marked "normalized" are
+ * matched in the normalised segments, after the others were matched in
+ * the original text (tokenizers' two passes); without one, all are
+ * matched in the original text.
  *
  * Limits: no dropout, no continuing_subword_prefix /
  * end_of_word_suffix; a prefix space added by add_prefix_space takes the
@@ -398,8 +401,35 @@ static nlp_status bpe_encode_plain(const nlp_tokenizer *tok, const char *text, s
                                    const int32_t *ocp, int32_t *word, nlp_tok_sink *sink,
                                    nlp_error *err);
 
+/* The normalised segment ns (alignments into the original segment, ocp
+ * its code-point offsets): added tokens marked "normalized" where they
+ * match, the pieces between them BPE-encoded. */
+static nlp_status encode_normalized(const nlp_tokenizer *tok, const nlp_nstr *ns,
+                                    const int32_t *ocp, int32_t cp_base, int32_t byte_base,
+                                    int32_t *word, nlp_tok_sink *sink, nlp_error *err)
+{
+    size_t at = 0;
+    while (at < ns->len) {
+        size_t ms = ns->len, me = ns->len;
+        int32_t which = -1;
+        if (!nlp_added_trie_find(tok->added_norm, ns->s, ns->len, at, &ms, &me, &which))
+            ms = me = ns->len;
+        nlp_status s = ms > at ? bpe_encode_plain(tok, ns->s + at, ms - at, cp_base, byte_base,
+                                                  ns->al + at, ocp, word, sink, err) : NLP_OK;
+        if (s || ms == ns->len)
+            return s;
+        const int32_t bs = ns->al[ms].s, be = ns->al[me - 1].e;
+        if ((s = nlp_tok_sink_push(sink, tok->added[which].id, (*word)++, cp_base + ocp[bs],
+                                   cp_base + ocp[be], byte_base + bs, byte_base + be)))
+            return nlp_error_set(err, s, "tokenizer: out of memory");
+        at = me;
+    }
+    return NLP_OK;
+}
+
 /* Normalise the segment, then encode the normalised text with its
- * alignments (the text as it is when the normaliser leaves it alone). */
+ * alignments (the text as it is when the normaliser leaves it alone and
+ * no added token is matched after normalisation). */
 static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text, size_t len,
                                      int32_t cp_base, int32_t byte_base, int32_t *word,
                                      nlp_tok_sink *sink, nlp_error *err)
@@ -412,7 +442,7 @@ static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text,
     nlp_status s = nlp_nstr_set(&ns, text, len);
     if (!s)
         s = nlp_normalizer_apply(m->norm, &ns, &tmp);
-    if (!s && ns.len == len && memcmp(ns.s, text, len) == 0) {
+    if (!s && !tok->added_norm && ns.len == len && memcmp(ns.s, text, len) == 0) {
         s = bpe_encode_plain(tok, text, len, cp_base, byte_base, NULL, NULL, word, sink, err);
     } else if (!s && (ocp = malloc((len + 1) * sizeof *ocp))) {
         /* ocp[i]: the characters starting before byte i (at a character
@@ -423,7 +453,7 @@ static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text,
             if (i < len && ((unsigned char)text[i] & 0xC0) != 0x80)
                 cp++;
         }
-        s = bpe_encode_plain(tok, ns.s, ns.len, cp_base, byte_base, ns.al, ocp, word, sink, err);
+        s = encode_normalized(tok, &ns, ocp, cp_base, byte_base, word, sink, err);
     } else if (!s) {
         s = nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     } else {
@@ -507,8 +537,34 @@ static void bpe_free(void *model)
     free(m);
 }
 
+/* The normaliser over an added token's content (added tokens marked
+ * "normalized" are matched in normalised text). */
+static nlp_status bpe_normalize(const nlp_tokenizer *tok, const char *text, size_t len,
+                                char **out, size_t *out_len)
+{
+    const bpe_model *m = tok->model;
+    nlp_nstr ns = { 0 }, tmp = { 0 };
+    nlp_status s = nlp_nstr_set(&ns, text, len);
+    if (!s)
+        s = nlp_normalizer_apply(m->norm, &ns, &tmp);
+    nlp_nstr_free(&tmp);
+    free(ns.al);
+    if (s) {
+        free(ns.s);
+        return s;
+    }
+    *out = ns.s;
+    *out_len = ns.len;
+    return NLP_OK;
+}
+
 const nlp_tok_ops nlp_bpe_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
                                   nlp_tok_decode_lossy, NULL };
+
+/* BPE behind a normaliser: the added tokens marked "normalized" are
+ * matched after it. */
+static const nlp_tok_ops bpe_norm_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
+                                          nlp_tok_decode_lossy, bpe_normalize };
 
 /* ------------------------------------------------------------ loading */
 
@@ -627,6 +683,8 @@ nlp_status nlp_bpe_from_json(nlp_tokenizer *tok, const cJSON *root, const char *
     if ((s = nlp_normalizer_from_json(cJSON_GetObjectItemCaseSensitive(root, "normalizer"), path,
                                       &m->norm, err)))
         return s;
+    if (m->norm)
+        tok->ops = &bpe_norm_ops;
     m->add_prefix_space = prefix;
     if (merges_alloc(m, (size_t)cJSON_GetArraySize(merges)))
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);

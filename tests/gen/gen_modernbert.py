@@ -25,6 +25,12 @@ writes data/expected/families/modernbert-tasks.json: for fixed inputs, the
 PyTorch reference's (torch_ref.py) fill-mask top 5, sentiment scores,
 per-token ner labels and scores and the best qa span, over the ids of the
 Python BPE reference, which must equal Transformers.js's (tests/gen/tfjs.py).
+    /usr/bin/python3 tests/gen/gen_modernbert.py tokenizer
+writes data/expected/tokenizer/modernbert.jsonl: ModernBERT's real
+tokenizer over gen_bpe_expected.py's inputs (hard cases, SST-2, CoNLL,
+SQuAD) and ModernBERT's own hard cases, ids from the Python reference and
+Transformers.js (rows where they disagree are reported and left out),
+offsets from the Python reference mapped back through NFC (nfc_spans).
 """
 import json
 import os
@@ -129,11 +135,31 @@ class Tokenizer(BPE.Roberta):
         j = json.load(open(os.path.join(d, "tokenizer.json"), encoding="utf-8"))
         sp = j["post_processor"]["special_tokens"]
         self.cls, self.sep = sp["[CLS]"]["ids"][0], sp["[SEP]"]["ids"][0]
+        # tokenizers' two passes: the added tokens not marked "normalized"
+        # in the text, then the "normalized" ones in what is left
+        both = [(a["content"], a["id"], a.get("lstrip", False), a.get("rstrip", False),
+                 a.get("normalized", True)) for a in j["added_tokens"]]
+        self.raw = [x[:4] for x in both if not x[4]]
+        self.norm = [x[:4] for x in both if x[4]]
+
+    def pieces(self, text):
+        """[(added id or None, start, end)] after both passes."""
+        self.added = self.raw
+        out = []
+        for added, s, e, i in self.split_added(text):
+            if added:
+                out.append((i, s, e))
+                continue
+            self.added = self.norm
+            out += [(i if a else None, s + s2, s + e2)
+                    for a, s2, e2, i in self.split_added(text[s:e])]
+            self.added = self.raw
+        return out
 
     def encode_text(self, text):
         toks = []  # (id, start, end)
-        for added, s, e, i in self.split_added(text):
-            if added:
+        for i, s, e in self.pieces(text):
+            if i is not None:
                 toks.append((i, s, e))
                 continue
             seg = text[s:e]
@@ -155,6 +181,60 @@ class Tokenizer(BPE.Roberta):
             ids += [t[0] for t in b] + [self.sep]
             offs += [[t[1], t[2]] for t in b] + [[0, 0]]
         return {"ids": ids, "type_ids": [0] * len(ids), "offsets": offs}
+
+
+# ---------------------------------------------------------------- tokenizer expectations
+
+HARD = [
+    "Hello [MASK]!", "Paris is the  [MASK] of France.", "[MASK] first", "I[MASK] it",
+    "[CLS] inside [SEP] text [PAD] [UNK]", "<|endoftext|> and <|padding|>",
+    "indented\n        code\n\t\tline", "x" + " " * 30 + "y", "two  spaces   three",
+    "e\u0301cole and cafe\u0301 (decomposed)", "A\u030angstro\u0308m", "|||IP_ADDRESS||| [unused0]",
+]
+
+
+def nfc_spans(text):
+    """For each code point of NFC(text), the [start, end) of the original
+    code point it stands for, by tokenizers' transform rule: a character
+    composed from several keeps the range of the first (the marks merged
+    into it are dropped from the alignments)."""
+    n = [len(unicodedata.normalize("NFC", text[:i + 1])) for i in range(len(text))]
+    spans, i = [], 0
+    while i < len(text):
+        prev = n[i - 1] if i else 0
+        k = i + 1
+        while k < len(text) and n[k] <= n[k - 1]:   # marks composed into text[k - 1]
+            k += 1
+        for d in range(n[k - 1] - prev):
+            spans.append([i + d, i + d + 1])
+        i = k
+    return spans
+
+
+def tokenizer_rows():
+    rows = [{"text": t} for t in HARD] + BPE.sample_inputs(SHARED)
+    ref = Tokenizer(TOK)
+    js = __import__("tfjs").run(TOK, rows)
+    out, bad = [], 0
+    for r, j in zip(rows, js):
+        e = ref.encode(r["text"], r.get("pair"))
+        if e["ids"] != j["ids"]:
+            bad += 1
+            print("ids differ from Transformers.js:", json.dumps(r, ensure_ascii=False)[:200],
+                  file=sys.stderr)
+            continue
+        seq, maps = 0, [nfc_spans(r["text"]), nfc_spans(r.get("pair") or "")]
+        for k, (a, b) in enumerate(e["offsets"]):
+            if k and e["ids"][k - 1] == ref.sep and r.get("pair") is not None and seq == 0:
+                seq = 1
+            if b > a:
+                e["offsets"][k] = [maps[seq][a][0], maps[seq][b - 1][1]]
+        out.append(dict(r, **e))
+    print("%d of %d inputs written; %d disagreements" % (len(out), len(rows), bad), file=sys.stderr)
+    with open(os.path.join(ROOT, "data", "expected", "tokenizer", "modernbert.jsonl"), "w",
+              encoding="utf-8") as f:
+        for row in out:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 # ---------------------------------------------------------------- task expectations
@@ -247,4 +327,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["tokenizer"]:
+        tokenizer_rows()
+    else:
+        main()
