@@ -228,6 +228,10 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_INTERNAL,
                              "nlp_ctx_create: model %s has no bound encoder weights",
                              nlp_model_dir(model) ? nlp_model_dir(model) : "?");
+    if (cfg->pre_norm && (!w->final_ln_g || !cfg->ffn_gated || cfg->global_attn_every <= 0))
+        return nlp_error_set(err, NLP_ERR_INTERNAL,
+                             "nlp_ctx_create: model %s has no bound final LayerNorm or "
+                             "gated feed-forward", nlp_model_dir(model) ? nlp_model_dir(model) : "?");
     if (cfg->hidden_size <= 0 || cfg->num_heads <= 0 ||
         cfg->hidden_size % cfg->num_heads != 0)
         return nlp_error_set(err, NLP_ERR_FORMAT,
@@ -350,7 +354,8 @@ static void prenorm_layers(nlp_ctx *ctx, const nlp_batch *bt, size_t N)
     const nlp_acts *a = &ctx->a;
     nlp_pool *pool = ctx->pool;
     const size_t H = (size_t)cfg->hidden_size, nh = (size_t)cfg->num_heads;
-    const size_t I = (size_t)cfg->intermediate_size, ldff = ff_stride(2 * I);
+    const size_t I = (size_t)cfg->intermediate_size;
+    const size_t ldff = ff_stride(cfg->ffn_gated ? 2 * I : I);   /* as arena_layout */
     const size_t half = H / nh / 2, T = bt->seq, cap = ctx->cap_seq;
     const size_t window = (size_t)cfg->local_attention / 2;
     const float eps = cfg->layer_norm_eps;
