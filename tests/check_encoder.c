@@ -4,7 +4,7 @@
  * The fixture checkpoints under data/models/tiny-* and the expected hidden
  * states, MLM logits and pooler outputs under data/expected/numerics/ come
  * from tests/gen/gen_numerics.py (a hand-written torch implementation of
- * Hugging Face's BERT / DistilBERT math).  Values must agree within 1e-4,
+ * Hugging Face's BERT / DistilBERT / RoBERTa / ELECTRA / ModernBERT math).  Values must agree within 1e-4,
  * absolute, or relative where |expected| > 1.  Also: a padded batch gives
  * each row the result it has alone, one context serves batches of growing
  * and shrinking size, and bad input is refused with NLP_ERR_INPUT.

@@ -14,6 +14,11 @@ interpreter that has torch; there is no `transformers` package here):
   write_safetensors(path, tensors, metadata)  the safetensors file format
   read_safetensors(path)                     name -> float32 (I8 + NAME_scale dequantized)
   write_checkpoint(dir, config, state, vocab, dtype, tokenizer_config)
+  modernbert_config, modernbert_random_state, modernbert_forward,
+  modernbert_mlm_logits, modernbert_seq_cls_logits, modernbert_token_logits
+                                             ModernBERT (pre-LN, RoPE, GeGLU,
+                                             sliding-window attention; its own
+                                             section at the end)
 
 The forward math is written out with torch.nn.functional, following the
 published structure of Hugging Face's BertModel / DistilBertModel /
