@@ -3,8 +3,9 @@
 families_tasks.py - every task end to end through the CLI on the RoBERTa
 fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
 against data/expected/families/roberta-tasks.json: the PyTorch reference's
-head outputs over the Python BPE reference's ids (tests/gen/gen_families.py);
-with FAMILY modernbert the same on data/models/tiny-modernbert against
+head outputs over the Python BPE reference's ids (tests/gen/gen_families.py),
+ner also with every aggregation (words of a byte-level BPE tokenizer); with
+FAMILY modernbert the same on data/models/tiny-modernbert against
 modernbert-tasks.json (tests/gen/gen_modernbert.py).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
 Usage: families_tasks.py NLP TOP_SRCDIR [FAMILY]   (standard library only)
@@ -62,6 +63,14 @@ for case in EXP["ner"]:
     for g, w in zip(got, want):
         check("ner token %d" % w["index"], g["index"] == w["index"] and g["entity"] == w["entity"]
               and close(g["score"], w["score"]), json.dumps(g))
+for case in EXP["ner_groups"]:
+    got = nlp("ner", "--aggregation", case["aggregation"], "--ignore-labels", "", case["text"])
+    want = case["entities"]
+    what = "ner %s %s" % (case["aggregation"], case["text"])
+    check(what + " count", len(got) == len(want), json.dumps(got, ensure_ascii=False))
+    for g, w in zip(got, want):
+        check(what, all(g[k] == w[k] for k in ("entity_group", "word", "start", "end"))
+              and close(g["score"], w["score"]), json.dumps(g, ensure_ascii=False))
 for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]

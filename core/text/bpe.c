@@ -559,12 +559,12 @@ static nlp_status bpe_normalize(const nlp_tokenizer *tok, const char *text, size
 }
 
 const nlp_tok_ops nlp_bpe_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
-                                  nlp_tok_decode_lossy, NULL };
+                                  nlp_tok_decode_lossy, NULL, NULL };
 
 /* BPE behind a normaliser: the added tokens marked "normalized" are
  * matched after it. */
 static const nlp_tok_ops bpe_norm_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
-                                          nlp_tok_decode_lossy, bpe_normalize };
+                                          nlp_tok_decode_lossy, bpe_normalize, NULL };
 
 /* ------------------------------------------------------------ loading */
 

@@ -1489,11 +1489,13 @@ static const char *const cleanup_pairs[][2] = {
     { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
 };
 
-nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, size_t n,
-                                int skip_special, char **out, nlp_error *err)
+/* The decoder over n tokens into *out: the strings tokens[0..n) when
+ * given, else the tokens of ids[0..n) (special ones dropped when
+ * skip_special); clean_up_tokenization_spaces applied when cleanup. */
+static nlp_status decode_run(const nlp_tokenizer *tok, const char *const *tokens,
+                             const int32_t *ids, size_t n, int skip_special, int cleanup,
+                             char **out, nlp_error *err)
 {
-    if (!tok || !out || (!ids && n))
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_decode: NULL argument");
     *out = NULL;
     char *buf = malloc(64);
     size_t len = 0, cap = 64, k = 0;
@@ -1501,13 +1503,15 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
         return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const char *t = nlp_vocab_str(&tok->vocab, ids[i]);
+        const char *t = tokens ? tokens[i] : nlp_vocab_str(&tok->vocab, ids[i]);
         if (!t) {
             free(buf);
+            if (tokens)
+                return nlp_error_set(err, NLP_ERR_INVALID_ARG, "tokens_to_string: token %zu is NULL", i);
             return nlp_error_set(err, NLP_ERR_INVALID_ARG, "decode: id %d at position %zu is not in the vocabulary",
                                  (int)ids[i], i);
         }
-        if (skip_special && nlp_tokenizer_is_special(tok, ids[i]))
+        if (!tokens && skip_special && nlp_tokenizer_is_special(tok, ids[i]))
             continue;
         if (tok->ops->decode_token(tok, k++, t, &buf, &len, &cap)) {
             free(buf);
@@ -1518,7 +1522,7 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
         free(buf);
         return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     }
-    if (tok->clean_up_spaces) {
+    if (cleanup) {
         for (size_t p = 0; p < sizeof cleanup_pairs / sizeof cleanup_pairs[0]; p++) {
             const char *a = cleanup_pairs[p][0], *b = cleanup_pairs[p][1];
             size_t la = strlen(a), lb = strlen(b), r = 0, w = 0;
@@ -1537,6 +1541,28 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
     }
     *out = buf;
     return NLP_OK;
+}
+
+nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, size_t n,
+                                int skip_special, char **out, nlp_error *err)
+{
+    if (!tok || !out || (!ids && n))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_decode: NULL argument");
+    return decode_run(tok, NULL, ids, n, skip_special, tok->clean_up_spaces, out, err);
+}
+
+nlp_status nlp_tokenizer_tokens_to_string(const nlp_tokenizer *tok, const char *const *tokens,
+                                          size_t n, char **out, nlp_error *err)
+{
+    if (!tok || !out || (!tokens && n))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_tokenizer_tokens_to_string: NULL argument");
+    return decode_run(tok, tokens, NULL, n, 0, 0, out, err);
+}
+
+const char *nlp_tokenizer_subword_prefix(const nlp_tokenizer *tok)
+{
+    return tok && tok->ops->subword_prefix ? tok->ops->subword_prefix(tok) : NULL;
 }
 
 /* ------------------------------------------------------------ look-ups */
