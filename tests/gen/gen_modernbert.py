@@ -242,7 +242,41 @@ def tokenizer_rows():
 FILL = ["The movie was [MASK].", "I[MASK] it"]
 SENT = ["I loved this film!", "What a dull, boring day."]
 NER = ["Anna lives in Paris"]
+# word grouping (aggregation simple / first / average / max): punctuation,
+# a possessive, a hyphen and a character split over two byte tokens
+NER_GROUPS = ["Anna lives in Paris, and John Smith's café is in New-York.", "Hello world"]
 QA = [("Where does Anna live?", "Anna lives in Paris and works in Lyon.")]
+
+
+def ner_groups(tok, state, cfg, run):
+    """For each NER_GROUPS text and strategy, the pipeline's entities
+    (gen_tasks_tok's port with the pipeline's word rule for a tokenizer
+    without a continuation mark, words through the ByteLevel decoder)."""
+    import numpy as np
+    import gen_families as GF
+    import gen_tasks_tok as T
+    inv = {v: k for k, v in tok.vocab.items()}
+    for content, i, _, _ in tok.raw + tok.norm:
+        inv[i] = content
+    bc_inv = {c: b for b, c in tok.bc.items()}
+    m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "[UNK]",
+         "specials": [c for c, _, _, _ in tok.raw], "word_aware": False,
+         "decode": lambda toks: GF.bytelevel_decode(bc_inv, toks)}
+    out = []
+    for text in NER_GROUPS:
+        e = tok.encode(text)
+        with torch.no_grad():
+            p = torch.softmax(R.modernbert_token_logits(state, cfg, run(e["ids"]))[0], -1)
+        ids = e["ids"][1:-1]
+        enc = {"ids": ids, "tokens": [inv[i] for i in ids], "offsets": e["offsets"][1:-1]}
+        pre = T.gather_pre_entities(m, text, enc, 1, np.asarray(p[1:-1].tolist(), dtype=np.float32))
+        for strategy in ("simple", "first", "average", "max"):
+            ents = T.aggregate(m, pre, strategy)
+            out.append({"text": text, "aggregation": strategy,
+                        "entities": [{"entity_group": x["entity_group"], "score": float(x["score"]),
+                                      "word": x["word"], "start": x["start"], "end": x["end"]}
+                                     for x in ents]})
+    return out
 
 
 def main():
@@ -253,7 +287,8 @@ def main():
     state = R.read_safetensors(os.path.join(d, "model.safetensors"))
     labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
     # the Python reference's ids must be Transformers.js's
-    reqs = [{"text": t} for t in FILL + SENT + NER] + [{"text": q, "pair": c} for q, c in QA]
+    reqs = [{"text": t} for t in FILL + SENT + NER + NER_GROUPS] + \
+        [{"text": q, "pair": c} for q, c in QA]
     js = tfjs.run(d, reqs)
     for r, j in zip(reqs, js):
         if tok.encode(r["text"], r.get("pair"))["ids"] != j["ids"]:
@@ -319,6 +354,7 @@ def main():
                 b = we
         out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
                           "answer": c[a:b]})
+    out["ner_groups"] = ner_groups(tok, state, cfg, run)
     dst = os.path.join(ROOT, "data", "expected", "families")
     os.makedirs(dst, exist_ok=True)
     with open(os.path.join(dst, "modernbert-tasks.json"), "w") as f:
