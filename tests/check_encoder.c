@@ -4,7 +4,7 @@
  * The fixture checkpoints under data/models/tiny-* and the expected hidden
  * states, MLM logits and pooler outputs under data/expected/numerics/ come
  * from tests/gen/gen_numerics.py (a hand-written torch implementation of
- * Hugging Face's BERT / DistilBERT math).  Values must agree within 1e-4,
+ * Hugging Face's BERT / DistilBERT / RoBERTa / ELECTRA / ModernBERT math).  Values must agree within 1e-4,
  * absolute, or relative where |expected| > 1.  Also: a padded batch gives
  * each row the result it has alone, one context serves batches of growing
  * and shrinking size, and bad input is refused with NLP_ERR_INPUT.
@@ -348,6 +348,41 @@ END_TEST
 START_TEST(test_padding_distilbert) { check_padding("tiny-distilbert"); }
 END_TEST
 
+/* ModernBERT: rotary positions count within each batch row, the local
+ * window stays inside it */
+START_TEST(test_padding_modernbert) { check_padding("tiny-modernbert"); }
+END_TEST
+
+/* Mean pooling reads the lengths of the context's last forward pass, so
+ * the sequence head refuses hidden states that are not its output. */
+START_TEST(test_mean_pooling_needs_last_forward)
+{
+    tcase c;
+    find_case("tiny-modernbert", "batch3", &c);
+    nlp_model *m = load_model("tiny-modernbert");
+    nlp_ctx *ctx = NULL;
+    nlp_error err;
+    ck_assert_msg(nlp_ctx_create(m, 1, &ctx, &err) == NLP_OK, "%s", err.msg);
+    nlp_batch bt = { c.B, c.T, c.ids, NULL, c.lengths };
+    const float *hid = NULL;
+    ck_assert_msg(nlp_encoder_forward(ctx, &bt, &hid, &err) == NLP_OK, "%s", err.msg);
+    const size_t n = c.B * c.T * c.H;
+    float *copy = malloc(n * sizeof *copy), out[3 * 2];
+    memcpy(copy, hid, n * sizeof *copy);
+    ck_assert_int_eq(nlp_head_forward(ctx, NLP_HEAD_SEQ_CLS, copy, c.B, c.T * c.H, out, &err),
+                     NLP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(err.msg, "mean pooling") != NULL, "%s", err.msg);
+    ck_assert_int_eq(nlp_head_forward(ctx, NLP_HEAD_SEQ_CLS, hid, c.B - 1, c.T * c.H, out, &err),
+                     NLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(nlp_head_forward(ctx, NLP_HEAD_SEQ_CLS, hid, c.B, c.T * c.H, out, &err),
+                     NLP_OK);
+    free(copy);
+    nlp_ctx_free(ctx);
+    nlp_model_free(m);
+    case_free(&c);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     nlp_model *m = load_model("tiny-bert");
@@ -589,6 +624,8 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_numerics_each_path);
     tcase_add_test(tc, test_padding_bert);
     tcase_add_test(tc, test_padding_distilbert);
+    tcase_add_test(tc, test_padding_modernbert);
+    tcase_add_test(tc, test_mean_pooling_needs_last_forward);
     tcase_add_test(tc, test_shared_packed_weights);
     tcase_add_test(tc, test_concurrent_create);
     suite_add_tcase(s, tc);

@@ -682,6 +682,74 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(c.position_offset, 0);
     nlp_config_clear(&c);
 
+    /* ModernBertConfig's defaults: pre-LN, GeGLU, no biases but the
+     * decoder's, first-token pooling; 8192 positions, all of them usable */
+    d = "{\"model_type\": \"modernbert\"}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_MODERNBERT);
+    ck_assert_int_eq(c.vocab_size, 50368);
+    ck_assert_int_eq(c.hidden_size, 768);
+    ck_assert_int_eq(c.num_layers, 22);
+    ck_assert_int_eq(c.num_heads, 12);
+    ck_assert_int_eq(c.intermediate_size, 1152);
+    ck_assert_int_eq(c.max_position_embeddings, 8192);
+    ck_assert_int_eq(c.position_offset, 0);
+    ck_assert_int_eq(c.type_vocab_size, 0);
+    ck_assert_int_eq(c.pad_token_id, 50283);
+    ck_assert_float_eq(c.layer_norm_eps, 1e-5f);
+    ck_assert_int_eq(c.pre_norm, 1);
+    ck_assert_int_eq(c.ffn_gated, 1);
+    ck_assert_int_eq(c.global_attn_every, 3);
+    ck_assert_int_eq(c.local_attention, 128);
+    ck_assert_float_eq(c.rope_theta_global, 160000.0f);
+    ck_assert_float_eq(c.rope_theta_local, 10000.0f);
+    ck_assert_int_eq(c.classifier_pooling, NLP_POOLING_CLS);
+    ck_assert_uint_eq(c.no_bias, NLP_NOBIAS_NORM | NLP_NOBIAS_ATTN | NLP_NOBIAS_MLP | NLP_NOBIAS_HEAD);
+    nlp_config_clear(&c);
+    /* ModernBERT-large's own config.json */
+    ck_assert_int_eq(nlp_config_load(NLP_SHARED_DATA "/tokenizers/modernbert/config.json", &c, &err),
+                     NLP_OK);
+    ck_assert_int_eq(c.num_layers, 28);
+    ck_assert_int_eq(c.classifier_pooling, NLP_POOLING_MEAN);
+    ck_assert_int_eq(c.hidden_act, NLP_ACT_GELU);
+    ck_assert_int_eq(c.classifier_act, NLP_ACT_GELU);
+    nlp_config_clear(&c);
+    /* the rope_parameters newer configs write; biases switched on */
+    d = "{\"model_type\": \"modernbert\", \"norm_bias\": true, \"decoder_bias\": false,"
+        " \"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\", \"rope_theta\": 5e5},"
+        " \"sliding_attention\": {\"rope_type\": \"default\", \"rope_theta\": 2e4}}}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_float_eq(c.rope_theta_global, 500000.0f);
+    ck_assert_float_eq(c.rope_theta_local, 20000.0f);
+    ck_assert_uint_eq(c.no_bias, NLP_NOBIAS_ATTN | NLP_NOBIAS_MLP | NLP_NOBIAS_HEAD |
+                                 NLP_NOBIAS_DECODER);
+    nlp_config_clear(&c);
+    static const struct {
+        const char *json, *needle;
+        nlp_status want;
+    } bad[] = {
+        {"\"classifier_pooling\": \"max\"", "classifier_pooling \"max\"", NLP_ERR_UNSUPPORTED},
+        {"\"hidden_size\": 36, \"num_attention_heads\": 4", "even head size", NLP_ERR_FORMAT},
+        {"\"hidden_size\": 30, \"num_attention_heads\": 4", "even head size", NLP_ERR_FORMAT},
+        {"\"rope_scaling\": {\"type\": \"linear\"}", "rope_scaling", NLP_ERR_UNSUPPORTED},
+        {"\"rope_parameters\": {\"full_attention\": {\"rope_type\": \"yarn\"},"
+         " \"sliding_attention\": {}}", "yarn", NLP_ERR_UNSUPPORTED},
+        {"\"global_rope_theta\": -1", "global_rope_theta", NLP_ERR_FORMAT},
+        {"\"norm_bias\": \"yes\"", "norm_bias", NLP_ERR_FORMAT},
+        {"\"global_attn_every_n_layers\": 0", "global_attn_every_n_layers", NLP_ERR_FORMAT},
+        {"\"local_attention\": -2", "local_attention", NLP_ERR_FORMAT},
+        {"\"hidden_activation\": \"silu\"", "hidden_activation \"silu\"", NLP_ERR_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"model_type\": \"modernbert\", %s}", bad[i].json);
+        spit(p, buf, strlen(buf));
+        ck_assert_int_eq(nlp_config_load(p, &c, &err), bad[i].want);
+        ck_assert_msg(strstr(err.msg, bad[i].needle), "%s: %s", bad[i].json, err.msg);
+    }
+
     /* the tanh GELU spellings */
     const char *tanh_names[] = {"gelu_new", "gelu_pytorch_tanh", "gelu_fast"};
     for (int i = 0; i < 3; i++) {
@@ -712,6 +780,7 @@ START_TEST(test_family_heads)
         {"tiny-roberta", {1, 3, 3, 2}, NULL},
         {"tiny-mpnet", {1, 3, 3, 2}, NULL},
         {"mpnet-embed", {0, 0, 0, 0}, "classifier.out_proj.weight"},
+        {"tiny-modernbert", {1, 2, 2, 2}, NULL},
         {"ner-bert", {0, 0, 9, 0}, "bert.pooler.dense.weight"},
         {"tiny-bert-mlm", {1, 0, 0, 0}, "classifier.weight"},
         {"tiny-deberta", {1, 3, 3, 2}, NULL},
@@ -753,7 +822,7 @@ static void config_case(const char *key, const char *json, nlp_status want, cons
 
 START_TEST(test_config_errors)
 {
-    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2)");
+    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2, modernbert)");
     config_case("hidden_act", "\"swish\"", NLP_ERR_UNSUPPORTED, "hidden_act \"swish\"");
     config_case("hidden_act", "\"quick_gelu\"", NLP_ERR_UNSUPPORTED, "quick_gelu");
     config_case("position_embedding_type", "\"relative_key\"", NLP_ERR_UNSUPPORTED, "relative_key");
@@ -1373,6 +1442,59 @@ START_TEST(test_deberta_layouts)
 }
 END_TEST
 
+/* ModernBERT's tensors: the fused Wqkv's row blocks as q, k, v, no
+ * attention norm on layer 0, bias-less norms on zeros, no position
+ * embeddings, all 8192 positions usable; a checkpoint without the
+ * decoder's bias is a classifier with no masked-LM head; a missing
+ * attn_norm or a norm bias the config asks for is named. */
+START_TEST(test_modernbert_binding)
+{
+    nlp_model *m = load_ok(NLP_TEST_DATA "/models/tiny-modernbert");
+    const nlp_weights *w = nlp_model_weights(m);
+    const nlp_config *c = nlp_model_config(m);
+    const size_t H = (size_t)c->hidden_size;
+    ck_assert_uint_eq(nlp_model_max_tokens(m), 8192);
+    ck_assert_ptr_null(w->pos_emb);
+    ck_assert_ptr_null(w->type_emb);
+    ck_assert_ptr_null(w->layers[0].ln1_g);
+    ck_assert_ptr_nonnull(w->layers[1].ln1_g);
+    ck_assert_ptr_nonnull(w->final_ln_g);
+    ck_assert_ptr_eq(w->layers[2].k_w, w->layers[2].q_w + H * H);
+    ck_assert_ptr_eq(w->layers[2].v_w, w->layers[2].q_w + 2 * H * H);
+    ck_assert_ptr_null(w->layers[2].qkv_b);
+    ck_assert_ptr_null(w->layers[2].ff1_b);
+    ck_assert_ptr_null(w->heads[NLP_HEAD_SEQ_CLS].dense_b);
+    ck_assert_ptr_eq(w->heads[NLP_HEAD_MLM].out_w, w->word_emb);
+    for (size_t i = 0; i < H; i++)
+        ck_assert(w->emb_ln_b[i] == 0.0f && w->layers[3].ln2_b[i] == 0.0f);
+    const float *wqkv;
+    nlp_error err;
+    int64_t shape[2] = {(int64_t)(3 * H), (int64_t)H};
+    ck_assert_int_eq(nlp_model_tensor(m, "model.layers.2.attn.Wqkv.weight", 2, shape, &wqkv, NULL,
+                                      &err), NLP_OK);
+    ck_assert_ptr_eq(wqkv, w->layers[2].q_w);
+    nlp_model_free(m);
+
+    char *dir = copy_fixture("../models/tiny-modernbert");
+    char *p = path2(dir, "model.safetensors");
+    st_parts sp = st_read(p);
+    cJSON_DeleteItemFromObjectCaseSensitive(sp.header, "decoder.bias");
+    st_write(p, &sp, 0);
+    m = load_ok(dir);
+    ck_assert_int_eq(nlp_model_head(m, NLP_HEAD_MLM, NULL, &err), NLP_ERR_NOT_FOUND);
+    ck_assert_int_eq(nlp_model_head(m, NLP_HEAD_SEQ_CLS, NULL, &err), NLP_OK);
+    nlp_model_free(m);
+    cJSON_DeleteItemFromObjectCaseSensitive(sp.header, "model.layers.1.attn_norm.weight");
+    st_write(p, &sp, 0);
+    load_fails(dir, NLP_ERR_NOT_FOUND, "layers.1.attn_norm.weight", NULL);
+    st_free(&sp);
+    config_set(dir, "norm_bias", "true");
+    load_fails(dir, NLP_ERR_NOT_FOUND, "embeddings.norm.bias", NULL);
+    free(p);
+    remove_dir(dir);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -1388,6 +1510,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_family_heads);
     tcase_add_test(tc, test_mpnet);
     tcase_add_test(tc, test_deberta_layouts);
+    tcase_add_test(tc, test_modernbert_binding);
     tcase_add_test(tc, test_unaligned_f32_copied);
     tcase_add_test(tc, test_half_conversion_exhaustive);
     suite_add_tcase(s, tc);

@@ -7,7 +7,8 @@
  *     vocab.txt and from tokenizer.json, with the committed small vocabulary;
  *   - 11,700+ real sentences from ../shared/data with bert-base-uncased
  *     (skipped when that folder is absent);
- *   - byte-level BPE (roberta.jsonl, gen_bpe_expected.py) and Unigram
+ *   - byte-level BPE (roberta.jsonl, gen_bpe_expected.py; ModernBERT's
+ *     NFC-normalised BPE, modernbert.jsonl, gen_modernbert.py) and Unigram
  *     (t5.jsonl, gen_unigram_expected.py) over real text from ../shared;
  *   - truncation strategies, apply_template, decode, look-ups, and every
  *     error path (missing files, malformed or unsupported tokenizer.json,
@@ -1132,6 +1133,23 @@ START_TEST(bpe_roberta_tokenizer_json)
 }
 END_TEST
 
+#define MODERNBERT_DIR NLP_SHARED_DATA "/tokenizers/modernbert"
+
+/* ModernBERT's tokenizer.json: NFC normaliser, [CLS] A [SEP] B [SEP],
+ * [MASK] taking in the spaces before it, runs of spaces as added tokens
+ * matched after the normaliser. */
+START_TEST(bpe_modernbert_tokenizer_json)
+{
+    nlp_tokenizer *t = load_dir(MODERNBERT_DIR);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 0), 2);
+    ck_assert_uint_eq(nlp_tokenizer_num_special(t, 1), 3);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_CLS), 50281);
+    ck_assert_int_eq(nlp_tokenizer_special_id(t, NLP_SPECIAL_MASK), 50284);
+    run_expected(t, TOKDATA "/modernbert.jsonl", "modernbert");
+    nlp_tokenizer_free(t);
+}
+END_TEST
+
 /* The same tokenizer from vocab.json + merges.txt alone. */
 START_TEST(bpe_roberta_vocab_json)
 {
@@ -1468,6 +1486,11 @@ static Suite *tokenizer_suite(void)
         fprintf(stderr, "check_tokenizer: SKIP byte-level BPE parity: %s and %s are needed\n",
                 ROBERTA_DIR, GPT2_DIR);
     }
+    if (dir_exists(MODERNBERT_DIR))
+        tcase_add_test(tc, bpe_modernbert_tokenizer_json);
+    else
+        fprintf(stderr, "check_tokenizer: SKIP ModernBERT BPE parity: %s is absent\n",
+                MODERNBERT_DIR);
     tcase_add_test(tc, unigram_errors);
     tcase_add_test(tc, unigram_sentencepiece);
     if (dir_exists(T5_DIR)) {

@@ -4,9 +4,11 @@ families_tasks.py - every task end to end through the CLI on a family
 fixture with every head: the RoBERTa one (data/models/tiny-roberta,
 byte-level BPE) by default, or FAMILY's (deberta: tiny-deberta, Unigram,
 with zero-shot --labels too; mpnet: tiny-mpnet, WordPiece with RoBERTa's
-template, expectations from tests/gen/gen_mpnet.py), checked against
+template, expectations from tests/gen/gen_mpnet.py; modernbert:
+tiny-modernbert, byte-level BPE, from tests/gen/gen_modernbert.py), checked
+against
 data/expected/families/FAMILY-tasks.json: the PyTorch reference's head
-outputs over a Python tokenizer reference's ids (tests/gen/gen_families.py),
+outputs over a Python tokenizer reference's ids,
 ner also with every aggregation (words of a byte-level BPE or Unigram
 tokenizer).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.

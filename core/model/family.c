@@ -13,6 +13,7 @@ static const nlp_family_ops *const families[] = {
     &nlp_family_bert, &nlp_family_distilbert, &nlp_family_roberta, &nlp_family_electra,
     &nlp_family_mpnet,
     &nlp_family_deberta,
+    &nlp_family_modernbert,
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -91,7 +92,7 @@ const char *nlp_family_alt_tensor_name(const nlp_family_ops *ops, nlp_tensor_rol
  * its leading prefix. */
 static int matches_layer(const char *name, const char *fmt, const char *prefix)
 {
-    const char *d = strstr(fmt, "%d");
+    const char *d = fmt ? strstr(fmt, "%d") : NULL;
     if (!d)
         return 0;
     size_t pl = strlen(prefix);
@@ -121,7 +122,7 @@ static int matches_layer(const char *name, const char *fmt, const char *prefix)
 int nlp_family_is_layer_weight(const char *name)
 {
     static const nlp_tensor_role dense[] = {
-        NLP_TR_Q, NLP_TR_K, NLP_TR_V, NLP_TR_O, NLP_TR_FF1, NLP_TR_FF2,
+        NLP_TR_Q, NLP_TR_K, NLP_TR_V, NLP_TR_O, NLP_TR_FF1, NLP_TR_FF2, NLP_TR_QKV,
     };
     for (size_t i = 0; i < N_FAMILIES; i++)
         for (size_t r = 0; r < sizeof dense / sizeof dense[0]; r++)

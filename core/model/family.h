@@ -3,8 +3,8 @@
  * libnlp).
  *
  * Each family module (family_bert.c, family_distilbert.c,
- * family_roberta.c, family_electra.c, family_mpnet.c, family_deberta.c) fills one
- * nlp_family_ops: the
+ * family_roberta.c, family_electra.c, family_mpnet.c, family_deberta.c,
+ * family_modernbert.c) fills one nlp_family_ops: the
  * model_type values it answers to, how its config.json fields read into
  * an nlp_config, the Hugging Face name of every tensor it has (the only
  * tensor-name map of the library, heads included), how it numbers
@@ -41,6 +41,9 @@ typedef enum nlp_tensor_role {
     NLP_TR_REL_LN,                         /* DeBERTa encoder.LayerNorm (of rel_embeddings) */
     NLP_TR_POS_Q, NLP_TR_POS_K,            /* DeBERTa pos_query_proj / pos_key_proj
                                             * (per layer, without share_att_key) */
+    NLP_TR_QKV,                            /* fused query | key | value [3H][H]
+                                            * (ModernBERT Wqkv) instead of Q, K, V */
+    NLP_TR_FINAL_LN,                       /* LayerNorm after the last layer (pre-LN) */
     NLP_TR_COUNT
 } nlp_tensor_role;
 
@@ -51,7 +54,8 @@ typedef enum nlp_head_act {
     NLP_HEAD_ACT_RELU,
     NLP_HEAD_ACT_GELU,                     /* exact GELU, whatever hidden_act says */
     NLP_HEAD_ACT_HIDDEN,                   /* the config's hidden activation */
-    NLP_HEAD_ACT_POOLER                    /* the config's pooler_act (DeBERTa) */
+    NLP_HEAD_ACT_POOLER,                   /* the config's pooler_act (DeBERTa) */
+    NLP_HEAD_ACT_CLASSIFIER                /* the config's classifier_act */
 } nlp_head_act;
 
 /* One head: out(ln(act(dense(x)))), dense and ln optional (-1). */
@@ -88,6 +92,9 @@ typedef struct nlp_family_ops {
     /* a second spelling of a role's tensors, bound when the checkpoint
      * lacks the first (DeBERTa's two masked-LM layouts); NULL: none */
     const char *alt_names[NLP_TR_COUNT];
+    /* 1: the masked-LM head is there only with its decoder's weight or
+     * bias (ModernBERT's classifiers share head.dense with it) */
+    int mlm_by_decoder;
 } nlp_family_ops;
 
 /* The embeddings and layer names of BERT's layout under prefix pre
@@ -113,7 +120,7 @@ typedef struct nlp_family_ops {
 
 extern const nlp_family_ops nlp_family_bert, nlp_family_distilbert,
     nlp_family_roberta, nlp_family_electra;
-extern const nlp_family_ops nlp_family_mpnet, nlp_family_deberta;
+extern const nlp_family_ops nlp_family_mpnet, nlp_family_deberta, nlp_family_modernbert;
 
 /* The family whose model_types holds model_type, or NULL. */
 const nlp_family_ops *nlp_family_by_type(const char *model_type);
@@ -125,7 +132,8 @@ const nlp_family_ops *nlp_family_of(nlp_family family);
  * or NULL. */
 const nlp_family_ops *nlp_family_by_arch(const char *arch);
 
-/* "bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2" into buf. */
+/* "bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2,
+ * modernbert" into buf. */
 const char *nlp_family_list(char *buf, size_t cap);
 
 /* The name of role's tensor for layer (ignored by non-layer roles) with

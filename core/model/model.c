@@ -50,6 +50,7 @@ struct nlp_model {
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
     float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
     float *rel_norm;        /* [2S][H] DeBERTa's normalised rel_embeddings, or NULL */
+    float *zeros;           /* [H] the bias of LayerNorms without one */
     size_t n_int8;          /* tensors stored as int8 with a scale (nlp quantize) */
     size_t packed_bytes;
 };
@@ -199,6 +200,30 @@ static nlp_status bind_role(nlp_model *m, nlp_tensor_role role, int layer, const
                             b, NULL, err);
 }
 
+/* Role's .weight [d0][d1] and, when has_bias, its .bias [d0] into *b
+ * (else *b = NULL). */
+static nlp_status bind_opt(nlp_model *m, nlp_tensor_role role, int layer, const float **w,
+                           const float **b, int64_t d0, int64_t d1, int has_bias, nlp_error *err)
+{
+    *b = NULL;
+    return bind_role(m, role, layer, w, has_bias ? b : NULL, d0, d1, err);
+}
+
+/* A LayerNorm of width D: its gain and its bias, or the model's zeros
+ * when the config says the norms have none (ModernBERT's norm_bias). */
+static nlp_status bind_norm(nlp_model *m, nlp_tensor_role role, int layer, const float **g,
+                            const float **b, int64_t D, nlp_error *err)
+{
+    if (!(m->cfg.no_bias & NLP_NOBIAS_NORM))
+        return bind_role(m, role, layer, g, b, D, 0, err);
+    if (D > m->cfg.hidden_size)
+        return nlp_error_set(err, NLP_ERR_SHAPE, "%s: a LayerNorm of width %lld without bias "
+                             "is wider than the hidden size %d", m->dir, (long long)D,
+                             m->cfg.hidden_size);
+    *b = m->zeros;
+    return bind_role(m, role, layer, g, NULL, D, 0, err);
+}
+
 /* Embeddings: word, position (unless the config has none), token type
  * (when the family and config have them), LayerNorm, and the projection
  * when E != H (ELECTRA's; DeBERTa's has no bias and is followed by the
@@ -209,13 +234,13 @@ static nlp_status bind_embeddings(nlp_model *m, nlp_error *err)
     nlp_weights *w = &m->w;
     const int64_t E = c->embedding_size, H = c->hidden_size;
     TRY(bind_role(m, NLP_TR_WORD_EMB, 0, &w->word_emb, NULL, c->vocab_size, E, err));
-    if (!c->no_position_embeddings)
+    if (m->ops->names[NLP_TR_POS_EMB] && !c->no_position_embeddings)
         TRY(bind_role(m, NLP_TR_POS_EMB, 0, &w->pos_emb, NULL, c->max_position_embeddings, E,
                       err));
     if (m->ops->names[NLP_TR_TYPE_EMB] && c->type_vocab_size > 0)
         TRY(bind_role(m, NLP_TR_TYPE_EMB, 0, &w->type_emb, NULL, c->type_vocab_size, E, err));
-    TRY(bind_role(m, NLP_TR_EMB_LN, 0, &w->emb_ln_g, &w->emb_ln_b,
-                  c->emb_norm_after_proj ? H : E, 0, err));
+    TRY(bind_norm(m, NLP_TR_EMB_LN, 0, &w->emb_ln_g, &w->emb_ln_b,
+                  c->emb_norm_after_proj ? H : E, err));
     if (E != H) {
         if (!m->ops->names[NLP_TR_EMB_PROJ])
             return nlp_error_set(err, NLP_ERR_FORMAT, "%s: embedding width %lld differs from the "
@@ -227,26 +252,51 @@ static nlp_status bind_embeddings(nlp_model *m, nlp_error *err)
     return NLP_OK;
 }
 
+/* A fused [3H][H] query | key | value projection (ModernBERT's Wqkv):
+ * q, k and v are its three row blocks, their biases those of its bias. */
+static nlp_status bind_fused_qkv(nlp_model *m, int l, nlp_layer_weights *L, nlp_error *err)
+{
+    const int64_t H = m->cfg.hidden_size;
+    const float *w, *b;
+    TRY(bind_opt(m, NLP_TR_QKV, l, &w, &b, 3 * H, H, !(m->cfg.no_bias & NLP_NOBIAS_ATTN), err));
+    L->q_w = w;
+    L->k_w = w + H * H;
+    L->v_w = w + 2 * H * H;
+    L->q_b = b;
+    L->k_b = b ? b + H : NULL;
+    L->v_b = b ? b + 2 * H : NULL;
+    return NLP_OK;
+}
+
 static nlp_status bind_layers(nlp_model *m, nlp_error *err)
 {
     const nlp_config *c = &m->cfg;
     const int64_t H = c->hidden_size, I = c->intermediate_size;
+    const int attn_b = !(c->no_bias & NLP_NOBIAS_ATTN), mlp_b = !(c->no_bias & NLP_NOBIAS_MLP);
     for (int l = 0; l < c->num_layers; l++) {
         nlp_layer_weights *L = &m->w.layers[l];
-        TRY(bind_role(m, NLP_TR_Q, l, &L->q_w, &L->q_b, H, H, err));
-        TRY(bind_role(m, NLP_TR_K, l, &L->k_w, &L->k_b, H, H, err));
-        TRY(bind_role(m, NLP_TR_V, l, &L->v_w, &L->v_b, H, H, err));
-        TRY(bind_role(m, NLP_TR_O, l, &L->o_w, &L->o_b, H, H, err));
-        TRY(bind_role(m, NLP_TR_LN1, l, &L->ln1_g, &L->ln1_b, H, 0, err));
-        TRY(bind_role(m, NLP_TR_FF1, l, &L->ff1_w, &L->ff1_b, I, H, err));
-        TRY(bind_role(m, NLP_TR_FF2, l, &L->ff2_w, &L->ff2_b, H, I, err));
-        TRY(bind_role(m, NLP_TR_LN2, l, &L->ln2_g, &L->ln2_b, H, 0, err));
+        if (m->ops->names[NLP_TR_QKV]) {
+            TRY(bind_fused_qkv(m, l, L, err));
+        } else {
+            TRY(bind_role(m, NLP_TR_Q, l, &L->q_w, &L->q_b, H, H, err));
+            TRY(bind_role(m, NLP_TR_K, l, &L->k_w, &L->k_b, H, H, err));
+            TRY(bind_role(m, NLP_TR_V, l, &L->v_w, &L->v_b, H, H, err));
+        }
+        TRY(bind_opt(m, NLP_TR_O, l, &L->o_w, &L->o_b, H, H, attn_b, err));
+        if (!c->pre_norm || l > 0)   /* pre-LN: layer 0's attn_norm is the identity */
+            TRY(bind_norm(m, NLP_TR_LN1, l, &L->ln1_g, &L->ln1_b, H, err));
+        TRY(bind_opt(m, NLP_TR_FF1, l, &L->ff1_w, &L->ff1_b, c->ffn_gated ? 2 * I : I, H, mlp_b,
+                     err));
+        TRY(bind_opt(m, NLP_TR_FF2, l, &L->ff2_w, &L->ff2_b, H, I, mlp_b, err));
+        TRY(bind_norm(m, NLP_TR_LN2, l, &L->ln2_g, &L->ln2_b, H, err));
         const nlp_rel_config *r = &c->rel;
         if (r->relative && !r->share_att_key && r->p2c)
             TRY(bind_role(m, NLP_TR_POS_Q, l, &L->pos_q_w, &L->pos_q_b, H, H, err));
         if (r->relative && !r->share_att_key && r->c2p)
             TRY(bind_role(m, NLP_TR_POS_K, l, &L->pos_k_w, &L->pos_k_b, H, H, err));
     }
+    if (m->ops->names[NLP_TR_FINAL_LN])
+        TRY(bind_norm(m, NLP_TR_FINAL_LN, 0, &m->w.final_ln_g, &m->w.final_ln_b, H, err));
     return NLP_OK;
 }
 
@@ -298,6 +348,8 @@ static nlp_status bind_decoder(nlp_model *m, nlp_head_weights *hw, nlp_error *er
     char name[256];
     int64_t shape[1] = {V};
     hw->C = (size_t)V;
+    if (m->cfg.no_bias & NLP_NOBIAS_DECODER)
+        return NLP_OK;
     return nlp_model_tensor(m, role_name(m, br, 0, ".bias", name, sizeof name), 1, shape,
                             &hw->out_b, NULL, err);
 }
@@ -314,6 +366,10 @@ static nlp_status bind_head(nlp_model *m, nlp_head head, nlp_error *err)
     nlp_head_weights *hw = &m->w.heads[head];
     const int key = head_key(m->ops, head);
     if (!has_role(m, (nlp_tensor_role)key, ".weight"))
+        return NLP_OK;
+    if (head == NLP_HEAD_MLM && m->ops->mlm_by_decoder &&
+        !has_role(m, NLP_TR_MLM_DECODER, ".weight") && !has_role(m, NLP_TR_MLM_BIAS, ".bias") &&
+        !(m->cfg.no_bias & NLP_NOBIAS_DECODER))
         return NLP_OK;
     if (hl->dense >= 0 && hl->dense != key && !has_role(m, (nlp_tensor_role)hl->dense, ".weight")) {
         char name[256];
@@ -333,10 +389,11 @@ static nlp_status bind_head(nlp_model *m, nlp_head head, nlp_error *err)
         TRY(nlp_model_tensor(m, role_name(m, (nlp_tensor_role)hl->dense, 0, ".weight", name, sizeof name),
                              2, shape, &w, got, err));
         hw->D = (size_t)got[0];
-        TRY(bind_role(m, (nlp_tensor_role)hl->dense, 0, &hw->dense_w, &hw->dense_b, got[0], H, err));
+        TRY(bind_opt(m, (nlp_tensor_role)hl->dense, 0, &hw->dense_w, &hw->dense_b, got[0], H,
+                     !(m->cfg.no_bias & NLP_NOBIAS_HEAD), err));
     }
     if (hl->ln >= 0)
-        TRY(bind_role(m, (nlp_tensor_role)hl->ln, 0, &hw->ln_g, &hw->ln_b, (int64_t)hw->D, 0, err));
+        TRY(bind_norm(m, (nlp_tensor_role)hl->ln, 0, &hw->ln_g, &hw->ln_b, (int64_t)hw->D, err));
     if (head == NLP_HEAD_MLM)
         return bind_decoder(m, hw, err);
     char name[256];
@@ -548,6 +605,7 @@ static void pack_one(void *vp, size_t i)
     const pack_job *j = vp;
     const size_t H = (size_t)j->m->cfg.hidden_size;
     const size_t I = (size_t)j->m->cfg.intermediate_size;
+    const size_t I1 = j->m->cfg.ffn_gated ? 2 * I : I;   /* rows of the first projection */
     const nlp_layer_weights *lw = &j->m->w.layers[i / NLP_PK_COUNT];
     const float *W;
     float *stacked = NULL;
@@ -564,7 +622,7 @@ static void pack_one(void *vp, size_t i)
         N = 3 * H;
         break;
     case NLP_PK_O: W = lw->o_w; break;
-    case NLP_PK_FF1: W = lw->ff1_w; N = I; break;
+    case NLP_PK_FF1: W = lw->ff1_w; N = I1; break;
     default: W = lw->ff2_w; K = I; break;
     }
     switch (j->dtype) {
@@ -694,7 +752,8 @@ static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
     TRY(open_weights(dir, &m->st, err));
     TRY(make_views(m, err));
     m->w.layers = calloc((size_t)m->cfg.num_layers, sizeof *m->w.layers);
-    if (!m->w.layers)
+    m->zeros = calloc((size_t)m->cfg.hidden_size, sizeof *m->zeros);
+    if (!m->w.layers || !m->zeros)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
     TRY(bind_all(m, err));
     /* the fused projection's bias: q_b | k_b | v_b per layer */
@@ -705,6 +764,8 @@ static nlp_status model_init(nlp_model *m, const char *dir, nlp_error *err)
     for (size_t l = 0; l < L; l++) {
         nlp_layer_weights *lw = &m->w.layers[l];
         float *b = m->qkv_bias + l * 3 * H;
+        if (!lw->q_b)      /* no attention biases (ModernBERT attention_bias false) */
+            continue;
         memcpy(b, lw->q_b, H * sizeof *b);
         memcpy(b + H, lw->k_b, H * sizeof *b);
         memcpy(b + 2 * H, lw->v_b, H * sizeof *b);
@@ -758,6 +819,7 @@ void nlp_model_free(nlp_model *model)
     free(model->w.layers);
     free(model->qkv_bias);
     free(model->rel_norm);
+    free(model->zeros);
     nlp_st_close(model->st);
     nlp_config_clear(&model->cfg);
     free(model->dir);

@@ -2,13 +2,17 @@
  * model_impl.h - the bound weights of a loaded model (private to libnlp).
  *
  * model.c fills these from the checkpoint, under the names the family
- * module gives (family.h); encoder.c and layers.c read them.  Every
- * family is a post-LayerNorm encoder and maps onto the same per-layer
- * description; optional parts are NULL when the
- * checkpoint lacks them.  All pointers are row-major F32, owned by the
+ * module gives (family.h); encoder.c and layers.c read them.  The
+ * post-LayerNorm families map onto the same per-layer description;
+ * optional parts are NULL when the checkpoint lacks them.  All pointers are row-major F32, owned by the
  * model (in the mapping, or converted once at load).
  * Shapes: V vocab, P positions, TV token types, E embedding width, H
- * hidden, I intermediate.
+ * hidden, I intermediate (2I for a gated feed-forward's first projection).
+ * ModernBERT (pre-LN) maps onto the same description: its fused Wqkv
+ * gives q_w, k_w, v_w as its three row blocks, attn_norm is ln1 (NULL on
+ * layer 0), mlp_norm ln2, mlp.Wi ff1 ([2I][H]), mlp.Wo ff2; a LayerNorm
+ * without bias points its bias at zeros the model owns; other absent
+ * biases are NULL.
  */
 #ifndef NLP_MODEL_IMPL_H
 #define NLP_MODEL_IMPL_H
@@ -61,6 +65,8 @@ typedef struct nlp_weights {
     const float *rel_emb;         /* [2S][H] DeBERTa's relative position embeddings
                                    * (S = cfg rel.span), after encoder.LayerNorm when
                                    * norm_rel_ebd asks; NULL without relative attention */
+    const float *final_ln_g, *final_ln_b; /* [H] after the last layer (pre-LN
+                                   * families), NULL otherwise */
 } nlp_weights;
 
 /* The bound weights of model (owned by the model). */

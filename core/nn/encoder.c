@@ -14,14 +14,21 @@
  * (ELECTRA; DeBERTa normalises after the projection).  MPNet's relative
  * attention bias is laid out once per pass (relbias.c) and added to every
  * layer's attention scores.  Task heads run the layout the family module
- * binds (nlp_head_forward).  Per layer (every family is a post-LayerNorm
- * encoder):
+ * binds (nlp_head_forward).  Per layer of the post-LayerNorm families:
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
  *   att     = MultiHeadAttention(q, k, v, padding [, bias])  [N][H]
  *             (DeBERTa: disentangled, attn_disentangled.c)
  *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]
  *   ff      = act(ln1 W1^T + b1)                            [N][I]
  *   x       = LayerNorm(ff W2^T + b2 + ln1)                 [N][H]
+ * and of the pre-LayerNorm one (ModernBERT, no position embeddings):
+ *   q, k, v = LayerNorm1(x) Wqkv^T (LayerNorm1 = identity on layer 0)
+ *   q, k    = RoPE(q), RoPE(k), positions within the batch row
+ *   proj    = x + Attention(q, k, v) Wo^T     global, or within the
+ *                                             local window
+ *   ff      = GeGLU(LayerNorm2(proj) Wi^T)                  [N][I]
+ *   x       = proj + ff Wo^T
+ * and a final LayerNorm after the last layer.
  */
 #include <math.h>
 #include <stdint.h>
@@ -34,6 +41,7 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "layers.h"
+#include "layers_modern.h"
 #include "model/family.h"
 #include "model/model_impl.h"
 #include "relbias.h"
@@ -56,6 +64,9 @@ typedef struct nlp_acts {
     float *relbias;  /* [nh][2T-1] relative attention bias (MPNet), else unused */
     int32_t *relidx; /* [2T] DeBERTa: rel_embeddings row of each i - j */
     float *relqkv;   /* [min(2T, 2S)][3H] DeBERTa: the rel rows' query / key projections */
+    float *rope;     /* [4][T][dh/2] cos, sin of global then local layers (pre-LN) */
+    int32_t *lens;   /* [B] the last batch's lengths (mean pooling) */
+    float *pooled;   /* [B][H] mean-pooled rows for the sequence head */
 } nlp_acts;
 
 struct nlp_ctx {
@@ -71,6 +82,7 @@ struct nlp_ctx {
     nlp_packed_b *const *packed; /* [num_layers][NLP_PK_COUNT] layer weights packed
                                   * for the GEMM kernels, owned by the model */
     nlp_weight_type dtype;
+    size_t last_B, last_T;       /* the last forward pass's batch */
 };
 
 /* y[N][out] = act(x[N][in] . W^T + bias) + res, W packed; x rows ldx
@@ -107,7 +119,11 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
 {
     const size_t H = (size_t)ctx->cfg->hidden_size;
     const size_t I = (size_t)ctx->cfg->intermediate_size;
+    const size_t I1 = ctx->cfg->ffn_gated ? 2 * I : I;   /* first projection's width */
+    const size_t dh = H / (size_t)ctx->cfg->num_heads;
     const int threads = nlp_pool_threads(ctx->pool);
+    size_t att = nlp_attention_scratch_floats(T, dh, threads);
+    const size_t local = nlp_attention_local_scratch_floats(T, threads);
     size_t off = 0;
 #define CARVE(field, type, count)                                     \
     do {                                                              \
@@ -122,20 +138,24 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(att, float, NT * H);
     CARVE(proj, float, NT * H);
     CARVE(ln1, float, NT * H);
-    CARVE(ff, float, NT * ff_stride(I));
+    CARVE(ff, float, NT * ff_stride(I1));
     CARVE(mean, float, NT);
     CARVE(rstd, float, NT);
     CARVE(out, float, NT * H);
     const int rel = ctx->cfg->rel.scale_factor > 0;
-    const size_t att = nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads, threads);
     const size_t dis = rel ? nlp_disentangled_scratch_floats(T, (size_t)ctx->cfg->rel.span,
                                                              threads) : 0;
+    if (att < local)
+        att = local;
     CARVE(scratch, float, att > dis ? att : dis);
     CARVE(offs, size_t, B);
     CARVE(relbias, float, ctx->w->rel_bias ? nlp_relbias_floats((size_t)ctx->cfg->num_heads, T) : 0);
     CARVE(relidx, int32_t, rel ? 2 * T : 0);
     const size_t span = (size_t)ctx->cfg->rel.span;
     CARVE(relqkv, float, rel ? (T < span ? 2 * T : 2 * span) * 3 * H : 0);
+    CARVE(rope, float, ctx->cfg->pre_norm ? 4 * T * (dh / 2) : 0);
+    CARVE(lens, int32_t, B);
+    CARVE(pooled, float, B * H);
 #undef CARVE
     return off;
 }
@@ -175,6 +195,14 @@ static nlp_status arena_reserve(nlp_ctx *ctx, size_t B, size_t T,
     ctx->cap_seq = nt;
     ctx->cap_tokens = ntok;
     arena_layout(ctx, mem, ntok, nb, nt);
+    if (ctx->cfg->pre_norm) {
+        /* the rotary tables for every position the arena fits */
+        const size_t half = (size_t)(ctx->cfg->hidden_size / ctx->cfg->num_heads) / 2;
+        float *r = ctx->a.rope;
+        nlp_rope_table(r, r + nt * half, nt, 2 * half, ctx->cfg->rope_theta_global);
+        nlp_rope_table(r + 2 * nt * half, r + 3 * nt * half, nt, 2 * half,
+                       ctx->cfg->rope_theta_local);
+    }
     return NLP_OK;
 }
 
@@ -214,12 +242,16 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_ctx_create: model is NULL");
     const nlp_config *cfg = nlp_model_config(model);
     const nlp_weights *w = nlp_model_weights(model);
-    if (!cfg || !w || !w->word_emb || (!w->pos_emb && !cfg->no_position_embeddings) ||
-        !w->emb_ln_g ||
+    if (!cfg || !w || !w->word_emb ||
+        (!w->pos_emb && !cfg->pre_norm && !cfg->no_position_embeddings) || !w->emb_ln_g ||
         !w->emb_ln_b || (cfg->num_layers > 0 && !w->layers))
         return nlp_error_set(err, NLP_ERR_INTERNAL,
                              "nlp_ctx_create: model %s has no bound encoder weights",
                              nlp_model_dir(model) ? nlp_model_dir(model) : "?");
+    if (cfg->pre_norm && (!w->final_ln_g || !cfg->ffn_gated || cfg->global_attn_every <= 0))
+        return nlp_error_set(err, NLP_ERR_INTERNAL,
+                             "nlp_ctx_create: model %s has no bound final LayerNorm or "
+                             "gated feed-forward", nlp_model_dir(model) ? nlp_model_dir(model) : "?");
     if (cfg->hidden_size <= 0 || cfg->num_heads <= 0 ||
         cfg->hidden_size % cfg->num_heads != 0)
         return nlp_error_set(err, NLP_ERR_FORMAT,
@@ -334,6 +366,52 @@ static nlp_status batch_check(const nlp_ctx *ctx, const nlp_batch *bt,
     return NLP_OK;
 }
 
+/* The pre-LayerNorm layers (ModernBERT) and the final LayerNorm over
+ * the N packed rows of a->x, in place (see the top of this file). */
+static void prenorm_layers(nlp_ctx *ctx, const nlp_batch *bt, size_t N)
+{
+    const nlp_config *cfg = ctx->cfg;
+    const nlp_acts *a = &ctx->a;
+    nlp_pool *pool = ctx->pool;
+    const size_t H = (size_t)cfg->hidden_size, nh = (size_t)cfg->num_heads;
+    const size_t I = (size_t)cfg->intermediate_size;
+    const size_t ldff = ff_stride(cfg->ffn_gated ? 2 * I : I);   /* as arena_layout */
+    const size_t half = H / nh / 2, T = bt->seq, cap = ctx->cap_seq;
+    const size_t window = (size_t)cfg->local_attention / 2;
+    const float eps = cfg->layer_norm_eps;
+    for (int l = 0; l < cfg->num_layers; l++) {
+        const nlp_layer_weights *lw = &ctx->w->layers[l];
+        nlp_packed_b *const *pk = ctx->packed + (size_t)l * NLP_PK_COUNT;
+        const int global = l % cfg->global_attn_every == 0;
+        const float *h = a->x;                       /* [N][H] attention input */
+        if (lw->ln1_g) {
+            nlp_layernorm_forward(pool, a->ln1, NULL, NULL, a->x, lw->ln1_g, lw->ln1_b, N, H, eps);
+            h = a->ln1;
+        }
+        dense(pool, pk[NLP_PK_QKV], N, h, H, lw->qkv_b, NLP_GEMM_ACT_NONE, NULL, a->qkv, 3 * H);
+        const float *cs = a->rope + (global ? 0 : 2 * cap * half);
+        nlp_rope_forward(pool, a->qkv, 3 * H, bt->lengths, a->offs, bt->batch, H, nh, cs,
+                         cs + cap * half);
+        if (global || T <= window + 1)               /* the window holds every key */
+            nlp_attention_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
+                                  bt->lengths, a->offs, bt->batch, T, H, nh, a->scratch);
+        else
+            nlp_attention_local_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H,
+                                        3 * H, bt->lengths, a->offs, bt->batch, T, H, nh,
+                                        window, a->scratch);
+        /* proj = x + att Wo^T (+ bo) */
+        dense(pool, pk[NLP_PK_O], N, a->att, H, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj, H);
+        nlp_layernorm_forward(pool, a->ln1, NULL, NULL, a->proj, lw->ln2_g, lw->ln2_b, N, H, eps);
+        /* ff[N][2I] = ln Wi^T (+ bi), then act(input) * gate in its first I columns */
+        dense(pool, pk[NLP_PK_FF1], N, a->ln1, H, lw->ff1_b, NLP_GEMM_ACT_NONE, NULL, a->ff, ldff);
+        nlp_geglu_forward(pool, cfg->hidden_act, a->ff, ldff, N, I);
+        /* x = proj + ff Wo^T (+ bo) */
+        dense(pool, pk[NLP_PK_FF2], N, a->ff, ldff, lw->ff2_b, NLP_GEMM_ACT_NONE, a->proj, a->x, H);
+    }
+    nlp_layernorm_forward(pool, a->x, NULL, NULL, a->x, ctx->w->final_ln_g, ctx->w->final_ln_b,
+                          N, H, eps);
+}
+
 nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
                                const float **hidden, nlp_error *err)
 {
@@ -384,6 +462,12 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     if (disentangled)
         nlp_rel_index_table(&cfg->rel, T, a->relidx);
 
+    for (size_t b = 0; b < B; b++)
+        a->lens[b] = batch->lengths[b];
+    ctx->last_B = B;
+    ctx->last_T = T;
+    if (cfg->pre_norm && N > 0)
+        prenorm_layers(ctx, batch, N);
     /* MPNet: relbias[nh][2T-1], the relative bias every layer adds */
     const float *rel = NULL;
     if (w->rel_bias) {
@@ -393,7 +477,7 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     const nlp_gemm_act act = cfg->hidden_act == NLP_ACT_GELU_TANH ? NLP_GEMM_ACT_GELU_TANH
                            : cfg->hidden_act == NLP_ACT_RELU ? NLP_GEMM_ACT_RELU
                            : NLP_GEMM_ACT_GELU;
-    for (int l = 0; l < cfg->num_layers && N > 0; l++) {
+    for (int l = 0; l < cfg->num_layers && N > 0 && !cfg->pre_norm; l++) {
         const nlp_layer_weights *lw = &w->layers[l];
         nlp_packed_b *const *pk = ctx->packed + (size_t)l * NLP_PK_COUNT;
         /* qkv[N][3H] = x [Wq | Wk | Wv]^T + [bq | bk | bv], one GEMM */
@@ -500,6 +584,9 @@ static nlp_status head_transform(nlp_ctx *ctx, const nlp_head_weights *hw, const
     case NLP_HEAD_ACT_POOLER:
         nlp_activation_forward(ctx->pool, ctx->cfg->pooler_act, h, h, n * D);
         break;
+    case NLP_HEAD_ACT_CLASSIFIER:
+        nlp_activation_forward(ctx->pool, ctx->cfg->classifier_act, h, h, n * D);
+        break;
     default:
         break;
     }
@@ -507,6 +594,31 @@ static nlp_status head_transform(nlp_ctx *ctx, const nlp_head_weights *hw, const
         nlp_layernorm_forward(ctx->pool, h, NULL, NULL, h, hw->ln_g, hw->ln_b, n, D,
                               ctx->cfg->layer_norm_eps);
     *t = h;
+    return NLP_OK;
+}
+
+/* Mean pooling for the sequence head: the mean over the real tokens of
+ * each of the n sequences of hidden (rows stride floats apart), into
+ * a->pooled [n][H].  The lengths are the last forward pass's, so hidden
+ * must be its output. */
+static nlp_status mean_pool(nlp_ctx *ctx, const float *hidden, size_t n, size_t stride,
+                            nlp_error *err)
+{
+    const size_t H = (size_t)ctx->cfg->hidden_size;
+    if (hidden != ctx->a.out || n != ctx->last_B || stride != ctx->last_T * H)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_head_forward: mean pooling "
+                             "(classifier_pooling \"mean\") needs the hidden states [B][T][H] "
+                             "of this context's last nlp_encoder_forward");
+    for (size_t b = 0; b < n; b++) {
+        const size_t L = (size_t)ctx->a.lens[b];
+        float *o = ctx->a.pooled + b * H;
+        for (size_t i = 0; i < H; i++) {
+            double s = 0.0;
+            for (size_t t = 0; t < L; t++)
+                s += hidden[b * stride + t * H + i];
+            o[i] = L ? (float)(s / (double)L) : 0.0f;
+        }
+    }
     return NLP_OK;
 }
 
@@ -525,6 +637,12 @@ nlp_status nlp_head_forward(nlp_ctx *ctx, nlp_head head, const float *rows, size
     if (st != NLP_OK || n == 0)
         return st;
     const nlp_head_weights *hw = &ctx->w->heads[head];
+    if (head == NLP_HEAD_SEQ_CLS && ctx->cfg->classifier_pooling == NLP_POOLING_MEAN) {
+        if ((st = mean_pool(ctx, rows, n, stride, err)) != NLP_OK)
+            return st;
+        rows = ctx->a.pooled;
+        stride = H;
+    }
     const float *x = rows;
     size_t ldx = stride;
     if (hw->dense_w) {

@@ -47,7 +47,7 @@ void nlp_embeddings_forward(float *out, const int32_t *ids,
                 const float *p = pos_emb + at * H;
                 for (size_t j = 0; j < H; j++)
                     o[j] = w[j] + p[j];
-            } else {
+            } else {               /* no absolute positions (rotary or relative) */
                 memcpy(o, w, H * sizeof *o);
             }
             if (type_emb) {

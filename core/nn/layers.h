@@ -26,6 +26,7 @@
  * each batch row's first token.  Position p is t when pos_pad < 0, else
  * RoBERTa's numbering: pos_pad for a token whose id is pos_pad, otherwise
  * pos_pad + the count of such non-padding tokens up to and including t.
+ * pos_emb NULL: no position embeddings (ModernBERT's are rotary).
  * Ids must already be range-checked. */
 void nlp_embeddings_forward(float *out, const int32_t *ids,
                             const int32_t *type_ids, const int32_t *lengths,

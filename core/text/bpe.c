@@ -10,7 +10,14 @@
  * covers that character; trim_offsets then drops leading and trailing
  * spaces ("Ġ") from a token's range.
  *
- * Limits: no normaliser, no dropout, no continuing_subword_prefix /
+ * A tokenizer.json normaliser (ModernBERT's NFC) runs on each segment
+ * before the split; offsets map back to the original text through its
+ * alignments.  With a normaliser, added tokens marked "normalized" are
+ * matched in the normalised segments, after the others were matched in
+ * the original text (tokenizers' two passes); without one, all are
+ * matched in the original text.
+ *
+ * Limits: no dropout, no continuing_subword_prefix /
  * end_of_word_suffix; a prefix space added by add_prefix_space takes the
  * first character's offsets (as tokenizers does) but trimming it is
  * computed in code points.
@@ -46,6 +53,7 @@ typedef struct bpe_model {
     bpe_merge *merges;
     size_t mask;             /* merges has mask + 1 slots */
     size_t n_merges;
+    nlp_normalizer *norm;    /* tokenizer.json's normalizer, or NULL */
 } bpe_model;
 
 /* ------------------------------------------------------------ bytes */
@@ -264,6 +272,10 @@ typedef struct bpe_seg {
     int32_t len, prefix;     /* text's length; 1 when a space was prepended */
     int32_t *ch_start, *ch_cp; /* [len] per byte of text */
     int32_t cp_base, byte_base;
+    const nlp_span *al;      /* normalised: each byte's range in the original
+                              * segment, else NULL */
+    const int32_t *ocp;      /* normalised: code points of the original segment
+                              * before each of its bytes [orig len + 1] */
 } bpe_seg;
 
 /* Original byte/code-point range of bytes [a, b) of seg->str. */
@@ -274,6 +286,14 @@ static void seg_range(const bpe_seg *g, int32_t a, int32_t b, int32_t r[4])
     size_t n;
     int32_t js = g->ch_start[j];
     (void)nlp_utf8_next((const unsigned char *)g->text + js, &n);
+    if (g->al) {                        /* back to the original segment */
+        const int32_t s = g->al[g->ch_start[i]].s, e = g->al[js + (int32_t)n - 1].e;
+        r[0] = g->byte_base + s;
+        r[1] = g->byte_base + e;
+        r[2] = g->cp_base + g->ocp[s];
+        r[3] = g->cp_base + g->ocp[e];
+        return;
+    }
     r[0] = g->byte_base + g->ch_start[i];
     r[1] = g->byte_base + js + (int32_t)n;
     r[2] = g->cp_base + g->ch_cp[i];
@@ -376,9 +396,81 @@ static nlp_status split_words(const nlp_tokenizer *tok, const bpe_seg *g, bpe_wo
     return s;
 }
 
+static nlp_status bpe_encode_plain(const nlp_tokenizer *tok, const char *text, size_t len,
+                                   int32_t cp_base, int32_t byte_base, const nlp_span *al,
+                                   const int32_t *ocp, int32_t *word, nlp_tok_sink *sink,
+                                   nlp_error *err);
+
+/* The normalised segment ns (alignments into the original segment, ocp
+ * its code-point offsets): added tokens marked "normalized" where they
+ * match, the pieces between them BPE-encoded. */
+static nlp_status encode_normalized(const nlp_tokenizer *tok, const nlp_nstr *ns,
+                                    const int32_t *ocp, int32_t cp_base, int32_t byte_base,
+                                    int32_t *word, nlp_tok_sink *sink, nlp_error *err)
+{
+    size_t at = 0;
+    while (at < ns->len) {
+        size_t ms = ns->len, me = ns->len;
+        int32_t which = -1;
+        if (!nlp_added_trie_find(tok->added_norm, ns->s, ns->len, at, &ms, &me, &which))
+            ms = me = ns->len;
+        nlp_status s = ms > at ? bpe_encode_plain(tok, ns->s + at, ms - at, cp_base, byte_base,
+                                                  ns->al + at, ocp, word, sink, err) : NLP_OK;
+        if (s || ms == ns->len)
+            return s;
+        const int32_t bs = ns->al[ms].s, be = ns->al[me - 1].e;
+        if ((s = nlp_tok_sink_push(sink, tok->added[which].id, (*word)++, cp_base + ocp[bs],
+                                   cp_base + ocp[be], byte_base + bs, byte_base + be)))
+            return nlp_error_set(err, s, "tokenizer: out of memory");
+        at = me;
+    }
+    return NLP_OK;
+}
+
+/* Normalise the segment, then encode the normalised text with its
+ * alignments (the text as it is when the normaliser leaves it alone and
+ * no added token is matched after normalisation). */
 static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text, size_t len,
                                      int32_t cp_base, int32_t byte_base, int32_t *word,
                                      nlp_tok_sink *sink, nlp_error *err)
+{
+    const bpe_model *m = tok->model;
+    if (!m->norm)
+        return bpe_encode_plain(tok, text, len, cp_base, byte_base, NULL, NULL, word, sink, err);
+    nlp_nstr ns = { 0 }, tmp = { 0 };
+    int32_t *ocp = NULL;
+    nlp_status s = nlp_nstr_set(&ns, text, len);
+    if (!s)
+        s = nlp_normalizer_apply(m->norm, &ns, &tmp);
+    if (!s && !tok->added_norm && ns.len == len && memcmp(ns.s, text, len) == 0) {
+        s = bpe_encode_plain(tok, text, len, cp_base, byte_base, NULL, NULL, word, sink, err);
+    } else if (!s && (ocp = malloc((len + 1) * sizeof *ocp))) {
+        /* ocp[i]: the characters starting before byte i (at a character
+         * boundary, its code-point offset) */
+        int32_t cp = 0;
+        for (size_t i = 0; i <= len; i++) {
+            ocp[i] = cp;
+            if (i < len && ((unsigned char)text[i] & 0xC0) != 0x80)
+                cp++;
+        }
+        s = encode_normalized(tok, &ns, ocp, cp_base, byte_base, word, sink, err);
+    } else if (!s) {
+        s = nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
+    } else {
+        s = nlp_error_set(err, s, s == NLP_ERR_NOMEM ? "tokenizer: out of memory"
+                                                     : "tokenizer: normalizer failed");
+    }
+    free(ocp);
+    nlp_nstr_free(&ns);
+    nlp_nstr_free(&tmp);
+    return s;
+}
+
+/* Encode text[0..len) (the normalised segment when al is not NULL). */
+static nlp_status bpe_encode_plain(const nlp_tokenizer *tok, const char *text, size_t len,
+                                   int32_t cp_base, int32_t byte_base, const nlp_span *al,
+                                   const int32_t *ocp, int32_t *word, nlp_tok_sink *sink,
+                                   nlp_error *err)
 {
     const bpe_model *m = tok->model;
     int prefix = m->add_prefix_space && len > 0 && text[0] != ' ';
@@ -387,7 +479,8 @@ static nlp_status bpe_encode_segment(const nlp_tokenizer *tok, const char *text,
     bpe_work w = { 0 };
     nlp_status s = idx && str ? NLP_OK : NLP_ERR_NOMEM;
     if (!s) {
-        bpe_seg g = { text, str, (int32_t)len, prefix, idx, idx + len, cp_base, byte_base };
+        bpe_seg g = { text, str, (int32_t)len, prefix, idx, idx + len, cp_base, byte_base,
+                      al, ocp };
         str[0] = ' ';
         memcpy(str + prefix, text, len);
         int32_t cp = 0;
@@ -440,11 +533,38 @@ static void bpe_free(void *model)
         return;
     pcre2_code_free(m->re);
     free(m->merges);
+    nlp_normalizer_free(m->norm);
     free(m);
+}
+
+/* The normaliser over an added token's content (added tokens marked
+ * "normalized" are matched in normalised text). */
+static nlp_status bpe_normalize(const nlp_tokenizer *tok, const char *text, size_t len,
+                                char **out, size_t *out_len)
+{
+    const bpe_model *m = tok->model;
+    nlp_nstr ns = { 0 }, tmp = { 0 };
+    nlp_status s = nlp_nstr_set(&ns, text, len);
+    if (!s)
+        s = nlp_normalizer_apply(m->norm, &ns, &tmp);
+    nlp_nstr_free(&tmp);
+    free(ns.al);
+    if (s) {
+        free(ns.s);
+        return s;
+    }
+    *out = ns.s;
+    *out_len = ns.len;
+    return NLP_OK;
 }
 
 const nlp_tok_ops nlp_bpe_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
                                   nlp_tok_decode_lossy, NULL, NULL };
+
+/* BPE behind a normaliser: the added tokens marked "normalized" are
+ * matched after it. */
+static const nlp_tok_ops bpe_norm_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
+                                          nlp_tok_decode_lossy, bpe_normalize, NULL };
 
 /* ------------------------------------------------------------ loading */
 
@@ -534,9 +654,6 @@ static nlp_status json_model_opts(nlp_tokenizer *tok, const cJSON *model, const 
 static nlp_status json_pre_tokenizer(const cJSON *root, const char *path, int *use_regex,
                                      int *prefix, nlp_error *err)
 {
-    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (norm && !cJSON_IsNull(norm))
-        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: a normalizer is not supported with BPE", path);
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(pre, "type");
     if (!cJSON_IsString(pt) || strcmp(pt->valuestring, "ByteLevel") != 0)
@@ -563,6 +680,11 @@ nlp_status nlp_bpe_from_json(nlp_tokenizer *tok, const cJSON *root, const char *
         (s = bpe_new(tok, use_regex, path, err)) || (s = json_model_opts(tok, model, path, err)))
         return s;
     bpe_model *m = tok->model;
+    if ((s = nlp_normalizer_from_json(cJSON_GetObjectItemCaseSensitive(root, "normalizer"), path,
+                                      &m->norm, err)))
+        return s;
+    if (m->norm)
+        tok->ops = &bpe_norm_ops;
     m->add_prefix_space = prefix;
     if (merges_alloc(m, (size_t)cJSON_GetArraySize(merges)))
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);

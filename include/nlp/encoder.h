@@ -69,9 +69,13 @@ NLP_API nlp_status nlp_mlm_head_forward(nlp_ctx *ctx, const float *rows, size_t 
  * rows + i * stride (stride >= H): out[n][C] (caller-allocated; C the
  * vocabulary size, label count or 2).  For NLP_HEAD_SEQ_CLS pass the
  * sequences' hidden states [B][T][H] with stride T * H: the head reads the
- * first token of each ([CLS] / <s>).  The head's layers are the family's
- * (BERT pooler + classifier, DistilBERT pre_classifier + ReLU, RoBERTa /
- * ELECTRA classifier.dense + tanh / GELU + out_proj, ...).  A scratch of
+ * first token of each ([CLS] / <s>), or, when the config's
+ * classifier_pooling is mean (ModernBERT), the mean of each row's real
+ * tokens: then rows must be the hidden states of ctx's last
+ * nlp_encoder_forward, n its B (else NLP_ERR_INVALID_ARG).  The head's
+ * layers are the family's (BERT pooler + classifier, DistilBERT
+ * pre_classifier + ReLU, RoBERTa / ELECTRA classifier.dense + tanh / GELU
+ * + out_proj, ModernBERT head + classifier, ...).  A scratch of
  * n rows is kept in ctx and regrown only when n grows.
  * NLP_ERR_NOT_FOUND when the checkpoint lacks the head. */
 NLP_API nlp_status nlp_head_forward(nlp_ctx *ctx, nlp_head head, const float *rows, size_t n,

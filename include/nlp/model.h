@@ -2,13 +2,13 @@
  * nlp/model.h - a Hugging Face checkpoint folder: config.json and weights.
  *
  * nlp_model_load() reads config.json (model_type "bert", "distilbert",
- * "roberta", "xlm-roberta", "electra", "mpnet" or "deberta-v2")
+ * "roberta", "xlm-roberta", "electra", "mpnet", "deberta-v2" or "modernbert")
  * into an nlp_config, maps model.safetensors (or the shards listed in
  * model.safetensors.index.json) read-only, and binds the encoder's tensors.
  * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
  * converted to F32 once, at load.  Tensor names are accepted with and
  * without the family prefix ("bert.", "distilbert.", "roberta.",
- * "electra.", "mpnet.", "deberta.").
+ * "electra.", "mpnet.", "deberta.", "model.").
  *
  * The architecture is described by the config (family, sizes, activation),
  * so further families add a description, not a new code path.
@@ -31,7 +31,8 @@ typedef enum nlp_family {
     NLP_FAMILY_ROBERTA = 2,      /* model_type "roberta" and "xlm-roberta" */
     NLP_FAMILY_ELECTRA = 3,
     NLP_FAMILY_MPNET = 4,
-    NLP_FAMILY_DEBERTA_V2 = 5    /* model_type "deberta-v2" (DeBERTa-v2 and -v3) */
+    NLP_FAMILY_DEBERTA_V2 = 5,   /* model_type "deberta-v2" (DeBERTa-v2 and -v3) */
+    NLP_FAMILY_MODERNBERT = 6
 } nlp_family;
 
 /* The task heads a checkpoint may carry (see nlp_model_head). */
@@ -114,7 +115,31 @@ typedef struct nlp_config {
                                      projection to hidden_size (DeBERTa) */
     nlp_activation pooler_act;    /* DeBERTa's pooler_hidden_act */
     nlp_rel_config rel;           /* DeBERTa's relative attention */
+    /* ModernBERT's layout (all 0 for the post-LayerNorm families) */
+    int pre_norm;                 /* 1: LayerNorm before attention and MLP, a
+                                     final LayerNorm, rotary positions */
+    int ffn_gated;                /* 1: GeGLU feed-forward: the first projection
+                                     gives 2 * intermediate_size (input | gate) */
+    int global_attn_every;        /* layer l attends globally when l % this == 0,
+                                     else within the local window */
+    int local_attention;          /* local window width: |i - j| <= it / 2 */
+    float rope_theta_global;      /* rotary base of global layers */
+    float rope_theta_local;       /* rotary base of local layers */
+    int classifier_pooling;       /* NLP_POOLING_CLS or NLP_POOLING_MEAN */
+    nlp_activation classifier_act;/* the task heads' activation */
+    unsigned no_bias;             /* NLP_NOBIAS_* bits: parts without a bias */
 } nlp_config;
+
+/* nlp_config.classifier_pooling: what the sequence head reads. */
+#define NLP_POOLING_CLS 0         /* the first token */
+#define NLP_POOLING_MEAN 1        /* the mean over the real tokens */
+
+/* nlp_config.no_bias bits (ModernBERT's *_bias switches off). */
+#define NLP_NOBIAS_NORM 1u        /* LayerNorms (norm_bias) */
+#define NLP_NOBIAS_ATTN 2u        /* Wqkv and Wo (attention_bias) */
+#define NLP_NOBIAS_MLP 4u         /* Wi and Wo (mlp_bias) */
+#define NLP_NOBIAS_HEAD 8u        /* head.dense (classifier_bias) */
+#define NLP_NOBIAS_DECODER 16u    /* the masked-LM decoder (decoder_bias) */
 
 typedef struct nlp_model nlp_model;
 

@@ -12,9 +12,9 @@ Writes
   data/expected/numerics/<name>.<case>.{hidden,mlm,pooler}.bin
                                raw little-endian float32 arrays
 
-manifest.json lists, per case (RoBERTa and ELECTRA models carry every
-head and list seq_cls [B][labels], token_cls [B][T][labels] and qa
-[B][T][2] logits too): the model, B, T, lengths, ids / type_ids
+manifest.json lists, per case (RoBERTa, ELECTRA and ModernBERT models
+carry every head and list seq_cls [B][labels], token_cls [B][T][labels]
+and qa [B][T][2] logits too): the model, B, T, lengths, ids / type_ids
 ([B][T], padding is id 0), the files of hidden states [B][T][H] (padded
 positions hold PyTorch's values there and are not compared), MLM logits for
 the selected rows mlm_rows [[b, t], ...] -> [n][V], and pooler [B][H] where
@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_ref as R  # noqa: E402
 import gen_families as F  # noqa: E402
 import gen_mpnet as M  # noqa: E402
+import gen_modernbert as MB  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "data")
@@ -43,6 +44,8 @@ ELECTRA_ARCHS = ("ElectraForMaskedLM", "ElectraForSequenceClassification",
                  "ElectraForTokenClassification", "ElectraForQuestionAnswering")
 DEBERTA_ARCHS = ("DebertaV2ForMaskedLM", "DebertaV2ForSequenceClassification",
                  "DebertaV2ForTokenClassification", "DebertaV2ForQuestionAnswering")
+MODERNBERT_ARCHS = ("ModernBertForMaskedLM", "ModernBertForSequenceClassification",
+                    "ModernBertForTokenClassification", "ModernBertForQuestionAnswering")
 HEADS = ("mlm", "seq_cls", "token_cls", "qa")
 
 # name, family, arch, dtype, vocab size, config overrides, seed
@@ -98,11 +101,26 @@ SPECS = [
     ("tiny-deberta-norel", "deberta-v2", "DebertaV2ForMaskedLM", "F32", None,
      dict(hidden=32, layers=2, heads=4, intermediate=64, max_pos=64, relative_attention=False,
           pos_att_type=["c2p", "p2c"], position_biased_input=True, legacy=False), 20),
+    # ModernBERT from ModernBERT-large's config.json (no biases, mean
+    # pooling, GELU): 4 layers, global on layers 0 and 3, a local window
+    # of 8 (|i - j| <= 4), every head (a two-label classifier serves the
+    # sequence, token and QA heads), byte-level BPE (gen_modernbert.py)
+    ("tiny-modernbert", "modernbert", MODERNBERT_ARCHS, "F32", None,
+     dict(hidden=32, layers=4, heads=4, intermediate=48, local_attention=8), 18),
+    # every bias switched on, first-token pooling, tanh GELU in the
+    # layers and ReLU in the head, global on layer 0 of 2, window 6
+    ("tiny-modernbert-cls", "modernbert", MODERNBERT_ARCHS, "F32", None,
+     dict(hidden=16, layers=2, heads=2, intermediate=24, local_attention=6, global_every=2,
+          norm_bias=True, attention_bias=True, mlp_bias=True, classifier_bias=True,
+          classifier_pooling="cls", hidden_activation="gelu_pytorch_tanh",
+          classifier_activation="relu"), 19),
 ]
 NLI_LABELS = ["entailment", "neutral", "contradiction"]
 
 
-def make_config(family, arch, V, over):
+def make_config(family, arch, V, over, tok=None):
+    if family == "modernbert":
+        return MB.fixture_config(tok, architectures=arch, labels=["NEGATIVE", "POSITIVE"], **over)
     if family == "roberta":
         return R.roberta_config(F.real_config("roberta"), V, architectures=arch, **over)
     if family == "mpnet":
@@ -131,6 +149,8 @@ def cases_for(V, max_pos, family, g, cfg):
     # length 1
     roberta_like = family in ("roberta", "mpnet")   # <s> </s>, positions after padding_idx
     bos, eos = {"roberta": (0, 2), "mpnet": (0, 2), "deberta-v2": (1, 2)}.get(family, (2, 3))
+    if family == "modernbert":
+        bos, eos = cfg["cls_token_id"], cfg["sep_token_id"]
     typed = typed_of(family, cfg)
     out.append(("len1", torch.tensor([[bos]]), torch.zeros(1, 1, dtype=torch.long),
                 [1], [(0, 0)]))
@@ -152,6 +172,8 @@ def cases_for(V, max_pos, family, g, cfg):
                 [(0, 0), (1, 4), (2, 2)]))
     # the longest sequence the model takes
     T = max_pos - (cfg["pad_token_id"] + 1 if roberta_like else 0)
+    if family == "modernbert":
+        T = 512     # of its 8192 positions: attention is quadratic in T
     ids = torch.randint(5, V, (1, T), generator=g)
     ids[0, 0] = bos
     ids[0, T - 1] = eos
@@ -167,19 +189,26 @@ def main():
     manifest = {"generator": "tests/gen/gen_numerics.py", "cases": []}
     torch.manual_seed(0)
     for name, family, arch, dtype, V, over, seed in SPECS:
+        tok = None
         if family == "roberta":
             tok = F.bpe_fixture_tokenizer()
             V = len(tok["model"]["vocab"])
         elif family == "deberta-v2":
             tok = F.unigram_fixture_tokenizer()
             V = len(tok["model"]["vocab"])
+        if family == "modernbert":
+            tok = MB.fixture_tokenizer()
+        cfg = make_config(family, arch, V, over, tok)
+        V = cfg["vocab_size"]
         vocab = M.fixture_vocab() if family == "mpnet" else R.make_vocab(VOCAB, V)
-        cfg = make_config(family, arch, V, over)
         multi = isinstance(arch, tuple)
-        # (the MPNet fixture carries mpnet.pooler as well, as MPNetModel has it)
-        state = R.random_state(cfg, family if multi else arch, seed,
-                               heads=(HEADS + (("pooler",) if family == "mpnet" else ()))
-                               if multi else None)
+        if family == "modernbert":
+            state = R.modernbert_random_state(cfg, seed)
+        else:
+            # (the MPNet fixture carries mpnet.pooler as well, as MPNetModel has it)
+            state = R.random_state(cfg, family if multi else arch, seed,
+                                   heads=(HEADS + (("pooler",) if family == "mpnet" else ()))
+                                   if multi else None)
         R.write_checkpoint(os.path.join(MODELS, name), cfg, state, vocab, dtype=dtype)
         if family == "roberta":
             F.write_bpe_tokenizer(os.path.join(MODELS, name), tok)
@@ -188,6 +217,8 @@ def main():
         elif family == "deberta-v2":
             F.write_unigram_tokenizer(os.path.join(MODELS, name), tok,
                                       cfg["max_position_embeddings"])
+        if family == "modernbert":
+            MB.write_tokenizer(os.path.join(MODELS, name), tok)
         ref = R.round_state(state, dtype)        # what the loader sees
         g = torch.Generator().manual_seed(seed + 100)
         # (DeBERTa's pooler.dense belongs to its sequence head)
@@ -202,12 +233,21 @@ def main():
                 mask[b, :L] = 1
             with torch.no_grad():
                 typed = typed_of(family, cfg)
-                hid = R.encoder_forward(ref, cfg, ids, tt if typed else None, mask)
+                if family == "modernbert":
+                    hid = R.modernbert_forward(ref, cfg, ids, mask)
+                else:
+                    hid = R.encoder_forward(ref, cfg, ids, tt if typed else None, mask)
                 sel = torch.stack([hid[b, t] for b, t in rows])
-                mlm = R.mlm_logits(ref, cfg, sel)
                 pool = R.pooler(ref, cfg, hid) if has_pooler else None
                 heads = {}
-                if multi:
+                if family == "modernbert":
+                    mlm = R.modernbert_mlm_logits(ref, cfg, sel)
+                    heads["seq_cls"] = R.modernbert_seq_cls_logits(ref, cfg, hid, mask)
+                    heads["token_cls"] = R.modernbert_token_logits(ref, cfg, hid)
+                    heads["qa"] = R.modernbert_token_logits(ref, cfg, hid)
+                else:
+                    mlm = R.mlm_logits(ref, cfg, sel)
+                if multi and family != "modernbert":
                     heads["seq_cls"] = R.seq_cls_logits(ref, cfg, hid)
                     heads["token_cls"] = R.token_cls_logits(ref, cfg, hid)
                     heads["qa"] = torch.stack(R.qa_logits(ref, cfg, hid), dim=-1)

@@ -14,6 +14,11 @@ interpreter that has torch; there is no `transformers` package here):
   write_safetensors(path, tensors, metadata)  the safetensors file format
   read_safetensors(path)                     name -> float32 (I8 + NAME_scale dequantized)
   write_checkpoint(dir, config, state, vocab, dtype, tokenizer_config)
+  modernbert_config, modernbert_random_state, modernbert_forward,
+  modernbert_mlm_logits, modernbert_seq_cls_logits, modernbert_token_logits
+                                             ModernBERT (pre-LN, RoPE, GeGLU,
+                                             sliding-window attention; its own
+                                             section at the end)
 
 The forward math is written out with torch.nn.functional, following the
 published structure of Hugging Face's BertModel / DistilBertModel /
@@ -1111,3 +1116,178 @@ def deberta_mlm_logits(state, config, hidden):
                      state[pre + "LayerNorm.bias"], eps)
     b = state.get("cls.predictions.bias", state.get("lm_predictions.lm_head.bias"))
     return F.linear(t, word, b)
+
+
+# ---------------------------------------------------------------- ModernBERT
+#
+# Written from the equations of ModernBERT (pre-LayerNorm encoder, rotary
+# positions, GeGLU, alternating global / sliding-window attention) as
+# Hugging Face's ModernBertModel computes them over a padded batch in
+# float32: additive finfo.min masks for padding and for keys outside the
+# window, softmax, then the heads.  Names as ModernBertFor* save them
+# ("model." prefix, head.*, decoder tied to the token embeddings).
+
+MODERNBERT_HEADS = ("mlm", "seq_cls", "token_cls", "qa")
+
+
+def modernbert_config(base, vocab_size, hidden=32, layers=4, heads=4, intermediate=48,
+                      local_attention=8, global_every=None, architectures=None, labels=None,
+                      **fields):
+    """A ModernBERT config.json dict: base (the real ModernBERT-large
+    config.json) with the sizes shrunk and fields (e.g. norm_bias=True)
+    overridden; special token ids are left for the caller to renumber."""
+    cfg = dict(base)
+    cfg.pop("_name_or_path", None)
+    cfg.update(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
+               num_attention_heads=heads, intermediate_size=intermediate,
+               local_attention=local_attention)
+    if global_every:
+        cfg["global_attn_every_n_layers"] = global_every
+    if architectures:
+        cfg["architectures"] = list(architectures)
+    cfg.update(fields)
+    _labels(cfg, labels)
+    return cfg
+
+
+def _mb_flag(config, key, default):
+    return bool(config.get(key, default))
+
+
+def modernbert_random_state(config, seed, heads=MODERNBERT_HEADS):
+    """Random ModernBERT weights under Hugging Face's names; biases only
+    where the config's *_bias switches ask for them."""
+    V, H, L = config["vocab_size"], config["hidden_size"], config["num_hidden_layers"]
+    I = config["intermediate_size"]
+    g = torch.Generator().manual_seed(seed)
+
+    def w(*shape, std=0.05):
+        return torch.randn(*shape, generator=g) * std
+
+    def bias(n):
+        return torch.randn(n, generator=g) * 0.02
+
+    def gain(n):
+        return 1.0 + torch.randn(n, generator=g) * 0.1
+
+    s = {}
+
+    def linear(name, n_out, n_in, has_bias, std):
+        s[name + ".weight"] = w(n_out, n_in, std=std)
+        if has_bias:
+            s[name + ".bias"] = bias(n_out)
+
+    def norm(name, n):
+        s[name + ".weight"] = gain(n)
+        if _mb_flag(config, "norm_bias", False):
+            s[name + ".bias"] = bias(n)
+
+    attn_b = _mb_flag(config, "attention_bias", False)
+    mlp_b = _mb_flag(config, "mlp_bias", False)
+    s["model.embeddings.tok_embeddings.weight"] = w(V, H, std=0.5)
+    norm("model.embeddings.norm", H)
+    for i in range(L):
+        p = "model.layers.%d." % i
+        if i > 0:
+            norm(p + "attn_norm", H)
+        linear(p + "attn.Wqkv", 3 * H, H, attn_b, 0.15)
+        linear(p + "attn.Wo", H, H, attn_b, 0.15)
+        norm(p + "mlp_norm", H)
+        linear(p + "mlp.Wi", 2 * I, H, mlp_b, 0.15)
+        linear(p + "mlp.Wo", H, I, mlp_b, 0.1)
+    norm("model.final_norm", H)
+    if heads:
+        linear("head.dense", H, H, _mb_flag(config, "classifier_bias", False), 0.15)
+        norm("head.norm", H)
+    if "mlm" in heads and _mb_flag(config, "decoder_bias", True):
+        s["decoder.bias"] = bias(V)
+    if set(heads) & {"seq_cls", "token_cls", "qa"}:
+        linear("classifier", _num_labels(config), H, True, 0.15)
+    return {k: v.float().contiguous() for k, v in s.items()}
+
+
+def _mb_norm(state, name, x, config):
+    return F.layer_norm(x, (x.shape[-1],), state[name + ".weight"], state.get(name + ".bias"),
+                        config.get("norm_eps", 1e-5))
+
+
+def _mb_linear(state, name, x):
+    return F.linear(x, state[name + ".weight"], state.get(name + ".bias"))
+
+
+def _rope(x, theta):
+    """x [B][nh][T][dh] rotated by position t: x cos + rotate_half(x) sin,
+    angles t / theta^(2i/dh) computed in float32."""
+    dh, T = x.shape[-1], x.shape[-2]
+    inv = 1.0 / (theta ** (torch.arange(0, dh, 2, dtype=torch.int64).float() / dh))
+    ang = torch.arange(T).float()[:, None] * inv[None, :]            # [T][dh/2]
+    cos = torch.cat([ang.cos(), ang.cos()], -1)
+    sin = torch.cat([ang.sin(), ang.sin()], -1)
+    half = torch.cat([-x[..., dh // 2:], x[..., :dh // 2]], -1)
+    return x * cos + half * sin
+
+
+def modernbert_forward(state, config, input_ids, attention_mask=None):
+    """last_hidden_state [B][T][H] (float32, after final_norm) for ids
+    [B][T] with attention_mask (default all ones)."""
+    ids = _as_tensor(input_ids)
+    B, T = ids.shape
+    H, nh = config["hidden_size"], config["num_attention_heads"]
+    dh = H // nh
+    mask = (torch.ones(B, T, dtype=torch.long) if attention_mask is None
+            else _as_tensor(attention_mask))
+    minv = torch.finfo(torch.float32).min
+    pad = (1.0 - mask[:, None, None, :].float()) * minv                # [B][1][1][T]
+    pos = torch.arange(T)
+    far = (pos[:, None] - pos[None, :]).abs() > config["local_attention"] // 2
+    local = pad.masked_fill(far[None, None], minv)                      # [B][1][T][T]
+    every = config.get("global_attn_every_n_layers", 3)
+    x = _mb_norm(state, "model.embeddings.norm",
+                 F.embedding(ids, state["model.embeddings.tok_embeddings.weight"]), config)
+    act = config.get("hidden_activation", "gelu")
+    for i in range(config["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        glob = i % every == 0
+        h = x if i == 0 else _mb_norm(state, p + "attn_norm", x, config)
+        qkv = _mb_linear(state, p + "attn.Wqkv", h).view(B, T, 3, nh, dh)
+        q, k, v = (qkv[:, :, j].transpose(1, 2) for j in range(3))      # [B][nh][T][dh]
+        theta = config["global_rope_theta"] if glob else config["local_rope_theta"]
+        q, k = _rope(q, theta), _rope(k, theta)
+        scores = (q @ k.transpose(-1, -2)) * dh ** -0.5 + (pad if glob else local)
+        ctx = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(B, T, H)
+        x = x + _mb_linear(state, p + "attn.Wo", ctx)
+        a, gate = _mb_linear(state, p + "mlp.Wi", _mb_norm(state, p + "mlp_norm", x, config)) \
+            .chunk(2, dim=-1)
+        x = x + _mb_linear(state, p + "mlp.Wo", _act(a, act) * gate)
+    return _mb_norm(state, "model.final_norm", x, config)
+
+
+def modernbert_head(state, config, hidden):
+    """ModernBertPredictionHead: norm(act(dense(hidden)))."""
+    t = _mb_linear(state, "head.dense", hidden)
+    return _mb_norm(state, "head.norm", _act(t, config.get("classifier_activation", "gelu")), config)
+
+
+def modernbert_mlm_logits(state, config, hidden):
+    """[..][V]: the head, then the decoder tied to the token embeddings."""
+    return F.linear(modernbert_head(state, config, hidden),
+                    state.get("decoder.weight", state["model.embeddings.tok_embeddings.weight"]),
+                    state.get("decoder.bias"))
+
+
+def modernbert_seq_cls_logits(state, config, hidden, attention_mask=None):
+    """[B][labels]: the first token or the mean over the real tokens
+    (classifier_pooling), the head, the classifier."""
+    if config.get("classifier_pooling", "cls") == "mean":
+        m = (torch.ones(hidden.shape[:2]) if attention_mask is None
+             else _as_tensor(attention_mask).float())
+        pooled = (hidden * m[..., None]).sum(dim=1) / m.sum(dim=1, keepdim=True)
+    else:
+        pooled = hidden[:, 0]
+    return _mb_linear(state, "classifier", modernbert_head(state, config, pooled))
+
+
+def modernbert_token_logits(state, config, hidden):
+    """[B][T][labels] (token classification; question answering's two
+    labels are start and end)."""
+    return _mb_linear(state, "classifier", modernbert_head(state, config, hidden))
