@@ -1102,7 +1102,7 @@ static nlp_status load_bpe_dir(const char *dir, nlp_tokenizer **out, nlp_error *
     if (!vj || !mt || !cp || !sp)
         s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
     else if (!nlp_file_exists(vj) || !nlp_file_exists(mt))
-        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json, vocab.txt or vocab.json + merges.txt", dir);
+        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json, vocab.txt, sentencepiece .model or vocab.json + merges.txt", dir);
     if (!s)
         s = json_load_opt(dir, "tokenizer_config.json", &cfg, err);
     if (!s)
@@ -1118,6 +1118,86 @@ static nlp_status load_bpe_dir(const char *dir, nlp_tokenizer **out, nlp_error *
     return s;
 }
 
+/* The sentencepiece .model of dir (spm.model, sentencepiece.bpe.model,
+ * spiece.model), or NULL. */
+static char *spm_model_path(const char *dir)
+{
+    static const char *const names[3] = { "spm.model", "sentencepiece.bpe.model", "spiece.model" };
+    for (int i = 0; i < 3; i++) {
+        char *p = nlp_path_join(dir, names[i]);
+        if (!p || nlp_file_exists(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* A sentencepiece .model with tokenizer_config.json's tokenizer_class:
+ * DebertaV2Tokenizer ([CLS] A [SEP] B [SEP], type ids 0/1) or
+ * XLMRobertaTokenizer (fairseq's ids, <s> A </s></s> B </s>, a <mask>
+ * taking in the space before it); without a class, the texts alone. */
+static nlp_status load_spm_files(const char *mp, const cJSON *cfg, const cJSON *stmap,
+                                 const char *cp, const char *sp, nlp_tokenizer **out, nlp_error *err)
+{
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+    const char *cn = cJSON_IsString(cls) ? cls->valuestring : "";
+    int deberta = strncmp(cn, "DebertaV2Tokenizer", 18) == 0, xlmr = strncmp(cn, "XLMRobertaTokenizer", 19) == 0;
+    if (*cn && !deberta && !xlmr)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: tokenizer_class \"%.40s\" with a sentencepiece .model is not supported (DebertaV2Tokenizer, XLMRobertaTokenizer; or give a tokenizer.json)",
+                             cp, cn);
+    if (cfg_bool(cfg, "do_lower_case", 0) || cfg_bool(cfg, "split_by_punct", 0))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "%s: do_lower_case and split_by_punct are not supported with a sentencepiece .model",
+                             cp);
+    nlp_tokenizer *t = tok_new();
+    if (!t)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", mp);
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    vocab_files f = { mp, cfg, stmap, cp, sp, deberta ? special_default : special_default_bpe, xlmr };
+    nlp_status s = nlp_spm_load(t, mp, xlmr, err);
+    if (!s)
+        s = vocab_specials(t, &f, names, err);
+    if (!s)
+        s = vocab_added_decoder(t, &f, err);
+    if (!s && (s = tok_set_specials(t, names, f.dflt)))
+        s = nlp_error_set(err, s, "%s: out of memory", mp);
+    if (!s) {
+        if (deberta)
+            nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+        else if (xlmr)
+            nlp_tpl_roberta(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+        else
+            nlp_tpl_none(&t->tpl);
+        tok_read_config(t, cfg);
+        s = tok_compile_added(t, mp, err);
+    }
+    if (s) {
+        nlp_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return NLP_OK;
+}
+
+/* The sentencepiece path of nlp_tokenizer_load. */
+static nlp_status load_spm_dir(const char *dir, const char *mp, nlp_tokenizer **out, nlp_error *err)
+{
+    cJSON *cfg = NULL, *stmap = NULL;
+    char *cp = nlp_path_join(dir, "tokenizer_config.json");
+    char *sp = nlp_path_join(dir, "special_tokens_map.json");
+    nlp_status s = !cp || !sp ? nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir)
+                              : json_load_opt(dir, "tokenizer_config.json", &cfg, err);
+    if (!s)
+        s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
+    if (!s)
+        s = load_spm_files(mp, cfg, stmap, cp, sp, out, err);
+    cJSON_Delete(cfg);
+    cJSON_Delete(stmap);
+    free(cp);
+    free(sp);
+    return s;
+}
+
 nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err)
 {
     if (!dir || !out)
@@ -1127,6 +1207,7 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
         return nlp_error_set(err, NLP_ERR_IO, "%s: not a directory", dir);
     char *tj = nlp_path_join(dir, "tokenizer.json");
     char *vt = nlp_path_join(dir, "vocab.txt");
+    char *mp = NULL;
     nlp_status s;
     if (!tj || !vt) {
         s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
@@ -1134,11 +1215,14 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
         s = load_from_json(dir, tj, out, err);
     } else if (nlp_file_exists(vt)) {
         s = load_vocab_dir(dir, vt, out, err);
+    } else if ((mp = spm_model_path(dir))) {
+        s = load_spm_dir(dir, mp, out, err);
     } else {
         s = load_bpe_dir(dir, out, err);
     }
     free(tj);
     free(vt);
+    free(mp);
     return s;
 }
 
