@@ -5,15 +5,20 @@ fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
 against data/expected/families/roberta-tasks.json: the PyTorch reference's
 head outputs over the Python BPE reference's ids (tests/gen/gen_families.py).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
-Usage: families_tasks.py NLP TOP_SRCDIR   (standard library only)
+With a fixture name (tiny-xlm-roberta: data/expected/families/
+xlm-roberta-tasks.json, tests/gen/gen_xlm_roberta.py) that fixture is run
+instead, and the "ids" its cases carry are checked with nlp tokenize.
+Usage: families_tasks.py NLP TOP_SRCDIR [FIXTURE]   (standard library only)
 """
 import json
 import subprocess
 import sys
 
 NLP, TOP = sys.argv[1], sys.argv[2]
-MODEL = TOP + "/data/models/tiny-roberta"
-EXP = json.load(open(TOP + "/data/expected/families/roberta-tasks.json", encoding="utf-8"))
+FIXTURE = sys.argv[3] if len(sys.argv) > 3 else "tiny-roberta"
+MODEL = TOP + "/data/models/" + FIXTURE
+EXP = json.load(open(TOP + "/data/expected/families/%s-tasks.json" % FIXTURE[len("tiny-"):],
+                     encoding="utf-8"))
 TOL = 1e-4
 failed = 0
 
@@ -63,5 +68,10 @@ for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
           and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
-print("%s: %d failure(s)" % (sys.argv[0], failed))
+for kind in ("fill-mask", "sentiment", "ner"):
+    for case in EXP[kind]:
+        if "ids" in case:
+            got = nlp("tokenize", case["text"])
+            check("ids " + case["text"], got["ids"] == case["ids"], str(got["ids"]))
+print("%s %s: %d failure(s)" % (sys.argv[0], FIXTURE, failed))
 sys.exit(1 if failed else 0)
