@@ -244,6 +244,69 @@ START_TEST(deberta_template)
 }
 END_TEST
 
+/* The first row of a model's expected.jsonl whose text is `text`: its ids
+ * into want[] (at most cap); returns how many. */
+static size_t row_ids(const char *model, const char *text, int32_t *want, size_t cap)
+{
+    char file[600];
+    snprintf(file, sizeof file, "%s/%s/expected.jsonl", SPMDATA, model);
+    char *data = slurp(file, NULL);
+    size_t n = 0;
+    ck_assert(data != NULL);
+    for (char *p = data, *nl; p && *p && !n; p = nl ? nl + 1 : NULL) {
+        if ((nl = strchr(p, '\n')))
+            *nl = '\0';
+        cJSON *row = cJSON_Parse(p);
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(row, "text")->valuestring, text) == 0) {
+            const cJSON *ids = cJSON_GetObjectItemCaseSensitive(row, "ids");
+            for (n = 0; n < (size_t)cJSON_GetArraySize(ids) && n < cap; n++)
+                want[n] = cJSON_GetArrayItem(ids, (int)n)->valueint;
+        }
+        cJSON_Delete(row);
+    }
+    free(data);
+    ck_assert_msg(n > 0, "%s: no row \"%s\"", file, text);
+    return n;
+}
+
+/* T5Tokenizer: A </s> and A </s> B </s> (type ids 0) around
+ * sentencepiece's ids; <extra_id_N> is vocab size + 99 - N (transformers'
+ * T5Tokenizer with extra_ids 100). */
+START_TEST(t5_template)
+{
+    char dir[] = "/tmp/check_spm_model_XXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    make_dir(dir, SPMDATA "/nmt-nfkc/spm.model", "{\"tokenizer_class\": \"T5Tokenizer\", \"extra_ids\": 100}");
+    nlp_tokenizer *t = load(dir);
+    int32_t a[64], b[64];
+    size_t na = row_ids("nmt-nfkc", "Hello world", a, 64), nb = row_ids("nmt-nfkc", "café naïve", b, 64);
+    nlp_encoding e = { 0 };
+    nlp_error err;
+    ck_assert_int_eq(nlp_tokenizer_encode(t, "Hello world", 11, "caf\xc3\xa9 na\xc3\xafve", 12, NULL, &e, &err),
+                     NLP_OK);
+    ck_assert_uint_eq(e.n, na + nb + 2);
+    ck_assert_mem_eq(e.ids, a, na * sizeof *a);
+    ck_assert_int_eq(e.ids[na], 2); /* </s> */
+    ck_assert_mem_eq(e.ids + na + 1, b, nb * sizeof *b);
+    ck_assert_int_eq(e.ids[e.n - 1], 2);
+    for (size_t i = 0; i < e.n; i++)
+        ck_assert_int_eq(e.type_ids[i], 0);
+    ck_assert_int_eq(nlp_tokenizer_token_to_id(t, "<extra_id_0>"), 1099);
+    ck_assert_int_eq(nlp_tokenizer_token_to_id(t, "<extra_id_99>"), 1000);
+    ck_assert_uint_eq(nlp_tokenizer_vocab_size(t), 1100);
+    ck_assert_int_eq(nlp_tokenizer_encode(t, "x<extra_id_3>", 13, NULL, 0, NULL, &e, &err), NLP_OK);
+    ck_assert_int_eq(e.ids[e.n - 2], 1096);
+    nlp_encoding_free(&e);
+    nlp_tokenizer_free(t);
+    make_dir(dir, SPMDATA "/nmt-nfkc/spm.model", "{\"tokenizer_class\": \"AlbertTokenizer\"}");
+    ck_assert_int_eq(nlp_tokenizer_load(dir, &t, &err), NLP_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "AlbertTokenizer"));
+    char p[600];
+    snprintf(p, sizeof p, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 /* Malformed .model files: an error naming the file and the byte. */
 START_TEST(errors)
 {
@@ -286,6 +349,7 @@ static Suite *spm_suite(void)
     tcase_add_loop_test(tc, parity_models, 0, 4);
     tcase_add_test(tc, model_and_tokenizer_json);
     tcase_add_test(tc, deberta_template);
+    tcase_add_test(tc, t5_template);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return s;
