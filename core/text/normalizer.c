@@ -10,7 +10,10 @@
  * 6 bytes as a whole, else to each of its characters; the first key
  * found as a prefix wins, as tokenizers does), Sequence, Replace (string
  * or PCRE2 regex), NFC / NFKC / NFD / NFKD (utf8proc, applied per
- * grapheme cluster), Lowercase, Strip and Prepend.
+ * grapheme cluster), Lowercase, Strip and Prepend; and, for .model
+ * files (spm_model.c), sentencepiece's own normaliser: the longest
+ * charsmap key at each position, user-defined symbols kept, its
+ * whitespace rules and its offsets.
  *
  * Alignment rules follow tokenizers' transform: each output character
  * carries a change (0 replaces one input character, +1 is inserted and

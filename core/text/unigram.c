@@ -14,6 +14,11 @@
  * unknown id.  The vocabulary sits in a byte trie (added_trie.c), so a
  * position costs at most the longest piece.
  *
+ * A model read from a sentencepiece .model (nlp_unigram_attach_spm)
+ * segments as sentencepiece does: no pre-tokeniser, path sums rounded to
+ * float as it keeps them, a fused run of unknowns always the unknown id
+ * (or its bytes), a new word at each piece starting with U+2581.
+ *
  * Offsets: a token covers, in the original text, the range from its
  * first normalised byte's alignment start to its last one's end; a "▁"
  * added by Metaspace takes the next character's range.
