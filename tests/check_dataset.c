@@ -137,6 +137,47 @@ START_TEST(test_mlm_rates)
 }
 END_TEST
 
+/* Padded positions of a masked-LM batch are labelled -100 even when the
+ * reused batch held masked tokens there before (found by fuzz_dataset:
+ * the labels past a short row's length were left as they were). */
+START_TEST(test_mlm_padding_labels)
+{
+    nlp_dataset_opts o;
+    nlp_dataset_opts_init(&o, NLP_TRAIN_MLM,
+                          put("p.txt", "the quick brown fox jumps over the lazy dog and the "
+                                       "river bank of the brown dog\nfox\n"));
+    o.max_len = 16;   /* two sequences: 16 tokens and the rest */
+    o.mask_prob = 0.9;
+    nlp_dataset *ds = load(&o, NLP_OK);
+    const size_t n = nlp_dataset_size(ds);
+    ck_assert_uint_ge(n, 2);
+    size_t lo = 0, hi = 0;
+    nlp_data_batch *b;
+    nlp_error err;
+    ck_assert_int_eq(nlp_data_batch_create(ds, 2, &b, &err), NLP_OK);
+    const nlp_train_batch *tb;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(nlp_dataset_batch(ds, &i, 1, 3, 0, b, &tb, &err), NLP_OK);
+        size_t len = (size_t)tb->in.lengths[0];
+        ck_assert_int_eq(nlp_dataset_batch(ds, &lo, 1, 3, 0, b, &tb, &err), NLP_OK);
+        if (len < (size_t)tb->in.lengths[0])
+            lo = i;
+        ck_assert_int_eq(nlp_dataset_batch(ds, &hi, 1, 3, 0, b, &tb, &err), NLP_OK);
+        if (len > (size_t)tb->in.lengths[0])
+            hi = i;
+    }
+    ck_assert_int_eq(nlp_dataset_batch(ds, &hi, 1, 3, 0, b, &tb, &err), NLP_OK);
+    size_t idx[2] = {lo, hi};
+    ck_assert_int_eq(nlp_dataset_batch(ds, idx, 2, 3, 0, b, &tb, &err), NLP_OK);
+    const size_t T = tb->in.seq, len = (size_t)tb->in.lengths[0];
+    ck_assert_uint_lt(len, T);
+    for (size_t t = len; t < T; t++)
+        ck_assert_int_eq(tb->labels[t], NLP_IGNORE_INDEX);
+    nlp_data_batch_free(b);
+    nlp_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_whole_word)
 {
     nlp_dataset_opts o;
@@ -294,6 +335,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_mlm_rates);
+    tcase_add_test(tc, test_mlm_padding_labels);
     tcase_add_test(tc, test_whole_word);
     tcase_add_test(tc, test_conll);
     tcase_add_test(tc, test_squad_windows);

@@ -122,6 +122,22 @@ static void make_repos(void)
     srv_random("acme/sharded", "model-00001-of-00002.safetensors", 30000, 5);
     srv_random("acme/sharded", "model-00002-of-00002.safetensors", 20000, 6);
 
+    /* tokenizers without tokenizer.json: vocab.json + merges.txt, and a
+     * SentencePiece model; with tokenizer.json they are not needed */
+    srv_file("acme/bpe-files", "config.json", cfg);
+    srv_file("acme/bpe-files", "vocab.json", "{\"a\": 0}\n");
+    srv_file("acme/bpe-files", "merges.txt", "#version: 0.2\n");
+    srv_random("acme/bpe-files", "model.safetensors", 1000, 9);
+    srv_file("acme/spm", "config.json", cfg);
+    srv_random("acme/spm", "spm.model", 2000, 10);
+    srv_random("acme/spm", "model.safetensors", 1000, 11);
+    srv_file("acme/both", "config.json", cfg);
+    srv_file("acme/both", "tokenizer.json", "{\"model\": {}}\n");
+    srv_file("acme/both", "vocab.json", "{\"a\": 0}\n");
+    srv_file("acme/both", "merges.txt", "#version: 0.2\n");
+    srv_random("acme/both", "sentencepiece.bpe.model", 2000, 12);
+    srv_random("acme/both", "model.safetensors", 1000, 13);
+
     srv_file("acme/torch-only", "config.json", cfg);
     srv_random("acme/torch-only", "pytorch_model.bin", 3000, 7);
 
@@ -696,6 +712,29 @@ START_TEST(test_sentence_transformers_files)
 }
 END_TEST
 
+/* vocab.json / merges.txt and SentencePiece models come when there is no
+ * tokenizer.json, and only then. */
+START_TEST(test_tokenizer_fallback_files)
+{
+    nlp_error err;
+    char *dir = NULL;
+    ck_assert_msg(nlp_hub_resolve("acme/bpe-files", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
+    ck_assert(has_file(dir, "vocab.json"));
+    ck_assert(has_file(dir, "merges.txt"));
+    free(dir);
+    ck_assert_msg(nlp_hub_resolve("acme/spm", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
+    ck_assert(has_file(dir, "spm.model"));
+    free(dir);
+    ck_assert_msg(nlp_hub_resolve("acme/both", &t_opts, &dir, &err) == NLP_OK, "%s", err.msg);
+    ck_assert(has_file(dir, "tokenizer.json"));
+    ck_assert(!has_file(dir, "vocab.json"));
+    ck_assert(!has_file(dir, "merges.txt"));
+    ck_assert(!has_file(dir, "sentencepiece.bpe.model"));
+    assert_clean("acme/both");
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_revisions)
 {
     nlp_error err;
@@ -1098,6 +1137,7 @@ static Suite *hub_suite(void)
     tcase_add_test(tc, test_include_exclude);
     tcase_add_test(tc, test_sharded_and_no_org);
     tcase_add_test(tc, test_sentence_transformers_files);
+    tcase_add_test(tc, test_tokenizer_fallback_files);
     tcase_add_test(tc, test_revisions);
     tcase_add_test(tc, test_errors_404_unsupported);
     tcase_add_test(tc, test_auth);

@@ -21,6 +21,7 @@
 
 #include "nlp/model.h"
 #include "model/model_impl.h"
+#include "nn/relbias.h"
 
 #define FIX NLP_TEST_DATA "/model-load"
 
@@ -698,8 +699,9 @@ START_TEST(test_config_defaults)
 END_TEST
 
 /* The heads each family's module binds, whatever their tensor names: a
- * RoBERTa checkpoint with every head, a BERT token classifier (whose
- * "classifier" is no sequence head without a pooler) and a BERT MLM. */
+ * RoBERTa and an MPNet checkpoint with every head, an MPNetModel (no
+ * head), a BERT token classifier (whose "classifier" is no sequence head
+ * without a pooler) and a BERT MLM. */
 START_TEST(test_family_heads)
 {
     static const struct {
@@ -708,6 +710,8 @@ START_TEST(test_family_heads)
         const char *why;      /* what the sequence head's absence names */
     } cases[] = {
         {"tiny-roberta", {1, 3, 3, 2}, NULL},
+        {"tiny-mpnet", {1, 3, 3, 2}, NULL},
+        {"mpnet-embed", {0, 0, 0, 0}, "classifier.out_proj.weight"},
         {"ner-bert", {0, 0, 9, 0}, "bert.pooler.dense.weight"},
         {"tiny-bert-mlm", {1, 0, 0, 0}, "classifier.weight"},
     };
@@ -748,7 +752,7 @@ static void config_case(const char *key, const char *json, nlp_status want, cons
 
 START_TEST(test_config_errors)
 {
-    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra)");
+    config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet)");
     config_case("hidden_act", "\"swish\"", NLP_ERR_UNSUPPORTED, "hidden_act \"swish\"");
     config_case("hidden_act", "\"quick_gelu\"", NLP_ERR_UNSUPPORTED, "quick_gelu");
     config_case("position_embedding_type", "\"relative_key\"", NLP_ERR_UNSUPPORTED, "relative_key");
@@ -1133,6 +1137,84 @@ START_TEST(test_overlapping_offsets)
 }
 END_TEST
 
+/* MPNet: config fields and their errors, the relative attention bias
+ * bound (and its absence refused), the pooler of an MPNetModel, and the
+ * bucket of every relative position as torch computes it
+ * (data/expected/mpnet/buckets.json, tests/gen/gen_mpnet.py). */
+START_TEST(test_mpnet)
+{
+    char tmpl[] = "/tmp/check_model.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(dir);
+    char *p = path2(dir, "config.json");
+    nlp_config c;
+    nlp_error err;
+    const char *d = "{\"model_type\": \"mpnet\", \"type_vocab_size\": 2}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_MPNET);
+    ck_assert_int_eq(c.pad_token_id, 1);
+    ck_assert_int_eq(c.position_offset, 2);
+    ck_assert_int_eq(c.type_vocab_size, 0);
+    ck_assert_int_eq(c.relative_attention_num_buckets, 32);
+    nlp_config_clear(&c);
+    d = "{\"architectures\": [\"MPNetForMaskedLM\"], \"pad_token_id\": null}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_OK);
+    ck_assert_int_eq(c.family, NLP_FAMILY_MPNET);
+    ck_assert_int_eq(c.position_offset, 2);
+    nlp_config_clear(&c);
+    d = "{\"model_type\": \"mpnet\", \"relative_attention_num_buckets\": 16}";
+    spit(p, d, strlen(d));
+    ck_assert_int_eq(nlp_config_load(p, &c, &err), NLP_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "relative_attention_num_buckets") && strstr(err.msg, "32"),
+                  "%s", err.msg);
+    unlink(p);
+    free(p);
+    rmdir(dir);
+
+    /* the bias binds as [buckets][heads]; MPNetModel has the pooler */
+    nlp_model *m = load_ok(NLP_TEST_DATA "/models/mpnet-embed");
+    const nlp_weights *w = nlp_model_weights(m);
+    ck_assert_ptr_nonnull(w->rel_bias);
+    ck_assert_ptr_nonnull(w->pool_w);
+    ck_assert_ptr_null(w->type_emb);
+    ck_assert_int_eq(w->pos_pad, 1);
+    nlp_model_free(m);
+
+    /* without relative_attention_bias the load fails naming it */
+    char *cp = copy_fixture("../models/tiny-mpnet");
+    char *sp = path2(cp, "model.safetensors");
+    st_parts parts = st_read(sp);
+    cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(parts.header,
+                                                       "mpnet.encoder.relative_attention_bias.weight");
+    ck_assert_ptr_nonnull(t);
+    cJSON_AddItemToObject(parts.header, "mpnet.encoder.relative_bias.weight", t);
+    st_write(sp, &parts, 0);
+    load_fails(cp, NLP_ERR_NOT_FOUND, "encoder.relative_attention_bias.weight", "[32, 4]");
+    st_free(&parts);
+    free(sp);
+    remove_dir(cp);
+
+    /* buckets against torch, both sides, past max_distance */
+    char *text = slurp(NLP_TEST_DATA "/expected/mpnet/buckets.json", NULL);
+    cJSON *bj = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(bj);
+    long from = (long)cJSON_GetObjectItemCaseSensitive(bj, "from")->valuedouble;
+    const cJSON *b;
+    long rel = from, n = 0;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(bj, "buckets")) {
+        ck_assert_msg(nlp_relbias_bucket(rel) == b->valueint, "relative position %ld: bucket %d, "
+                      "torch %d", rel, nlp_relbias_bucket(rel), b->valueint);
+        rel++;
+        n++;
+    }
+    ck_assert_int_gt(n, 1000);
+    cJSON_Delete(bj);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -1146,6 +1228,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_distilbert_tied);
     tcase_add_test(tc, test_sharded);
     tcase_add_test(tc, test_family_heads);
+    tcase_add_test(tc, test_mpnet);
     tcase_add_test(tc, test_unaligned_f32_copied);
     tcase_add_test(tc, test_half_conversion_exhaustive);
     suite_add_tcase(s, tc);

@@ -3,22 +3,24 @@
 families_tasks.py - every task end to end through the CLI on the RoBERTa
 fixture (data/models/tiny-roberta, byte-level BPE, every head), checked
 against data/expected/families/roberta-tasks.json: the PyTorch reference's
-head outputs over the Python BPE reference's ids (tests/gen/gen_families.py).
+head outputs over the Python BPE reference's ids (tests/gen/gen_families.py),
+ner also with every aggregation (words of a byte-level BPE tokenizer);
+or on another family's fixture with its expectations (the MPNet one,
+tiny-mpnet and mpnet-tasks.json from tests/gen/gen_mpnet.py).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
-With a fixture name (tiny-xlm-roberta: data/expected/families/
-xlm-roberta-tasks.json, tests/gen/gen_xlm_roberta.py) that fixture is run
-instead, and the "ids" its cases carry are checked with nlp tokenize.
-Usage: families_tasks.py NLP TOP_SRCDIR [FIXTURE]   (standard library only)
+Cases that carry "ids" (the XLM-RoBERTa fixture: tiny-xlm-roberta and
+xlm-roberta-tasks.json from tests/gen/gen_xlm_roberta.py) also check
+them with nlp tokenize.
+Usage: families_tasks.py NLP TOP_SRCDIR [MODEL EXPECTED]   (standard library only)
 """
 import json
 import subprocess
 import sys
 
 NLP, TOP = sys.argv[1], sys.argv[2]
-FIXTURE = sys.argv[3] if len(sys.argv) > 3 else "tiny-roberta"
-MODEL = TOP + "/data/models/" + FIXTURE
-EXP = json.load(open(TOP + "/data/expected/families/%s-tasks.json" % FIXTURE[len("tiny-"):],
-                     encoding="utf-8"))
+MODEL = TOP + "/data/models/" + (sys.argv[3] if len(sys.argv) > 3 else "tiny-roberta")
+EXP = json.load(open(TOP + "/data/expected/families/" +
+                     (sys.argv[4] if len(sys.argv) > 4 else "roberta-tasks.json"), encoding="utf-8"))
 TOL = 1e-4
 failed = 0
 
@@ -64,6 +66,14 @@ for case in EXP["ner"]:
     for g, w in zip(got, want):
         check("ner token %d" % w["index"], g["index"] == w["index"] and g["entity"] == w["entity"]
               and close(g["score"], w["score"]), json.dumps(g))
+for case in EXP.get("ner_groups", []):
+    got = nlp("ner", "--aggregation", case["aggregation"], "--ignore-labels", "", case["text"])
+    want = case["entities"]
+    what = "ner %s %s" % (case["aggregation"], case["text"])
+    check(what + " count", len(got) == len(want), json.dumps(got, ensure_ascii=False))
+    for g, w in zip(got, want):
+        check(what, all(g[k] == w[k] for k in ("entity_group", "word", "start", "end"))
+              and close(g["score"], w["score"]), json.dumps(g, ensure_ascii=False))
 for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
@@ -73,5 +83,5 @@ for kind in ("fill-mask", "sentiment", "ner"):
         if "ids" in case:
             got = nlp("tokenize", case["text"])
             check("ids " + case["text"], got["ids"] == case["ids"], str(got["ids"]))
-print("%s %s: %d failure(s)" % (sys.argv[0], FIXTURE, failed))
+print("%s %s: %d failure(s)" % (sys.argv[0], MODEL.rsplit("/", 1)[-1], failed))
 sys.exit(1 if failed else 0)

@@ -119,6 +119,13 @@ static const char *const default_files[] = {
     "modules.json", "sentence_bert_config.json", "1_Pooling/config.json", NULL,
 };
 
+/* Tokenizer files fetched only when the repository has no tokenizer.json
+ * (which holds everything they do): byte-level BPE's vocab.json and
+ * merges.txt, and SentencePiece models. */
+static const char *const fallback_files[] = {
+    "vocab.json", "merges.txt", "spm.model", "sentencepiece.bpe.model", "spiece.model", NULL,
+};
+
 static int is_default(const char *name)
 {
     for (int i = 0; default_files[i]; i++)
@@ -208,10 +215,21 @@ nlp_status nlp_hub_parse_model_info(const char *json, size_t len, const char *wh
         st = nlp_error_set(err, NLP_ERR_FORMAT, "%s: the hub sent an unusable commit hash", what);
     else if (!(info->commit = strdup(sha->valuestring)))
         st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    int has_tokenizer_json = 0;
     for (it = st == NLP_OK ? sib->child : NULL; it && st == NLP_OK; it = it->next) {
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
-        if (cJSON_IsString(fn))
+        if (cJSON_IsString(fn)) {
             st = info_sibling(info, fn->valuestring, what, inc, exc, err);
+            has_tokenizer_json |= !strcmp(fn->valuestring, "tokenizer.json");
+        }
+    }
+    for (it = st == NLP_OK && !has_tokenizer_json ? sib->child : NULL; it && st == NLP_OK;
+         it = it->next) {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(it, "rfilename");
+        if (cJSON_IsString(fn) && nlp_hub_match_any(fallback_files, fn->valuestring) &&
+            !nlp_hub_match_any(exc, fn->valuestring) &&
+            nlp_hub_list_add(&info->files, &info->nfiles, fn->valuestring) != 0)
+            st = nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
     }
     cJSON_Delete(doc);
     if (st != NLP_OK)

@@ -11,6 +11,7 @@
 
 static const nlp_family_ops *const families[] = {
     &nlp_family_bert, &nlp_family_distilbert, &nlp_family_roberta, &nlp_family_electra,
+    &nlp_family_mpnet,
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 

@@ -3,7 +3,7 @@
  * libnlp).
  *
  * Each family module (family_bert.c, family_distilbert.c,
- * family_roberta.c, family_electra.c) fills one nlp_family_ops: the
+ * family_roberta.c, family_electra.c, family_mpnet.c) fills one nlp_family_ops: the
  * model_type values it answers to, how its config.json fields read into
  * an nlp_config, the Hugging Face name of every tensor it has (the only
  * tensor-name map of the library, heads included), how it numbers
@@ -35,6 +35,7 @@ typedef enum nlp_tensor_role {
     NLP_TR_SEQ_DENSE, NLP_TR_SEQ_OUT,      /* sequence classification */
     NLP_TR_TOK_OUT,                        /* token classification */
     NLP_TR_QA_OUT,                         /* question answering (start, end) */
+    NLP_TR_REL_BIAS,                       /* MPNet relative_attention_bias [buckets][heads] */
     NLP_TR_COUNT
 } nlp_tensor_role;
 
@@ -61,9 +62,9 @@ typedef struct nlp_head_layout {
 /* How position ids are numbered. */
 typedef enum nlp_position_scheme {
     NLP_POS_ABSOLUTE = 0,                  /* token t gets position t */
-    NLP_POS_PAD_OFFSET = 1                 /* RoBERTa: padding_idx + running count
-                                            * of non-padding tokens; padding gets
-                                            * padding_idx */
+    NLP_POS_PAD_OFFSET = 1                 /* RoBERTa, MPNet: padding_idx + running
+                                            * count of non-padding tokens; padding
+                                            * gets padding_idx (position_offset - 1) */
 } nlp_position_scheme;
 
 typedef struct nlp_family_ops {
@@ -103,6 +104,7 @@ typedef struct nlp_family_ops {
 
 extern const nlp_family_ops nlp_family_bert, nlp_family_distilbert,
     nlp_family_roberta, nlp_family_electra;
+extern const nlp_family_ops nlp_family_mpnet;
 
 /* The family whose model_types holds model_type, or NULL. */
 const nlp_family_ops *nlp_family_by_type(const char *model_type);
@@ -114,7 +116,7 @@ const nlp_family_ops *nlp_family_of(nlp_family family);
  * or NULL. */
 const nlp_family_ops *nlp_family_by_arch(const char *arch);
 
-/* "bert, distilbert, roberta, xlm-roberta, electra" into buf. */
+/* "bert, distilbert, roberta, xlm-roberta, electra, mpnet" into buf. */
 const char *nlp_family_list(char *buf, size_t cap);
 
 /* The name of role's tensor for layer (ignored by non-layer roles) with

@@ -207,7 +207,7 @@ static nlp_status bind_embeddings(nlp_model *m, nlp_error *err)
                                  "hidden size %lld", m->dir, (long long)E, (long long)H);
         TRY(bind_role(m, NLP_TR_EMB_PROJ, 0, &w->proj_w, &w->proj_b, H, E, err));
     }
-    w->pos_pad = m->ops->positions == NLP_POS_PAD_OFFSET ? c->pad_token_id : -1;
+    w->pos_pad = m->ops->positions == NLP_POS_PAD_OFFSET ? c->position_offset - 1 : -1;
     return NLP_OK;
 }
 
@@ -313,6 +313,9 @@ static nlp_status bind_all(nlp_model *m, nlp_error *err)
     TRY(bind_embeddings(m, err));
     TRY(bind_layers(m, err));
     const int64_t H = m->cfg.hidden_size;
+    if (m->ops->names[NLP_TR_REL_BIAS])
+        TRY(bind_role(m, NLP_TR_REL_BIAS, 0, &m->w.rel_bias, NULL,
+                      m->cfg.relative_attention_num_buckets, m->cfg.num_heads, err));
     if (has_role(m, NLP_TR_POOLER, ".weight"))
         TRY(bind_role(m, NLP_TR_POOLER, 0, &m->w.pool_w, &m->w.pool_b, H, H, err));
     for (int h = 0; h < NLP_HEAD_COUNT; h++)

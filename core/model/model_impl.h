@@ -52,6 +52,8 @@ typedef struct nlp_weights {
     nlp_layer_weights *layers;    /* [num_layers] */
     const float *pool_w, *pool_b; /* [H][H], [H] BERT pooler (optional) */
     nlp_head_weights heads[4];    /* by nlp_head */
+    const float *rel_bias;        /* [relative_attention_num_buckets][heads] MPNet's
+                                   * relative attention bias, NULL for other families */
 } nlp_weights;
 
 /* The bound weights of model (owned by the model). */

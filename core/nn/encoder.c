@@ -9,13 +9,14 @@
  * zeros at padded positions.  The packed layer weights are the model's
  * (nlp_model_packed), shared by every context of the same weight type.
  *
- * Embeddings number positions as the family says (RoBERTa from
+ * Embeddings number positions as the family says (RoBERTa and MPNet from
  * padding_idx + 1) and are projected to the hidden size when narrower
- * (ELECTRA).  Task heads run the layout the family module binds
- * (nlp_head_forward).  Per layer (every family is a post-LayerNorm
- * encoder):
+ * (ELECTRA).  MPNet's relative attention bias is laid out once per pass
+ * (relbias.c) and added to every layer's attention scores.  Task heads
+ * run the layout the family module binds (nlp_head_forward).  Per layer
+ * (every family is a post-LayerNorm encoder):
  *   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv          [N][H]
- *   att     = MultiHeadAttention(q, k, v, padding)          [N][H]
+ *   att     = MultiHeadAttention(q, k, v, padding [, bias])  [N][H]
  *   ln1     = LayerNorm(att Wo^T + bo + x)                  [N][H]
  *   ff      = act(ln1 W1^T + b1)                            [N][I]
  *   x       = LayerNorm(ff W2^T + b2 + ln1)                 [N][H]
@@ -32,6 +33,7 @@
 #include "layers.h"
 #include "model/family.h"
 #include "model/model_impl.h"
+#include "relbias.h"
 #include "threadpool.h"
 
 /* Activation buffers, all carved from one arena. */
@@ -48,6 +50,7 @@ typedef struct nlp_acts {
     float *out;      /* [B][T][H] padded final hidden states */
     float *scratch;  /* attention scores, per worker [T][T] */
     size_t *offs;    /* [B] packed row of each batch row's first token */
+    float *relbias;  /* [nh][2T-1] relative attention bias (MPNet), else unused */
 } nlp_acts;
 
 struct nlp_ctx {
@@ -121,6 +124,7 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(scratch, float, nlp_attention_scratch_floats(T, H / (size_t)ctx->cfg->num_heads,
                                                        threads));
     CARVE(offs, size_t, B);
+    CARVE(relbias, float, ctx->w->rel_bias ? nlp_relbias_floats((size_t)ctx->cfg->num_heads, T) : 0);
 #undef CARVE
     return off;
 }
@@ -358,6 +362,12 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
     if (w->proj_w && N > 0)
         nlp_sgemm(pool, 1, N, H, E, e, E, w->proj_w, E, w->proj_b, a->x, H);
 
+    /* MPNet: relbias[nh][2T-1], the relative bias every layer adds */
+    const float *rel = NULL;
+    if (w->rel_bias) {
+        nlp_relbias_table(a->relbias, w->rel_bias, nh, T);
+        rel = a->relbias;
+    }
     const nlp_gemm_act act = cfg->hidden_act == NLP_ACT_GELU_TANH ? NLP_GEMM_ACT_GELU_TANH
                            : cfg->hidden_act == NLP_ACT_RELU ? NLP_GEMM_ACT_RELU
                            : NLP_GEMM_ACT_GELU;
@@ -367,8 +377,8 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
         /* qkv[N][3H] = x [Wq | Wk | Wv]^T + [bq | bk | bv], one GEMM */
         dense(pool, pk[NLP_PK_QKV], N, a->x, H, lw->qkv_b, NLP_GEMM_ACT_NONE, NULL,
               a->qkv, 3 * H);
-        nlp_attention_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
-                              batch->lengths, a->offs, B, T, H, nh, a->scratch);
+        nlp_attention_bias_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
+                                   batch->lengths, a->offs, B, T, H, nh, rel, a->scratch);
         /* ln1 = LayerNorm(att Wo^T + bo + x), bias and residual fused */
         dense(pool, pk[NLP_PK_O], N, a->att, H, lw->o_b, NLP_GEMM_ACT_NONE, a->x, a->proj, H);
         nlp_layernorm_forward(pool, a->ln1, a->mean, a->rstd, a->proj,

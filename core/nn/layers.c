@@ -212,6 +212,7 @@ typedef struct {
     atomic_size_t next;          /* next (b, h) pair to take */
     int vec;                     /* softmax rows: 2 AVX-512, 1 AVX2, 0 portable */
     const nlp_gemm_kernel *kern;
+    const float *bias;           /* [nh][2T-1] additive relative bias, or NULL */
 } att_job;
 
 static void softmax_rows(int vec, float *S, size_t L, float scale)
@@ -243,6 +244,19 @@ static void panel_product(const nlp_gemm_kernel *kern, size_t M, size_t N, size_
         for (size_t m = 0; m < M; m += MR)
             kern->tile(M - m < MR ? M - m : MR, nr, K, A + m * lda, lda, bp, NR,
                        C + m * ldc + n0, ldc, 0, bp + K * NR);
+    }
+}
+
+/* S[i][k] = S[i][k] * scale + center[k - i] over the L x L scores: the
+ * relative bias of key k seen from query i (center points at relative
+ * position 0 of the head's [2T-1] table). */
+static void add_bias_rows(float *S, size_t L, float scale, const float *center)
+{
+    for (size_t i = 0; i < L; i++) {
+        float *row = S + i * L;
+        const float *b = center - i;
+        for (size_t k = 0; k < L; k++)
+            row[k] = row[k] * scale + b[k];
     }
 }
 
@@ -297,7 +311,12 @@ static void att_worker(void *vp, size_t task)
             }
         }
         panel_product(kern, L, L, dh, Qc, dh, KP, S, L);     /* S[L][L] = Q K^T */
-        softmax_rows(j->vec, S, L, scale);
+        if (j->bias) {
+            add_bias_rows(S, L, scale, j->bias + h * (2 * j->T - 1) + j->T - 1);
+            softmax_rows(j->vec, S, L, 1.0f);
+        } else {
+            softmax_rows(j->vec, S, L, scale);
+        }
         panel_product(kern, L, dh, L, S, L, VP, O, H);       /* O[L][dh] = S V */
     }
 }
@@ -308,7 +327,18 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
                            size_t B, size_t T, size_t H, size_t nh,
                            float *scratch)
 {
+    nlp_attention_bias_forward(pool, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh,
+                               NULL, scratch);
+}
+
+void nlp_attention_bias_forward(nlp_pool *pool, float *out, const float *q,
+                                const float *k, const float *v, size_t ldqkv,
+                                const int32_t *lengths, const size_t *offs,
+                                size_t B, size_t T, size_t H, size_t nh,
+                                const float *bias, float *scratch)
+{
     att_job j;
+    j.bias = bias;
     j.out = out;
     j.q = q;
     j.k = k;

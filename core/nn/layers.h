@@ -78,4 +78,15 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
                            size_t B, size_t T, size_t H, size_t nh,
                            float *scratch);
 
+/* nlp_attention_forward with an additive bias that depends on the
+ * relative position of key and query (MPNet):
+ *   P = softmax(Q K^T / sqrt(dh) + R_h) with R_h[i][k] = bias[h][k - i + T - 1],
+ * bias [nh][2T-1] as nlp_relbias_table (relbias.h) lays it out for the
+ * batch's T; NULL is no bias (nlp_attention_forward itself). */
+void nlp_attention_bias_forward(nlp_pool *pool, float *out, const float *q,
+                                const float *k, const float *v, size_t ldqkv,
+                                const int32_t *lengths, const size_t *offs,
+                                size_t B, size_t T, size_t H, size_t nh,
+                                const float *bias, float *scratch);
+
 #endif /* NLP_LAYERS_H */

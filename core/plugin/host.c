@@ -181,6 +181,8 @@ static const nlp_host_api host_api = {
     .model_max_tokens = nlp_model_max_tokens,
     .sbert_config = host_sbert_config,
     .lowercase = host_lowercase,
+    .tokens_to_string = nlp_tokenizer_tokens_to_string,
+    .subword_prefix = nlp_tokenizer_subword_prefix,
 };
 
 const nlp_host_api *nlp_host_api_get(void)

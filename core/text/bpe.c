@@ -444,7 +444,7 @@ static void bpe_free(void *model)
 }
 
 const nlp_tok_ops nlp_bpe_ops = { "BPE", bpe_encode_segment, bpe_decode_token, bpe_free,
-                                  nlp_tok_decode_lossy, NULL };
+                                  nlp_tok_decode_lossy, NULL, NULL };
 
 /* ------------------------------------------------------------ loading */
 

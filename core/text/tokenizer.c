@@ -852,7 +852,10 @@ static nlp_status load_from_json(const char *dir, const char *path, nlp_tokenize
         s = nlp_error_set(err, s, "%s: out of memory", path);
         goto done;
     }
-    if (!bpe && !unigram)
+    /* WordPiece takes BERT's template, or RoBERTa's <s> A </s></s> B </s>
+     * when its post-processor says so (MPNet) */
+    const int wp_roberta = cJSON_IsString(ppt) && strcmp(ppt->valuestring, "RobertaProcessing") == 0;
+    if (!bpe && !unigram && !wp_roberta)
         nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
     else if ((s = tok_json_template(t, pp, path, err)))
         goto done;
@@ -878,6 +881,7 @@ typedef struct vocab_files {
     const char *cfg_path, *stmap_path;
     const char *const *dflt;  /* default special names (BERT's or RoBERTa's) */
     int mask_lstrip;          /* the mask token takes in the space before it (RoBERTa) */
+    int roberta_template;     /* vocab.txt: <s> A </s></s> B </s> (MPNetTokenizer) */
 } vocab_files;
 
 /* The id of token nm, appended to the vocabulary when missing (as
@@ -991,7 +995,8 @@ static nlp_status load_vocab_txt(const vocab_files *f, int lower, int strip, int
     if (!s && (s = tok_set_specials(t, names, special_default)))
         s = nlp_error_set(err, s, "%s: out of memory", f->vocab_path);
     if (!s) {
-        nlp_tpl_bert(&t->tpl, t->special_id[NLP_SPECIAL_CLS], t->special_id[NLP_SPECIAL_SEP]);
+        (f->roberta_template ? nlp_tpl_roberta : nlp_tpl_bert)(&t->tpl, t->special_id[NLP_SPECIAL_CLS],
+                                                               t->special_id[NLP_SPECIAL_SEP]);
         tok_read_config(t, f->cfg);
         s = tok_compile_added(t, f->vocab_path, err);
     }
@@ -1008,7 +1013,7 @@ nlp_status nlp_tokenizer_load_vocab(const char *vocab_path, int do_lower_case, i
 {
     if (!vocab_path || !out)
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_load_vocab: NULL argument");
-    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL, special_default, 0 };
+    vocab_files f = { vocab_path, NULL, NULL, NULL, NULL, special_default, 0, 0 };
     return load_vocab_txt(&f, do_lower_case != 0, strip_accents < 0 ? -1 : strip_accents != 0, 1,
                           out, err);
 }
@@ -1020,7 +1025,8 @@ static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
 }
 
 /* vocab.txt with the optional tokenizer_config.json and
- * special_tokens_map.json of dir. */
+ * special_tokens_map.json of dir (an MPNetTokenizer's config gives RoBERTa's
+ * template and a <mask> that takes in the space before it). */
 static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_tokenizer **out,
                                  nlp_error *err)
 {
@@ -1033,7 +1039,10 @@ static nlp_status load_vocab_dir(const char *dir, const char *vocab_path, nlp_to
         s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
     if (!s) {
         const cJSON *sa = cJSON_GetObjectItemCaseSensitive(cfg, "strip_accents");
-        vocab_files f = { vocab_path, cfg, stmap, cp, sp, special_default, 0 };
+        /* MPNetTokenizer: RoBERTa's template and <mask> over BERT's WordPiece */
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+        const int mpnet = cJSON_IsString(cls) && strncmp(cls->valuestring, "MPNet", 5) == 0;
+        vocab_files f = { vocab_path, cfg, stmap, cp, sp, special_default, mpnet, mpnet };
         s = load_vocab_txt(&f, cfg_bool(cfg, "do_lower_case", 1),
                            cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1,
                            cfg_bool(cfg, "tokenize_chinese_chars", 1), out, err);
@@ -1065,7 +1074,7 @@ static nlp_status load_bpe_files(const char *dir, const char *vj, const char *mt
                nlp_vocab_find(&t->vocab, "<s>", 3) < 0 || nlp_vocab_find(&t->vocab, "</s>", 4) < 0;
     static const char *const gpt2_dflt[5] = { "<|endoftext|>", "", "", "", "" };
     const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
-    vocab_files f = { vj, cfg, stmap, cp, sp, gpt2 ? gpt2_dflt : special_default_bpe, !gpt2 };
+    vocab_files f = { vj, cfg, stmap, cp, sp, gpt2 ? gpt2_dflt : special_default_bpe, !gpt2, 0 };
     if (!s)
         s = vocab_specials(t, &f, names, err);
     if (!s)
@@ -1225,7 +1234,7 @@ static nlp_status load_spm_files(const char *mp, const cJSON *cfg, const cJSON *
     const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
     vocab_files f = { mp, cfg, stmap, cp, sp,
                       kind == SPM_DEBERTA ? special_default : kind == SPM_T5 ? t5_dflt : special_default_bpe,
-                      kind == SPM_XLMR };
+                      kind == SPM_XLMR, 0 };
     s = nlp_spm_load(t, mp, kind == SPM_XLMR, err);
     if (!s && kind == SPM_T5)
         s = spm_t5_tokens(t, cfg, mp, cp, err);
@@ -1642,11 +1651,13 @@ static const char *const cleanup_pairs[][2] = {
     { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
 };
 
-nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, size_t n,
-                                int skip_special, char **out, nlp_error *err)
+/* The decoder over n tokens into *out: the strings tokens[0..n) when
+ * given, else the tokens of ids[0..n) (special ones dropped when
+ * skip_special); clean_up_tokenization_spaces applied when cleanup. */
+static nlp_status decode_run(const nlp_tokenizer *tok, const char *const *tokens,
+                             const int32_t *ids, size_t n, int skip_special, int cleanup,
+                             char **out, nlp_error *err)
 {
-    if (!tok || !out || (!ids && n))
-        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_decode: NULL argument");
     *out = NULL;
     char *buf = malloc(64);
     size_t len = 0, cap = 64, k = 0;
@@ -1654,13 +1665,15 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
         return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const char *t = nlp_vocab_str(&tok->vocab, ids[i]);
+        const char *t = tokens ? tokens[i] : nlp_vocab_str(&tok->vocab, ids[i]);
         if (!t) {
             free(buf);
+            if (tokens)
+                return nlp_error_set(err, NLP_ERR_INVALID_ARG, "tokens_to_string: token %zu is NULL", i);
             return nlp_error_set(err, NLP_ERR_INVALID_ARG, "decode: id %d at position %zu is not in the vocabulary",
                                  (int)ids[i], i);
         }
-        if (skip_special && nlp_tokenizer_is_special(tok, ids[i]))
+        if (!tokens && skip_special && nlp_tokenizer_is_special(tok, ids[i]))
             continue;
         if (tok->ops->decode_token(tok, k++, t, &buf, &len, &cap)) {
             free(buf);
@@ -1671,7 +1684,7 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
         free(buf);
         return nlp_error_set(err, NLP_ERR_NOMEM, "tokenizer: out of memory");
     }
-    if (tok->clean_up_spaces) {
+    if (cleanup) {
         for (size_t p = 0; p < sizeof cleanup_pairs / sizeof cleanup_pairs[0]; p++) {
             const char *a = cleanup_pairs[p][0], *b = cleanup_pairs[p][1];
             size_t la = strlen(a), lb = strlen(b), r = 0, w = 0;
@@ -1690,6 +1703,28 @@ nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, si
     }
     *out = buf;
     return NLP_OK;
+}
+
+nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t *ids, size_t n,
+                                int skip_special, char **out, nlp_error *err)
+{
+    if (!tok || !out || (!ids && n))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_tokenizer_decode: NULL argument");
+    return decode_run(tok, NULL, ids, n, skip_special, tok->clean_up_spaces, out, err);
+}
+
+nlp_status nlp_tokenizer_tokens_to_string(const nlp_tokenizer *tok, const char *const *tokens,
+                                          size_t n, char **out, nlp_error *err)
+{
+    if (!tok || !out || (!tokens && n))
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG,
+                             "nlp_tokenizer_tokens_to_string: NULL argument");
+    return decode_run(tok, tokens, NULL, n, 0, 0, out, err);
+}
+
+const char *nlp_tokenizer_subword_prefix(const nlp_tokenizer *tok)
+{
+    return tok && tok->ops->subword_prefix ? tok->ops->subword_prefix(tok) : NULL;
 }
 
 /* ------------------------------------------------------------ look-ups */

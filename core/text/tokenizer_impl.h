@@ -102,6 +102,9 @@ typedef struct nlp_tok_ops {
      * the content of added tokens marked "normalized". */
     nlp_status (*normalize)(const nlp_tokenizer *tok, const char *text, size_t len,
                             char **out, size_t *out_len);
+    /* Optional: the model's continuing_subword_prefix ("##"), for models
+     * that mark word continuations; NULL when it has none. */
+    const char *(*subword_prefix)(const nlp_tokenizer *tok);
 } nlp_tok_ops;
 
 /* One added token (tokenizer.json "added_tokens", or the special tokens of

@@ -497,7 +497,7 @@ static void ug_free(void *model)
 }
 
 const nlp_tok_ops nlp_unigram_ops = { "Unigram", ug_encode_segment, ug_decode_token, ug_free,
-                                      nlp_tok_decode_lossy, ug_normalize };
+                                      nlp_tok_decode_lossy, ug_normalize, NULL };
 
 /* ------------------------------------------------------------ loading */
 

@@ -542,8 +542,16 @@ static void wp_free(void *model)
     free(model);
 }
 
+/* The continuing_subword_prefix, NULL when empty (Hugging Face treats an
+ * empty prefix as none). */
+static const char *wp_subword_prefix(const nlp_tokenizer *tok)
+{
+    const wp_model *m = tok->model;
+    return m->plen ? m->prefix : NULL;
+}
+
 const nlp_tok_ops nlp_wordpiece_ops = { "WordPiece", wp_encode_segment, wp_decode_token, wp_free,
-                                        NULL, wp_normalize };
+                                        NULL, wp_normalize, wp_subword_prefix };
 
 nlp_status nlp_wordpiece_attach(nlp_tokenizer *tok, const nlp_wordpiece_opts *o,
                                 const char *where, nlp_error *err)

@@ -119,8 +119,11 @@ static void fill_row(const nlp_dataset *ds, nlp_data_batch *b, size_t r, const d
         memset(ty, 0, s->len * sizeof *ty);
     memset(ty + s->len, 0, (T - s->len) * sizeof *ty);
     b->lengths[r] = (int32_t)s->len;
-    if (ds->task == NLP_TRAIN_TOKEN_CLS) {
-        memcpy(lab, &DS_AT(ds->tlab, int32_t, s->off), s->len * sizeof *lab);
+    if (ds->task == NLP_TRAIN_TOKEN_CLS || ds->task == NLP_TRAIN_MLM) {
+        /* [T] labels: token classification's own, masked-LM's set by
+         * mask_row; padding is ignored either way */
+        if (ds->task == NLP_TRAIN_TOKEN_CLS)
+            memcpy(lab, &DS_AT(ds->tlab, int32_t, s->off), s->len * sizeof *lab);
         for (size_t t = s->len; t < T; t++)
             lab[t] = NLP_IGNORE_INDEX;
     }

@@ -2,13 +2,13 @@
  * nlp/model.h - a Hugging Face checkpoint folder: config.json and weights.
  *
  * nlp_model_load() reads config.json (model_type "bert", "distilbert",
- * "roberta", "xlm-roberta" or "electra")
+ * "roberta", "xlm-roberta", "electra" or "mpnet")
  * into an nlp_config, maps model.safetensors (or the shards listed in
  * model.safetensors.index.json) read-only, and binds the encoder's tensors.
  * F32 tensors are used in place from the mapping; F16 and BF16 tensors are
  * converted to F32 once, at load.  Tensor names are accepted with and
  * without the family prefix ("bert.", "distilbert.", "roberta.",
- * "electra.").
+ * "electra.", "mpnet.").
  *
  * The architecture is described by the config (family, sizes, activation),
  * so further families add a description, not a new code path.
@@ -29,7 +29,8 @@ typedef enum nlp_family {
     NLP_FAMILY_BERT = 0,
     NLP_FAMILY_DISTILBERT = 1,
     NLP_FAMILY_ROBERTA = 2,      /* model_type "roberta" and "xlm-roberta" */
-    NLP_FAMILY_ELECTRA = 3
+    NLP_FAMILY_ELECTRA = 3,
+    NLP_FAMILY_MPNET = 4
 } nlp_family;
 
 /* The task heads a checkpoint may carry (see nlp_model_head). */
@@ -85,6 +86,9 @@ typedef struct nlp_config {
     int embedding_size;           /* width of the embeddings: hidden_size, or
                                      ELECTRA's embedding_size (projected to
                                      hidden_size when they differ) */
+    int relative_attention_num_buckets; /* MPNet: rows of its relative attention
+                                           bias (at least the 32 buckets it
+                                           looks up); 0 for other families */
 } nlp_config;
 
 typedef struct nlp_model nlp_model;

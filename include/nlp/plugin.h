@@ -244,6 +244,16 @@ struct nlp_host_api {
      * bytes, freed with host->free; NLP_ERR_UTF8 for invalid UTF-8 */
     nlp_status (*lowercase)(const char *text, size_t len, char **out, size_t *out_len,
                             nlp_error *err);
+
+    /* added with word grouping for every tokenizer family: check
+     * struct_size before use (NLP_HOST_HAS(host, tokens_to_string)) */
+    /* tokens to text as convert_tokens_to_string (nlp/tokenizer.h
+     * nlp_tokenizer_tokens_to_string); *out freed with host->free */
+    nlp_status (*tokens_to_string)(const nlp_tokenizer *tok, const char *const *tokens,
+                                   size_t n, char **out, nlp_error *err);
+    /* the continuing_subword_prefix ("##") or NULL
+     * (nlp_tokenizer_subword_prefix) */
+    const char *(*subword_prefix)(const nlp_tokenizer *tok);
 };
 
 /* 1 when the host table has the entry member (a later addition). */

@@ -122,6 +122,23 @@ NLP_API nlp_status nlp_tokenizer_decode(const nlp_tokenizer *tok, const int32_t 
                                 size_t n, int skip_special, char **out,
                                 nlp_error *err);
 
+/* Tokens to text as Hugging Face's convert_tokens_to_string does for a
+ * fast tokenizer: the tokenizer's decoder alone over the token strings
+ * tokens[0..n), which need not be in the vocabulary (WordPiece:
+ * "##" continuations glued, a space before other pieces, the decoder's
+ * per-piece clean-up; byte-level BPE: bytes back to text, leading spaces
+ * kept; Metaspace: the replacement character back to spaces), special
+ * tokens kept, clean_up_tokenization_spaces not applied.  On success *out
+ * is a NUL-terminated string the caller frees with free(). */
+NLP_API nlp_status nlp_tokenizer_tokens_to_string(const nlp_tokenizer *tok,
+                                                  const char *const *tokens, size_t n,
+                                                  char **out, nlp_error *err);
+
+/* The continuing_subword_prefix of a tokenizer whose model marks word
+ * continuations ("##" for WordPiece), or NULL (byte-level BPE, Unigram).
+ * Owned by the tokenizer. */
+NLP_API const char *nlp_tokenizer_subword_prefix(const nlp_tokenizer *tok);
+
 /* Vocabulary look-ups.  token_to_id returns -1 when the token is absent;
  * id_to_token returns NULL for an id out of range (the string is owned by
  * the tokenizer). */

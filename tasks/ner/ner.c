@@ -6,9 +6,14 @@
  * final hidden state, softmax per token, then Hugging Face's
  * TokenClassificationPipeline post-processing:
  *   - pre-entities: every non-template token with its scores, code-point
- *     offsets, and is_subword (the token's text length differs from the
- *     length of the text it covers, i.e. it carries the "##" mark; [UNK]
- *     takes the original text and is never a subword);
+ *     offsets, and is_subword: for a tokenizer that marks continuations
+ *     ("##"), the token's text length differs from the length of the text
+ *     it covers; for byte-level BPE and Unigram, Hugging Face's fallback
+ *     (neither the character before the token nor its first character is
+ *     a space); [UNK] takes the original text and is never a subword;
+ *   - words and groups are written as the tokenizer's
+ *     convert_tokens_to_string writes them (host->tokens_to_string), so a
+ *     byte-level BPE word keeps its leading space (" Paris");
  *   - aggregation none / simple: one entity per token (argmax label);
  *     first / average / max: tokens fused into words first (first token's
  *     label, the label of the averaged scores, the label of the token with
@@ -63,6 +68,7 @@ typedef struct ner_state {
     size_t H, L;
     char **labels;            /* [L], owned */
     int32_t unk_id, pad_id;
+    const char *prefix;       /* continuing_subword_prefix or NULL */
     /* per-run scratch, grown as needed */
     nlp_encoding *full;       /* [n] the inputs' tokens, no template */
     size_t cap_full;          /* entries */
@@ -79,93 +85,54 @@ typedef struct ner_state {
 
 /* ------------------------------------------------------------ strings */
 
-/* s with every occurrence of from replaced by to (a new string), or NULL
- * when out of memory.  s is freed. */
-static char *str_replace_all(char *s, const char *from, const char *to)
+/* Tokens (or words) joined as the tokenizer's convert_tokens_to_string
+ * does: a new string (free()) or NULL when out of memory. */
+static char *join_tokens(const ner_state *s, char *const *pieces, size_t n)
 {
-    size_t fl = strlen(from), tl = strlen(to), count = 0;
-    for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
-        count++;
-    if (count == 0)
-        return s;
-    size_t len = strlen(s) + count * tl - count * fl;
-    char *out = malloc(len + 1), *o = out;
-    if (!out) {
-        free(s);
+    char *t = NULL, *out = NULL;
+    nlp_error err;
+    if (s->host->tokens_to_string(s->tok, (const char *const *)pieces, n, &t, &err) != NLP_OK)
         return NULL;
-    }
-    const char *p = s, *q;
-    while ((q = strstr(p, from)) != NULL) {
-        memcpy(o, p, (size_t)(q - p));
-        o += q - p;
-        memcpy(o, to, tl);
-        o += tl;
-        p = q + fl;
-    }
-    strcpy(o, p);
-    free(s);
+    out = strdup(t);
+    s->host->free(t);
     return out;
 }
 
-/* The WordPiece decoder's clean-up, applied to one piece. */
-static char *wp_cleanup(char *s)
+/* Words (already text) of a group joined for a tokenizer without a
+ * continuation mark: each word as it is, with one space in front of a word
+ * that follows a gap in the text and does not start with a space.  A new
+ * string (free()) or NULL when out of memory. */
+static char *join_words(const ner_ent *v, size_t n)
 {
-    static const char *const rep[][2] = {
-        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-        {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
-        {" 've", "'ve"}, {" 're", "'re"},
-    };
-    for (size_t i = 0; s && i < sizeof(rep) / sizeof(rep[0]); i++)
-        s = str_replace_all(s, rep[i][0], rep[i][1]);
-    return s;
-}
-
-/* Tokens to text as BertTokenizerFast.convert_tokens_to_string does: after
- * the first piece, a "##" piece loses its mark and any other gets a space
- * in front; each piece is then cleaned up.  A new string or NULL. */
-static char *wp_join(char *const *pieces, size_t n)
-{
-    size_t len = 0, cap = 64;
-    char *out = malloc(cap);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i].word) + 1;
+    char *out = malloc(len), *o = out;
     if (!out)
         return NULL;
-    out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const char *p = pieces[i];
-        char *piece;
-        if (i == 0)
-            piece = strdup(p);
-        else if (strncmp(p, "##", 2) == 0)
-            piece = strdup(p + 2);
-        else {
-            piece = malloc(strlen(p) + 2);
-            if (piece) {
-                piece[0] = ' ';
-                strcpy(piece + 1, p);
-            }
-        }
-        piece = piece ? wp_cleanup(piece) : NULL;
-        if (!piece) {
-            free(out);
-            return NULL;
-        }
-        size_t pl = strlen(piece);
-        if (len + pl + 1 > cap) {
-            while (len + pl + 1 > cap)
-                cap *= 2;
-            char *grown = realloc(out, cap);
-            if (!grown) {
-                free(piece);
-                free(out);
-                return NULL;
-            }
-            out = grown;
-        }
-        memcpy(out + len, piece, pl + 1);
-        len += pl;
-        free(piece);
+        if (i && v[i].start > v[i - 1].end && v[i].word[0] != ' ')
+            *o++ = ' ';
+        size_t l = strlen(v[i].word);
+        memcpy(o, v[i].word, l);
+        o += l;
     }
+    *o = '\0';
     return out;
+}
+
+/* Whether token t of e continues the previous token's word, as Hugging
+ * Face's gather_pre_entities decides: for a tokenizer that marks
+ * continuations ("##") when the token's text differs in length from the
+ * text it covers; otherwise (byte-level BPE, Unigram) when neither the
+ * character before it nor its first character is a space. */
+static int is_subword(const ner_state *s, const nlp_input *in, const nlp_encoding *e,
+                      size_t t, const char *token)
+{
+    if (s->prefix)
+        return nlp_tc_utf8_len(token, strlen(token)) != (size_t)(e->end[t] - e->start[t]);
+    int32_t b = e->byte_start[t];
+    return b > 0 && in->text[b - 1] != ' ' && in->text[b] != ' ';
 }
 
 /* ------------------------------------------------------------ entity lists */
@@ -292,7 +259,7 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
             if (!tk)
                 tk = "";
             piece[nk] = strdup(tk);
-            sub[nk] = nlp_tc_utf8_len(tk, strlen(tk)) != (size_t)(e->end[t] - e->start[t]);
+            sub[nk] = (unsigned char)is_subword(s, in, e, t, tk);
         }
         if (!piece[nk])
             goto done;
@@ -359,7 +326,7 @@ static int window_entities(ner_state *s, const nlp_input *in, const nlp_tc_windo
         x.index = (long)(w->a + pos[g0] + 1);
         x.start = e->start[w->a + pos[g0]];
         x.end = e->end[w->a + pos[g1 - 1]];
-        x.word = wp_join(piece + g0, g1 - g0);
+        x.word = join_tokens(s, piece + g0, g1 - g0);
         if (!x.word || list_push(out, x))
             goto done;
         g0 = g1;
@@ -402,7 +369,11 @@ static int group_entities(ner_state *s, ner_list *in, ner_list *out)
         g.index = in->v[i].index;
         g.start = in->v[i].start;
         g.end = in->v[j - 1].end;
-        g.word = wp_join(words, j - i);
+        /* token entities (simple) and WordPiece words are joined as
+         * Hugging Face joins them; words of other tokenizers are text
+         * already, which the decoder would mangle (see join_words) */
+        g.word = s->agg == AGG_SIMPLE || s->prefix ? join_tokens(s, words, j - i)
+                                                   : join_words(in->v + i, j - i);
         free(words);
         if (!g.word || list_push(out, g))
             return -1;
@@ -565,6 +536,8 @@ static void ner_destroy(void *state)
 static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args,
                              void **state, nlp_error *err)
 {
+    if (!NLP_HOST_HAS(host, subword_prefix))
+        return host->error_set(err, NLP_ERR_ABI, "ner: the host is too old");
     ner_state *s = calloc(1, sizeof(*s));
     if (!s)
         return host->error_set(err, NLP_ERR_NOMEM, "ner: out of memory");
@@ -619,6 +592,7 @@ static nlp_status ner_create(const nlp_host_api *host, const nlp_task_args *args
     }
     s->unk_id = host->special_id(args->tokenizer, NLP_SPECIAL_UNK);
     s->pad_id = nlp_tc_pad_id(host, args);
+    s->prefix = host->subword_prefix(args->tokenizer);
     *state = s;
     return NLP_OK;
 nomem:

@@ -1,13 +1,17 @@
 /*
- * fuzz_tok_encode.c - fuzz harness: nlp_tokenizer_encode on a real
- * vocabulary (data/models/tiny-bert), single texts and pairs, with and
- * without special tokens and truncation, then decode and the template of
- * nlp_tokenizer_apply_template on the result.
+ * fuzz_tok_encode.c - fuzz harness: nlp_tokenizer_encode on each tokenizer
+ * family (WordPiece: data/models/tiny-bert; byte-level BPE:
+ * data/models/tiny-roberta; Unigram with byte fallback and Metaspace:
+ * data/expected/tokenizer/spm-unigram), single texts and pairs, with and
+ * without special tokens and truncation, then decode, tokens_to_string
+ * on the tokens and the template of nlp_tokenizer_apply_template on the
+ * result.
  *
  * Input: byte 0 picks the options (bit 0 add_special_tokens, bit 1 pair,
- * bits 2-3 truncation, bit 4 skip specials in decode), byte 1 is
- * max_length (0 = none), the rest is the text, split at the first FUZZ_SEP
- * into text and pair.
+ * bits 2-3 truncation, bit 4 skip specials in decode, bits 5-6 the
+ * tokenizer: 0 WordPiece, 1 BPE, 2 and 3 Unigram), byte 1 is max_length
+ * (0 = none), the rest is the text, split at the first FUZZ_SEP into text
+ * and pair.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +19,13 @@
 #include "nlp/tokenizer.h"
 #include "fuzz_util.h"
 
-static nlp_tokenizer *tok;
+static const char *const tok_dirs[3] = {
+    NLP_TEST_DATA "/models/tiny-bert",
+    NLP_TEST_DATA "/models/tiny-roberta",
+    NLP_TEST_DATA "/expected/tokenizer/spm-unigram",
+};
+static nlp_tokenizer *toks[3];
+static nlp_tokenizer *tok;  /* the one this input uses */
 
 /* Every encoding invariant the API documents. */
 static void check_encoding(const nlp_encoding *e, size_t len, size_t pair_len)
@@ -33,14 +43,18 @@ static void check_encoding(const nlp_encoding *e, size_t len, size_t pair_len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!tok) {
-        nlp_error err;
-        if (nlp_tokenizer_load(NLP_TEST_DATA "/models/tiny-bert", &tok, &err) != NLP_OK)
-            abort();
-    }
+    if (!toks[0])
+        for (int i = 0; i < 3; i++) {
+            nlp_error err;
+            if (nlp_tokenizer_load(tok_dirs[i], &toks[i], &err) != NLP_OK) {
+                fprintf(stderr, "fuzz_tok_encode: %s\n", err.msg);
+                abort();
+            }
+        }
     if (size < 2)
         return 0;
-    unsigned flags = data[0];
+    unsigned flags = data[0], which = (flags >> 5) & 3;
+    tok = toks[which > 2 ? 2 : which];
     nlp_encode_opts o = NLP_ENCODE_OPTS_INIT;
     o.add_special_tokens = flags & 1;
     o.truncation = (nlp_truncation)((flags >> 2) % 3);
@@ -56,6 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = NULL;
         if (nlp_tokenizer_decode(tok, e.ids, e.n, (flags >> 4) & 1, &text, &err) == NLP_OK)
             free(text);
+        const char **strs = malloc((e.n + 1) * sizeof *strs);
+        if (!strs)
+            abort();
+        for (size_t i = 0; i < e.n; i++)
+            strs[i] = nlp_tokenizer_id_to_token(tok, e.ids[i]);
+        if (nlp_tokenizer_tokens_to_string(tok, strs, e.n, &text, &err) != NLP_OK)
+            abort();
+        free(text);
+        free(strs);
         if (!o.add_special_tokens && e.n)
             (void)nlp_tokenizer_apply_template(tok, &e, 0, e.n / 2, &e, e.n / 2, e.n - e.n / 2 - 0,
                                                &t, &err);

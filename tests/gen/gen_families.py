@@ -95,6 +95,50 @@ def write_bpe_tokenizer(directory, tok):
 FILL = ["The movie was <mask>.", "I<mask> it"]
 SENT = ["I loved this film!", "What a dull, boring day."]
 NER = ["Anna lives in Paris"]
+# word grouping (aggregation simple / first / average / max): punctuation,
+# a possessive, a hyphen and a character split over two byte tokens
+NER_GROUPS = ["Anna lives in Paris, and John Smith's café is in New-York.",
+              "Hello world"]
+
+
+def bytelevel_decode(bc_inv, tokens):
+    """The ByteLevel decoder: each character back to its byte, characters
+    outside the byte alphabet kept as UTF-8, then lossy UTF-8."""
+    out = bytearray()
+    for t in tokens:
+        for ch in t:
+            if ch in bc_inv:
+                out.append(bc_inv[ch])
+            else:
+                out += ch.encode("utf-8")
+    return out.decode("utf-8", errors="replace")
+
+
+def ner_groups(tok, state, cfg):
+    """For each NER_GROUPS text and strategy, the pipeline's entities
+    (gen_tasks_tok's port, with the pipeline's fallback word rule for a
+    tokenizer without a continuation mark and the ByteLevel decoder)."""
+    import gen_tasks_tok as T
+    import numpy as np
+    inv = {v: k for k, v in tok.vocab.items()}
+    bc_inv = {c: b for b, c in tok.bc.items()}
+    m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "<unk>",
+         "specials": ["<s>", "</s>", "<pad>", "<unk>", "<mask>"], "word_aware": False,
+         "decode": lambda toks: bytelevel_decode(bc_inv, toks)}
+    out = []
+    for text in NER_GROUPS:
+        e = tok.encode(text)
+        p = torch.softmax(R.token_cls_logits(state, cfg, run(state, cfg, e["ids"]))[0], -1)
+        ids = e["ids"][1:-1]
+        enc = {"ids": ids, "tokens": [inv[i] for i in ids], "offsets": e["offsets"][1:-1]}
+        pre = T.gather_pre_entities(m, text, enc, 1, np.asarray(p[1:-1].tolist(), dtype=np.float32))
+        for strategy in ("simple", "first", "average", "max"):
+            ents = T.aggregate(m, pre, strategy)
+            out.append({"text": text, "aggregation": strategy,
+                        "entities": [{"entity_group": x["entity_group"], "score": float(x["score"]),
+                                      "word": x["word"], "start": x["start"], "end": x["end"]}
+                                     for x in ents]})
+    return out
 QA = [("Where does Anna live?", "Anna lives in Paris and works in Lyon.")]
 
 
@@ -163,6 +207,7 @@ def main():
                 b = we
         out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
                           "answer": c[a:b]})
+    out["ner_groups"] = ner_groups(tok, state, cfg)
     dst = os.path.join(ROOT, "data", "expected", "families")
     os.makedirs(dst, exist_ok=True)
     with open(os.path.join(dst, "roberta-tasks.json"), "w") as f:

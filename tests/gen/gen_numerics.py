@@ -29,6 +29,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_ref as R  # noqa: E402
 import gen_families as F  # noqa: E402
+import gen_mpnet as M  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "data")
@@ -69,12 +70,18 @@ SPECS = [
     # narrower than the hidden size (embeddings_project), every head
     ("tiny-electra", "electra", ELECTRA_ARCHS, "F32", 1000,
      dict(embedding=24, hidden=32, layers=2, heads=4, intermediate=64), 17),
+    # MPNet from microsoft/mpnet-base's config.json (tests/gen/gen_mpnet.py):
+    # relative attention bias, RoBERTa's positions, no token types, every
+    # head and the pooler, MPNet's WordPiece tokenizer.json
+    ("tiny-mpnet", "mpnet", R.MPNET_ARCHS, "F32", M.V, {}, 18),
 ]
 
 
 def make_config(family, arch, V, over):
     if family == "roberta":
         return R.roberta_config(F.real_config("roberta"), V, architectures=arch, **over)
+    if family == "mpnet":
+        return M.tiny_config()
     if family == "electra":
         return R.electra_config(F.real_config("electra"), V, architectures=arch,
                                 labels=["NEGATIVE", "POSITIVE"], **over)
@@ -87,7 +94,8 @@ def cases_for(V, max_pos, family, g, cfg):
     """(case name, ids [B][T], type_ids [B][T], lengths [B], mlm rows)."""
     out = []
     # length 1
-    bos, eos = (0, 2) if family == "roberta" else (2, 3)
+    roberta_like = family in ("roberta", "mpnet")   # <s> </s>, positions after padding_idx
+    bos, eos = (0, 2) if roberta_like else (2, 3)
     typed = family in ("bert", "electra")
     out.append(("len1", torch.tensor([[bos]]), torch.zeros(1, 1, dtype=torch.long),
                 [1], [(0, 0)]))
@@ -102,13 +110,13 @@ def cases_for(V, max_pos, family, g, cfg):
         ids[b, L - 1] = eos                 # [SEP] / </s>
         if typed and L > 4:
             tt[b, L // 2:L] = 1             # a second segment
-    if family == "roberta":
+    if roberta_like:
         ids[1, 3] = cfg["pad_token_id"]     # a padding id among real tokens
     out.append(("batch3", ids, tt, lengths,
                 [(0, 0), (0, 6), (1, 3), (1, 18), (2, 11)] if T == 19 else
                 [(0, 0), (1, 4), (2, 2)]))
     # the longest sequence the model takes
-    T = max_pos - (cfg["pad_token_id"] + 1 if family == "roberta" else 0)
+    T = max_pos - (cfg["pad_token_id"] + 1 if roberta_like else 0)
     ids = torch.randint(5, V, (1, T), generator=g)
     ids[0, 0] = bos
     ids[0, T - 1] = eos
@@ -127,14 +135,18 @@ def main():
         if family == "roberta":
             tok = F.bpe_fixture_tokenizer()
             V = len(tok["model"]["vocab"])
-        vocab = R.make_vocab(VOCAB, V)
+        vocab = M.fixture_vocab() if family == "mpnet" else R.make_vocab(VOCAB, V)
         cfg = make_config(family, arch, V, over)
         multi = isinstance(arch, tuple)
+        # (the MPNet fixture carries mpnet.pooler as well, as MPNetModel has it)
         state = R.random_state(cfg, family if multi else arch, seed,
-                               heads=HEADS if multi else None)
+                               heads=(HEADS + (("pooler",) if family == "mpnet" else ()))
+                               if multi else None)
         R.write_checkpoint(os.path.join(MODELS, name), cfg, state, vocab, dtype=dtype)
         if family == "roberta":
             F.write_bpe_tokenizer(os.path.join(MODELS, name), tok)
+        if family == "mpnet":
+            M.write_tokenizer(os.path.join(MODELS, name), vocab)
         ref = R.round_state(state, dtype)        # what the loader sees
         g = torch.Generator().manual_seed(seed + 100)
         has_pooler = any(k.endswith("pooler.dense.weight") for k in state)

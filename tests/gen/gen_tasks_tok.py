@@ -202,15 +202,22 @@ def get_tag(name):
 
 def gather_pre_entities(m, sentence, enc, base, scores):
     """enc: one window's tokens (no template tokens), base: the global
-    index of its first token in [CLS] + tokens."""
-    unk = m["vocab"].index("[UNK]")
+    index of its first token in [CLS] + tokens.  m may set "unk_token",
+    "specials" and "word_aware" (False: a tokenizer without a
+    continuing_subword_prefix, for which the pipeline falls back to
+    looking for a space before or at the token's start)."""
+    unk = m["vocab"].index(m.get("unk_token", "[UNK]"))
+    specials = m.get("specials", rt.SPECIALS_DEFAULT)
     pre = []
     for j, (tid, token, (s, e)) in enumerate(zip(enc["ids"], enc["tokens"], enc["offsets"])):
         word = token
         word_ref = sentence[s:e]
-        if token in rt.SPECIALS_DEFAULT and word_ref == token:
+        if token in specials and word_ref == token:
             continue  # a special token written in the text: special_tokens_mask 1
-        is_subword = len(word) != len(word_ref)
+        if m.get("word_aware", True):
+            is_subword = len(word) != len(word_ref)
+        else:
+            is_subword = s > 0 and " " not in sentence[s - 1:s + 1]
         if tid == unk:
             word = word_ref
             is_subword = False
@@ -221,7 +228,7 @@ def gather_pre_entities(m, sentence, enc, base, scores):
 
 def aggregate_word(m, entities, strategy):
     labels = m["config"]["id2label"]
-    word = wordpiece_decode([e["word"] for e in entities])
+    word = m.get("decode", wordpiece_decode)([e["word"] for e in entities])
     if strategy == "first":
         sc = entities[0]["scores"]
         idx = int(sc.argmax())
@@ -257,15 +264,30 @@ def aggregate_words(m, pre, strategy):
     return out
 
 
-def group_sub_entities(entities):
+def join_words(entities):
+    """The ner task's documented difference from the pipeline for
+    tokenizers without a continuation mark: words (already text) of a group
+    are concatenated, with a space before a word that follows a gap and
+    does not start with one, instead of being decoded a second time."""
+    out = entities[0]["word"]
+    for prev, e in zip(entities, entities[1:]):
+        out += (" " if e["start"] > prev["end"] and not e["word"].startswith(" ") else "") + e["word"]
+    return out
+
+
+def group_sub_entities(m, entities, words=False):
     tag = entities[0]["entity"].split("-", 1)[-1]
     scores = np.nanmean([e["score"] for e in entities])
+    if words and not m.get("word_aware", True):
+        word = join_words(entities)
+    else:
+        word = m.get("decode", wordpiece_decode)([e["word"] for e in entities])
     return {"entity_group": tag, "score": np.mean(scores),
-            "word": wordpiece_decode([e["word"] for e in entities]),
+            "word": word,
             "start": entities[0]["start"], "end": entities[-1]["end"]}
 
 
-def group_entities(entities):
+def group_entities(m, entities, words=False):
     groups = []
     disagg = []
     for e in entities:
@@ -277,10 +299,10 @@ def group_entities(entities):
         if tag == last_tag and bi != "B":
             disagg.append(e)
         else:
-            groups.append(group_sub_entities(disagg))
+            groups.append(group_sub_entities(m, disagg, words))
             disagg = [e]
     if disagg:
-        groups.append(group_sub_entities(disagg))
+        groups.append(group_sub_entities(m, disagg, words))
     return groups
 
 
@@ -297,7 +319,7 @@ def aggregate(m, pre, strategy):
         ents = aggregate_words(m, pre, strategy)
     if strategy == "none":
         return ents
-    return group_entities(ents)
+    return group_entities(m, ents, strategy not in ("none", "simple"))
 
 
 def aggregate_overlapping(entities):

@@ -7,7 +7,7 @@ interpreter that has torch; there is no `transformers` package here):
 
   make_vocab(shared_vocab_path, size)        small WordPiece vocab (list of str)
   bert_config(...), distilbert_config(...)   config.json dicts in HF's form
-  roberta_config(...), electra_config(...)
+  roberta_config(...), electra_config(...), mpnet_config(...)
   random_state(config, arch, seed, heads)    dict name -> torch tensor, HF names
   encoder_forward(state, config, ids, type_ids, mask) -> [B][T][H]
   pooler, mlm_logits, seq_cls_logits, token_cls_logits, qa_logits
@@ -17,9 +17,10 @@ interpreter that has torch; there is no `transformers` package here):
 
 The forward math is written out with torch.nn.functional, following the
 published structure of Hugging Face's BertModel / DistilBertModel /
-RobertaModel / ElectraModel (post-LN encoder, additive finfo.min padding
+RobertaModel / ElectraModel / MPNetModel (post-LN encoder, additive finfo.min padding
 mask, exact or tanh GELU; RoBERTa's position ids from padding_idx + 1,
-ELECTRA's embeddings_project) and their heads, so it is an
+ELECTRA's embeddings_project; MPNet's relative attention bias, see
+mpnet_position_bias) and their heads, so it is an
 implementation independent of the C code it checks.  Computation runs in
 float32 like HF; weights stored as F16/BF16 are rounded to that dtype first.
 """
@@ -187,7 +188,7 @@ def _dims(config):
     return (config["vocab_size"], config["hidden_size"],
             config["num_hidden_layers"], config["num_attention_heads"],
             config["intermediate_size"], config["max_position_embeddings"],
-            config["type_vocab_size"], config["layer_norm_eps"],
+            config.get("type_vocab_size", 0), config["layer_norm_eps"],
             config["hidden_act"])
 
 
@@ -243,6 +244,8 @@ def random_state(config, arch, seed, heads=None, prefixed=None):
     save_pretrained does.  Matrices ~ N(0, 0.02)-ish, LayerNorm gains near
     1, biases small but nonzero so wiring mistakes show up.
     Returns an insertion-ordered dict name -> float32 tensor."""
+    if arch in ARCHS and ARCHS[arch][0] == "mpnet" or arch == "mpnet":
+        return mpnet_random_state(config, arch, seed, heads, prefixed)
     if arch in ARCHS:
         family, arch_heads = ARCHS[arch]
         heads = arch_heads if heads is None else tuple(heads)
@@ -408,6 +411,8 @@ def encoder_forward(state, config, input_ids, token_type_ids=None,
                     attention_mask=None):
     """last_hidden_state [B][T][H] (float32) for ids [B][T]; token_type_ids
     and attention_mask default to zeros / ones like HF."""
+    if _family(config) == "mpnet":
+        return mpnet_encoder_forward(state, config, input_ids, attention_mask)
     ids = _as_tensor(input_ids)
     B, T = ids.shape
     V, H, L, nh, I, P, TV, eps, act = _dims(config)
@@ -482,7 +487,7 @@ def mlm_logits(state, config, hidden):
     """MLM logits [..][V] for hidden states [..][H] (tied decoder)."""
     V, H, L, nh, I, P, TV, eps, act = _dims(config)
     word = _get(state, config, "embeddings.word_embeddings.weight")
-    if _family(config) == "roberta":   # RobertaLMHead: exact GELU
+    if _family(config) in ("roberta", "mpnet"):   # RobertaLMHead, MPNetLMHead: exact GELU
         t = F.gelu(F.linear(hidden, state["lm_head.dense.weight"], state["lm_head.dense.bias"]))
         t = F.layer_norm(t, (H,), state["lm_head.layer_norm.weight"],
                          state["lm_head.layer_norm.bias"], eps)
@@ -519,8 +524,8 @@ def seq_cls_logits(state, config, hidden):
     classifier over hidden[:, 0]; RoBERTa's classifier.dense + tanh +
     out_proj and ELECTRA's classifier.dense + GELU + out_proj over
     hidden[:, 0]."""
-    if _family(config) in ("roberta", "electra"):
-        act = torch.tanh if _family(config) == "roberta" else F.gelu
+    if _family(config) in ("roberta", "electra", "mpnet"):
+        act = F.gelu if _family(config) == "electra" else torch.tanh
         h = act(F.linear(hidden[:, 0], state["classifier.dense.weight"],
                          state["classifier.dense.bias"]))
         return F.linear(h, state["classifier.out_proj.weight"], state["classifier.out_proj.bias"])
@@ -699,3 +704,155 @@ def write_i32(path, t):
     """Raw little-endian int32 values of t (any shape)."""
     with open(path, "wb") as f:
         f.write(_tensor_bytes(_as_tensor(t).to(torch.int32)))
+
+
+# ---------------------------------------------------------------- MPNet
+#
+# MPNetModel as the equations of its paper and Hugging Face's MPNetModel
+# define it: embeddings = LayerNorm(word[id] + position[p]) with p counted
+# as RoBERTa does around padding_idx 1 (no token types); every layer is
+# BERT's post-LN block with the attention scores
+#     Q K^T / sqrt(dh) + R_h[k - q] + padding mask,
+# where R_h is one learned scalar per head and relative-position bucket,
+# shared by all layers (mpnet.encoder.relative_attention_bias
+# [buckets][heads]).  The bucket of a key that lies rel = k - q positions
+# from its query follows T5's bidirectional scheme with 32 buckets and
+# max distance 128: 16 buckets per side (rel > 0 on the upper side); in a
+# side a distance d < 8 is bucket d, a larger one
+# 8 + floor(ln(d / 8) / ln(128 / 8) * 8) in float32, at most 15.
+
+MPNET_ARCHS = ("MPNetForMaskedLM", "MPNetForSequenceClassification",
+               "MPNetForTokenClassification", "MPNetForQuestionAnswering")
+ARCHS.update({
+    "MPNetModel": ("mpnet", ("pooler",)),
+    "MPNetForMaskedLM": ("mpnet", ("mlm",)),
+    "MPNetForSequenceClassification": ("mpnet", ("seq_cls",)),
+    "MPNetForTokenClassification": ("mpnet", ("token_cls",)),
+    "MPNetForQuestionAnswering": ("mpnet", ("qa",)),
+})
+MPNET_PADDING_IDX = 1
+
+
+def mpnet_config(base, vocab_size, hidden=32, layers=2, heads=4, intermediate=64,
+                 architectures=None, labels=None):
+    """An MPNet config.json dict: base (a real checkpoint's config.json
+    dict) with the sizes shrunk; its other fields (layer_norm_eps,
+    max_position_embeddings 514, relative_attention_num_buckets, ...)
+    kept."""
+    cfg = dict(base)
+    cfg.pop("_name_or_path", None)
+    cfg.update(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
+               num_attention_heads=heads, intermediate_size=intermediate)
+    if architectures:
+        cfg["architectures"] = list(architectures)
+    if labels:
+        cfg.pop("id2label", None)
+        cfg.pop("label2id", None)
+        _labels(cfg, labels)
+    return cfg
+
+
+def mpnet_random_state(config, arch, seed, heads=None, prefixed=None):
+    """random_state for MPNet: Hugging Face's MPNet tensor names (q / k /
+    v / o under attention.attn, the shared relative_attention_bias, lm_head,
+    classifier.dense / out_proj), same value scales as random_state."""
+    heads = tuple(ARCHS[arch][1] if arch in ARCHS and heads is None else (heads or ()))
+    V, H, L, nh, I, P, TV, eps, act = _dims(config)
+    NB = config.get("relative_attention_num_buckets", 32)
+    g = torch.Generator().manual_seed(seed)
+    w = lambda *shape, std=0.05: torch.randn(*shape, generator=g) * std
+    bias = lambda n: torch.randn(n, generator=g) * 0.02
+    gain = lambda n: 1.0 + torch.randn(n, generator=g) * 0.1
+    if prefixed is None:
+        prefixed = bool(set(heads) - {"pooler"})
+    pre = "mpnet." if prefixed else ""
+    s = {}
+    s[pre + "embeddings.word_embeddings.weight"] = w(V, H, std=0.5)
+    s[pre + "embeddings.position_embeddings.weight"] = w(P, H, std=0.2)
+    s[pre + "embeddings.LayerNorm.weight"] = gain(H)
+    s[pre + "embeddings.LayerNorm.bias"] = bias(H)
+    for i in range(L):
+        p = pre + "encoder.layer.%d." % i
+        for n in ("q", "k", "v", "o"):
+            s[p + "attention.attn.%s.weight" % n] = w(H, H, std=0.15)
+            s[p + "attention.attn.%s.bias" % n] = bias(H)
+        s[p + "attention.LayerNorm.weight"] = gain(H)
+        s[p + "attention.LayerNorm.bias"] = bias(H)
+        s[p + "intermediate.dense.weight"] = w(I, H, std=0.15)
+        s[p + "intermediate.dense.bias"] = bias(I)
+        s[p + "output.dense.weight"] = w(H, I, std=0.1)
+        s[p + "output.dense.bias"] = bias(H)
+        s[p + "output.LayerNorm.weight"] = gain(H)
+        s[p + "output.LayerNorm.bias"] = bias(H)
+    # large enough that a wrong bucket moves the outputs well past 1e-4
+    s[pre + "encoder.relative_attention_bias.weight"] = w(NB, nh, std=1.0)
+    if "pooler" in heads:
+        s[pre + "pooler.dense.weight"] = w(H, H, std=0.15)
+        s[pre + "pooler.dense.bias"] = bias(H)
+    if "mlm" in heads:
+        s["lm_head.dense.weight"] = w(H, H, std=0.15)
+        s["lm_head.dense.bias"] = bias(H)
+        s["lm_head.layer_norm.weight"] = gain(H)
+        s["lm_head.layer_norm.bias"] = bias(H)
+        s["lm_head.bias"] = bias(V)
+    if "seq_cls" in heads:
+        s["classifier.dense.weight"] = w(H, H, std=0.15)
+        s["classifier.dense.bias"] = bias(H)
+        s["classifier.out_proj.weight"] = w(_num_labels(config), H, std=0.15)
+        s["classifier.out_proj.bias"] = bias(_num_labels(config))
+    if "token_cls" in heads:
+        s["classifier.weight"] = w(_num_labels(config), H, std=0.15)
+        s["classifier.bias"] = bias(_num_labels(config))
+    if "qa" in heads:
+        s["qa_outputs.weight"] = w(2, H, std=0.15)
+        s["qa_outputs.bias"] = bias(2)
+    return {k: v.float().contiguous() for k, v in s.items()}
+
+
+def mpnet_bucket(rel):
+    """Bucket of each relative position rel = key - query (long tensor)."""
+    upper = (rel > 0).long() * 16
+    d = rel.abs()
+    logd = torch.log(d.clamp(min=1).float() / 8.0) / math.log(128.0 / 8.0) * 8.0
+    far = torch.clamp(8 + logd.long(), max=15)
+    return upper + torch.where(d < 8, d, far)
+
+
+def mpnet_position_bias(state, config, T):
+    """The additive scores [heads][T][T]: R_h[k - q] for query q, key k."""
+    pos = torch.arange(T)
+    rel = pos[None, :] - pos[:, None]                          # [q][k] = k - q
+    table = _get(state, config, "encoder.relative_attention_bias.weight")
+    return table[mpnet_bucket(rel)].permute(2, 0, 1)            # [nh][T][T]
+
+
+def mpnet_encoder_forward(state, config, input_ids, attention_mask=None):
+    """MPNet's last_hidden_state [B][T][H] for ids [B][T]."""
+    ids = _as_tensor(input_ids)
+    B, T = ids.shape
+    V, H, L, nh, I, P, TV, eps, act = _dims(config)
+    dh = H // nh
+    mask = (torch.ones(B, T, dtype=torch.long) if attention_mask is None
+            else _as_tensor(attention_mask))
+    G = lambda n: _get(state, config, n)
+    real = ids.ne(MPNET_PADDING_IDX).long()
+    pos = torch.cumsum(real, dim=1) * real + MPNET_PADDING_IDX
+    x = F.embedding(ids, G("embeddings.word_embeddings.weight")) + \
+        F.embedding(pos, G("embeddings.position_embeddings.weight"))
+    x = F.layer_norm(x, (H,), G("embeddings.LayerNorm.weight"),
+                     G("embeddings.LayerNorm.bias"), eps)
+    rel = mpnet_position_bias(state, config, T)[None]                        # [1][nh][T][T]
+    pad = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    split = lambda t: t.view(B, T, nh, dh).transpose(1, 2)                   # [B][nh][T][dh]
+    for i in range(L):
+        p = "encoder.layer.%d." % i
+        lin = lambda t, n: F.linear(t, G(p + n + ".weight"), G(p + n + ".bias"))
+        q, k, v = (split(lin(x, "attention.attn." + n)) for n in ("q", "k", "v"))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(dh) + rel + pad
+        ctx = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, H)
+        a = F.layer_norm(lin(ctx, "attention.attn.o") + x, (H,),
+                         G(p + "attention.LayerNorm.weight"), G(p + "attention.LayerNorm.bias"), eps)
+        f = _act(lin(a, "intermediate.dense"), act)
+        x = F.layer_norm(lin(f, "output.dense") + a, (H,),
+                         G(p + "output.LayerNorm.weight"), G(p + "output.LayerNorm.bias"), eps)
+    return x
