@@ -1,14 +1,16 @@
 #!/bin/sh
 # tests/families.sh - fill-mask, sentiment, classify, ner and qa end to end
-# on the RoBERTa, MPNet, DeBERTa-v3 and ModernBERT fixtures
-# (tests/families_tasks.py), MPNet's tokenizer, embed and similarity
-# (tests/mpnet_cli.py), and a clear error for a model_type no family
-# module knows.
+# on the RoBERTa, XLM-RoBERTa (sentencepiece.bpe.model, no tokenizer.json),
+# MPNet, DeBERTa-v3 and ModernBERT fixtures (tests/families_tasks.py),
+# MPNet's tokenizer, embed and similarity (tests/mpnet_cli.py), and a clear
+# error for a model_type no family module knows.
 # Environment (from make check): NLP, top_srcdir.
 . "$(dirname "$0")/task_lib.sh"
 task_init
 python3 "$top_srcdir/tests/families_tasks.py" "$NLP" "$top_srcdir" || task_failed=$((task_failed + 1))
 python3 "$top_srcdir/tests/families_tasks.py" "$NLP" "$top_srcdir" mpnet ||
+    task_failed=$((task_failed + 1))
+python3 "$top_srcdir/tests/families_tasks.py" "$NLP" "$top_srcdir" xlm-roberta ||
     task_failed=$((task_failed + 1))
 python3 "$top_srcdir/tests/mpnet_cli.py" "$NLP" "$top_srcdir" || task_failed=$((task_failed + 1))
 python3 "$top_srcdir/tests/families_tasks.py" "$NLP" "$top_srcdir" deberta ||

@@ -4,7 +4,8 @@ families_tasks.py - every task end to end through the CLI on a family
 fixture with every head: the RoBERTa one (data/models/tiny-roberta,
 byte-level BPE) by default, or FAMILY's (deberta: tiny-deberta, Unigram,
 with zero-shot --labels too; mpnet: tiny-mpnet, WordPiece with RoBERTa's
-template, expectations from tests/gen/gen_mpnet.py; modernbert:
+template, expectations from tests/gen/gen_mpnet.py; xlm-roberta:
+tiny-xlm-roberta, sentencepiece.bpe.model; modernbert:
 tiny-modernbert, byte-level BPE, from tests/gen/gen_modernbert.py), checked
 against
 data/expected/families/FAMILY-tasks.json: the PyTorch reference's head
@@ -12,6 +13,9 @@ outputs over a Python tokenizer reference's ids,
 ner also with every aggregation (words of a byte-level BPE or Unigram
 tokenizer).
 Scores must agree within 1e-4, tokens, labels and answer spans exactly.
+Cases that carry "ids" (the XLM-RoBERTa fixture: tiny-xlm-roberta and
+xlm-roberta-tasks.json from tests/gen/gen_xlm_roberta.py) also check
+them with nlp tokenize.
 Usage: families_tasks.py NLP TOP_SRCDIR [FAMILY]   (standard library only)
 """
 import json
@@ -85,5 +89,10 @@ for case in EXP["qa"]:
     got = nlp("qa", "--question", case["question"], "--context", case["context"])
     check("qa " + case["question"], got["start"] == case["start"] and got["end"] == case["end"]
           and got["answer"] == case["answer"] and close(got["score"], case["score"]), json.dumps(got))
+for kind in ("fill-mask", "sentiment", "ner"):
+    for case in EXP[kind]:
+        if "ids" in case:
+            got = nlp("tokenize", case["text"])
+            check("ids " + case["text"], got["ids"] == case["ids"], str(got["ids"]))
 print("%s %s: %d failure(s)" % (sys.argv[0], FAMILY, failed))
 sys.exit(1 if failed else 0)

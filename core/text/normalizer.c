@@ -10,7 +10,10 @@
  * 6 bytes as a whole, else to each of its characters; the first key
  * found as a prefix wins, as tokenizers does), Sequence, Replace (string
  * or PCRE2 regex), NFC / NFKC / NFD / NFKD (utf8proc, applied per
- * grapheme cluster), Lowercase, Strip and Prepend.
+ * grapheme cluster), Lowercase, Strip and Prepend; and, for .model
+ * files (spm_model.c), sentencepiece's own normaliser: the longest
+ * charsmap key at each position, user-defined symbols kept, its
+ * whitespace rules and its offsets.
  *
  * Alignment rules follow tokenizers' transform: each output character
  * carries a change (0 replaces one input character, +1 is inserted and
@@ -206,36 +209,51 @@ typedef struct charsmap {
     size_t n_norm;
 } charsmap;
 
-/* The replacement of the first key that prefixes s[0..len), or NULL. */
-static const char *charsmap_find(const charsmap *m, const unsigned char *s, size_t len,
-                                 size_t *out_len)
+/* The replacement of a key that prefixes s[0..len) (the first one, or
+ * the longest when `longest`: sentencepiece's own rule), or NULL; its
+ * length in *out_len and the key's in *key_len (may be NULL).  A
+ * replacement that is not valid UTF-8 ends the search. */
+static const char *charsmap_search(const charsmap *m, const unsigned char *s, size_t len,
+                                   int longest, size_t *out_len, size_t *key_len)
 {
     if (m->n_trie == 0)
         return NULL;
+    const char *found = NULL;
     size_t pos = 0;
     uint32_t unit = m->trie[0];
     pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
     for (size_t i = 0; i < len && s[i]; i++) {
         pos ^= s[i];
         if (pos >= m->n_trie)
-            return NULL;
+            return found;
         unit = m->trie[pos];
         if ((unit & ((1u << 31) | 0xFFu)) != s[i])
-            return NULL;
+            return found;
         pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
         if (((unit >> 8) & 1) && pos < m->n_trie) {
             size_t at = m->trie[pos] & 0x7FFFFFFFu;
             if (at >= m->n_norm)
-                return NULL;
+                return found;
             const char *r = m->norm + at;
             size_t rl = strnlen(r, m->n_norm - at);
             if (nlp_utf8_check(r, rl) != (size_t)-1)
-                return NULL;
+                return found;
             *out_len = rl;
-            return r;
+            if (key_len)
+                *key_len = i + 1;
+            found = r;
+            if (!longest)
+                return r;
         }
     }
-    return NULL;
+    return found;
+}
+
+/* The replacement of the first key that prefixes s[0..len), or NULL. */
+static const char *charsmap_find(const charsmap *m, const unsigned char *s, size_t len,
+                                 size_t *out_len)
+{
+    return charsmap_search(m, s, len, 0, out_len, NULL);
 }
 
 /* Replace old_n characters by the replacement r[0..rl). */
@@ -282,7 +300,7 @@ static nlp_status precompiled_apply(const charsmap *m, nlp_nstr *ns, nlp_nstr *t
 
 /* ------------------------------------------------------------ the rest */
 
-enum { N_PRECOMPILED, N_REPLACE, N_NFC, N_NFKC, N_NFD, N_NFKD, N_LOWER, N_STRIP, N_PREPEND };
+enum { N_PRECOMPILED, N_REPLACE, N_NFC, N_NFKC, N_NFD, N_NFKD, N_LOWER, N_STRIP, N_PREPEND, N_SPM };
 
 typedef struct norm_step {
     int kind;
@@ -290,6 +308,8 @@ typedef struct norm_step {
     pcre2_code *re;        /* Replace */
     char *content;         /* Replace: the replacement; Prepend: the prefix */
     int left, right;       /* Strip */
+    nlp_added_trie *user;  /* Spm: user-defined symbols, kept as they are (may be NULL) */
+    int spm_flags;         /* Spm: NLP_SPM_* */
 } norm_step;
 
 struct nlp_normalizer {
@@ -443,6 +463,104 @@ static nlp_status replace_apply(const norm_step *k, nlp_nstr *ns, nlp_nstr *tmp)
     return st;
 }
 
+/* ------------------------------------------------------------ sentencepiece */
+
+/* sentencepiece's NormalizePrefix at s[at..len): the longest user-defined
+ * symbol there (unchanged), else the longest charsmap key (replaced),
+ * else one character.  *r / *rl get the output, the input length is
+ * returned. */
+static size_t spm_prefix(const norm_step *k, const char *s, size_t len, size_t at,
+                         const char **r, size_t *rl)
+{
+    size_t n = 0;
+    int32_t node = 0;
+    for (size_t i = at; k->user && i < len; i++) {
+        if ((node = nlp_added_trie_step(k->user, node, (unsigned char)s[i])) < 0)
+            break;
+        if (nlp_added_trie_value(k->user, node) >= 0)
+            n = i + 1 - at;
+    }
+    if (n > 0) {
+        *r = s + at;
+        *rl = n;
+        return n;
+    }
+    const char *x = charsmap_search(&k->cm, (const unsigned char *)s + at, len - at, 1, rl, &n);
+    if (x && n > 0) {
+        *r = x;
+        return n;
+    }
+    (void)nlp_utf8_next((const unsigned char *)s + at, &n);
+    *r = s + at;
+    *rl = n;
+    return n;
+}
+
+/* Append r[0..rl) to out, every byte (a space as U+2581 when escaping)
+ * aligned to input position `at` (fixed up by spm_align). */
+static int spm_put(const norm_step *k, nlp_nstr *out, const char *r, size_t rl, size_t at)
+{
+    nlp_span al = { (int32_t)at, (int32_t)at };
+    for (size_t i = 0; i < rl; i++) {
+        int esc = r[i] == ' ' && (k->spm_flags & NLP_SPM_ESCAPE);
+        if (nlp_nstr_put(out, esc ? "\xE2\x96\x81" : r + i, esc ? 3 : 1, al))
+            return -1;
+    }
+    return 0;
+}
+
+/* sentencepiece's offsets: byte i covers [n2o(i), n2o(i + 1)) where n2o is
+ * the input position its output came from (stored in .s) and n2o(len) is
+ * `end`; positions map through the input's own alignments. */
+static void spm_align(nlp_nstr *out, const nlp_nstr *in, size_t end)
+{
+    for (size_t i = 0; i < out->len; i++) {
+        size_t a = (size_t)out->al[i].s, b = i + 1 < out->len ? (size_t)out->al[i + 1].s : end;
+        out->al[i].s = a < in->len ? in->al[a].s : in->al[in->len - 1].e;
+        out->al[i].e = b < in->len ? in->al[b].s : in->al[in->len - 1].e;
+    }
+}
+
+/* sentencepiece's Normalizer::Normalize (remove_extra_whitespaces,
+ * add_dummy_prefix, escape_whitespaces) over ns. */
+static nlp_status spm_apply(const norm_step *k, nlp_nstr *ns, nlp_nstr *tmp)
+{
+    int extra = (k->spm_flags & NLP_SPM_REMOVE_EXTRA_WS) != 0;
+    size_t at = 0, len = ns->len, rl, n;
+    const char *r;
+    tmp->len = 0;
+    while (extra && at < len && (n = spm_prefix(k, ns->s, len, at, &r, &rl)) && rl == 1 && *r == ' ')
+        at += n;
+    if (at < len && (k->spm_flags & NLP_SPM_DUMMY_PREFIX) && spm_put(k, tmp, " ", 1, at))
+        return NLP_ERR_NOMEM;
+    for (int prev_space = extra; at < len; at += n) {
+        n = spm_prefix(k, ns->s, len, at, &r, &rl);
+        while (prev_space && rl > 0 && *r == ' ') {
+            r++;
+            rl--;
+        }
+        if (rl > 0) {
+            if (spm_put(k, tmp, r, rl, at))
+                return NLP_ERR_NOMEM;
+            prev_space = r[rl - 1] == ' ';
+        }
+        prev_space &= extra;
+    }
+    size_t end = len, sl = (k->spm_flags & NLP_SPM_ESCAPE) ? 3 : 1;
+    const char *sp = sl == 3 ? "\xE2\x96\x81" : " ";
+    while (extra && tmp->len >= sl && memcmp(tmp->s + tmp->len - sl, sp, sl) == 0) {
+        tmp->len -= sl;
+        end = (size_t)tmp->al[tmp->len].s;
+    }
+    if (tmp->s)
+        tmp->s[tmp->len] = '\0';
+    spm_align(tmp, ns, end);
+    nstr_swap(ns, tmp);
+    if (!ns->s)
+        return nlp_nstr_set(ns, "", 0);
+    return NLP_OK;
+}
+
 nlp_status nlp_normalizer_apply(const nlp_normalizer *nz, nlp_nstr *ns, nlp_nstr *tmp)
 {
     nlp_status st = NLP_OK;
@@ -454,6 +572,7 @@ nlp_status nlp_normalizer_apply(const nlp_normalizer *nz, nlp_nstr *ns, nlp_nstr
         case N_LOWER: st = lower_apply(ns, tmp); break;
         case N_STRIP: st = strip_apply(k, ns, tmp); break;
         case N_PREPEND: st = nlp_nstr_prepend(ns, k->content, strlen(k->content), tmp); break;
+        case N_SPM: st = spm_apply(k, ns, tmp); break;
         default: st = unicode_apply(k->kind, ns, tmp); break;
         }
     }
@@ -470,6 +589,7 @@ void nlp_normalizer_free(nlp_normalizer *nz)
         free(nz->step[i].cm.trie);
         free(nz->step[i].cm.norm);
         pcre2_code_free(nz->step[i].re);
+        nlp_added_trie_free(nz->step[i].user);
         free(nz->step[i].content);
     }
     free(nz->step);
@@ -532,7 +652,31 @@ static int b64_decode(const char *in, unsigned char **out, size_t *out_len)
     return 0;
 }
 
-/* precompiled_charsmap: u32 trie size in bytes, the trie, the table. */
+/* A charsmap's bytes b[0..n): u32 trie size in bytes, the trie, the
+ * table.  NLP_ERR_FORMAT when the sizes do not fit, NLP_ERR_NOMEM. */
+static nlp_status charsmap_parse(charsmap *m, const unsigned char *b, size_t n)
+{
+    uint32_t tsize = n >= 4 ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                                  (uint32_t)b[3] << 24
+                            : 0;
+    if (n < 4 || tsize % 4 || tsize > n - 4)
+        return NLP_ERR_FORMAT;
+    m->n_trie = tsize / 4;
+    m->n_norm = n - 4 - tsize;
+    m->trie = malloc((m->n_trie ? m->n_trie : 1) * sizeof *m->trie);
+    m->norm = malloc(m->n_norm + 1);
+    if (!m->trie || !m->norm)
+        return NLP_ERR_NOMEM;
+    for (size_t i = 0; i < m->n_trie; i++) {
+        const unsigned char *p = b + 4 + 4 * i;
+        m->trie[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    }
+    memcpy(m->norm, b + 4 + tsize, m->n_norm);
+    m->norm[m->n_norm] = '\0';
+    return NLP_OK;
+}
+
+/* precompiled_charsmap: base64 of the bytes charsmap_parse reads. */
 static nlp_status charsmap_load(charsmap *m, const cJSON *j, const char *path, const char *field,
                                 nlp_error *err)
 {
@@ -544,29 +688,13 @@ static nlp_status charsmap_load(charsmap *m, const cJSON *j, const char *path, c
     int rc = cJSON_IsString(x) ? b64_decode(x->valuestring, &b, &n) : -1;
     if (rc == -2)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
-    uint32_t tsize = n >= 4 ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                                  (uint32_t)b[3] << 24
-                            : 0;
-    if (rc || n < 4 || tsize % 4 || tsize > n - 4) {
-        free(b);
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: %s.precompiled_charsmap is not a base64 sentencepiece charsmap",
-                             path, field);
-    }
-    m->n_trie = tsize / 4;
-    m->n_norm = n - 4 - tsize;
-    m->trie = malloc((m->n_trie ? m->n_trie : 1) * sizeof *m->trie);
-    m->norm = malloc(m->n_norm + 1);
-    if (!m->trie || !m->norm) {
-        free(b);
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < m->n_trie; i++) {
-        const unsigned char *p = b + 4 + 4 * i;
-        m->trie[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    }
-    memcpy(m->norm, b + 4 + tsize, m->n_norm);
-    m->norm[m->n_norm] = '\0';
+    nlp_status s = rc ? NLP_ERR_FORMAT : charsmap_parse(m, b, n);
     free(b);
+    if (s == NLP_ERR_NOMEM)
+        return nlp_error_set(err, s, "%s: out of memory", path);
+    if (s)
+        return nlp_error_set(err, s, "%s: %s.precompiled_charsmap is not a base64 sentencepiece charsmap",
+                             path, field);
     return NLP_OK;
 }
 
@@ -658,6 +786,28 @@ nlp_status nlp_normalizer_from_json(const cJSON *j, const char *path, nlp_normal
     if (!nz)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
     nlp_status s = norm_parse(nz, j, path, "normalizer", 0, err);
+    if (s) {
+        nlp_normalizer_free(nz);
+        return s;
+    }
+    *out = nz;
+    return NLP_OK;
+}
+
+nlp_status nlp_normalizer_spm(const unsigned char *cmap, size_t n, nlp_added_trie *user,
+                              int flags, nlp_normalizer **out)
+{
+    *out = NULL;
+    nlp_normalizer *nz = calloc(1, sizeof *nz);
+    norm_step *k = nz ? step_new(nz, N_SPM) : NULL;
+    if (!k) {
+        free(nz);
+        nlp_added_trie_free(user);
+        return NLP_ERR_NOMEM;
+    }
+    k->user = user;
+    k->spm_flags = flags;
+    nlp_status s = n ? charsmap_parse(&k->cm, cmap, n) : NLP_OK;
     if (s) {
         nlp_normalizer_free(nz);
         return s;

@@ -1111,7 +1111,7 @@ static nlp_status load_bpe_dir(const char *dir, nlp_tokenizer **out, nlp_error *
     if (!vj || !mt || !cp || !sp)
         s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
     else if (!nlp_file_exists(vj) || !nlp_file_exists(mt))
-        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json, vocab.txt or vocab.json + merges.txt", dir);
+        s = nlp_error_set(err, NLP_ERR_IO, "%s: no tokenizer.json, vocab.txt, sentencepiece .model or vocab.json + merges.txt", dir);
     if (!s)
         s = json_load_opt(dir, "tokenizer_config.json", &cfg, err);
     if (!s)
@@ -1127,6 +1127,155 @@ static nlp_status load_bpe_dir(const char *dir, nlp_tokenizer **out, nlp_error *
     return s;
 }
 
+/* The sentencepiece .model of dir (spm.model, sentencepiece.bpe.model,
+ * spiece.model), or NULL. */
+static char *spm_model_path(const char *dir)
+{
+    static const char *const names[3] = { "spm.model", "sentencepiece.bpe.model", "spiece.model" };
+    for (int i = 0; i < 3; i++) {
+        char *p = nlp_path_join(dir, names[i]);
+        if (!p || nlp_file_exists(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+enum { SPM_PLAIN, SPM_DEBERTA, SPM_XLMR, SPM_T5 };
+
+/* T5Tokenizer's tokens beyond the model: </s> as a special token, and
+ * extra_ids (default 100) <extra_id_N> at id vocab size + extra_ids - 1 - N. */
+static nlp_status spm_t5_tokens(nlp_tokenizer *t, const cJSON *cfg, const char *mp, const char *cp,
+                                nlp_error *err)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, "extra_ids");
+    int32_t n = 100, eos = tok_id_of(t, "</s>");
+    if (x && !json_id(x, &n))
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: extra_ids is not an integer in [0, %d]", cp, NLP_TOK_MAX_ID);
+    if (n > 100000 || n > NLP_TOK_MAX_ID - (int32_t)t->vocab.n)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: extra_ids %d is more than 100000 or past the largest id",
+                             cp, (int)n);
+    if (eos < 0)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: no </s> piece for T5Tokenizer", mp);
+    nlp_status s = tok_add(t, "</s>", eos, 1, 0, 0, mp, err);
+    for (int32_t i = n - 1, base = (int32_t)t->vocab.n; !s && i >= 0; i--) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "<extra_id_%d>", (int)i);
+        int32_t id = base + n - 1 - i;
+        if (nlp_vocab_set(&t->vocab, id, nm, strlen(nm)))
+            return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", mp);
+        s = tok_add(t, nm, id, 1, 0, 0, cp, err);
+    }
+    return s;
+}
+
+/* The template of each class (T5: A </s> and A </s> B </s>, type ids 0). */
+static void spm_template(nlp_tokenizer *t, int kind)
+{
+    int32_t cls = t->special_id[NLP_SPECIAL_CLS], sep = t->special_id[NLP_SPECIAL_SEP];
+    if (kind == SPM_DEBERTA) {
+        nlp_tpl_bert(&t->tpl, cls, sep);
+    } else if (kind == SPM_XLMR) {
+        nlp_tpl_roberta(&t->tpl, cls, sep);
+    } else if (kind == SPM_T5) {
+        int32_t eos = tok_id_of(t, "</s>");
+        nlp_tok_template *tp = &t->tpl;
+        tp->single[0] = tpl_text(0, 0);
+        tp->single[1] = tpl_special(eos, -1, 0);
+        tp->n_single = 2;
+        memcpy(tp->pair, tp->single, sizeof tp->single);
+        tp->pair[2] = tpl_text(1, 0);
+        tp->pair[3] = tpl_special(eos, -1, 0);
+        tp->n_pair = 4;
+        tp->plain_type_b = 0;
+    } else {
+        nlp_tpl_none(&t->tpl);
+    }
+}
+
+/* tokenizer_config.json's tokenizer_class as SPM_* into *kind. */
+static nlp_status spm_kind(const cJSON *cfg, const char *cp, int *kind, nlp_error *err)
+{
+    static const char *const names[] = { "DebertaV2Tokenizer", "XLMRobertaTokenizer", "T5Tokenizer" };
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+    const char *cn = cJSON_IsString(cls) ? cls->valuestring : "";
+    *kind = *cn ? -1 : SPM_PLAIN;
+    for (int i = 0; i < 3; i++)
+        if (strncmp(cn, names[i], strlen(names[i])) == 0)
+            *kind = SPM_DEBERTA + i;
+    if (*kind < 0)
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: tokenizer_class \"%.40s\" with a sentencepiece .model is not supported (DebertaV2Tokenizer, XLMRobertaTokenizer, T5Tokenizer; or give a tokenizer.json)",
+                             cp, cn);
+    if (cfg_bool(cfg, "do_lower_case", 0) || cfg_bool(cfg, "split_by_punct", 0) ||
+        (*kind == SPM_T5 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cfg, "legacy"))))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED,
+                             "%s: do_lower_case, split_by_punct and legacy: false are not supported with a sentencepiece .model",
+                             cp);
+    return NLP_OK;
+}
+
+/* A sentencepiece .model with tokenizer_config.json's tokenizer_class:
+ * DebertaV2Tokenizer ([CLS] A [SEP] B [SEP], type ids 0/1),
+ * XLMRobertaTokenizer (fairseq's ids, <s> A </s></s> B </s>, a <mask>
+ * taking in the space before it) or T5Tokenizer (A </s>, extra ids);
+ * without a class, the texts alone. */
+static nlp_status load_spm_files(const char *mp, const cJSON *cfg, const cJSON *stmap,
+                                 const char *cp, const char *sp, nlp_tokenizer **out, nlp_error *err)
+{
+    static const char *const t5_dflt[5] = { "<unk>", "", "", "<pad>", "" };
+    int kind;
+    nlp_status s = spm_kind(cfg, cp, &kind, err);
+    if (s)
+        return s;
+    nlp_tokenizer *t = tok_new();
+    if (!t)
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", mp);
+    const char *names[5] = { NULL, NULL, NULL, NULL, NULL };
+    vocab_files f = { mp, cfg, stmap, cp, sp,
+                      kind == SPM_DEBERTA ? special_default : kind == SPM_T5 ? t5_dflt : special_default_bpe,
+                      kind == SPM_XLMR, 0 };
+    s = nlp_spm_load(t, mp, kind == SPM_XLMR, err);
+    if (!s && kind == SPM_T5)
+        s = spm_t5_tokens(t, cfg, mp, cp, err);
+    if (!s)
+        s = vocab_specials(t, &f, names, err);
+    if (!s)
+        s = vocab_added_decoder(t, &f, err);
+    if (!s && (s = tok_set_specials(t, names, f.dflt)))
+        s = nlp_error_set(err, s, "%s: out of memory", mp);
+    if (!s) {
+        spm_template(t, kind);
+        tok_read_config(t, cfg);
+        s = tok_compile_added(t, mp, err);
+    }
+    if (s) {
+        nlp_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return NLP_OK;
+}
+
+/* The sentencepiece path of nlp_tokenizer_load. */
+static nlp_status load_spm_dir(const char *dir, const char *mp, nlp_tokenizer **out, nlp_error *err)
+{
+    cJSON *cfg = NULL, *stmap = NULL;
+    char *cp = nlp_path_join(dir, "tokenizer_config.json");
+    char *sp = nlp_path_join(dir, "special_tokens_map.json");
+    nlp_status s = !cp || !sp ? nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir)
+                              : json_load_opt(dir, "tokenizer_config.json", &cfg, err);
+    if (!s)
+        s = json_load_opt(dir, "special_tokens_map.json", &stmap, err);
+    if (!s)
+        s = load_spm_files(mp, cfg, stmap, cp, sp, out, err);
+    cJSON_Delete(cfg);
+    cJSON_Delete(stmap);
+    free(cp);
+    free(sp);
+    return s;
+}
+
 nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *err)
 {
     if (!dir || !out)
@@ -1136,6 +1285,7 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
         return nlp_error_set(err, NLP_ERR_IO, "%s: not a directory", dir);
     char *tj = nlp_path_join(dir, "tokenizer.json");
     char *vt = nlp_path_join(dir, "vocab.txt");
+    char *mp = NULL;
     nlp_status s;
     if (!tj || !vt) {
         s = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
@@ -1143,11 +1293,14 @@ nlp_status nlp_tokenizer_load(const char *dir, nlp_tokenizer **out, nlp_error *e
         s = load_from_json(dir, tj, out, err);
     } else if (nlp_file_exists(vt)) {
         s = load_vocab_dir(dir, vt, out, err);
+    } else if ((mp = spm_model_path(dir))) {
+        s = load_spm_dir(dir, mp, out, err);
     } else {
         s = load_bpe_dir(dir, out, err);
     }
     free(tj);
     free(vt);
+    free(mp);
     return s;
 }
 

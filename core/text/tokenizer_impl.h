@@ -342,4 +342,45 @@ int nlp_tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t 
 /* Offset of the first invalid byte of s[0..len), or (size_t)-1 if valid. */
 size_t nlp_utf8_check(const char *s, size_t len);
 
+/* ---------------------------------------------------------- sentencepiece .model */
+
+/* nlp_normalizer_spm flags: the NormalizerSpec switches. */
+#define NLP_SPM_DUMMY_PREFIX 1     /* add_dummy_prefix */
+#define NLP_SPM_REMOVE_EXTRA_WS 2  /* remove_extra_whitespaces */
+#define NLP_SPM_ESCAPE 4           /* escape_whitespaces (space -> U+2581) */
+
+/* sentencepiece's own normaliser (normalizer.c): at each position the
+ * longest user-defined symbol (trie `user`, may be NULL; taken over) is
+ * kept as it is, else the longest key of the charsmap cmap[0..n)
+ * (n == 0: none) is replaced, then whitespace is handled as the flags say.
+ * Offsets follow sentencepiece's (a piece spans from where its first byte
+ * came from to where the next byte came from).  NLP_ERR_FORMAT for a
+ * malformed charsmap, NLP_ERR_NOMEM. */
+nlp_status nlp_normalizer_spm(const unsigned char *cmap, size_t n, nlp_added_trie *user,
+                              int flags, nlp_normalizer **out);
+
+/* A Unigram model given per id (a sentencepiece .model read by
+ * spm_model.c), over tok's filled vocabulary. */
+typedef struct nlp_unigram_spec {
+    const double *score;         /* [tok->vocab.n_model] score of each piece in the lattice */
+    const uint8_t *in_lattice;   /* [n_model] 1: the piece is matched in text */
+    double unk_score;            /* score of an unknown character */
+    int32_t unk_id;
+    int byte_fallback;
+    nlp_normalizer *norm;        /* taken over, also on failure */
+} nlp_unigram_spec;
+
+/* Attach a Unigram model that segments as sentencepiece does (the whole
+ * normalised text at once, path sums rounded to float, a run of unknown
+ * characters always the unknown id or its bytes, a word per U+2581) with
+ * the Metaspace / ByteFallback decoders; path names the file in errors. */
+nlp_status nlp_unigram_attach_spm(nlp_tokenizer *tok, nlp_unigram_spec *spec, const char *path,
+                                  nlp_error *err);
+
+/* Read the sentencepiece ModelProto at path (spm_model.c) into tok's
+ * vocabulary and a Unigram model.  fairseq: XLM-RoBERTa's ids (<s> 0,
+ * <pad> 1, </s> 2, <unk> 3, every other piece its id + 1).  Errors name
+ * the file and the byte offset. */
+nlp_status nlp_spm_load(nlp_tokenizer *tok, const char *path, int fairseq, nlp_error *err);
+
 #endif /* NLP_TOKENIZER_IMPL_H */

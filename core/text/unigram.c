@@ -14,6 +14,11 @@
  * unknown id.  The vocabulary sits in a byte trie (added_trie.c), so a
  * position costs at most the longest piece.
  *
+ * A model read from a sentencepiece .model (nlp_unigram_attach_spm)
+ * segments as sentencepiece does: no pre-tokeniser, path sums rounded to
+ * float as it keeps them, a fused run of unknowns always the unknown id
+ * (or its bytes), a new word at each piece starting with U+2581.
+ *
  * Offsets: a token covers, in the original text, the range from its
  * first normalised byte's alignment start to its last one's end; a "▁"
  * added by Metaspace takes the next character's range.
@@ -52,7 +57,14 @@ typedef struct ug_model {
     int dec_meta, dec_prepend, dec_bytes;
     char dec_repl[8];
     size_t dec_repl_len;
+    int spm;                /* sentencepiece's rules (nlp_unigram_attach_spm) */
 } ug_model;
+
+/* A path sum as it is kept: sentencepiece keeps floats. */
+static double ug_sum(const ug_model *m, double c)
+{
+    return m->spm ? (double)(float)c : c;
+}
 
 /* ------------------------------------------------------------ work space */
 
@@ -249,7 +261,7 @@ static nlp_status viterbi(const ug_model *m, ug_work *w, const unsigned char *s,
                 continue;
             double c = base + m->score[id];
             if (w->from[i + 1] < 0 || c > w->best[i + 1]) {
-                w->best[i + 1] = c;
+                w->best[i + 1] = ug_sum(m, c);
                 w->from[i + 1] = (int32_t)at;
                 w->id[i + 1] = id;
             }
@@ -261,7 +273,7 @@ static nlp_status viterbi(const ug_model *m, ug_work *w, const unsigned char *s,
             return NLP_ERR_INPUT;
         double c = base + m->unk_score;
         if (w->from[at + mb] < 0 || c > w->best[at + mb]) {
-            w->best[at + mb] = c;
+            w->best[at + mb] = ug_sum(m, c);
             w->from[at + mb] = (int32_t)at;
             w->id[at + mb] = m->unk_id;
         }
@@ -288,7 +300,7 @@ static nlp_status emit(const ug_emit *e, int32_t id, size_t a, size_t b)
     be += e->byte_base;
     if (id >= 0)
         return nlp_tok_sink_push(e->sink, id, e->word, cs, ce, bs, be);
-    id = nlp_vocab_find(&e->tok->vocab, e->ns->s + a, b - a);
+    id = m->spm ? -1 : nlp_vocab_find(&e->tok->vocab, e->ns->s + a, b - a);
     if (id >= 0 && (size_t)id < e->tok->vocab.n_model)
         return nlp_tok_sink_push(e->sink, id, e->word, cs, ce, bs, be);
     int bytes = m->byte_fallback;
@@ -306,7 +318,7 @@ static nlp_status emit(const ug_emit *e, int32_t id, size_t a, size_t b)
 }
 
 /* Segment one split [a, b) of e->ns and push its tokens in order. */
-static nlp_status encode_split(const ug_model *m, ug_work *w, const ug_emit *e, size_t a, size_t b)
+static nlp_status encode_split(const ug_model *m, ug_work *w, ug_emit *e, size_t a, size_t b)
 {
     size_t n = b - a;
     nlp_status s = viterbi(m, w, (const unsigned char *)e->ns->s + a, n);
@@ -326,6 +338,8 @@ static nlp_status encode_split(const ug_model *m, ug_work *w, const ug_emit *e, 
                 end = (size_t)w->nxt[end];
             id = -1;
         }
+        if (m->spm && at > 0 && end - at >= 3 && memcmp(e->ns->s + a + at, "\xE2\x96\x81", 3) == 0)
+            e->word++; /* a word per U+2581, as Metaspace's split gives */
         if ((s = emit(e, id, a + at, a + end)))
             return s;
         at = end;
@@ -666,4 +680,39 @@ nlp_status nlp_unigram_from_json(nlp_tokenizer *tok, const cJSON *root, const ch
     if (pre && !cJSON_IsNull(pre) && (s = json_pre(m, pre, path, "pre_tokenizer", 0, err)))
         return s;
     return json_decoder(m, cJSON_GetObjectItemCaseSensitive(root, "decoder"), path, "decoder", 0, err);
+}
+
+nlp_status nlp_unigram_attach_spm(nlp_tokenizer *tok, nlp_unigram_spec *spec, const char *path,
+                                  nlp_error *err)
+{
+    size_t n = tok->vocab.n_model;
+    ug_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        nlp_normalizer_free(spec->norm);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    tok->ops = &nlp_unigram_ops;
+    tok->model = m;
+    m->norm = spec->norm;
+    m->spm = 1;
+    m->unk_id = spec->unk_id;
+    m->unk_score = spec->unk_score;
+    m->byte_fallback = m->dec_bytes = spec->byte_fallback;
+    m->dec_meta = m->dec_prepend = 1;
+    memcpy(m->dec_repl, "\xE2\x96\x81", 4);
+    m->dec_repl_len = 3;
+    if (!(m->score = malloc((n ? n : 1) * sizeof *m->score)) || nlp_added_trie_new(&m->trie))
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(m->score, spec->score, n * sizeof *m->score);
+    for (size_t i = n; i-- > 0;) {
+        const char *s = nlp_vocab_str(&tok->vocab, (int32_t)i);
+        if (s && spec->in_lattice[i] && nlp_added_trie_add(m->trie, s, tok->vocab.str_len[i], (int32_t)i))
+            return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (int b = 0; b < 256; b++) {
+        char bp[8];
+        snprintf(bp, sizeof bp, "<0x%02X>", b);
+        m->byte_id[b] = nlp_vocab_find(&tok->vocab, bp, 6);
+    }
+    return NLP_OK;
 }

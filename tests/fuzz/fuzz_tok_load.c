@@ -5,6 +5,7 @@
  * Input: byte 0 picks the layout, the rest is split at FUZZ_SEP into parts.
  *   'j'   tokenizer.json [, tokenizer_config.json] [, text]
  *   'b'   vocab.json [, merges.txt [, tokenizer_config.json [, text]]]
+ *   's'   spm.model [, tokenizer_config.json [, text]]
  *   else  vocab.txt [, tokenizer_config.json [, special_tokens_map.json
  *         [, text]]]
  * A part that is absent leaves its file out.
@@ -19,16 +20,18 @@ static const char *const names_json[] = { "tokenizer.json", "tokenizer_config.js
 static const char *const names_vocab[] = { "vocab.txt", "tokenizer_config.json",
                                            "special_tokens_map.json" };
 static const char *const names_bpe[] = { "vocab.json", "merges.txt", "tokenizer_config.json" };
+static const char *const names_spm[] = { "spm.model", "tokenizer_config.json" };
 
 /* Write the parts as the layout's files; returns the text part or NULL. */
 static const fuzz_part *lay_out(int layout, const fuzz_part *parts, size_t np)
 {
-    const char *const *names = layout == 'j' ? names_json : layout == 'b' ? names_bpe : names_vocab;
-    size_t nn = layout == 'j' ? 2 : 3;
+    const char *const *names = layout == 'j' ? names_json : layout == 'b' ? names_bpe
+                               : layout == 's' ? names_spm : names_vocab;
+    size_t nn = layout == 'j' || layout == 's' ? 2 : 3;
     static const char *const all[] = { "tokenizer.json", "tokenizer_config.json",
                                        "special_tokens_map.json", "vocab.txt", "vocab.json",
-                                       "merges.txt" };
-    for (size_t i = 0; i < 6; i++)
+                                       "merges.txt", "spm.model" };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         fuzz_remove(all[i]);
     for (size_t i = 0; i < nn && i < np; i++)
         fuzz_write(names[i], parts[i].p, parts[i].n);
@@ -61,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fuzz_part parts[4];
     size_t np = fuzz_split(data + 1, size - 1, parts, 4);
-    const fuzz_part *text = lay_out(data[0] == 'j' || data[0] == 'b' ? data[0] : 0, parts, np);
+    const fuzz_part *text = lay_out(data[0] == 'j' || data[0] == 'b' || data[0] == 's' ? data[0] : 0,
+                                    parts, np);
     nlp_tokenizer *tok = NULL;
     nlp_error err;
     if (nlp_tokenizer_load(fuzz_dir(), &tok, &err) == NLP_OK) {

@@ -120,6 +120,22 @@ def seeds_tok_load_unigram():
         "  İstanbul ''quoted'' <mask> e\u0301 ½ ".encode())
 
 
+def seeds_tok_load_spm():
+    """sentencepiece .model files (mode 's') from the spm-model fixtures."""
+    ident = read("data/expected/tokenizer/spm-model/identity-digits/spm.model")
+    user = read("data/expected/tokenizer/spm-model/user-symbols/spm.model")
+    deb = json.dumps({"tokenizer_class": "DebertaV2Tokenizer", "mask_token": "[MASK]",
+                      "cls_token": "[CLS]", "sep_token": "[SEP]"}).encode()
+    xlmr = json.dumps({"tokenizer_class": "XLMRobertaTokenizer",
+                       "mask_token": {"content": "<mask>", "lstrip": True}}).encode()
+    text = "Hello 2024 <sep> @@ New York ™ 日本 😀  x".encode()
+    put("tok_load", "spm-identity", b"s" + ident + SEP + b"{}" + SEP + text)
+    put("tok_load", "spm-user-deberta", b"s" + user + SEP + deb + SEP + b"a [MASK] " + text)
+    put("tok_load", "spm-xlmr", b"s" + ident + SEP + xlmr + SEP + b"a <mask> " + text)
+    put("tok_load", "spm-truncated", b"s" + ident[:3000])
+    put("tok_load", "spm-bpe-type", b"s\x0a\x03\x0a\x01a\x12\x02\x18\x02")
+
+
 def seeds_config():
     seen = set()
     for root, _, files in sorted(os.walk("data")):
@@ -340,3 +356,4 @@ if __name__ == "__main__":
     seeds_hub()
     seeds_options()
     seeds_serve()
+    seeds_tok_load_spm()

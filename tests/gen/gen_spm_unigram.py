@@ -140,6 +140,9 @@ def main():
         model = open(prefix + ".model", "rb").read()
     sp = spm.SentencePieceProcessor(model_proto=model)
     os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "model"), exist_ok=True)
+    with open(os.path.join(out_dir, "model", "spm.model"), "wb") as f:
+        f.write(model)  # the same model as a .model file (tests/check_spm_model)
     with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(convert(sp, charsmap(model)), f, ensure_ascii=False)
     with open(os.path.join(out_dir, "expected.jsonl"), "w", encoding="utf-8") as f:
