@@ -186,6 +186,77 @@ static char *slurp(const char *path)
     return data;
 }
 
+/* The fixture's tensor called name, or name without its first component
+ * (the family prefix: base-model checkpoints are saved without it). */
+static const nlp_st_tensor *fixture_tensor(const nlp_st *st, const char *name)
+{
+    const nlp_st_tensor *t = nlp_st_find(st, name);
+    const char *dot = strchr(name, '.');
+    return t || !dot ? t : nlp_st_find(st, dot + 1);
+}
+
+/* A random checkpoint written from each family's fixture config loads and
+ * runs, and each of its tensors is in the fixture (which PyTorch wrote in
+ * the Hugging Face layout) under the same name and shape. */
+START_TEST(test_random_every_family)
+{
+    static const char *const models[] = {
+        "tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra",
+        "tiny-mpnet", "tiny-deberta", "tiny-deberta-norel", "tiny-deberta-v2",
+        "tiny-modernbert",
+    };
+    make_tmp();
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char src[512], dir[256], path[600];
+        snprintf(src, sizeof src, "%s/models/%s", NLP_TEST_DATA, models[i]);
+        snprintf(dir, sizeof dir, "%s/%s", tmpdir, models[i]);
+        snprintf(path, sizeof path, "%s/config.json", src);
+        char *text = slurp(path);
+        nlp_error err = {0};
+        ck_assert_msg(nlp_checkpoint_write_random_config(dir, text, path, &err) == NLP_OK,
+                      "%s: %s", models[i], err.msg);
+        free(text);
+        nlp_st *ours = NULL, *theirs = NULL;
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        ck_assert_msg(nlp_st_open(path, &ours, &err) == NLP_OK, "%s", err.msg);
+        snprintf(path, sizeof path, "%s/model.safetensors", src);
+        ck_assert_msg(nlp_st_open(path, &theirs, &err) == NLP_OK, "%s", err.msg);
+        for (size_t k = 0; k < ours->n_tensors; k++) {
+            const nlp_st_tensor *a = &ours->tensors[k], *b = fixture_tensor(theirs, a->name);
+            ck_assert_msg(b != NULL, "%s: %s is not in the fixture", models[i], a->name);
+            ck_assert_int_eq(a->ndim, b->ndim);
+            for (int d = 0; d < a->ndim; d++)
+                ck_assert_msg(a->shape[d] == b->shape[d], "%s: %s dim %d is %lld, fixture %lld",
+                              models[i], a->name, d, (long long)a->shape[d], (long long)b->shape[d]);
+        }
+        nlp_st_close(ours);
+        nlp_st_close(theirs);
+        nlp_model *m = NULL;
+        nlp_ctx *ctx = NULL;
+        ck_assert_msg(nlp_model_load(dir, &m, &err) == NLP_OK, "%s: %s", models[i], err.msg);
+        ck_assert_msg(nlp_ctx_create(m, 1, &ctx, &err) == NLP_OK, "%s", err.msg);
+        int32_t ids[4] = {2, 5, 7, 3}, len = 4;
+        nlp_batch nb = {1, 4, ids, NULL, &len};
+        const float *hidden = NULL;
+        ck_assert_msg(nlp_encoder_forward(ctx, &nb, &hidden, &err) == NLP_OK, "%s: %s",
+                      models[i], err.msg);
+        nlp_ctx_free(ctx);
+        nlp_model_free(m);
+    }
+    /* a config it refuses: the error names the source, nothing is written */
+    nlp_error err = {0};
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/bad", tmpdir);
+    ck_assert_int_eq(nlp_checkpoint_write_random_config(dir, "{\"model_type\": \"gpt2\"}",
+                                                        "my.json", &err), NLP_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "my.json"));
+    ck_assert_int_ne(access(dir, F_OK), 0);
+    ck_assert_int_eq(nlp_checkpoint_write_random_config(dir, "{", NULL, &err), NLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "config.json"));
+    remove_tmp();
+}
+END_TEST
+
 /* Tensor t has the dtype, shape and bytes PyTorch gave (want). */
 static void tensor_matches(const char *model, const nlp_st_tensor *t, cJSON *want)
 {
@@ -322,6 +393,7 @@ int main(void)
     tcase_add_test(tc, test_bad_fills);
     tcase_add_test(tc, test_layer_rule);
     tcase_add_test(tc, test_bad_args);
+    tcase_add_test(tc, test_random_every_family);
     tcase_add_test(tc, test_peaks);
     tcase_add_test(tc, test_fp16_vs_pytorch);
     tcase_add_test(tc, test_fp16_overflow);

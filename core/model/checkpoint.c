@@ -1,7 +1,7 @@
 /*
  * checkpoint.c - whole-checkpoint writers (nlp/checkpoint.h): the int8,
  * bf16 or fp16 copy of a checkpoint, and the random-weight checkpoint of a
- * shape.
+ * config (whatever tensors the loader binds for it: nlp_model_plan).
  * Both produce their model.safetensors through nlp_safetensors_write.
  */
 #include <dirent.h>
@@ -17,6 +17,7 @@
 #include "nlp/checkpoint.h"
 #include "nlp/model.h"
 #include "family.h"
+#include "model_impl.h"
 #include "safetensors.h"
 #include "util/util.h"
 
@@ -352,10 +353,23 @@ nlp_status nlp_checkpoint_quantize(const char *in_dir, const char *out_dir, nlp_
 
 enum { R_WEIGHT, R_ONES, R_ZEROS, R_BIAS };
 
-/* The random checkpoint's generator state and the kind of every tensor. */
+/* How a planned tensor is filled: LayerNorm gains with ones and their
+ * biases with zeros, other biases and weights with random values. */
+static int plan_kind(const nlp_tensor_plan *t)
+{
+    switch (t->role) {
+    case NLP_TR_EMB_LN: case NLP_TR_LN1: case NLP_TR_LN2: case NLP_TR_REL_LN:
+    case NLP_TR_FINAL_LN:
+        return t->is_bias ? R_ZEROS : R_ONES;
+    default:
+        return t->is_bias ? R_BIAS : R_WEIGHT;
+    }
+}
+
+/* The random checkpoint's generator state and its tensors' plan. */
 typedef struct rand_state {
     uint64_t rng;
-    const int *kind;
+    const nlp_tensor_plan *plan;
     const nlp_tensor_desc *first;
 } rand_state;
 
@@ -366,7 +380,7 @@ static nlp_status rand_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink
 {
     enum { CHUNK = 1 << 14 };
     rand_state *r = arg;
-    int kind = r->kind[t - r->first];
+    int kind = plan_kind(&r->plan[t - r->first]);
     size_t count = (size_t)t->shape[0] * (size_t)(t->ndim == 2 ? t->shape[1] : 1);
     float buf[CHUNK];
     nlp_status st = NLP_OK;
@@ -379,24 +393,6 @@ static nlp_status rand_fill(void *arg, const nlp_tensor_desc *t, nlp_tensor_sink
         count -= m;
     }
     return st;
-}
-
-/* The tensor list of a random checkpoint under construction. */
-typedef struct rand_list {
-    nlp_tensor_desc *d;
-    int *kind;
-    char (*names)[128];
-    size_t n;
-    rand_state *state;
-} rand_list;
-
-static void rand_add(rand_list *l, int kind, int64_t rows, int64_t cols, const char *name)
-{
-    size_t i = l->n++;
-    snprintf(l->names[i], sizeof l->names[i], "%s", name);
-    l->kind[i] = kind;
-    l->d[i] = (nlp_tensor_desc){ l->names[i], NLP_DT_F32, cols ? 2 : 1, {rows, cols},
-                                 NULL, rand_fill, l->state };
 }
 
 nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *out,
@@ -412,68 +408,37 @@ nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *
     return NLP_OK;
 }
 
-/* The embeddings of shape s, Hugging Face names. */
-static void rand_embeddings(rand_list *l, const nlp_checkpoint_shape *s)
+/* dir/model.safetensors: every tensor the encoder of cfg binds
+ * (nlp_model_plan), under its Hugging Face name. */
+static nlp_status rand_weights(const char *dir, const nlp_config *cfg, nlp_error *err)
 {
-    const nlp_family_ops *ops = s->distil ? &nlp_family_distilbert : &nlp_family_bert;
-    char f[128];
-    rand_add(l, R_WEIGHT, s->vocab, s->hidden,
-             nlp_family_tensor_name(ops, NLP_TR_WORD_EMB, 0, ".weight", f, sizeof f));
-    rand_add(l, R_WEIGHT, s->positions, s->hidden,
-             nlp_family_tensor_name(ops, NLP_TR_POS_EMB, 0, ".weight", f, sizeof f));
-    if (ops->names[NLP_TR_TYPE_EMB])
-        rand_add(l, R_WEIGHT, s->types, s->hidden,
-                 nlp_family_tensor_name(ops, NLP_TR_TYPE_EMB, 0, ".weight", f, sizeof f));
-    rand_add(l, R_ONES, s->hidden, 0, nlp_family_tensor_name(ops, NLP_TR_EMB_LN, 0, ".weight", f, sizeof f));
-    rand_add(l, R_ZEROS, s->hidden, 0, nlp_family_tensor_name(ops, NLP_TR_EMB_LN, 0, ".bias", f, sizeof f));
-}
-
-/* The eight weight/bias pairs of layer i. */
-static void rand_layer(rand_list *l, const nlp_checkpoint_shape *s, int i)
-{
-    const nlp_family_ops *ops = s->distil ? &nlp_family_distilbert : &nlp_family_bert;
-    const int64_t H = s->hidden, I = s->intermediate;
-    char f[128];
-    for (int k = 0; k < 8; k++) {
-        const nlp_tensor_role role = (nlp_tensor_role)(NLP_TR_Q + k);
-        int ln = role == NLP_TR_LN1 || role == NLP_TR_LN2;
-        int64_t rows = role == NLP_TR_FF1 ? I : H, cols = role == NLP_TR_FF2 ? I : H;
-        rand_add(l, ln ? R_ONES : R_WEIGHT, rows, ln ? 0 : cols,
-                 nlp_family_tensor_name(ops, role, i, ".weight", f, sizeof f));
-        rand_add(l, ln ? R_ZEROS : R_BIAS, rows, 0,
-                 nlp_family_tensor_name(ops, role, i, ".bias", f, sizeof f));
-    }
-}
-
-/* dir/model.safetensors for shape s. */
-static nlp_status rand_weights(const char *dir, const nlp_checkpoint_shape *s, nlp_error *err)
-{
-    size_t cap = 5 + (size_t)s->layers * 16;
-    rand_state state = { 0x2545f4914f6cdd1dull, NULL, NULL };
-    rand_list l = { calloc(cap, sizeof *l.d), calloc(cap, sizeof *l.kind),
-                    calloc(cap, sizeof *l.names), 0, &state };
+    nlp_tensor_plan *plan = NULL;
+    size_t n = 0;
+    nlp_status rc = nlp_model_plan(cfg, &plan, &n, err);
+    if (rc != NLP_OK)
+        return rc;
+    rand_state state = { 0x2545f4914f6cdd1dull, plan, NULL };
+    nlp_tensor_desc *d = calloc(n, sizeof *d);
     char *path = nlp_path_join(dir, "model.safetensors");
-    nlp_status rc;
-    if (!l.d || !l.kind || !l.names || !path) {
+    if (!d || !path) {
         rc = nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
     } else {
-        rand_embeddings(&l, s);
-        for (int i = 0; i < s->layers; i++)
-            rand_layer(&l, s, i);
-        state.kind = l.kind;
-        state.first = l.d;
+        for (size_t i = 0; i < n; i++)
+            d[i] = (nlp_tensor_desc){ plan[i].name, NLP_DT_F32, plan[i].ndim,
+                                      {plan[i].shape[0], plan[i].shape[1]}, NULL, rand_fill,
+                                      &state };
+        state.first = d;
         const nlp_tensor_meta meta[] = { {"format", "pt"} };
-        rc = nlp_safetensors_write(path, l.d, l.n, meta, 1, err);
+        rc = nlp_safetensors_write(path, d, n, meta, 1, err);
     }
     free(path);
-    free(l.d);
-    free(l.kind);
-    free(l.names);
+    free(d);
+    free(plan);
     return rc;
 }
 
-/* dir/config.json for shape s. */
-static nlp_status rand_config(const char *dir, const nlp_checkpoint_shape *s, nlp_error *err)
+/* dir/config.json holding the len bytes of text. */
+static nlp_status write_text(const char *dir, const char *text, size_t len, nlp_error *err)
 {
     char *path = nlp_path_join(dir, "config.json");
     FILE *fp = path ? fopen(path, "w") : NULL;
@@ -483,26 +448,31 @@ static nlp_status rand_config(const char *dir, const nlp_checkpoint_shape *s, nl
         free(path);
         return rc;
     }
-    if (s->distil)
-        fprintf(fp, "{\n  \"model_type\": \"distilbert\",\n  \"architectures\": [\"DistilBertModel\"],\n"
-                "  \"vocab_size\": %d,\n  \"dim\": %d,\n  \"n_layers\": %d,\n  \"n_heads\": %d,\n"
-                "  \"hidden_dim\": %d,\n  \"max_position_embeddings\": %d,\n  \"activation\": \"gelu\",\n"
-                "  \"pad_token_id\": 0\n}\n",
-                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions);
-    else
-        fprintf(fp, "{\n  \"model_type\": \"bert\",\n  \"architectures\": [\"BertModel\"],\n"
-                "  \"vocab_size\": %d,\n  \"hidden_size\": %d,\n  \"num_hidden_layers\": %d,\n"
-                "  \"num_attention_heads\": %d,\n  \"intermediate_size\": %d,\n"
-                "  \"max_position_embeddings\": %d,\n  \"type_vocab_size\": %d,\n"
-                "  \"hidden_act\": \"gelu\",\n  \"layer_norm_eps\": 1e-12,\n  \"pad_token_id\": 0\n}\n",
-                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions, s->types);
     errno = 0;
-    int bad = ferror(fp) | (fclose(fp) != 0);
+    int bad = fwrite(text, 1, len, fp) != len;
+    bad |= ferror(fp) | (fclose(fp) != 0);
     nlp_status rc = bad ? nlp_error_set(err, errno == ENOSPC ? NLP_ERR_NOSPACE : NLP_ERR_IO,
                                         "cannot write %s: %s", path, strerror(errno ? errno : EIO))
                         : NLP_OK;
     free(path);
     return rc;
+}
+
+/* The config.json text of shape s into buf[cap]; its length. */
+static int shape_config(const nlp_checkpoint_shape *s, char *buf, size_t cap)
+{
+    if (s->distil)
+        return snprintf(buf, cap, "{\n  \"model_type\": \"distilbert\",\n  \"architectures\": [\"DistilBertModel\"],\n"
+                "  \"vocab_size\": %d,\n  \"dim\": %d,\n  \"n_layers\": %d,\n  \"n_heads\": %d,\n"
+                "  \"hidden_dim\": %d,\n  \"max_position_embeddings\": %d,\n  \"activation\": \"gelu\",\n"
+                "  \"pad_token_id\": 0\n}\n",
+                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions);
+    return snprintf(buf, cap, "{\n  \"model_type\": \"bert\",\n  \"architectures\": [\"BertModel\"],\n"
+                "  \"vocab_size\": %d,\n  \"hidden_size\": %d,\n  \"num_hidden_layers\": %d,\n"
+                "  \"num_attention_heads\": %d,\n  \"intermediate_size\": %d,\n"
+                "  \"max_position_embeddings\": %d,\n  \"type_vocab_size\": %d,\n"
+                "  \"hidden_act\": \"gelu\",\n  \"layer_norm_eps\": 1e-12,\n  \"pad_token_id\": 0\n}\n",
+                s->vocab, s->hidden, s->layers, s->heads, s->intermediate, s->positions, s->types);
 }
 
 /* Remove the files a failed write left in tmp, then tmp. */
@@ -518,28 +488,46 @@ static void remove_partial(const char *tmp)
     rmdir(tmp);
 }
 
+nlp_status nlp_checkpoint_write_random_config(const char *dir, const char *config_json,
+                                              const char *source, nlp_error *err)
+{
+    if (!dir || !config_json)
+        return nlp_error_set(err, NLP_ERR_INVALID_ARG, "nlp_checkpoint_write_random_config: "
+                             "no folder or no config given");
+    const size_t len = strlen(config_json);
+    nlp_config cfg;
+    nlp_status rc = nlp_config_parse(config_json, len, source ? source : "config.json", &cfg, err);
+    if (rc != NLP_OK)
+        return rc;
+    size_t cap = strlen(dir) + 32;
+    char *tmp = malloc(cap);
+    if (!tmp) {
+        nlp_config_clear(&cfg);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    snprintf(tmp, cap, "%s.tmp.%ld", dir, (long)getpid());
+    if (nlp_mkdirs(tmp) != 0)
+        rc = nlp_error_set(err, NLP_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    if (rc == NLP_OK)
+        rc = write_text(tmp, config_json, len, err);
+    if (rc == NLP_OK)
+        rc = rand_weights(tmp, &cfg, err);
+    if (rc == NLP_OK && rename(tmp, dir) != 0)
+        rc = nlp_error_set(err, NLP_ERR_IO, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+    if (rc != NLP_OK)
+        remove_partial(tmp);
+    free(tmp);
+    nlp_config_clear(&cfg);
+    return rc;
+}
+
 nlp_status nlp_checkpoint_write_random(const char *dir, const nlp_checkpoint_shape *s,
                                        nlp_error *err)
 {
     if (s->layers < 1 || s->hidden < 1 || s->heads < 1 || s->intermediate < 1 || s->vocab < 1
         || s->positions < 1 || (!s->distil && s->types < 1))
         return nlp_error_set(err, NLP_ERR_INVALID_ARG, "%s: every size of the shape must be at least 1", dir);
-    size_t cap = strlen(dir) + 32;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", dir);
-    snprintf(tmp, cap, "%s.tmp.%ld", dir, (long)getpid());
-    nlp_status rc = NLP_OK;
-    if (nlp_mkdirs(tmp) != 0)
-        rc = nlp_error_set(err, NLP_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-    if (rc == NLP_OK)
-        rc = rand_config(tmp, s, err);
-    if (rc == NLP_OK)
-        rc = rand_weights(tmp, s, err);
-    if (rc == NLP_OK && rename(tmp, dir) != 0)
-        rc = nlp_error_set(err, NLP_ERR_IO, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
-    if (rc != NLP_OK)
-        remove_partial(tmp);
-    free(tmp);
-    return rc;
+    char text[1024];
+    shape_config(s, text, sizeof text);
+    return nlp_checkpoint_write_random_config(dir, text, dir, err);
 }

@@ -360,6 +360,23 @@ static nlp_status parse_root(const char *path, const cJSON *root, nlp_config *cf
     return parse_architectures(path, root, cfg, err);
 }
 
+nlp_status nlp_config_parse(const char *text, size_t len, const char *source,
+                            nlp_config *out, nlp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root)
+        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: invalid JSON near byte %ld", source,
+                             end ? (long)(end - text) : 0L);
+    nlp_status s = cJSON_IsObject(root) ? parse_root(source, root, out, err)
+                 : nlp_error_set(err, NLP_ERR_FORMAT, "%s: not a JSON object", source);
+    cJSON_Delete(root);
+    if (s != NLP_OK)
+        nlp_config_clear(out);
+    return s;
+}
+
 nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -368,21 +385,8 @@ nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err)
     nlp_status s = nlp_read_file(path, &text, &len, err);
     if (s != NLP_OK)
         return s;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) {
-        long at = end ? (long)(end - text) : 0;
-        free(text);
-        return nlp_error_set(err, NLP_ERR_FORMAT, "%s: invalid JSON near byte %ld", path, at);
-    }
+    s = nlp_config_parse(text, len, path, out, err);
     free(text);
-    if (!cJSON_IsObject(root))
-        s = nlp_error_set(err, NLP_ERR_FORMAT, "%s: not a JSON object", path);
-    else
-        s = parse_root(path, root, out, err);
-    cJSON_Delete(root);
-    if (s != NLP_OK)
-        nlp_config_clear(out);
     return s;
 }
 

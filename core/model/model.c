@@ -53,6 +53,9 @@ struct nlp_model {
     float *zeros;           /* [H] the bias of LayerNorms without one */
     size_t n_int8;          /* tensors stored as int8 with a scale (nlp quantize) */
     size_t packed_bytes;
+    int planning;           /* nlp_model_plan: bind_role records into plan */
+    nlp_tensor_plan *plan;
+    size_t plan_n, plan_cap;
 };
 
 /* ------------------------------------------------------------ lookup */
@@ -185,11 +188,46 @@ static int has_role(const nlp_model *m, nlp_tensor_role role, const char *suffix
     return *role_name(m, role, 0, suffix, name, sizeof name) && nlp_model_has_tensor(m, name);
 }
 
+/* Record role's tensor (layer, bias or weight) of shape [d0][d1] ([d0]
+ * when d1 == 0) in m->plan. */
+static nlp_status plan_add(nlp_model *m, nlp_tensor_role role, int layer, int is_bias,
+                           int64_t d0, int64_t d1, nlp_error *err)
+{
+    if (m->plan_n == m->plan_cap) {
+        size_t cap = m->plan_cap ? 2 * m->plan_cap : 64;
+        nlp_tensor_plan *p = realloc(m->plan, cap * sizeof *p);
+        if (!p)
+            return nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+        m->plan = p;
+        m->plan_cap = cap;
+    }
+    nlp_tensor_plan *t = &m->plan[m->plan_n];
+    if (!nlp_family_tensor_name(m->ops, role, layer, is_bias ? ".bias" : ".weight", t->name,
+                                sizeof t->name))
+        return nlp_error_set(err, NLP_ERR_UNSUPPORTED, "model_type \"%s\" has no name for "
+                             "tensor role %d", m->cfg.model_type, (int)role);
+    t->role = (int)role;
+    t->is_bias = is_bias;
+    t->ndim = d1 && !is_bias ? 2 : 1;
+    t->shape[0] = d0;
+    t->shape[1] = t->ndim == 2 ? d1 : 0;
+    m->plan_n++;
+    return NLP_OK;
+}
+
 /* Bind role's .weight ([d0][d1], or [d0] when d1 == 0) and, when b is not
- * NULL, its .bias ([d0]) for layer. */
+ * NULL, its .bias ([d0]) for layer.  While planning (nlp_model_plan) the
+ * tensors are recorded instead and point at the model's zeros. */
 static nlp_status bind_role(nlp_model *m, nlp_tensor_role role, int layer, const float **w,
                             const float **b, int64_t d0, int64_t d1, nlp_error *err)
 {
+    if (m->planning) {
+        *w = m->zeros;
+        if (b)
+            *b = m->zeros;
+        TRY(plan_add(m, role, layer, 0, d0, d1, err));
+        return b ? plan_add(m, role, layer, 1, d0, 0, err) : NLP_OK;
+    }
     char name[256];
     int64_t shape[2] = {d0, d1};
     TRY(nlp_model_tensor(m, role_name(m, role, layer, ".weight", name, sizeof name), d1 ? 2 : 1,
@@ -314,6 +352,8 @@ static nlp_status bind_relative(nlp_model *m, nlp_error *err)
         return NLP_OK;
     const float *g, *b;
     TRY(bind_role(m, NLP_TR_REL_LN, 0, &g, &b, H, 0, err));
+    if (m->planning)
+        return NLP_OK;
     m->rel_norm = malloc((size_t)(R * H) * sizeof *m->rel_norm);
     if (!m->rel_norm)
         return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", m->dir);
@@ -408,16 +448,23 @@ static nlp_status bind_head(nlp_model *m, nlp_head head, nlp_error *err)
     return NLP_OK;
 }
 
-/* Every tensor the family names: embeddings, layers, pooler, heads. */
-static nlp_status bind_all(nlp_model *m, nlp_error *err)
+/* The encoder's tensors: embeddings, layers, relative positions. */
+static nlp_status bind_encoder(nlp_model *m, nlp_error *err)
 {
     TRY(bind_embeddings(m, err));
     TRY(bind_layers(m, err));
     TRY(bind_relative(m, err));
-    const int64_t H = m->cfg.hidden_size;
     if (m->ops->names[NLP_TR_REL_BIAS])
         TRY(bind_role(m, NLP_TR_REL_BIAS, 0, &m->w.rel_bias, NULL,
                       m->cfg.relative_attention_num_buckets, m->cfg.num_heads, err));
+    return NLP_OK;
+}
+
+/* Every tensor the family names: the encoder's, pooler, heads. */
+static nlp_status bind_all(nlp_model *m, nlp_error *err)
+{
+    TRY(bind_encoder(m, err));
+    const int64_t H = m->cfg.hidden_size;
     if (has_role(m, NLP_TR_POOLER, ".weight"))
         TRY(bind_role(m, NLP_TR_POOLER, 0, &m->w.pool_w, &m->w.pool_b, H, H, err));
     for (int h = 0; h < NLP_HEAD_COUNT; h++)
@@ -824,6 +871,28 @@ void nlp_model_free(nlp_model *model)
     nlp_config_clear(&model->cfg);
     free(model->dir);
     free(model);
+}
+
+nlp_status nlp_model_plan(const nlp_config *cfg, nlp_tensor_plan **out, size_t *n,
+                          nlp_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    nlp_model m = {.cfg = *cfg, .ops = nlp_family_of(cfg->family), .planning = 1,
+                   .dir = (char *)"(plan)"};
+    m.w.layers = calloc((size_t)cfg->num_layers, sizeof *m.w.layers);
+    m.zeros = calloc((size_t)cfg->hidden_size, sizeof *m.zeros);
+    nlp_status s = m.w.layers && m.zeros ? bind_encoder(&m, err)
+                                         : nlp_error_set(err, NLP_ERR_NOMEM, "out of memory");
+    free(m.w.layers);
+    free(m.zeros);
+    if (s != NLP_OK) {
+        free(m.plan);
+        return s;
+    }
+    *out = m.plan;
+    *n = m.plan_n;
+    return NLP_OK;
 }
 
 const nlp_config *nlp_model_config(const nlp_model *model)

@@ -97,6 +97,23 @@ nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
  * (0 right after nlp_model_load). */
 size_t nlp_model_packed_bytes(const nlp_model *model);
 
+/* One tensor the encoder binds (nlp_model_plan). */
+typedef struct nlp_tensor_plan {
+    char name[160];       /* Hugging Face name, with the family prefix */
+    int role;             /* nlp_tensor_role (family.h) */
+    int is_bias;          /* 1: the role's .bias, 0: its .weight */
+    int ndim;             /* 1 or 2 */
+    int64_t shape[2];
+} nlp_tensor_plan;
+
+/* The tensors nlp_model_load binds for the encoder of cfg (embeddings,
+ * layers, relative-position parts; not the pooler or the heads), in
+ * binding order, with the shapes it checks: the same code binds and
+ * plans, so a checkpoint holding exactly these loads.  *out is an array
+ * of *n the caller frees.  NLP_OK or NLP_ERR_NOMEM. */
+nlp_status nlp_model_plan(const nlp_config *cfg, nlp_tensor_plan **out, size_t *n,
+                          nlp_error *err);
+
 /* How many checkpoints nlp_model_load() has loaded in this process (its
  * successful calls), for tests that a model is loaded once and shared. */
 size_t nlp_model_loads(void);

@@ -180,13 +180,13 @@ typedef struct nlp_checkpoint_shape {
 } nlp_checkpoint_shape;
 
 /* The shape of the checkpoint cfg describes, into *out.  NLP_OK, or
- * NLP_ERR_UNSUPPORTED naming the model_type when the random-checkpoint
- * writer has no layout for its family (it writes BERT and DistilBERT). */
+ * NLP_ERR_UNSUPPORTED naming the model_type when cfg is not BERT or
+ * DistilBERT (nlp_checkpoint_write_random_config takes every family). */
 NLP_API nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *out,
                                            nlp_error *err);
 
-/* Write into dir a checkpoint of shape s with random weights from a fixed
- * seed (always the same bytes for the same shape): config.json and an F32
+/* Write into dir a BERT or DistilBERT checkpoint of shape s with random
+ * weights from a fixed seed (always the same bytes for the same shape): config.json and an F32
  * model.safetensors with the Hugging Face tensor names.  Both are written
  * into a temporary folder beside dir that is renamed to dir, so dir never
  * holds half a checkpoint; missing parents of dir are created.  dir must
@@ -194,6 +194,20 @@ NLP_API nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint
  * with a size below 1, NLP_ERR_IO / NLP_ERR_NOSPACE or NLP_ERR_NOMEM. */
 NLP_API nlp_status nlp_checkpoint_write_random(const char *dir, const nlp_checkpoint_shape *s,
                                        nlp_error *err);
+
+/* Write into dir the config.json text config_json (NUL-terminated, kept
+ * byte for byte) and an F32 model.safetensors with random weights from a
+ * fixed seed for every tensor nlp_model_load binds for that config's
+ * encoder, in any family: embeddings, layers, relative-position parts,
+ * under the Hugging Face names (no pooler, no task heads).  LayerNorm
+ * gains are ones and their biases zeros.  Written as
+ * nlp_checkpoint_write_random does (a temporary folder renamed to dir).
+ * Errors in config_json name source (a path or label; NULL:
+ * "config.json").  Returns NLP_OK, the status of nlp_config_parse for a
+ * config it refuses (nothing is written then), NLP_ERR_INVALID_ARG,
+ * NLP_ERR_IO / NLP_ERR_NOSPACE or NLP_ERR_NOMEM. */
+NLP_API nlp_status nlp_checkpoint_write_random_config(const char *dir, const char *config_json,
+                                                      const char *source, nlp_error *err);
 
 #ifdef __cplusplus
 }

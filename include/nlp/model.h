@@ -160,6 +160,10 @@ NLP_API const char *nlp_model_dir(const nlp_model *model);
 
 /* Read config.json alone.  *out is filled; release with nlp_config_clear(). */
 NLP_API nlp_status nlp_config_load(const char *path, nlp_config *out, nlp_error *err);
+/* As nlp_config_load, from the len bytes of a config.json's text; errors
+ * name source (a path or any label).  The caller keeps text. */
+NLP_API nlp_status nlp_config_parse(const char *text, size_t len, const char *source,
+                                    nlp_config *out, nlp_error *err);
 NLP_API void nlp_config_clear(nlp_config *cfg);
 
 /* The id label2id gives to name, compared case-insensitively (ASCII), or
