@@ -3,7 +3,8 @@
  * of a given shape, through the public API (nlp_model_load, nlp_ctx_create,
  * nlp_encoder_forward), so it measures the real path.
  *
- * The checkpoint (nlp_checkpoint_write_random) is written once into
+ * The checkpoint (nlp_checkpoint_write_random_config: a named shape's
+ * config.json text, or the user's) is written once into
  * $XDG_CACHE_HOME/nlp/bench/<shape> (or ~/.cache/...) and reused.  The
  * GFLOP/s figure is read as a share of the peak of the multiply-add
  * instruction the chosen dtype's kernels use, measured on every thread
@@ -26,18 +27,81 @@ static const char *CMD = "bench";
 
 /* ---------------------------------------------------------------- shapes */
 
+/* BERT's config.json with the given sizes (vocabulary 30522, 512
+ * positions, 2 token types). */
+#define BERT_CONFIG(L, H, A, I)                                                         \
+    "{\n  \"model_type\": \"bert\",\n  \"architectures\": [\"BertModel\"],\n"          \
+    "  \"vocab_size\": 30522,\n  \"hidden_size\": " #H ",\n  \"num_hidden_layers\": " #L \
+    ",\n  \"num_attention_heads\": " #A ",\n  \"intermediate_size\": " #I ",\n"         \
+    "  \"max_position_embeddings\": 512,\n  \"type_vocab_size\": 2,\n"                  \
+    "  \"hidden_act\": \"gelu\",\n  \"layer_norm_eps\": 1e-12,\n  \"pad_token_id\": 0\n}\n"
+
+/* RoBERTa's config.json (roberta-base's sizes, as
+ * cardiffnlp/twitter-roberta-base-sentiment-latest's config.json has
+ * them) for model_type T and vocabulary V. */
+#define ROBERTA_CONFIG(T, V)                                                            \
+    "{\n  \"model_type\": \"" T "\",\n  \"architectures\": [\"RobertaModel\"],\n"      \
+    "  \"vocab_size\": " #V ",\n  \"hidden_size\": 768,\n  \"num_hidden_layers\": 12,\n" \
+    "  \"num_attention_heads\": 12,\n  \"intermediate_size\": 3072,\n"                  \
+    "  \"max_position_embeddings\": 514,\n  \"type_vocab_size\": 1,\n"                  \
+    "  \"hidden_act\": \"gelu\",\n  \"layer_norm_eps\": 1e-05,\n  \"pad_token_id\": 1,\n" \
+    "  \"bos_token_id\": 0,\n  \"eos_token_id\": 2\n}\n"
+
+/* The named shapes.  deberta-v3-base is microsoft/deberta-v3-large's
+ * config.json at the base sizes (12 layers, hidden 768, 12 heads, 3072);
+ * modernbert-base is answerdotai/ModernBERT-large's at ModernBERT-base's
+ * (22 layers, hidden 768, 12 heads, intermediate 1152, as transformers'
+ * ModernBertConfig defaults give them); xlm-roberta-base is RoBERTa's
+ * with its 250,002-token vocabulary. */
+static const struct {
+    const char *name, *config;
+} shapes[] = {
+    {"bert-base", BERT_CONFIG(12, 768, 12, 3072)},
+    {"bert-large", BERT_CONFIG(24, 1024, 16, 4096)},
+    {"distilbert",
+     "{\n  \"model_type\": \"distilbert\",\n  \"architectures\": [\"DistilBertModel\"],\n"
+     "  \"vocab_size\": 30522,\n  \"dim\": 768,\n  \"n_layers\": 6,\n  \"n_heads\": 12,\n"
+     "  \"hidden_dim\": 3072,\n  \"max_position_embeddings\": 512,\n  \"activation\": \"gelu\",\n"
+     "  \"pad_token_id\": 0\n}\n"},
+    {"bert-tiny", BERT_CONFIG(2, 128, 2, 512)},
+    {"bert-small", BERT_CONFIG(4, 256, 4, 1024)},
+    {"roberta-base", ROBERTA_CONFIG("roberta", 50265)},
+    {"xlm-roberta-base", ROBERTA_CONFIG("xlm-roberta", 250002)},
+    {"deberta-v3-base",
+     "{\n  \"model_type\": \"deberta-v2\",\n  \"architectures\": [\"DebertaV2Model\"],\n"
+     "  \"vocab_size\": 128100,\n  \"hidden_size\": 768,\n  \"num_hidden_layers\": 12,\n"
+     "  \"num_attention_heads\": 12,\n  \"intermediate_size\": 3072,\n"
+     "  \"max_position_embeddings\": 512,\n  \"type_vocab_size\": 0,\n  \"hidden_act\": \"gelu\",\n"
+     "  \"layer_norm_eps\": 1e-07,\n  \"relative_attention\": true,\n"
+     "  \"max_relative_positions\": -1,\n  \"position_buckets\": 256,\n"
+     "  \"norm_rel_ebd\": \"layer_norm\",\n  \"share_att_key\": true,\n"
+     "  \"pos_att_type\": [\"p2c\", \"c2p\"],\n  \"position_biased_input\": false,\n"
+     "  \"pooler_hidden_size\": 768,\n  \"pooler_hidden_act\": \"gelu\",\n  \"pad_token_id\": 0\n}\n"},
+    {"modernbert-base",
+     "{\n  \"model_type\": \"modernbert\",\n  \"architectures\": [\"ModernBertModel\"],\n"
+     "  \"vocab_size\": 50368,\n  \"hidden_size\": 768,\n  \"num_hidden_layers\": 22,\n"
+     "  \"num_attention_heads\": 12,\n  \"intermediate_size\": 1152,\n"
+     "  \"max_position_embeddings\": 8192,\n  \"hidden_activation\": \"gelu\",\n"
+     "  \"norm_eps\": 1e-05,\n  \"norm_bias\": false,\n  \"attention_bias\": false,\n"
+     "  \"mlp_bias\": false,\n  \"local_attention\": 128,\n  \"global_attn_every_n_layers\": 3,\n"
+     "  \"global_rope_theta\": 160000.0,\n  \"local_rope_theta\": 10000.0,\n"
+     "  \"classifier_pooling\": \"mean\",\n  \"pad_token_id\": 50283,\n"
+     "  \"bos_token_id\": 50281,\n  \"eos_token_id\": 50282,\n  \"cls_token_id\": 50281,\n"
+     "  \"sep_token_id\": 50282\n}\n"},
+};
+
+/* A shape being timed: its name, config.json text and parsed config. */
 typedef struct bench_shape {
-    const char *name;
-    nlp_checkpoint_shape s;
+    char name[128];
+    char *config;           /* owned */
+    nlp_config cfg;
 } bench_shape;
 
-static const bench_shape shapes[] = {
-    {"bert-base", {0, 12, 768, 12, 3072, 30522, 512, 2}},
-    {"bert-large", {0, 24, 1024, 16, 4096, 30522, 512, 2}},
-    {"distilbert", {1, 6, 768, 12, 3072, 30522, 512, 0}},
-    {"bert-tiny", {0, 2, 128, 2, 512, 30522, 512, 2}},
-    {"bert-small", {0, 4, 256, 4, 1024, 30522, 512, 2}},
-};
+static void shape_clear(bench_shape *s)
+{
+    free(s->config);
+    nlp_config_clear(&s->cfg);
+}
 
 /* Make sure dir holds the checkpoint of s (written once, then reused). */
 static int ensure_checkpoint(const char *dir, const bench_shape *s, int quiet)
@@ -50,7 +114,7 @@ static int ensure_checkpoint(const char *dir, const bench_shape *s, int quiet)
     if (!quiet)
         fprintf(stderr, "nlp %s: writing a random %s checkpoint to %s\n", CMD, s->name, dir);
     nlp_error err = {0};
-    if (nlp_checkpoint_write_random(dir, &s->s, &err) != NLP_OK) {
+    if (nlp_checkpoint_write_random_config(dir, s->config, s->name, &err) != NLP_OK) {
         cli_fail(CMD, &err);
         return -1;
     }
@@ -98,6 +162,9 @@ static void usage(void)
            "fp32; VPDPBUSD (AVX-512 VNNI or AVX-VNNI), else VPMADDWD (AVX2), else\n"
            "scalar integer multiply-adds for int8; VDPBF16PS (AVX-512 BF16), else\n"
            "scalar FMA for bf16.  Attention runs in fp32 whatever the dtype.\n"
+           "FLOPs count the projections, the feed-forward (three products when it\n"
+           "is gated) and full attention; relative-position work (DeBERTa) is not\n"
+           "counted and a sliding window (ModernBERT) counts as full attention.\n"
            "--train times masked-LM training steps instead (fp32): forward, backward\n"
            "and an AdamW step per batch, 15%% of the positions labelled (fixed seed),\n"
            "dropout as the config gives; tokens/s are the batch's tokens over the\n"
@@ -105,8 +172,9 @@ static void usage(void)
            "encoder and the MLM head at the labelled positions).\n"
            "\nOptions:\n"
            "  --shape S        bert-base (default), bert-large, distilbert, bert-tiny,\n"
-           "                   bert-small (4 layers, hidden 256), or a config.json\n"
-           "                   whose sizes are used\n"
+           "                   bert-small (4 layers, hidden 256), roberta-base,\n"
+           "                   xlm-roberta-base, deberta-v3-base, modernbert-base, or\n"
+           "                   the path of a config.json of any supported family\n"
            "  --seq-len N      tokens per sequence (default 128)\n"
            "  --batch-size N   sequences per forward pass or training step (default 1;\n"
            "                   16 with --train)\n"
@@ -230,35 +298,79 @@ static int parse_options(int argc, char **argv, bench_opts *o)
     return rc;
 }
 
-/* The shape: a named one, or the sizes of a config.json (into *custom,
- * named in name[64]).  Returns 0 or an exit status (reported). */
-static int find_shape(const char *arg, bench_shape *custom, char *name, const bench_shape **s)
+/* The text of the config.json at path (malloc'd), or NULL with errno. */
+static char *read_text(const char *path)
 {
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (strcmp(arg, shapes[i].name) == 0) {
-            *s = &shapes[i];
-            return 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    size_t cap = 4096, n = 0, got;
+    char *buf = malloc(cap + 1);
+    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n == cap && cap < (64u << 20)) {
+            char *b = realloc(buf, 2 * cap + 1);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = b;
+            cap *= 2;
+        } else if (n == cap) {
+            break;                        /* over 64 MiB: left to the parser to refuse */
         }
-    nlp_config cfg;
+    }
+    int bad = !buf || ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        errno = errno ? errno : EIO;
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* FNV-1a of text, to tell configs of equal sizes apart. */
+static uint32_t text_hash(const char *text)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The shape: a named one, or a config.json of any family (named by its
+ * type, sizes and a hash of its text).  Returns 0 or an exit status
+ * (reported). */
+static int find_shape(const char *arg, bench_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0] && !s->config; i++)
+        if (strcmp(arg, shapes[i].name) == 0) {
+            snprintf(s->name, sizeof s->name, "%s", shapes[i].name);
+            s->config = strdup(shapes[i].config);
+            if (!s->config) {
+                fprintf(stderr, "nlp %s: out of memory\n", CMD);
+                return CLI_EXIT_FAIL;
+            }
+        }
+    int named = s->config != NULL;
+    if (!named && !(s->config = read_text(arg)))
+        return cli_usage_error(CMD, "--shape '%s' is neither a named shape (see --help) nor a "
+                                    "readable config.json (%s)", arg, strerror(errno));
     nlp_error err = {0};
-    if (nlp_config_load(arg, &cfg, &err) != NLP_OK) {
-        if (err.status == NLP_ERR_IO)
-            return cli_usage_error(CMD, "--shape '%s' is neither bert-base, bert-large, distilbert, "
-                                        "bert-tiny, bert-small nor a readable config.json", arg);
+    if (nlp_config_parse(s->config, strlen(s->config), named ? s->name : arg, &s->cfg, &err)
+        != NLP_OK) {
+        free(s->config);
+        s->config = NULL;
         return cli_fail(CMD, &err);
     }
-    custom->name = NULL;
-    nlp_status st = nlp_checkpoint_shape_of(&cfg, &custom->s, &err);
-    char type[sizeof cfg.model_type];
-    memcpy(type, cfg.model_type, sizeof type);
-    nlp_config_clear(&cfg);
-    if (st != NLP_OK)
-        return cli_fail(CMD, &err);
-    const nlp_checkpoint_shape *cs = &custom->s;
-    snprintf(name, 64, "%s-L%d-H%d-A%d-I%d-V%d-P%d", type,
-             cs->layers, cs->hidden, cs->heads, cs->intermediate, cs->vocab, cs->positions);
-    custom->name = name;
-    *s = custom;
+    const nlp_config *c = &s->cfg;
+    if (!named)
+        snprintf(s->name, sizeof s->name, "%s-L%d-H%d-A%d-I%d-V%d-P%d-%08x", c->model_type,
+                 c->num_layers, c->hidden_size, c->num_heads, c->intermediate_size,
+                 c->vocab_size, c->max_position_embeddings, (unsigned)text_hash(s->config));
     return 0;
 }
 
@@ -287,11 +399,11 @@ typedef struct bench_result {
 static void fill_batch(const bench_opts *o, const bench_shape *s, int32_t *ids, int32_t *lens)
 {
     uint64_t rng = 7;
-    float top = (float)(s->s.vocab - 1);
+    float top = (float)(s->cfg.vocab_size - 1);
     for (long i = 0; i < o->batch * o->seq; i++)
         ids[i] = (int32_t)((nlp_rand_uniform(&rng) * 0.5f + 0.5f) * top);
     for (long b = 0; b < o->batch; b++) {
-        ids[b * o->seq] = 101 % s->s.vocab;
+        ids[b * o->seq] = 101 % s->cfg.vocab_size;
         lens[b] = (int32_t)o->seq;
     }
 }
@@ -349,14 +461,23 @@ static nlp_status run_model(const char *dir, const bench_opts *o, const bench_sh
     return st;
 }
 
+/* Multiply-adds of the encoder's layers on one batch: per token, the
+ * four H x H projections and the feed-forward's (three H x I products
+ * when it is gated, else two), plus Q.K^T and P.V over all T positions.
+ * Family extras (relative-position projections) are not counted and a
+ * sliding window is counted as full attention. */
+static double layer_madds(const bench_opts *o, const nlp_config *c)
+{
+    double H = c->hidden_size, I = c->intermediate_size, T = (double)o->seq;
+    double NT = (double)(o->batch * o->seq), ff = c->ffn_gated ? 3.0 : 2.0;
+    return c->num_layers * NT * (4 * H * H + ff * H * I + 2 * T * H);
+}
+
 static void print_result(const bench_opts *o, const bench_shape *s, const char *dir,
                          const bench_result *r, const nlp_peak *pk)
 {
-    /* multiply-adds per layer: 4 H x H projections and 2 H x I on every
-     * token, plus Q.K^T and P.V over T positions */
-    double H = s->s.hidden, I = s->s.intermediate, T = (double)o->seq;
-    double NT = (double)(o->batch * o->seq), peak = pk->ops_per_s;
-    double flop = 2.0 * s->s.layers * NT * (4 * H * H + 2 * H * I + 2 * T * H);
+    double T = (double)o->seq, peak = pk->ops_per_s;
+    double flop = 2.0 * layer_madds(o, &s->cfg);
     double med = r->st.median, sps = (double)o->batch / med, gflops = flop / med / 1e9;
     if (o->json) {
         printf("{\"shape\":\"%s\",\"dtype\":\"%s\",\"seq_len\":%ld,\"batch_size\":%ld,\"threads\":%d,"
@@ -405,7 +526,7 @@ static size_t mask_batch(const bench_opts *o, const bench_shape *s, int32_t *ids
         if (i % o->seq == 0 || u >= 0.15f)
             continue;
         labels[i] = ids[i];
-        ids[i] = 103 % s->s.vocab;
+        ids[i] = 103 % s->cfg.vocab_size;
         m++;
     }
     return m;
@@ -482,9 +603,8 @@ static nlp_status train_model(const nlp_model *model, const bench_opts *o, const
  * each forward one), 2 operations each. */
 static double train_flop(const bench_opts *o, const bench_shape *s, size_t masked)
 {
-    double H = s->s.hidden, I = s->s.intermediate, T = (double)o->seq, V = s->s.vocab;
-    double NT = (double)(o->batch * o->seq);
-    double enc = s->s.layers * NT * (4 * H * H + 2 * H * I + 2 * T * H);
+    double H = s->cfg.hidden_size, V = s->cfg.vocab_size;
+    double enc = layer_madds(o, &s->cfg);
     double head = (double)masked * (H * H + H * V);
     return 3.0 * 2.0 * (enc + head);
 }
@@ -546,6 +666,30 @@ static int run_train(const char *dir, const bench_opts *o, const bench_shape *s)
     return CLI_EXIT_OK;
 }
 
+/* Write (once) and time the checkpoint of s into dir. */
+static int run_shape(const bench_opts *o, const bench_shape *s, nlp_weight_type dt, char *dir,
+                     size_t cap)
+{
+    const long max = s->cfg.max_position_embeddings - s->cfg.position_offset;
+    if (o->seq > max)
+        return cli_usage_error(CMD, "--seq-len %ld exceeds the %ld tokens %s has positions for",
+                               o->seq, max, s->name);
+    checkpoint_dir(o->cache, s->name, dir, cap);
+    if (ensure_checkpoint(dir, s, o->json) != 0)
+        return CLI_EXIT_FAIL;
+    if (o->train)
+        return run_train(dir, o, s);
+    bench_result r;
+    memset(&r, 0, sizeof r);
+    nlp_peak pk;
+    nlp_error err = {0};
+    if (run_model(dir, o, s, dt, &r, &err) != NLP_OK ||
+        nlp_peak_measure(dt, r.threads, &pk, &err) != NLP_OK)
+        return cli_fail(CMD, &err);
+    print_result(o, s, dir, &r, &pk);
+    return CLI_EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     bench_opts o;
@@ -558,25 +702,11 @@ int cmd_bench(int argc, char **argv)
     nlp_error err = {0};
     if (nlp_weight_type_parse(o.dtype, &dt, &err) != NLP_OK)
         return cli_usage_error(CMD, "%s", err.msg);
-    bench_shape custom;
-    const bench_shape *s = NULL;
-    char name[64], dir[4096];
-    if ((rc = find_shape(o.shape, &custom, name, &s)) != 0)
+    bench_shape shape;
+    char dir[4096];
+    if ((rc = find_shape(o.shape, &shape)) != 0)
         return rc;
-    if (o.seq > s->s.positions)
-        return cli_usage_error(CMD, "--seq-len %ld exceeds the %d positions of %s", o.seq,
-                               s->s.positions, s->name);
-    checkpoint_dir(o.cache, s->name, dir, sizeof dir);
-    if (ensure_checkpoint(dir, s, o.json) != 0)
-        return CLI_EXIT_FAIL;
-    if (o.train)
-        return run_train(dir, &o, s);
-    bench_result r;
-    memset(&r, 0, sizeof r);
-    nlp_peak pk;
-    if (run_model(dir, &o, s, dt, &r, &err) != NLP_OK ||
-        nlp_peak_measure(dt, r.threads, &pk, &err) != NLP_OK)
-        return cli_fail(CMD, &err);
-    print_result(&o, s, dir, &r, &pk);
-    return CLI_EXIT_OK;
+    rc = run_shape(&o, &shape, dt, dir, sizeof dir);
+    shape_clear(&shape);
+    return rc;
 }

@@ -100,6 +100,23 @@ run 0 "$NLP" bench --shape bert-tiny --cache-dir "$tmp/bench" --seq-len 8 --iter
     --threads 1 --json
 check_sum "$tmp/bench/bert-tiny/model.safetensors" "2577590950 17481904"
 check_sum "$tmp/bench/bert-tiny/config.json" "513000976 318"
+# a config.json of another family as the shape: its text is kept byte for
+# byte and the checkpoint it gets runs; a sequence longer than the shape's
+# positions and a config no family reads are refused before anything is
+# written
+MB=$top_srcdir/data/models/tiny-modernbert/config.json
+run 0 "$NLP" bench --shape "$MB" --cache-dir "$tmp/bench" --seq-len 8 --iters 1 --warmup 0 \
+    --threads 1 --json && has "$tmp/out" '"shape":"modernbert-L4-H32-A4-I48-'
+mbdir=$(find "$tmp/bench" -maxdepth 1 -name 'modernbert-*')
+n=$((n + 1))
+cmp -s "$MB" "$mbdir/config.json" || { echo "FAIL $n: $mbdir/config.json differs from $MB"; fails=$((fails + 1)); }
+run 2 "$NLP" bench --shape roberta-base --cache-dir "$tmp/bench" --seq-len 513 &&
+    has "$tmp/err" "--seq-len 513 exceeds the 512 tokens roberta-base has positions for"
+printf '{"model_type": "gpt2"}' > "$tmp/gpt2.json"
+run 1 "$NLP" bench --shape "$tmp/gpt2.json" --cache-dir "$tmp/bench" && has "$tmp/err" "gpt2.json"
+run 2 "$NLP" bench --shape "$tmp/no-such.json" && has "$tmp/err" "neither a named shape"
+n=$((n + 1))
+[ ! -e "$tmp/bench/roberta-base" ] || { echo "FAIL $n: roberta-base was written"; fails=$((fails + 1)); }
 
 n=$((n + 1))
 left=$(find "$tmp" -name '*.tmp.*' | head -n 1)
