@@ -1,6 +1,7 @@
 // ort_time.mjs - time ONNX Runtime (onnxruntime-node, CPU) on an encoder
 // exported by bench/compare.  Prints one JSON line with per-batch times.
-//   node ort_time.mjs MODEL.onnx BATCH SEQ THREADS ITERS WARMUP
+//   node ort_time.mjs MODEL.onnx BATCH SEQ THREADS ITERS WARMUP [VOCAB]
+// Token ids are 1000..28999, or 0..VOCAB-1 for a vocabulary below 29000.
 // onnxruntime-node is resolved from tests/ref/node_modules (NODE_PATH or
 // the createRequire below).
 import { createRequire } from 'module';
@@ -11,7 +12,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', 'tests', 'ref', 'package.json'));
 const ort = require('onnxruntime-node');
 
-const [file, B, T, threads, iters, warmup] = process.argv.slice(2);
+const [file, B, T, threads, iters, warmup, V] = process.argv.slice(2);
+const vocab = BigInt(V ?? 29000);
+const [lo, span] = vocab >= 29000n ? [1000n, 28000n] : [0n, vocab];
 const b = Number(B), t = Number(T);
 const session = await ort.InferenceSession.create(file, {
   intraOpNumThreads: Number(threads),
@@ -23,7 +26,7 @@ const ids = new BigInt64Array(b * t);
 let s = 7n;
 for (let i = 0; i < ids.length; i++) {
   s = (s * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
-  ids[i] = 1000n + ((s >> 33n) % 28000n);
+  ids[i] = lo + ((s >> 33n) % span);
 }
 const mask = new BigInt64Array(b * t).fill(1n);
 const feeds = {

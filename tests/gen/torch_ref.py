@@ -1207,7 +1207,8 @@ def modernbert_random_state(config, seed, heads=MODERNBERT_HEADS):
 
 
 def _mb_norm(state, name, x, config):
-    return F.layer_norm(x, (x.shape[-1],), state[name + ".weight"], state.get(name + ".bias"),
+    w = state[name + ".weight"]   # its width, a constant when traced for ONNX export
+    return F.layer_norm(x, (w.shape[0],), w, state.get(name + ".bias"),
                         config.get("norm_eps", 1e-5))
 
 
