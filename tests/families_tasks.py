@@ -6,7 +6,9 @@ byte-level BPE) by default, or FAMILY's (deberta: tiny-deberta, Unigram,
 with zero-shot --labels too; mpnet: tiny-mpnet, WordPiece with RoBERTa's
 template, expectations from tests/gen/gen_mpnet.py; xlm-roberta:
 tiny-xlm-roberta, sentencepiece.bpe.model; modernbert:
-tiny-modernbert, byte-level BPE, from tests/gen/gen_modernbert.py), checked
+tiny-modernbert, byte-level BPE, from tests/gen/gen_modernbert.py; electra:
+tiny-electra, a WordPiece vocab.txt, the generator's head for fill-mask,
+from tests/gen/gen_families.py), checked
 against
 data/expected/families/FAMILY-tasks.json: the PyTorch reference's head
 outputs over a Python tokenizer reference's ids,

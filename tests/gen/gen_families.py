@@ -195,23 +195,19 @@ def bytelevel_decode(bc_inv, tokens):
     return out.decode("utf-8", errors="replace")
 
 
-def ner_groups(tok, state, cfg):
+def groups_of(m, encode, logits_of):
     """For each NER_GROUPS text and strategy, the pipeline's entities
-    (gen_tasks_tok's port, with the pipeline's fallback word rule for a
-    tokenizer without a continuation mark and the ByteLevel decoder)."""
+    (gen_tasks_tok's port) for tokenizer description m, encode(text) ->
+    {"ids", "offsets"} with one template token at each end, and
+    logits_of(e) -> token-classification logits [1][T][C]."""
     import gen_tasks_tok as T
     import numpy as np
-    inv = {v: k for k, v in tok.vocab.items()}
-    bc_inv = {c: b for b, c in tok.bc.items()}
-    m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "<unk>",
-         "specials": ["<s>", "</s>", "<pad>", "<unk>", "<mask>"], "word_aware": False,
-         "decode": lambda toks: bytelevel_decode(bc_inv, toks)}
     out = []
     for text in NER_GROUPS:
-        e = tok.encode(text)
-        p = torch.softmax(R.token_cls_logits(state, cfg, run(state, cfg, e["ids"]))[0], -1)
+        e = encode(text)
+        p = torch.softmax(logits_of(e)[0], -1)
         ids = e["ids"][1:-1]
-        enc = {"ids": ids, "tokens": [inv[i] for i in ids], "offsets": e["offsets"][1:-1]}
+        enc = {"ids": ids, "tokens": [m["vocab"][i] for i in ids], "offsets": e["offsets"][1:-1]}
         pre = T.gather_pre_entities(m, text, enc, 1, np.asarray(p[1:-1].tolist(), dtype=np.float32))
         for strategy in ("simple", "first", "average", "max"):
             ents = T.aggregate(m, pre, strategy)
@@ -220,7 +216,33 @@ def ner_groups(tok, state, cfg):
                                       "word": x["word"], "start": x["start"], "end": x["end"]}
                                      for x in ents]})
     return out
+
+
+def ner_groups(tok, state, cfg):
+    """ner_groups for tiny-roberta: the pipeline's fallback word rule for a
+    tokenizer without a continuation mark and the ByteLevel decoder."""
+    inv = {v: k for k, v in tok.vocab.items()}
+    bc_inv = {c: b for b, c in tok.bc.items()}
+    m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "<unk>",
+         "specials": ["<s>", "</s>", "<pad>", "<unk>", "<mask>"], "word_aware": False,
+         "decode": lambda toks: bytelevel_decode(bc_inv, toks)}
+    return groups_of(m, tok.encode,
+                     lambda e: R.token_cls_logits(state, cfg, run(state, cfg, e["ids"])))
+
+
 QA = [("Where does Anna live?", "Anna lives in Paris and works in Lyon.")]
+
+
+def best_span(ps, pe, first, last, max_len=15):
+    """The pipeline's answer search: the (score, i, j) of the best
+    start i <= end j < i + max_len within [first, last]."""
+    best = (-1.0, 0, 0)
+    for i in range(first, last + 1):
+        for j in range(i, min(last, i + max_len - 1) + 1):
+            sc = float(ps[i] * pe[j])
+            if sc > best[0]:
+                best = (sc, i, j)
+    return best
 
 
 def run(state, cfg, ids):
@@ -268,15 +290,7 @@ def roberta_main():
         keep = torch.full((len(ids),), -10000.0)
         keep[first:last + 1] = 0.0
         keep[0] = 0.0   # the pipeline leaves <s> in the softmax (then never picks it)
-        ps = torch.softmax(s + keep, -1)
-        pe = torch.softmax(en + keep, -1)
-        best = (-1.0, 0, 0)
-        for i in range(first, last + 1):
-            for j in range(i, min(last, i + 14) + 1):
-                sc = float(ps[i] * pe[j])
-                if sc > best[0]:
-                    best = (sc, i, j)
-        sc, i, j = best
+        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
         a, b = e["offsets"][i][0], e["offsets"][j][1]
         # the pipeline answers with whole words (word_to_chars): the
         # ByteLevel pre-tokeniser's pieces, leading space trimmed
@@ -375,26 +389,11 @@ def deberta_ner_groups(tok, state, cfg, run_ids):
     """ner_groups (see roberta's) for tiny-deberta: the pipeline's space
     rule for a tokenizer without a continuation mark, the Metaspace
     decoder for words."""
-    import gen_tasks_tok as T
-    import numpy as np
     inv = {i: p for p, i in tok.pieces.items()}
     m = {"vocab": [inv[i] for i in range(len(inv))], "config": cfg, "unk_token": "[UNK]",
          "specials": ["[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"], "word_aware": False,
          "decode": metaspace_decode}
-    out = []
-    for text in NER_GROUPS:
-        e = tok.encode(text)
-        p = torch.softmax(R.token_cls_logits(state, cfg, run_ids(e))[0], -1)
-        ids = e["ids"][1:-1]
-        enc = {"ids": ids, "tokens": [inv[i] for i in ids], "offsets": e["offsets"][1:-1]}
-        pre = T.gather_pre_entities(m, text, enc, 1, np.asarray(p[1:-1].tolist(), dtype=np.float32))
-        for strategy in ("simple", "first", "average", "max"):
-            ents = T.aggregate(m, pre, strategy)
-            out.append({"text": text, "aggregation": strategy,
-                        "entities": [{"entity_group": x["entity_group"], "score": float(x["score"]),
-                                      "word": x["word"], "start": x["start"], "end": x["end"]}
-                                     for x in ents]})
-    return out
+    return groups_of(m, tok.encode, lambda e: R.token_cls_logits(state, cfg, run_ids(e)))
 
 
 def deberta_main():
@@ -455,15 +454,7 @@ def deberta_main():
         keep = torch.full((len(ids),), -10000.0)
         keep[first:last + 1] = 0.0
         keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
-        ps = torch.softmax(s + keep, -1)
-        pe = torch.softmax(en + keep, -1)
-        best = (-1.0, 0, 0)
-        for i in range(first, last + 1):
-            for j in range(i, min(last, i + 14) + 1):
-                sc = float(ps[i] * pe[j])
-                if sc > best[0]:
-                    best = (sc, i, j)
-        sc, i, j = best
+        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
         # whole words (word_to_chars): the Metaspace pieces of the tokens
         word = lambda k: [o for o, w in zip(e["offsets"], e["words"])
                           if w == e["words"][k] and e["type_ids"][k] == 1]
@@ -476,9 +467,80 @@ def deberta_main():
         f.write("\n")
 
 
+# ---------------------------------------------------------------- ELECTRA tasks
+
+ELE_FILL = ["The movie was [MASK].", "I [MASK] it"]
+
+
+def electra_main():
+    """electra-tasks.json for tiny-electra (electra-small-discriminator's
+    config.json, every head, a WordPiece vocab.txt without tokenizer.json):
+    the ids of ref_tokenizer.py (the WordPiece reference the BERT tasks
+    use), the heads of torch_ref.py (the generator's masked-LM head for
+    fill-mask)."""
+    import gen_tasks_tok as T
+    import ref_tokenizer as rt
+    d = os.path.join(ROOT, "data", "models", "tiny-electra")
+    vocab = rt.load_vocab(os.path.join(d, "vocab.txt"))
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    state = R.read_safetensors(os.path.join(d, "model.safetensors"))
+    labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
+    enc = lambda text, pair=None: rt.encode(vocab, text, pair=pair)
+
+    def hid(e):
+        with torch.no_grad():
+            return R.encoder_forward(state, cfg, torch.tensor([e["ids"]]),
+                                     torch.tensor([e["type_ids"]]))
+
+    out = {"fill-mask": [], "sentiment": [], "ner": [], "qa": []}
+    for text in ELE_FILL:
+        e = enc(text)
+        t = e["ids"].index(vocab.index("[MASK]"))
+        p = torch.softmax(R.mlm_logits(state, cfg, hid(e)[0, t]), -1)
+        top = torch.topk(p, 5)
+        out["fill-mask"].append({"text": text, "token": top.indices.tolist(),
+                                 "score": top.values.tolist()})
+    for text in SENT:
+        p = torch.softmax(R.seq_cls_logits(state, cfg, hid(enc(text)))[0], -1)
+        out["sentiment"].append({"text": text, "scores": dict(zip(labels, p.tolist()))})
+    for text in NER:
+        e = enc(text)
+        p = torch.softmax(R.token_cls_logits(state, cfg, hid(e))[0], -1)
+        toks = []
+        for i in range(1, len(e["ids"]) - 1):
+            k = int(torch.argmax(p[i]))
+            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
+        out["ner"].append({"text": text, "tokens": toks})
+    m = {"vocab": vocab, "config": cfg, "decode": T.wordpiece_decode}
+    out["ner_groups"] = groups_of(m, enc, lambda e: R.token_cls_logits(state, cfg, hid(e)))
+    for q, c in QA:
+        e = enc(q, c)
+        ids = e["ids"]
+        s, en = R.qa_logits(state, cfg, hid(e))
+        s, en = s[0], en[0]
+        first = ids.index(vocab.index("[SEP]")) + 1    # the context, up to the last [SEP]
+        last = len(ids) - 2
+        keep = torch.full((len(ids),), -10000.0)
+        keep[first:last + 1] = 0.0
+        keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
+        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
+        # whole words (word_to_chars): the pre-tokeniser's words of the context
+        w = e["word_ids"]
+        span = [o for o, wi, ty in zip(e["offsets"], w, e["type_ids"]) if ty == 1 and wi in (w[i], w[j])]
+        a, b = span[0][0], span[-1][1]
+        out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
+                          "answer": c[a:b]})
+    dst = os.path.join(ROOT, "data", "expected", "families")
+    with open(os.path.join(dst, "electra-tasks.json"), "w") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["roberta", "deberta"]
+    which = sys.argv[1:] or ["roberta", "deberta", "electra"]
     if "roberta" in which:
         roberta_main()
     if "deberta" in which:
         deberta_main()
+    if "electra" in which:
+        electra_main()
