@@ -469,12 +469,12 @@ END_TEST
 /* ------------------------------------------------------------ options */
 
 static const nlp_option test_opts[] = {
-    {"top-k", NLP_OPT_INT, "5", NULL, "k"},
-    {"threshold", NLP_OPT_FLOAT, NULL, NULL, "t"},
-    {"aggregation", NLP_OPT_CHOICE, "none", "none|simple|first", "a"},
-    {"multi-label", NLP_OPT_FLAG, NULL, NULL, "m"},
-    {"labels", NLP_OPT_STRING, NULL, NULL, "l"},
-    {NULL, 0, NULL, NULL, NULL},
+    {"top-k", NLP_OPT_INT, "5", NULL, "k", NULL},
+    {"threshold", NLP_OPT_FLOAT, NULL, NULL, "t", NULL},
+    {"aggregation", NLP_OPT_CHOICE, "none", "none|simple|first", "a", NULL},
+    {"multi-label", NLP_OPT_FLAG, NULL, NULL, "m", NULL},
+    {"labels", NLP_OPT_STRING, NULL, NULL, "l", NULL},
+    {NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 START_TEST(test_option_values)

@@ -666,7 +666,7 @@ static void openai_reply(nlp_serve_call *c, nlp_buf *b, const nlp_pipeline_resul
     int ok = nlp_buf_add(b, "{\"object\":\"list\",\"data\":[", 25);
     for (size_t i = 0; ok && res && i < c->req->n; i++) {
         char *v = vector_json(&res[i]);
-        char head[64];
+        char head[96];
         int k = snprintf(head, sizeof head, "%s{\"object\":\"embedding\",\"index\":%zu,"
                          "\"embedding\":", i ? "," : "", i);
         ok = v && nlp_buf_add(b, head, (size_t)k) && nlp_buf_add(b, v, strlen(v)) &&
