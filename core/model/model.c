@@ -48,6 +48,8 @@ struct nlp_model {
     char head_missing[NLP_HEAD_COUNT][NLP_ERROR_MAX]; /* why a head is absent */
     pthread_mutex_t pack_lock;  /* guards packed[] and packed_bytes */
     nlp_packed_b **packed[3];   /* per nlp_weight_type: [num_layers][NLP_PK_COUNT] or NULL */
+    float *relproj[3];          /* per nlp_weight_type: [num_layers][2S][2H] DeBERTa's
+                                 * rel rows through each layer's query | key projection */
     float *qkv_bias;        /* [num_layers][3H] fused q | k | v biases */
     float *rel_norm;        /* [2S][H] DeBERTa's normalised rel_embeddings, or NULL */
     float *zeros;           /* [H] the bias of LayerNorms without one */
@@ -689,6 +691,59 @@ static void pack_one(void *vp, size_t i)
     }
 }
 
+/* m->relproj[dtype]: for every layer, all 2S rows of the relative
+ * position embeddings through the query and key projections (the packed
+ * qkv weights of dtype with their bias under share_att_key, else
+ * pos_query_proj / pos_key_proj in fp32): [2S][2H] per layer, queries in
+ * columns 0..H-1.  They do not depend on the input, so every forward
+ * pass reads them instead of projecting again.  Under pack_lock. */
+static nlp_status project_rel(nlp_model *m, nlp_weight_type dtype, nlp_pool *pool,
+                              nlp_error *err)
+{
+    const nlp_rel_config *rel = &m->cfg.rel;
+    const size_t H = (size_t)m->cfg.hidden_size, R = 2 * (size_t)rel->span;
+    const size_t L = (size_t)m->cfg.num_layers;
+    float *t = malloc(L * R * 2 * H * sizeof *t), *tmp = calloc(R * 3 * H, sizeof *tmp);
+    if (!t || !tmp) {
+        free(t);
+        free(tmp);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory projecting the relative "
+                             "positions", m->dir);
+    }
+    for (size_t l = 0; l < L; l++) {
+        const nlp_layer_weights *lw = &m->w.layers[l];
+        if (rel->share_att_key) {      /* tmp[R][3H] = rel [Wq | Wk | Wv]^T + b */
+            nlp_gemm_epilogue ep = { lw->qkv_b, NLP_GEMM_ACT_NONE, NULL, 0 };
+            nlp_sgemm_packed(pool, R, m->w.rel_emb, H, m->packed[dtype][l * NLP_PK_COUNT + NLP_PK_QKV],
+                             &ep, tmp, 3 * H);
+        } else {
+            if (rel->p2c)
+                nlp_sgemm(pool, 1, R, H, H, m->w.rel_emb, H, lw->pos_q_w, H, lw->pos_q_b, tmp,
+                          3 * H);
+            if (rel->c2p)
+                nlp_sgemm(pool, 1, R, H, H, m->w.rel_emb, H, lw->pos_k_w, H, lw->pos_k_b,
+                          tmp + H, 3 * H);
+        }
+        for (size_t r = 0; r < R; r++)
+            memcpy(t + (l * R + r) * 2 * H, tmp + r * 3 * H, 2 * H * sizeof *t);
+    }
+    free(tmp);
+    m->relproj[dtype] = t;
+    m->packed_bytes += L * R * 2 * H * sizeof *t;
+    return NLP_OK;
+}
+
+const float *nlp_model_rel_projected(const nlp_model *model, nlp_weight_type dtype)
+{
+    nlp_model *m = (nlp_model *)model;
+    if ((unsigned)dtype >= sizeof m->relproj / sizeof m->relproj[0])
+        return NULL;
+    pthread_mutex_lock(&m->pack_lock);
+    const float *t = m->relproj[dtype];
+    pthread_mutex_unlock(&m->pack_lock);
+    return t;
+}
+
 nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
                             nlp_pool *pool, nlp_packed_b *const **out,
                             nlp_error *err)
@@ -728,6 +783,8 @@ nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
             }
         }
     }
+    if (st == NLP_OK && m->packed[dtype] && m->w.rel_emb && !m->relproj[dtype])
+        st = project_rel(m, dtype, pool, err);
     if (st == NLP_OK)
         *out = m->packed[dtype];
     pthread_mutex_unlock(&m->pack_lock);
@@ -855,8 +912,10 @@ void nlp_model_free(nlp_model *model)
 {
     if (!model)
         return;
-    for (size_t d = 0; d < sizeof model->packed / sizeof model->packed[0]; d++)
+    for (size_t d = 0; d < sizeof model->packed / sizeof model->packed[0]; d++) {
         free_packed(model->packed[d], (size_t)model->cfg.num_layers * NLP_PK_COUNT);
+        free(model->relproj[d]);
+    }
     pthread_mutex_destroy(&model->pack_lock);
     if (model->owned)
         for (size_t i = 0; i < model->st->n_tensors; i++)

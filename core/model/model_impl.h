@@ -93,7 +93,14 @@ nlp_status nlp_model_packed(const nlp_model *model, nlp_weight_type dtype,
                             nlp_pool *pool, nlp_packed_b *const **out,
                             nlp_error *err);
 
-/* Bytes of packed panels the model holds, over all dtypes built so far
+/* DeBERTa's relative position rows through every layer's query and key
+ * projections for dtype: [num_layers][2S][2H] (S = cfg rel.span; query
+ * part in columns 0..H-1, key part in H..2H-1), built with the packed
+ * weights by nlp_model_packed(dtype) and owned by the model; NULL before
+ * that or without relative attention. */
+const float *nlp_model_rel_projected(const nlp_model *model, nlp_weight_type dtype);
+
+/* Bytes of packed panels (and projected relative positions) the model holds, over all dtypes built so far
  * (0 right after nlp_model_load). */
 size_t nlp_model_packed_bytes(const nlp_model *model);
 

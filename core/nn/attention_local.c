@@ -7,8 +7,7 @@
  * finfo(float32).min to them, whose weights underflow to exactly 0.
  */
 #include <math.h>
-#include <stdatomic.h>
-
+#include "attn_heads.h"
 #include "layers_modern.h"
 
 size_t nlp_attention_local_scratch_floats(size_t T, int n_threads)
@@ -17,13 +16,9 @@ size_t nlp_attention_local_scratch_floats(size_t T, int n_threads)
 }
 
 typedef struct {
-    float *out;
-    const float *q, *k, *v;
-    size_t ld, B, T, H, nh, half;
-    const int32_t *lengths;
-    const size_t *offs;
+    nlp_attn_heads a;             /* the (batch row, head) pairs */
+    size_t half;                  /* keys within half positions either side */
     float *scratch;               /* [tasks][T + 16] */
-    atomic_size_t next;           /* next (b, h) pair to take */
 } local_job;
 
 /* One query row: out[dh] = softmax(q . K[j0..j1]^T * scale) V[j0..j1],
@@ -31,7 +26,7 @@ typedef struct {
 static void local_row(const local_job *j, const float *q, const float *K, const float *V,
                       size_t j0, size_t j1, float *s, float *out)
 {
-    const size_t dh = j->H / j->nh, ld = j->ld;
+    const size_t dh = j->a.H / j->a.nh, ld = j->a.ld;
     const float scale = 1.0f / sqrtf((float)dh);
     float mx = -INFINITY;
     for (size_t c = j0; c <= j1; c++) {
@@ -62,24 +57,15 @@ static void local_row(const local_job *j, const float *q, const float *K, const 
 static void local_worker(void *vp, size_t task)
 {
     local_job *j = vp;
-    const size_t dh = j->H / j->nh;
-    float *s = j->scratch + task * (j->T + 16);
-    for (;;) {
-        const size_t item = atomic_fetch_add(&j->next, 1);
-        if (item >= j->B * j->nh)
-            break;
-        const size_t b = item / j->nh, h = item % j->nh;
-        const size_t L = (size_t)j->lengths[b], row0 = j->offs[b];
-        const float *Q = j->q + row0 * j->ld + h * dh;   /* [L][dh], rows ld apart */
-        const float *K = j->k + row0 * j->ld + h * dh;
-        const float *V = j->v + row0 * j->ld + h * dh;
-        float *O = j->out + row0 * j->H + h * dh;        /* [L][dh], rows H apart */
-        for (size_t i = 0; i < L; i++) {
+    const size_t ld = j->a.ld, H = j->a.H;
+    float *s = j->scratch + task * (j->a.T + 16);
+    nlp_attn_head p;
+    while (nlp_attn_heads_next(&j->a, &p))
+        for (size_t i = 0; i < p.L; i++) {
             const size_t j0 = i > j->half ? i - j->half : 0;
-            const size_t j1 = i + j->half < L - 1 ? i + j->half : L - 1;
-            local_row(j, Q + i * j->ld, K, V, j0, j1, s, O + i * j->H);
+            const size_t j1 = i + j->half < p.L - 1 ? i + j->half : p.L - 1;
+            local_row(j, p.Q + i * ld, p.K, p.V, j0, j1, s, p.O + i * H);
         }
-    }
 }
 
 void nlp_attention_local_forward(nlp_pool *pool, float *out, const float *q, const float *k,
@@ -88,22 +74,8 @@ void nlp_attention_local_forward(nlp_pool *pool, float *out, const float *q, con
                                  size_t half, float *scratch)
 {
     local_job j;
-    j.out = out;
-    j.q = q;
-    j.k = k;
-    j.v = v;
-    j.ld = ldqkv;
-    j.B = B;
-    j.T = T;
-    j.H = H;
-    j.nh = nh;
+    nlp_attn_heads_init(&j.a, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh);
     j.half = half;
-    j.lengths = lengths;
-    j.offs = offs;
     j.scratch = scratch;
-    atomic_init(&j.next, 0);
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, local_worker, &j, tasks);
+    nlp_attn_heads_run(pool, &j.a, local_worker, &j);
 }

@@ -12,17 +12,18 @@
  * (content-to-position "c2p" and position-to-content "p2c"; the bucket
  * is odd in d, so p2c's index clamp(-bucket(j - i) + span) is r(d) too).
  * Then softmax over the row's real keys and the sum of the values, as in
- * nlp_attention_forward.  Only the rel rows a sequence reaches are
- * projected (at most 2T - 1), so short inputs cost little.  Work is
+ * nlp_attention_forward.  pk and pq do not depend on the input: the model
+ * projects all 2S rows once (nlp_model_rel_projected) and a pass reads
+ * the rows its distances reach.  Work is
  * spread over (batch row, head) pairs on the pool; every product runs on
  * the GEMM kernels single-threaded inside its worker, over the worker's
  * scratch.  Nothing allocates.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "attn_disentangled.h"
+#include "attn_heads.h"
 #include "gemm.h"
 #include "nlp/encoder.h"
 
@@ -50,34 +51,20 @@ void nlp_rel_index_table(const nlp_rel_config *rel, size_t T, int32_t *idx)
     }
 }
 
-void nlp_disentangled_project(nlp_pool *pool, const nlp_config *cfg, const nlp_weights *w,
-                              const nlp_layer_weights *lw, const nlp_packed_b *qkv,
-                              const int32_t *idx, size_t T, float *out, nlp_disentangled *d)
+void nlp_disentangled_bind(const nlp_config *cfg, const float *proj, size_t layer,
+                           const int32_t *idx, nlp_disentangled *d)
 {
-    const size_t H = (size_t)cfg->hidden_size;
     const nlp_rel_config *rel = &cfg->rel;
+    const size_t H = (size_t)cfg->hidden_size, R = 2 * (size_t)rel->span;
     memset(d, 0, sizeof *d);
     d->idx = idx;
     d->scale_factor = rel->scale_factor;
-    d->ld = 3 * H;
-    if (!rel->relative || !w->rel_emb)
+    d->ld = 2 * H;
+    if (!rel->relative || !proj)
         return;
-    /* rel rows r0 .. r0 + R - 1: idx is non-decreasing in d */
-    const size_t r0 = (size_t)idx[0], R = (size_t)idx[2 * T - 2] - r0 + 1;
-    const float *x = w->rel_emb + r0 * H;                 /* [R][H] */
-    d->r0 = (int)r0;
-    if (rel->share_att_key) {
-        /* out[R][3H] = x [Wq | Wk | Wv]^T + b: query_proj and key_proj */
-        nlp_gemm_epilogue ep = { lw->qkv_b, NLP_GEMM_ACT_NONE, NULL, 0 };
-        nlp_sgemm_packed(pool, R, x, H, qkv, &ep, out, 3 * H);
-    } else {
-        if (rel->p2c)
-            nlp_sgemm(pool, 1, R, H, H, x, H, lw->pos_q_w, H, lw->pos_q_b, out, 3 * H);
-        if (rel->c2p)
-            nlp_sgemm(pool, 1, R, H, H, x, H, lw->pos_k_w, H, lw->pos_k_b, out + H, 3 * H);
-    }
-    d->pq = rel->p2c ? out : NULL;
-    d->pk = rel->c2p ? out + H : NULL;
+    const float *t = proj + layer * R * 2 * H;     /* [2S][2H] */
+    d->pq = rel->p2c ? t : NULL;
+    d->pk = rel->c2p ? t + H : NULL;
 }
 
 /* Rel rows one sequence of up to T tokens reaches: 2T - 1, at most the
@@ -99,15 +86,10 @@ size_t nlp_disentangled_scratch_floats(size_t T, size_t span, int n_threads)
 }
 
 typedef struct {
-    float *out;
-    const float *q, *k, *v;
-    size_t ld;                   /* row stride of q, k and v */
+    nlp_attn_heads a;            /* the (batch row, head) pairs */
     const nlp_disentangled *d;
-    const int32_t *lengths;
-    const size_t *offs;
-    size_t B, T, H, nh, span;
+    size_t span;
     float *scratch;              /* [tasks][worker_floats(T, span)] */
-    atomic_size_t next;          /* next (b, h) pair to take */
 } dis_job;
 
 /* S[L][L] (scores q.k, already divided by s) plus the c2p and p2c terms
@@ -135,42 +117,32 @@ static void dis_worker(void *vp, size_t task)
 {
     dis_job *j = vp;
     const nlp_disentangled *d = j->d;
-    const size_t H = j->H, dh = H / j->nh, ld = j->ld, T = j->T;
+    const size_t H = j->a.H, dh = H / j->a.nh, ld = j->a.ld, T = j->a.T;
     const float s = sqrtf((float)dh * (float)d->scale_factor);
     float *S = j->scratch + task * worker_floats(T, j->span);  /* [L][L] */
     float *c2p = S + T * T;                                    /* [L][n] */
     float *p2c = c2p + T * rel_cols(T, j->span);               /* [L][n] */
-    for (;;) {
-        size_t item = atomic_fetch_add(&j->next, 1);
-        if (item >= j->B * j->nh)
-            break;
-        size_t b = item / j->nh, h = item % j->nh;
-        size_t L = (size_t)j->lengths[b];
-        if (L == 0)
-            continue;
-        const size_t row0 = j->offs[b];
-        const float *Q = j->q + row0 * ld + h * dh;       /* [L][dh], stride ld */
-        const float *K = j->k + row0 * ld + h * dh;
-        const float *V = j->v + row0 * ld + h * dh;
-        float *O = j->out + row0 * H + h * dh;
+    nlp_attn_head p;
+    while (nlp_attn_heads_next(&j->a, &p)) {
+        const size_t L = p.L, h = p.h;
         /* S = Q K^T / s */
-        nlp_sgemm(NULL, 1, L, L, dh, Q, ld, K, ld, NULL, S, L);
+        nlp_sgemm(NULL, 1, L, L, dh, p.Q, ld, p.K, ld, NULL, S, L);
         for (size_t i = 0; i < L * L; i++)
             S[i] /= s;
         /* the rel rows this row's distances reach: lo .. lo + n - 1 */
         const int lo = d->idx[T - L];
         const size_t n = (size_t)(d->idx[T + L - 2] - lo + 1);
-        const size_t at = (size_t)(lo - d->r0) * d->ld + h * dh;
+        const size_t at = (size_t)lo * d->ld + h * dh;
         if (d->pk)   /* c2p[L][n] = Q PK^T */
-            nlp_sgemm(NULL, 1, L, n, dh, Q, ld, d->pk + at, d->ld, NULL, c2p, n);
+            nlp_sgemm(NULL, 1, L, n, dh, p.Q, ld, d->pk + at, d->ld, NULL, c2p, n);
         if (d->pq)   /* p2c[L][n] = K PQ^T */
-            nlp_sgemm(NULL, 1, L, n, dh, K, ld, d->pq + at, d->ld, NULL, p2c, n);
+            nlp_sgemm(NULL, 1, L, n, dh, p.K, ld, d->pq + at, d->ld, NULL, p2c, n);
         if (d->pk || d->pq)
             add_position_terms(S, L, d->pk ? c2p : NULL, d->pq ? p2c : NULL, n, d->idx, T,
                                lo, s);
         nlp_softmax(S, L, L);
         /* O[L][dh] = S V */
-        nlp_sgemm(NULL, 0, L, dh, L, S, L, V, ld, NULL, O, H);
+        nlp_sgemm(NULL, 0, L, dh, L, S, L, p.V, ld, NULL, p.O, H);
     }
 }
 
@@ -181,23 +153,9 @@ void nlp_disentangled_attention_forward(nlp_pool *pool, float *out, const float 
                                         size_t nh, size_t span, float *scratch)
 {
     dis_job j;
-    j.out = out;
-    j.q = q;
-    j.k = k;
-    j.v = v;
-    j.ld = ldqkv;
+    nlp_attn_heads_init(&j.a, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh);
     j.d = d;
-    j.lengths = lengths;
-    j.offs = offs;
-    j.B = B;
-    j.T = T;
-    j.H = H;
-    j.nh = nh;
     j.span = span;
     j.scratch = scratch;
-    atomic_init(&j.next, 0);
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, dis_worker, &j, tasks);
+    nlp_attn_heads_run(pool, &j.a, dis_worker, &j);
 }

@@ -18,11 +18,10 @@
 
 /* The relative-position terms of one layer, for one batch. */
 typedef struct nlp_disentangled {
-    const float *pq, *pk;   /* [R][H] rows ld apart: the rel rows r0 .. r0 + R - 1
-                             * projected by the query / key projections
-                             * (NULL: no p2c / c2p term) */
+    const float *pq, *pk;   /* [2S][H] rows ld apart: every rel row projected by
+                             * the query / key projections (NULL: no p2c / c2p
+                             * term) */
     size_t ld;
-    int r0;                 /* the rel_embeddings row of pq / pk's first row */
     const int32_t *idx;     /* [2T - 1]: the rel row of d = i - j at idx[d + T - 1] */
     int scale_factor;       /* scores / sqrt(dh * scale_factor) */
 } nlp_disentangled;
@@ -34,14 +33,12 @@ typedef struct nlp_disentangled {
  * are non-decreasing in d. */
 void nlp_rel_index_table(const nlp_rel_config *rel, size_t T, int32_t *idx);
 
-/* Fill d for layer lw: the rel rows idx reaches projected into out
- * ([min(2T, 2S)][3H], query part at column 0, key part at column H) by
- * query_proj / key_proj (the packed qkv weights with their bias, with
- * share_att_key) or pos_query_proj / pos_key_proj; with relative
- * attention off only d's scale and idx are set. */
-void nlp_disentangled_project(nlp_pool *pool, const nlp_config *cfg, const nlp_weights *w,
-                              const nlp_layer_weights *lw, const nlp_packed_b *qkv,
-                              const int32_t *idx, size_t T, float *out, nlp_disentangled *d);
+/* Fill d for layer layer from proj, the model's projected rel rows
+ * (nlp_model_rel_projected: [layers][2S][2H], NULL without relative
+ * attention) and idx (nlp_rel_index_table); with relative attention off
+ * only d's scale and idx are set. */
+void nlp_disentangled_bind(const nlp_config *cfg, const float *proj, size_t layer,
+                           const int32_t *idx, nlp_disentangled *d);
 
 /* Floats of scratch nlp_disentangled_attention_forward needs for
  * sequences up to T tokens, rel.span span, on n_threads threads. */

@@ -63,7 +63,6 @@ typedef struct nlp_acts {
     size_t *offs;    /* [B] packed row of each batch row's first token */
     float *relbias;  /* [nh][2T-1] relative attention bias (MPNet), else unused */
     int32_t *relidx; /* [2T] DeBERTa: rel_embeddings row of each i - j */
-    float *relqkv;   /* [min(2T, 2S)][3H] DeBERTa: the rel rows' query / key projections */
     float *rope;     /* [4][T][dh/2] cos, sin of global then local layers (pre-LN) */
     int32_t *lens;   /* [B] the last batch's lengths (mean pooling) */
     float *pooled;   /* [B][H] mean-pooled rows for the sequence head */
@@ -82,6 +81,7 @@ struct nlp_ctx {
     nlp_packed_b *const *packed; /* [num_layers][NLP_PK_COUNT] layer weights packed
                                   * for the GEMM kernels, owned by the model */
     nlp_weight_type dtype;
+    const float *relproj;   /* DeBERTa's projected rel rows (the model's), or NULL */
     size_t last_B, last_T;       /* the last forward pass's batch */
 };
 
@@ -151,8 +151,6 @@ static size_t arena_layout(nlp_ctx *ctx, char *base, size_t NT, size_t B,
     CARVE(offs, size_t, B);
     CARVE(relbias, float, ctx->w->rel_bias ? nlp_relbias_floats((size_t)ctx->cfg->num_heads, T) : 0);
     CARVE(relidx, int32_t, rel ? 2 * T : 0);
-    const size_t span = (size_t)ctx->cfg->rel.span;
-    CARVE(relqkv, float, rel ? (T < span ? 2 * T : 2 * span) * 3 * H : 0);
     CARVE(rope, float, ctx->cfg->pre_norm ? 4 * T * (dh / 2) : 0);
     CARVE(lens, int32_t, B);
     CARVE(pooled, float, B * H);
@@ -285,6 +283,7 @@ nlp_status nlp_ctx_create_dtype(const nlp_model *model, int n_threads,
         nlp_ctx_free(ctx);
         return ps;
     }
+    ctx->relproj = nlp_model_rel_projected(model, dtype);
     *out = ctx;
     return NLP_OK;
 }
@@ -368,6 +367,11 @@ static nlp_status batch_check(const nlp_ctx *ctx, const nlp_batch *bt,
 
 /* The pre-LayerNorm layers (ModernBERT) and the final LayerNorm over
  * the N packed rows of a->x, in place (see the top of this file). */
+/* Up to this many windows long, a local layer computes every score on
+ * the GEMM kernels and masks (nlp_attention_window_forward); longer rows
+ * score only the window (nlp_attention_local_forward). */
+enum { WINDOW_FULL_SCORES = 4 };
+
 static void prenorm_layers(nlp_ctx *ctx, const nlp_batch *bt, size_t N)
 {
     const nlp_config *cfg = ctx->cfg;
@@ -395,6 +399,10 @@ static void prenorm_layers(nlp_ctx *ctx, const nlp_batch *bt, size_t N)
         if (global || T <= window + 1)               /* the window holds every key */
             nlp_attention_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H, 3 * H,
                                   bt->lengths, a->offs, bt->batch, T, H, nh, a->scratch);
+        else if (T <= WINDOW_FULL_SCORES * (2 * window + 1))
+            nlp_attention_window_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H,
+                                         3 * H, bt->lengths, a->offs, bt->batch, T, H, nh,
+                                         window, a->scratch);
         else
             nlp_attention_local_forward(pool, a->att, a->qkv, a->qkv + H, a->qkv + 2 * H,
                                         3 * H, bt->lengths, a->offs, bt->batch, T, H, nh,
@@ -485,8 +493,7 @@ nlp_status nlp_encoder_forward(nlp_ctx *ctx, const nlp_batch *batch,
               a->qkv, 3 * H);
         if (disentangled) {
             nlp_disentangled d;
-            nlp_disentangled_project(pool, cfg, w, lw, pk[NLP_PK_QKV], a->relidx, T,
-                                     a->relqkv, &d);
+            nlp_disentangled_bind(cfg, ctx->relproj, (size_t)l, a->relidx, &d);
             nlp_disentangled_attention_forward(pool, a->att, a->qkv, a->qkv + H,
                                                a->qkv + 2 * H, 3 * H, &d, batch->lengths,
                                                a->offs, B, T, H, nh,

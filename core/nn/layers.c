@@ -6,8 +6,10 @@
  */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "attn_heads.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
@@ -206,33 +208,48 @@ size_t nlp_attention_scratch_floats(size_t T, size_t dh, int n_threads)
 }
 
 typedef struct {
-    float *out;
-    const float *q, *k, *v;
-    size_t ld;                  /* row stride of q, k and v */
-    const int32_t *lengths;
-    const size_t *offs;
-    size_t B, T, H, nh;
+    nlp_attn_heads a;            /* the (batch row, head) pairs */
     float *scratch;              /* [tasks][att_worker_floats] */
-    atomic_size_t next;          /* next (b, h) pair to take */
     int vec;                     /* softmax rows: 2 AVX-512, 1 AVX2, 0 portable */
     const nlp_gemm_kernel *kern;
     const float *bias;           /* [nh][2T-1] additive relative bias, or NULL */
+    size_t half;                 /* keys within half positions of the query;
+                                  * SIZE_MAX: every key */
 } att_job;
 
-static void softmax_rows(int vec, float *S, size_t L, float scale)
+/* row[n] = softmax(row * scale). */
+static void softmax_span(int vec, float *row, size_t n, float scale)
 {
 #if defined(__x86_64__)
     if (vec) {
-        for (size_t r = 0; r < L; r++)
-            (vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(S + r * L, L, scale);
+        (vec == 2 ? nlp_softmax_row_avx512 : nlp_softmax_row_avx2)(row, n, scale);
         return;
     }
 #else
     (void)vec;
 #endif
-    for (size_t i = 0; i < L * L; i++)
-        S[i] *= scale;
-    nlp_softmax(S, L, L);
+    for (size_t i = 0; i < n; i++)
+        row[i] *= scale;
+    nlp_softmax(row, 1, n);
+}
+
+static void softmax_rows(int vec, float *S, size_t L, float scale)
+{
+    for (size_t r = 0; r < L; r++)
+        softmax_span(vec, S + r * L, L, scale);
+}
+
+/* Softmax of each row of the L x L scores over the keys within half
+ * positions of its query; the weights of the others are exactly 0. */
+static void window_rows(int vec, float *S, size_t L, float scale, size_t half)
+{
+    for (size_t r = 0; r < L; r++) {
+        float *row = S + r * L;
+        const size_t j0 = r > half ? r - half : 0, j1 = r + half < L - 1 ? r + half : L - 1;
+        softmax_span(vec, row + j0, j1 - j0 + 1, scale);
+        memset(row, 0, j0 * sizeof *row);
+        memset(row + j1 + 1, 0, (L - 1 - j1) * sizeof *row);
+    }
 }
 
 /* C[M][N] = A[M][K] . B on the micro-kernel, one thread; B packed as
@@ -275,27 +292,18 @@ static void att_worker(void *vp, size_t task)
 {
     att_job *j = vp;
     const nlp_gemm_kernel *kern = j->kern;
-    const size_t H = j->H, dh = H / j->nh, ld = j->ld, NR = kern->nr;
+    const size_t T = j->a.T, H = j->a.H, dh = H / j->a.nh, ld = j->a.ld, NR = kern->nr;
     const float scale = 1.0f / sqrtf((float)dh);
-    float *S = j->scratch + task * att_worker_floats(j->T, dh);   /* [L][L] */
-    float *Qc = S + j->T * j->T;                                  /* [L][dh] */
-    float *KP = Qc + j->T * dh;                                   /* [L/NR][dh][NR] */
-    const size_t Tp = (j->T + NLP_GEMM_MAX_NR - 1) / NLP_GEMM_MAX_NR * NLP_GEMM_MAX_NR;
+    float *S = j->scratch + task * att_worker_floats(T, dh);      /* [L][L] */
+    float *Qc = S + T * T;                                        /* [L][dh] */
+    float *KP = Qc + T * dh;                                      /* [L/NR][dh][NR] */
+    const size_t Tp = (T + NLP_GEMM_MAX_NR - 1) / NLP_GEMM_MAX_NR * NLP_GEMM_MAX_NR;
     float *VP = KP + Tp * dh;                                     /* [dh/NR][L][NR] */
     enum { AHEAD = 4 };
-    for (;;) {
-        size_t item = atomic_fetch_add(&j->next, 1);
-        if (item >= j->B * j->nh)
-            break;
-        size_t b = item / j->nh, h = item % j->nh;
-        size_t L = (size_t)j->lengths[b];
-        if (L == 0)
-            continue;
-        size_t row0 = j->offs[b];
-        const float *Q = j->q + row0 * ld + h * dh;  /* [L][dh], stride ld */
-        const float *K = j->k + row0 * ld + h * dh;
-        const float *V = j->v + row0 * ld + h * dh;
-        float *O = j->out + row0 * H + h * dh;
+    nlp_attn_head p;
+    while (nlp_attn_heads_next(&j->a, &p)) {
+        const size_t L = p.L;
+        const float *Q = p.Q, *K = p.K, *V = p.V;   /* [L][dh], stride ld */
         const size_t vpan = (dh + NR - 1) / NR;
         for (size_t r = 0; r < L; r++) {
             if (r + AHEAD < L)
@@ -309,19 +317,21 @@ static void att_worker(void *vp, size_t task)
             const float *kr = K + r * ld;
             for (size_t d = 0; d < dh; d++)
                 kp[d * NR] = kr[d];
-            for (size_t p = 0; p < vpan; p++) {
-                const size_t n = dh - p * NR < NR ? dh - p * NR : NR;
-                memcpy(VP + p * L * NR + r * NR, V + r * ld + p * NR, n * sizeof *VP);
+            for (size_t c = 0; c < vpan; c++) {
+                const size_t n = dh - c * NR < NR ? dh - c * NR : NR;
+                memcpy(VP + c * L * NR + r * NR, V + r * ld + c * NR, n * sizeof *VP);
             }
         }
         panel_product(kern, L, L, dh, Qc, dh, KP, S, L);     /* S[L][L] = Q K^T */
         if (j->bias) {
-            add_bias_rows(S, L, scale, j->bias + h * (2 * j->T - 1) + j->T - 1);
+            add_bias_rows(S, L, scale, j->bias + p.h * (2 * T - 1) + T - 1);
             softmax_rows(j->vec, S, L, 1.0f);
+        } else if (j->half < L - 1) {
+            window_rows(j->vec, S, L, scale, j->half);
         } else {
             softmax_rows(j->vec, S, L, scale);
         }
-        panel_product(kern, L, dh, L, S, L, VP, O, H);       /* O[L][dh] = S V */
+        panel_product(kern, L, dh, L, S, L, VP, p.O, H);     /* O[L][dh] = S V */
     }
 }
 
@@ -335,31 +345,37 @@ void nlp_attention_forward(nlp_pool *pool, float *out, const float *q,
                                NULL, scratch);
 }
 
+/* The attention variants of this file: bias, window, or neither. */
+static void attention_run(nlp_pool *pool, float *out, const float *q, const float *k,
+                          const float *v, size_t ldqkv, const int32_t *lengths,
+                          const size_t *offs, size_t B, size_t T, size_t H, size_t nh,
+                          const float *bias, size_t half, float *scratch)
+{
+    att_job j;
+    nlp_attn_heads_init(&j.a, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh);
+    j.bias = bias;
+    j.half = half;
+    j.scratch = scratch;
+    j.vec = row_path();
+    j.kern = nlp_gemm_current_kernel();
+    nlp_attn_heads_run(pool, &j.a, att_worker, &j);
+}
+
 void nlp_attention_bias_forward(nlp_pool *pool, float *out, const float *q,
                                 const float *k, const float *v, size_t ldqkv,
                                 const int32_t *lengths, const size_t *offs,
                                 size_t B, size_t T, size_t H, size_t nh,
                                 const float *bias, float *scratch)
 {
-    att_job j;
-    j.bias = bias;
-    j.out = out;
-    j.q = q;
-    j.k = k;
-    j.v = v;
-    j.ld = ldqkv;
-    j.lengths = lengths;
-    j.offs = offs;
-    j.B = B;
-    j.T = T;
-    j.H = H;
-    j.nh = nh;
-    j.scratch = scratch;
-    atomic_init(&j.next, 0);
-    j.vec = row_path();
-    j.kern = nlp_gemm_current_kernel();
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, att_worker, &j, tasks);
+    attention_run(pool, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh, bias, SIZE_MAX,
+                  scratch);
+}
+
+void nlp_attention_window_forward(nlp_pool *pool, float *out, const float *q,
+                                  const float *k, const float *v, size_t ldqkv,
+                                  const int32_t *lengths, const size_t *offs,
+                                  size_t B, size_t T, size_t H, size_t nh,
+                                  size_t half, float *scratch)
+{
+    attention_run(pool, out, q, k, v, ldqkv, lengths, offs, B, T, H, nh, NULL, half, scratch);
 }

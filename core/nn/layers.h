@@ -91,4 +91,17 @@ void nlp_attention_bias_forward(nlp_pool *pool, float *out, const float *q,
                                 size_t B, size_t T, size_t H, size_t nh,
                                 const float *bias, float *scratch);
 
+/* nlp_attention_forward within a sliding window (ModernBERT's local
+ * layers): each query's softmax runs over the keys at most half
+ * positions away, the others get weight 0, as HF's finfo.min window mask
+ * gives.  The L x L scores are computed in full on the GEMM kernels, so
+ * it suits rows up to a few windows long (nlp_attention_local_forward
+ * scores only the window, for longer ones); same scratch as
+ * nlp_attention_forward. */
+void nlp_attention_window_forward(nlp_pool *pool, float *out, const float *q,
+                                  const float *k, const float *v, size_t ldqkv,
+                                  const int32_t *lengths, const size_t *offs,
+                                  size_t B, size_t T, size_t H, size_t nh,
+                                  size_t half, float *scratch);
+
 #endif /* NLP_LAYERS_H */
