@@ -45,8 +45,5 @@ int nlp_attn_heads_next(nlp_attn_heads *a, nlp_attn_head *p)
 
 void nlp_attn_heads_run(nlp_pool *pool, const nlp_attn_heads *a, nlp_pool_fn worker, void *job)
 {
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > a->B * a->nh)
-        tasks = a->B * a->nh;
-    nlp_pool_run(pool, worker, job, tasks);
+    nlp_pool_run_workers(pool, worker, job, a->B * a->nh);
 }

@@ -219,11 +219,8 @@ void nlp_layernorm_backward(nlp_pool *pool, float *dx, float *dg, float *db,
     lnp_job pj = { dg, db, dy, x, mean, rstd, N, H };
     nlp_pool_run(pool, lnp_cols, &pj, (H + LN_COLS - 1) / LN_COLS);
     lnb_job j = { dx, dy, x, mean, rstd, g, N, H, 0 };
-    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
-    if (tasks > N)
-        tasks = N;
-    j.rows_per_task = (N + tasks - 1) / tasks;
-    tasks = (N + j.rows_per_task - 1) / j.rows_per_task;
+    size_t tasks;
+    j.rows_per_task = nlp_pool_rows_per_task(pool, N, &tasks);
     nlp_pool_run(pool, lnb_rows, &j, tasks);
 }
 
@@ -466,10 +463,7 @@ static void attn_launch(nlp_pool *pool, attn_job *j, nlp_pool_fn worker,
     j->stream_base = stream_base;
     j->scratch = scratch;
     atomic_init(&j->next, 0);
-    size_t tasks = (size_t)nlp_pool_threads(pool);
-    if (tasks > B * nh)
-        tasks = B * nh;
-    nlp_pool_run(pool, worker, j, tasks);
+    nlp_pool_run_workers(pool, worker, j, B * nh);
 }
 
 void nlp_attention_forward_train(nlp_pool *pool, float *out, float *probs,

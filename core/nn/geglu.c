@@ -38,9 +38,7 @@ void nlp_geglu_forward(nlp_pool *pool, nlp_activation act, float *x, size_t ld, 
     if (N == 0)
         return;
     geglu_job j = { act, x, ld, N, I, 0 };
-    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
-    if (tasks > N)
-        tasks = N;
-    j.rows_per_task = (N + tasks - 1) / tasks;
-    nlp_pool_run(pool, geglu_rows, &j, (N + j.rows_per_task - 1) / j.rows_per_task);
+    size_t tasks;
+    j.rows_per_task = nlp_pool_rows_per_task(pool, N, &tasks);
+    nlp_pool_run(pool, geglu_rows, &j, tasks);
 }

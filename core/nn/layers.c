@@ -116,11 +116,8 @@ void nlp_layernorm_forward(nlp_pool *pool, float *out, float *mean,
     if (N == 0)
         return;
     ln_job j = { out, mean, rstd, in, g, b, N, H, 0, eps, row_path() };
-    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
-    if (tasks > N)
-        tasks = N;
-    j.rows_per_task = (N + tasks - 1) / tasks;
-    tasks = (N + j.rows_per_task - 1) / j.rows_per_task;
+    size_t tasks;
+    j.rows_per_task = nlp_pool_rows_per_task(pool, N, &tasks);
     nlp_pool_run(pool, ln_rows, &j, tasks);
 }
 

@@ -70,9 +70,7 @@ void nlp_rope_forward(nlp_pool *pool, float *qkv, size_t ld, const int32_t *leng
     if (N == 0)
         return;
     rope_job j = { qkv, ld, B, H, nh, N, 0, lengths, offs, cos_t, sin_t };
-    size_t tasks = (size_t)nlp_pool_threads(pool) * 4;
-    if (tasks > N)
-        tasks = N;
-    j.rows_per_task = (N + tasks - 1) / tasks;
-    nlp_pool_run(pool, rope_rows, &j, (N + j.rows_per_task - 1) / j.rows_per_task);
+    size_t tasks;
+    j.rows_per_task = nlp_pool_rows_per_task(pool, N, &tasks);
+    nlp_pool_run(pool, rope_rows, &j, tasks);
 }

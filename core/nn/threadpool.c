@@ -184,3 +184,19 @@ void *nlp_pool_scratch(nlp_pool *p, size_t bytes)
     }
     return p->scratch;
 }
+
+size_t nlp_pool_rows_per_task(const nlp_pool *pool, size_t N, size_t *tasks)
+{
+    size_t t = (size_t)nlp_pool_threads(pool) * 4;
+    if (t > N)
+        t = N;
+    const size_t rows = t ? (N + t - 1) / t : 1;
+    *tasks = (N + rows - 1) / rows;
+    return rows;
+}
+
+void nlp_pool_run_workers(nlp_pool *pool, nlp_pool_fn fn, void *arg, size_t items)
+{
+    size_t tasks = (size_t)nlp_pool_threads(pool);
+    nlp_pool_run(pool, fn, arg, tasks < items ? tasks : items);
+}

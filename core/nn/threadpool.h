@@ -22,6 +22,14 @@ int nlp_pool_threads(const nlp_pool *pool);
 /* Run fn(arg, i) for i in [0, n).  pool may be NULL (runs inline). */
 void nlp_pool_run(nlp_pool *pool, nlp_pool_fn fn, void *arg, size_t n);
 
+/* Split N rows into about four tasks per thread: the rows of each task
+ * (at least 1), with the number of tasks into *tasks. */
+size_t nlp_pool_rows_per_task(const nlp_pool *pool, size_t N, size_t *tasks);
+
+/* Run fn(arg, i) on min(threads, items) tasks, for workers that take
+ * their items from a counter they share. */
+void nlp_pool_run_workers(nlp_pool *pool, nlp_pool_fn fn, void *arg, size_t items);
+
 /* A scratch buffer of at least bytes bytes (64-byte aligned) owned by the
  * pool, for the run about to start: its contents do not survive the next
  * call, and it is freed with the pool.  It only grows (a forward pass

@@ -195,6 +195,18 @@ def bytelevel_decode(bc_inv, tokens):
     return out.decode("utf-8", errors="replace")
 
 
+def ner_tokens(text, e, logits, labels):
+    """The best label and its probability for every token of e but the
+    template tokens at the ends, from token-classification logits
+    [1][T][C]."""
+    p = torch.softmax(logits[0], -1)
+    toks = []
+    for i in range(1, len(e["ids"]) - 1):
+        k = int(torch.argmax(p[i]))
+        toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
+    return {"text": text, "tokens": toks}
+
+
 def groups_of(m, encode, logits_of):
     """For each NER_GROUPS text and strategy, the pipeline's entities
     (gen_tasks_tok's port) for tokenizer description m, encode(text) ->
@@ -245,6 +257,27 @@ def best_span(ps, pe, first, last, max_len=15):
     return best
 
 
+def answer_span(start_logits, end_logits, first, last):
+    """The pipeline's answer over tokens first..last: softmax of each
+    logit row with the other tokens masked (the first, [CLS] or <s>, stays
+    in the softmax as the pipeline leaves it, then is never picked), then
+    best_span."""
+    keep = torch.full((len(start_logits),), -10000.0)
+    keep[first:last + 1] = 0.0
+    keep[0] = 0.0
+    return best_span(torch.softmax(start_logits + keep, -1), torch.softmax(end_logits + keep, -1),
+                     first, last)
+
+
+def write_tasks(name, out):
+    """data/expected/families/NAME-tasks.json."""
+    dst = os.path.join(ROOT, "data", "expected", "families")
+    os.makedirs(dst, exist_ok=True)
+    with open(os.path.join(dst, name + "-tasks.json"), "w") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 def run(state, cfg, ids):
     with torch.no_grad():
         return R.encoder_forward(state, cfg, torch.tensor([ids]))
@@ -273,12 +306,7 @@ def roberta_main():
         out["sentiment"].append({"text": text, "scores": dict(zip(labels, p.tolist()))})
     for text in NER:
         e = tok.encode(text)
-        p = torch.softmax(R.token_cls_logits(state, cfg, run(state, cfg, e["ids"]))[0], -1)
-        toks = []
-        for i in range(1, len(e["ids"]) - 1):
-            k = int(torch.argmax(p[i]))
-            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
-        out["ner"].append({"text": text, "tokens": toks})
+        out["ner"].append(ner_tokens(text, e, R.token_cls_logits(state, cfg, run(state, cfg, e["ids"])), labels))
     for q, c in QA:
         e = tok.encode(q, c)
         ids = e["ids"]
@@ -287,10 +315,7 @@ def roberta_main():
         # context tokens: after the question's </s></s>, before the last </s>
         first = ids.index(2) + 2
         last = len(ids) - 2
-        keep = torch.full((len(ids),), -10000.0)
-        keep[first:last + 1] = 0.0
-        keep[0] = 0.0   # the pipeline leaves <s> in the softmax (then never picks it)
-        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
+        sc, i, j = answer_span(s, en, first, last)
         a, b = e["offsets"][i][0], e["offsets"][j][1]
         # the pipeline answers with whole words (word_to_chars): the
         # ByteLevel pre-tokeniser's pieces, leading space trimmed
@@ -303,11 +328,7 @@ def roberta_main():
         out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
                           "answer": c[a:b]})
     out["ner_groups"] = ner_groups(tok, state, cfg)
-    dst = os.path.join(ROOT, "data", "expected", "families")
-    os.makedirs(dst, exist_ok=True)
-    with open(os.path.join(dst, "roberta-tasks.json"), "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_tasks("roberta", out)
 
 
 # ---------------------------------------------------------------- DeBERTa tasks
@@ -436,12 +457,7 @@ def deberta_main():
                                  "scores": torch.softmax(lg, -1).tolist()})
     for text in NER:
         e = tok.encode(text)
-        p = torch.softmax(R.token_cls_logits(state, cfg, run_ids(e))[0], -1)
-        toks = []
-        for i in range(1, len(e["ids"]) - 1):
-            k = int(torch.argmax(p[i]))
-            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
-        out["ner"].append({"text": text, "tokens": toks})
+        out["ner"].append(ner_tokens(text, e, R.token_cls_logits(state, cfg, run_ids(e)), labels))
     out["ner_groups"] = deberta_ner_groups(tok, state, cfg, run_ids)
     for q, c in QA:
         e = tok.encode(q, c)
@@ -451,20 +467,14 @@ def deberta_main():
         # context tokens: after the question's [SEP], before the last [SEP]
         first = ids.index(tok.pieces["[SEP]"]) + 1
         last = len(ids) - 2
-        keep = torch.full((len(ids),), -10000.0)
-        keep[first:last + 1] = 0.0
-        keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
-        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
+        sc, i, j = answer_span(s, en, first, last)
         # whole words (word_to_chars): the Metaspace pieces of the tokens
         word = lambda k: [o for o, w in zip(e["offsets"], e["words"])
                           if w == e["words"][k] and e["type_ids"][k] == 1]
         a, b = word(i)[0][0], word(j)[-1][1]
         out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
                           "answer": c[a:b]})
-    dst = os.path.join(ROOT, "data", "expected", "families")
-    with open(os.path.join(dst, "deberta-tasks.json"), "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_tasks("deberta", out)
 
 
 # ---------------------------------------------------------------- ELECTRA tasks
@@ -505,12 +515,7 @@ def electra_main():
         out["sentiment"].append({"text": text, "scores": dict(zip(labels, p.tolist()))})
     for text in NER:
         e = enc(text)
-        p = torch.softmax(R.token_cls_logits(state, cfg, hid(e))[0], -1)
-        toks = []
-        for i in range(1, len(e["ids"]) - 1):
-            k = int(torch.argmax(p[i]))
-            toks.append({"index": i, "entity": labels[k], "score": float(p[i, k])})
-        out["ner"].append({"text": text, "tokens": toks})
+        out["ner"].append(ner_tokens(text, e, R.token_cls_logits(state, cfg, hid(e)), labels))
     m = {"vocab": vocab, "config": cfg, "decode": T.wordpiece_decode}
     out["ner_groups"] = groups_of(m, enc, lambda e: R.token_cls_logits(state, cfg, hid(e)))
     for q, c in QA:
@@ -520,20 +525,14 @@ def electra_main():
         s, en = s[0], en[0]
         first = ids.index(vocab.index("[SEP]")) + 1    # the context, up to the last [SEP]
         last = len(ids) - 2
-        keep = torch.full((len(ids),), -10000.0)
-        keep[first:last + 1] = 0.0
-        keep[0] = 0.0   # the pipeline leaves [CLS] in the softmax (then never picks it)
-        sc, i, j = best_span(torch.softmax(s + keep, -1), torch.softmax(en + keep, -1), first, last)
+        sc, i, j = answer_span(s, en, first, last)
         # whole words (word_to_chars): the pre-tokeniser's words of the context
         w = e["word_ids"]
         span = [o for o, wi, ty in zip(e["offsets"], w, e["type_ids"]) if ty == 1 and wi in (w[i], w[j])]
         a, b = span[0][0], span[-1][1]
         out["qa"].append({"question": q, "context": c, "score": sc, "start": a, "end": b,
                           "answer": c[a:b]})
-    dst = os.path.join(ROOT, "data", "expected", "families")
-    with open(os.path.join(dst, "electra-tasks.json"), "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_tasks("electra", out)
 
 
 if __name__ == "__main__":
