@@ -115,6 +115,11 @@ run 2 "$NLP" bench --shape roberta-base --cache-dir "$tmp/bench" --seq-len 513 &
 printf '{"model_type": "gpt2"}' > "$tmp/gpt2.json"
 run 1 "$NLP" bench --shape "$tmp/gpt2.json" --cache-dir "$tmp/bench" && has "$tmp/err" "gpt2.json"
 run 2 "$NLP" bench --shape "$tmp/no-such.json" && has "$tmp/err" "neither a named shape"
+# sizes no disk holds (2^24 x 2^24 floats of word embeddings) are refused
+# before a byte is written
+printf '{"model_type": "bert", "vocab_size": 16777216, "hidden_size": 16777216, "num_attention_heads": 1}' \
+    > "$tmp/huge.json"
+run 1 "$NLP" bench --shape "$tmp/huge.json" --cache-dir "$tmp/bench" && has "$tmp/err" "GB free there"
 n=$((n + 1))
 [ ! -e "$tmp/bench/roberta-base" ] || { echo "FAIL $n: roberta-base was written"; fails=$((fails + 1)); }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "nlp/bench.h"
@@ -409,14 +410,25 @@ nlp_status nlp_checkpoint_shape_of(const nlp_config *cfg, nlp_checkpoint_shape *
 }
 
 /* dir/model.safetensors: every tensor the encoder of cfg binds
- * (nlp_model_plan), under its Hugging Face name. */
-static nlp_status rand_weights(const char *dir, const nlp_config *cfg, nlp_error *err)
+ * (nlp_model_plan), under its Hugging Face name; errors name target. */
+static nlp_status rand_weights(const char *dir, const char *target, const nlp_config *cfg,
+                               nlp_error *err)
 {
     nlp_tensor_plan *plan = NULL;
     size_t n = 0;
     nlp_status rc = nlp_model_plan(cfg, &plan, &n, err);
     if (rc != NLP_OK)
         return rc;
+    double bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += 4.0 * (double)plan[i].shape[0] * (double)(plan[i].ndim == 2 ? plan[i].shape[1] : 1);
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0 && bytes > (double)fs.f_bavail * (double)fs.f_frsize) {
+        free(plan);
+        return nlp_error_set(err, NLP_ERR_NOSPACE, "%s: the random weights of this config take "
+                             "%.1f GB, more than the %.1f GB free there", target, bytes / 1e9,
+                             (double)fs.f_bavail * (double)fs.f_frsize / 1e9);
+    }
     rand_state state = { 0x2545f4914f6cdd1dull, plan, NULL };
     nlp_tensor_desc *d = calloc(n, sizeof *d);
     char *path = nlp_path_join(dir, "model.safetensors");
@@ -511,7 +523,7 @@ nlp_status nlp_checkpoint_write_random_config(const char *dir, const char *confi
     if (rc == NLP_OK)
         rc = write_text(tmp, config_json, len, err);
     if (rc == NLP_OK)
-        rc = rand_weights(tmp, &cfg, err);
+        rc = rand_weights(tmp, dir, &cfg, err);
     if (rc == NLP_OK && rename(tmp, dir) != 0)
         rc = nlp_error_set(err, NLP_ERR_IO, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
     if (rc != NLP_OK)

@@ -205,7 +205,9 @@ NLP_API nlp_status nlp_checkpoint_write_random(const char *dir, const nlp_checkp
  * Errors in config_json name source (a path or label; NULL:
  * "config.json").  Returns NLP_OK, the status of nlp_config_parse for a
  * config it refuses (nothing is written then), NLP_ERR_INVALID_ARG,
- * NLP_ERR_IO / NLP_ERR_NOSPACE or NLP_ERR_NOMEM. */
+ * NLP_ERR_IO, NLP_ERR_NOSPACE (also before writing, when the weights
+ * would not fit in the free space of dir's file system) or
+ * NLP_ERR_NOMEM. */
 NLP_API nlp_status nlp_checkpoint_write_random_config(const char *dir, const char *config_json,
                                                       const char *source, nlp_error *err);
 
