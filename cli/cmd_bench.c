@@ -298,33 +298,23 @@ static int parse_options(int argc, char **argv, bench_opts *o)
     return rc;
 }
 
-/* The text of the config.json at path (malloc'd), or NULL with errno. */
+/* The text of the config.json at path (malloc'd, at most 64 MiB), or
+ * NULL with errno. */
 static char *read_text(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap && cap < (64u << 20)) {
-            char *b = realloc(buf, 2 * cap + 1);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = b;
-            cap *= 2;
-        } else if (n == cap) {
-            break;                        /* over 64 MiB: left to the parser to refuse */
-        }
-    }
-    int bad = !buf || ferror(fp);
+    struct stat st;
+    const int reg = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
+    const long n = reg ? (long)st.st_size : -1;
+    char *buf = n >= 0 && n <= (64L << 20) ? malloc((size_t)n + 1) : NULL;
+    int bad = !buf || fread(buf, 1, (size_t)n, fp) != (size_t)n;
+    int e = !reg ? EISDIR : n > (64L << 20) ? EFBIG : errno ? errno : EIO;
     fclose(fp);
     if (bad) {
         free(buf);
-        errno = errno ? errno : EIO;
+        errno = e;
         return NULL;
     }
     buf[n] = '\0';
