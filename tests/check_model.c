@@ -824,6 +824,32 @@ static void config_case(const char *key, const char *json, nlp_status want, cons
     remove_dir(dir);
 }
 
+/* Label look-up: the first match in file order among names equal but for
+ * case, and no quadratic cost when every label of a large config is looked
+ * up (a fuzzing input with num_labels 202202 timed out). */
+START_TEST(test_config_label_lookup)
+{
+    static const char dup[] =
+        "{\"model_type\":\"bert\",\"hidden_size\":8,\"num_attention_heads\":2,"
+        "\"label2id\":{\"b\":4,\"A\":7,\"a\":3,\"B\":1}}";
+    nlp_config c;
+    nlp_error err;
+    ck_assert_int_eq(nlp_config_parse(dup, sizeof dup - 1, "dup", &c, &err), NLP_OK);
+    ck_assert_int_eq(nlp_config_label_id(&c, "a"), 7);
+    ck_assert_int_eq(nlp_config_label_id(&c, "B"), 4);
+    ck_assert_int_eq(nlp_config_label_id(&c, "c"), -1);
+    ck_assert_int_eq(nlp_config_label_id(&c, ""), -1);
+    nlp_config_clear(&c);
+
+    static const char many[] = "{\"model_type\":\"bert\",\"hidden_size\":8,\"num_attention_heads\":2,"
+                               "\"num_labels\":1000000}";
+    ck_assert_int_eq(nlp_config_parse(many, sizeof many - 1, "many", &c, &err), NLP_OK);
+    for (int i = 0; i < c.num_labels; i++)
+        ck_assert_int_eq(nlp_config_label_id(&c, c.id2label[i]), i);
+    nlp_config_clear(&c);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     config_case("model_type", "\"gpt2\"", NLP_ERR_UNSUPPORTED, "\"gpt2\" (supported: bert, distilbert, roberta, xlm-roberta, electra, mpnet, deberta-v2, modernbert)");
@@ -1522,6 +1548,7 @@ static Suite *model_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_config_defaults);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_config_label_lookup);
     tcase_add_test(tc, test_config_files);
     tcase_add_test(tc, test_deberta_config);
     suite_add_tcase(s, tc);

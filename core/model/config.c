@@ -103,6 +103,38 @@ static int parse_id(const char *s, int *out)
     return 1;
 }
 
+/* label2id's entries ordered by name (ASCII case-insensitive), then by
+ * file position, so a binary search finds the first match in file order. */
+typedef struct {
+    const char *name;
+    int pos;
+} label_key;
+
+static int label_key_cmp(const void *a, const void *b)
+{
+    const label_key *x = a, *y = b;
+    int c = strcasecmp(x->name, y->name);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static nlp_status label_index(const char *path, nlp_config *cfg, nlp_error *err)
+{
+    int n = cfg->n_label2id;
+    label_key *keys = malloc((size_t)(n > 0 ? n : 1) * sizeof *keys);
+    cfg->label2id_order = malloc((size_t)(n > 0 ? n : 1) * sizeof *cfg->label2id_order);
+    if (!keys || !cfg->label2id_order) {
+        free(keys);
+        return nlp_error_set(err, NLP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (int i = 0; i < n; i++)
+        keys[i] = (label_key){cfg->label2id_names[i], i};
+    qsort(keys, (size_t)n, sizeof *keys, label_key_cmp);
+    for (int i = 0; i < n; i++)
+        cfg->label2id_order[i] = keys[i].pos;
+    free(keys);
+    return NLP_OK;
+}
+
 static nlp_status parse_labels(const char *path, const cJSON *root, nlp_config *cfg, nlp_error *err)
 {
     const cJSON *i2l = cJSON_GetObjectItemCaseSensitive(root, "id2label");
@@ -189,7 +221,7 @@ static nlp_status parse_labels(const char *path, const cJSON *root, nlp_config *
             cfg->n_label2id++;
         }
     }
-    return NLP_OK;
+    return label_index(path, cfg, err);
 }
 
 static nlp_status parse_architectures(const char *path, const cJSON *root, nlp_config *cfg,
@@ -405,11 +437,26 @@ void nlp_config_clear(nlp_config *cfg)
         free(cfg->label2id_names[i]);
     free(cfg->label2id_names);
     free(cfg->label2id_ids);
+    free(cfg->label2id_order);
     memset(cfg, 0, sizeof *cfg);
 }
 
 int nlp_config_label_id(const nlp_config *cfg, const char *name)
 {
+    if (cfg->label2id_order) {
+        int lo = 0, hi = cfg->n_label2id;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (strcasecmp(cfg->label2id_names[cfg->label2id_order[mid]], name) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < cfg->n_label2id &&
+            strcasecmp(cfg->label2id_names[cfg->label2id_order[lo]], name) == 0)
+            return cfg->label2id_ids[cfg->label2id_order[lo]];
+        return -1;
+    }
     for (int i = 0; i < cfg->n_label2id; i++)
         if (strcasecmp(cfg->label2id_names[i], name) == 0)
             return cfg->label2id_ids[i];

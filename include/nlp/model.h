@@ -128,6 +128,10 @@ typedef struct nlp_config {
     int classifier_pooling;       /* NLP_POOLING_CLS or NLP_POOLING_MEAN */
     nlp_activation classifier_act;/* the task heads' activation */
     unsigned no_bias;             /* NLP_NOBIAS_* bits: parts without a bias */
+    int *label2id_order;          /* private: label2id's indices sorted by name
+                                     (case-insensitive) for
+                                     nlp_config_label_id; NULL: it searches
+                                     linearly */
 } nlp_config;
 
 /* nlp_config.classifier_pooling: what the sequence head reads. */
@@ -166,8 +170,9 @@ NLP_API nlp_status nlp_config_parse(const char *text, size_t len, const char *so
                                     nlp_config *out, nlp_error *err);
 NLP_API void nlp_config_clear(nlp_config *cfg);
 
-/* The id label2id gives to name, compared case-insensitively (ASCII), or
- * -1 when no entry matches. */
+/* The id label2id gives to name, compared case-insensitively (ASCII; the
+ * first entry in file order when several match), or -1 when none does.
+ * O(log n) on a config nlp_config_load or nlp_config_parse filled. */
 NLP_API int nlp_config_label_id(const nlp_config *cfg, const char *name);
 
 /* A named weight, as F32.  Looks the name up as given, then with the
