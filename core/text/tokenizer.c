@@ -117,7 +117,7 @@ static nlp_status vocab_keep_index(nlp_vocab *v, int32_t id, int was_set)
 {
     if (!v->slots)
         return NLP_OK;
-    if (was_set || 2 * v->n + 2 > v->mask + 1)
+    if (was_set || 2 * v->n_set + 2 > v->mask + 1)
         return nlp_vocab_index(v);
     vocab_hash_put(v, id);
     return NLP_OK;
@@ -165,13 +165,15 @@ nlp_status nlp_vocab_set(nlp_vocab *v, int32_t id, const char *s, size_t len)
     v->str_off[id] = (uint32_t)v->arena_len;
     v->str_len[id] = (uint32_t)len;
     v->arena_len += len + 1;
+    if (!was_set)
+        v->n_set++;
     return vocab_keep_index(v, id, was_set);
 }
 
 nlp_status nlp_vocab_index(nlp_vocab *v)
 {
     size_t size = 16;
-    while (size < 2 * v->n + 2)
+    while (size < 2 * v->n_set + 2)
         size *= 2;
     int32_t *slots = malloc(size * sizeof *slots);
     uint32_t *hs = malloc(size * sizeof *hs);

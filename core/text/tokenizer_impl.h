@@ -24,6 +24,8 @@
  * map.  Ids may have holes (str_off[id] == UINT32_MAX). */
 typedef struct nlp_vocab {
     size_t n;             /* ids 0 .. n-1 */
+    size_t n_set;         /* ids that have a string (the hash map's size
+                             follows these, not n, so holes cost 8 bytes) */
     char *arena;          /* NUL-terminated token strings */
     size_t arena_len, arena_cap;
     uint32_t *str_off;    /* [n] offset of each token in arena */
