@@ -328,6 +328,44 @@ START_TEST(test_fixed_labels)
 }
 END_TEST
 
+/* Many labels taken from the data: every row gets its own label's id
+ * after the labels are sorted, and a label seen again gets the same id.
+ * Label look-ups go through a hash index (a linear scan made loading a
+ * file with many distinct labels quadratic). */
+START_TEST(test_many_labels)
+{
+    enum { N = 50000 };
+    size_t cap = (size_t)N * 2 * 24 + 16, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text + len, cap - len, "text,label\n");
+    for (int r = 0; r < 2 * N; r++) /* labels 0..N-1, then N-1..0 */
+        len += (size_t)snprintf(text + len, cap - len, "w,l%d\n", r < N ? r : 2 * N - 1 - r);
+    nlp_dataset_opts o;
+    nlp_dataset_opts_init(&o, NLP_TRAIN_SEQ_CLS, put("many.csv", text));
+    free(text);
+    nlp_dataset *ds = load(&o, NLP_OK);
+    ck_assert_uint_eq(nlp_dataset_examples(ds), 2 * N);
+    ck_assert_uint_eq(nlp_dataset_num_labels(ds), N);
+    for (size_t i = 1; i < N; i++)
+        ck_assert_int_lt(strcmp(nlp_dataset_label(ds, i - 1), nlp_dataset_label(ds, i)), 0);
+    nlp_data_batch *b;
+    nlp_error err;
+    ck_assert_int_eq(nlp_data_batch_create(ds, 2, &b, &err), NLP_OK);
+    for (size_t r = 0; r < N; r += 997) {
+        const size_t idx[2] = {r, 2 * N - 1 - r};
+        const nlp_train_batch *tb;
+        ck_assert_int_eq(nlp_dataset_batch(ds, idx, 2, 0, 0, b, &tb, &err), NLP_OK);
+        char want[16];
+        snprintf(want, sizeof want, "l%zu", r);
+        ck_assert_str_eq(nlp_dataset_label(ds, (size_t)tb->labels[0]), want);
+        ck_assert_int_eq(tb->labels[1], tb->labels[0]);
+    }
+    nlp_data_batch_free(b);
+    nlp_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dataset");
@@ -340,6 +378,7 @@ int main(void)
     tcase_add_test(tc, test_conll);
     tcase_add_test(tc, test_squad_windows);
     tcase_add_test(tc, test_fixed_labels);
+    tcase_add_test(tc, test_many_labels);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -84,11 +84,55 @@ static int32_t numeric_label(const nlp_dataset *ds, const char *s, size_t len)
     return v < ds->n_labels ? (int32_t)v : -1;
 }
 
+static size_t label_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+/* The slot of name in the label index: its label's, or the empty one
+ * where it would go. */
+static size_t label_slot(const nlp_dataset *ds, const char *name, size_t len)
+{
+    size_t k = label_hash(name, len) & ds->label_mask;
+    for (int32_t id; (id = ds->label_slots[k]) >= 0; k = (k + 1) & ds->label_mask)
+        if (strlen(ds->labels[id]) == len && memcmp(ds->labels[id], name, len) == 0)
+            break;
+    return k;
+}
+
+/* (Re)build the label index with room for twice the labels; 0 when out of
+ * memory.  The first of equal names keeps the slot. */
+static int label_index(nlp_dataset *ds)
+{
+    size_t size = 16;
+    while (size < 2 * (ds->n_labels + 1))
+        size *= 2;
+    int32_t *slots = malloc(size * sizeof *slots);
+    if (!slots)
+        return 0;
+    for (size_t i = 0; i < size; i++)
+        slots[i] = -1;
+    free(ds->label_slots);
+    ds->label_slots = slots;
+    ds->label_mask = size - 1;
+    for (size_t i = 0; i < ds->n_labels; i++) {
+        size_t k = label_slot(ds, ds->labels[i], strlen(ds->labels[i]));
+        if (slots[k] < 0)
+            slots[k] = (int32_t)i;
+    }
+    return 1;
+}
+
 int32_t ds_label_id(nlp_dataset *ds, const char *name, size_t len)
 {
-    for (size_t i = 0; i < ds->n_labels; i++)
-        if (strlen(ds->labels[i]) == len && memcmp(ds->labels[i], name, len) == 0)
-            return (int32_t)i;
+    if ((!ds->label_slots || 2 * (ds->n_labels + 1) > ds->label_mask + 1) && !label_index(ds))
+        return -2;
+    size_t k = label_slot(ds, name, len);
+    if (ds->label_slots[k] >= 0)
+        return ds->label_slots[k];
     if (ds->fixed_labels)
         return numeric_label(ds, name, len);
     if (ds->n_labels == ds->cap_labels) {
@@ -105,6 +149,7 @@ int32_t ds_label_id(nlp_dataset *ds, const char *name, size_t len)
     memcpy(s, name, len);
     s[len] = '\0';
     ds->labels[ds->n_labels] = s;
+    ds->label_slots[k] = (int32_t)ds->n_labels;
     return (int32_t)ds->n_labels++;
 }
 
@@ -143,6 +188,8 @@ nlp_status ds_sort_labels(nlp_dataset *ds, nlp_error *err)
         names[i] = ds->labels[order[i]];
     }
     memcpy(ds->labels, names, n * sizeof *names);
+    free(ds->label_slots); /* ids changed: rebuilt when next needed */
+    ds->label_slots = NULL;
     if (ds->task == NLP_TRAIN_SEQ_CLS)
         for (size_t i = 0; i < ds->seqs.n; i++) {
             ds_seq *s = &DS_AT(ds->seqs, ds_seq, i);
@@ -182,6 +229,8 @@ static nlp_status rename_labels(nlp_dataset *ds, const char *spec, nlp_error *er
         name[end - eq - 1] = '\0';
         free(ds->labels[i]);
         ds->labels[i] = name;
+        free(ds->label_slots);
+        ds->label_slots = NULL;
         p = comma ? comma + 1 : end;
     }
     return NLP_OK;
@@ -703,6 +752,7 @@ void nlp_dataset_free(nlp_dataset *ds)
     for (size_t i = 0; i < ds->n_labels; i++)
         free(ds->labels[i]);
     free(ds->labels);
+    free(ds->label_slots);
     free(ds->cont);
     free(ds->special);
     free(ds);

@@ -57,6 +57,9 @@ struct nlp_dataset {
     ds_vec strs;                /* char: NUL-terminated strings */
     char **labels;              /* [n_labels] */
     size_t n_labels, cap_labels;
+    int32_t *label_slots;       /* [label_mask + 1] label id or -1: a hash
+                                   index of labels (NULL: to be built) */
+    size_t label_mask;
     int fixed_labels;           /* labels came from the options */
     size_t n_examples, n_skipped, n_truncated;
     size_t max_seq;
