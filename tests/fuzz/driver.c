@@ -5,6 +5,13 @@
  * LLVMFuzzerTestOneInput.  Without arguments it replays FUZZ_CORPUS, the
  * harness's committed corpus.  Built with the ordinary compiler, so the
  * sanitizer build of `make check` runs every harness over its corpus.
+ *
+ * With FUZZ_HEAP_K and FUZZ_HEAP_C defined (an ordinary build, linked with
+ * heap.c) it also bounds each parser's memory: every input is run once to
+ * warm up (fixtures a harness loads once, caches) and once measured, and
+ * an input of n bytes whose run holds more than FUZZ_HEAP_K * n +
+ * FUZZ_HEAP_C heap bytes at once, plus what its harness allows for it
+ * (heap.h), fails the replay.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -14,6 +21,39 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifdef FUZZ_HEAP_K
+#include "heap.h"
+
+static size_t heap_worst;       /* the largest peak seen */
+static size_t heap_worst_n;     /* its input's size */
+static size_t heap_worst_allowed; /* what its harness allowed it */
+static char heap_worst_path[512];
+
+/* Run the input twice and measure the second run; returns 1 when its peak
+ * is over the bound. */
+static int heap_run(const char *path, const uint8_t *data, size_t n)
+{
+    LLVMFuzzerTestOneInput(data, n);
+    fuzz_heap_allowed = 0;
+    size_t base = fuzz_heap_mark();
+    LLVMFuzzerTestOneInput(data, n);
+    size_t peak = fuzz_heap_peak() - base;
+    size_t bound = (size_t)FUZZ_HEAP_K * n + (size_t)FUZZ_HEAP_C + fuzz_heap_allowed;
+    if (peak > heap_worst || !heap_worst_path[0]) {
+        heap_worst = peak;
+        heap_worst_n = n;
+        heap_worst_allowed = fuzz_heap_allowed;
+        snprintf(heap_worst_path, sizeof heap_worst_path, "%s", path);
+    }
+    if (peak <= bound)
+        return 0;
+    printf("%s: %zu bytes of input held %zu heap bytes, over the bound %d * %zu + %d + %zu "
+           "allowed = %zu\n",
+           path, n, peak, FUZZ_HEAP_K, n, FUZZ_HEAP_C, fuzz_heap_allowed, bound);
+    return 1;
+}
+#endif
 
 /* Feed one file; returns 0, or 1 when it cannot be read. */
 static int run_file(const char *path)
@@ -53,9 +93,14 @@ static int run_file(const char *path)
     /* named first, so a crash's report follows the input's name */
     printf("%s\n", path);
     fflush(stdout);
+    int bad = 0;
+#ifdef FUZZ_HEAP_K
+    bad = heap_run(path, exact, n);
+#else
     LLVMFuzzerTestOneInput(exact, n);
+#endif
     free(exact);
-    return 0;
+    return bad;
 }
 
 static int by_name(const void *a, const void *b)
@@ -124,5 +169,11 @@ int main(int argc, char **argv)
         }
     }
     printf("%s: %zu inputs replayed\n", argv[0], count);
+#ifdef FUZZ_HEAP_K
+    if (count)
+        printf("%s: most heap held: %zu bytes, by %s (%zu bytes; bound %d * n + %d + %zu "
+               "allowed)\n", argv[0], heap_worst, heap_worst_path, heap_worst_n, FUZZ_HEAP_K,
+               FUZZ_HEAP_C, heap_worst_allowed);
+#endif
     return bad || count == 0;
 }

@@ -19,8 +19,39 @@
 
 #define FUZZ_SEP "\n=====\n"
 
+/* FUZZ_ALLOW(bytes): let the input being run hold that many heap bytes
+ * beyond the replay's K * n + C bound (heap.h); nothing when the heap is
+ * not being measured. */
+#ifdef FUZZ_HEAP_K
+#include "heap.h"
+#define FUZZ_ALLOW(bytes) (fuzz_heap_allowed = (bytes))
+#else
+#define FUZZ_ALLOW(bytes) ((void)0)
+#endif
+
 /* The harness entry point (libFuzzer's name). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The largest number in data (as JSON writes numbers: 7, 7.0, 7e3) that
+ * is at most max: a bound on the ids or counts an input can declare. */
+static inline size_t fuzz_largest_number(const uint8_t *data, size_t size, size_t max)
+{
+    double best = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] < '0' || data[i] > '9' || (i && data[i - 1] >= '0' && data[i - 1] <= '9'))
+            continue;
+        char num[64];
+        size_t n = 0;
+        while (i + n < size && n + 1 < sizeof num && data[i + n] &&
+               strchr("0123456789.eE+-", data[i + n]))
+            num[n] = (char)data[i + n], n++;
+        num[n] = '\0';
+        double v = strtod(num, NULL);
+        if (v <= (double)max && v > best)
+            best = v;
+    }
+    return (size_t)best;
+}
 
 /* One slice of the input. */
 typedef struct fuzz_part {
