@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static size_t heap_worst;       /* the largest peak seen */
 static size_t heap_worst_n;     /* its input's size */
 static size_t heap_worst_allowed; /* what its harness allowed it */
+static double heap_closest;     /* the largest fraction of its bound held */
+static char heap_closest_path[512];
 static char heap_worst_path[512];
 
 /* Run the input twice and measure the second run; returns 1 when its peak
@@ -45,6 +47,10 @@ static int heap_run(const char *path, const uint8_t *data, size_t n)
         heap_worst_n = n;
         heap_worst_allowed = fuzz_heap_allowed;
         snprintf(heap_worst_path, sizeof heap_worst_path, "%s", path);
+    }
+    if ((double)peak / (double)bound > heap_closest) {
+        heap_closest = (double)peak / (double)bound;
+        snprintf(heap_closest_path, sizeof heap_closest_path, "%s", path);
     }
     if (peak <= bound)
         return 0;
@@ -170,10 +176,13 @@ int main(int argc, char **argv)
     }
     printf("%s: %zu inputs replayed\n", argv[0], count);
 #ifdef FUZZ_HEAP_K
-    if (count)
+    if (count) {
         printf("%s: most heap held: %zu bytes, by %s (%zu bytes; bound %d * n + %d + %zu "
                "allowed)\n", argv[0], heap_worst, heap_worst_path, heap_worst_n, FUZZ_HEAP_K,
                FUZZ_HEAP_C, heap_worst_allowed);
+        printf("%s: closest to its bound: %s, %.0f%% of it\n", argv[0], heap_closest_path,
+               100.0 * heap_closest);
+    }
 #endif
     return bad || count == 0;
 }
