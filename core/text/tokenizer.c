@@ -57,12 +57,7 @@ size_t nlp_utf8_check(const char *str, size_t len)
 
 static uint32_t hash2(const char *p, size_t pl, const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < pl; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h ^ (h >> 15);
+    return nlp_hash_fold(nlp_fnv1a(nlp_fnv1a(NLP_FNV1A_INIT, p, pl), s, n));
 }
 
 void nlp_vocab_init(nlp_vocab *v)

@@ -84,19 +84,11 @@ static int32_t numeric_label(const nlp_dataset *ds, const char *s, size_t len)
     return v < ds->n_labels ? (int32_t)v : -1;
 }
 
-static size_t label_hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h ^ (h >> 15);
-}
-
 /* The slot of name in the label index: its label's, or the empty one
  * where it would go. */
 static size_t label_slot(const nlp_dataset *ds, const char *name, size_t len)
 {
-    size_t k = label_hash(name, len) & ds->label_mask;
+    size_t k = nlp_hash_fold(nlp_fnv1a(NLP_FNV1A_INIT, name, len)) & ds->label_mask;
     for (int32_t id; (id = ds->label_slots[k]) >= 0; k = (k + 1) & ds->label_mask)
         if (strlen(ds->labels[id]) == len && memcmp(ds->labels[id], name, len) == 0)
             break;

@@ -77,6 +77,23 @@ nlp_status nlp_strlist_finish(nlp_strlist *l, char ***out, const char *what, nlp
  * first; NaN scores last).  Returns 0, or -1 when out of memory. */
 int nlp_rank_order(const double *scores, size_t n, size_t *order);
 
+/* FNV-1a over s[0..n), continuing from h (start from NLP_FNV1A_INIT):
+ * the string hash of the hash maps (vocabularies, training labels).
+ * Hash several parts by chaining calls; nlp_hash_fold finishes. */
+#define NLP_FNV1A_INIT 2166136261u
+static inline uint32_t nlp_fnv1a(uint32_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Fold the high bits into the low ones, which index a power-of-two map. */
+static inline uint32_t nlp_hash_fold(uint32_t h)
+{
+    return h ^ (h >> 15);
+}
+
 /* splitmix64's finaliser: a bijective 64-bit mix, the hash of every
  * counter-based draw (dropout masks, masking, data order, new weights). */
 static inline uint64_t nlp_mix64(uint64_t z)
